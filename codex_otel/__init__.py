@@ -1,0 +1,1 @@
+"""OpenTelemetry events for AI coding agents."""
