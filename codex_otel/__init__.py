@@ -1,1 +1,37 @@
-"""OpenTelemetry events for AI coding agents."""
+"""OpenTelemetry events for AI coding agents: config, provider, event manager."""
+
+from ._config import (
+    ConfigError,
+    ExporterConfig,
+    Headers,
+    NoneExporter,
+    OtelConfig,
+    OtlpGrpcExporter,
+    OtlpHttpExporter,
+    default_config_path,
+    load_config,
+)
+from ._events import Attr, Event, ToolDecision, ToolDecisionSource
+from ._manager import OtelEventManager
+from ._provider import OtelProvider, package_version
+
+__version__ = package_version()
+
+__all__ = [
+    "Attr",
+    "ConfigError",
+    "Event",
+    "ExporterConfig",
+    "Headers",
+    "NoneExporter",
+    "OtelConfig",
+    "OtelEventManager",
+    "OtelProvider",
+    "OtlpGrpcExporter",
+    "OtlpHttpExporter",
+    "ToolDecision",
+    "ToolDecisionSource",
+    "__version__",
+    "default_config_path",
+    "load_config",
+]

@@ -1,0 +1,302 @@
+"""The `[otel]` table -> frozen dataclasses; the one place config errors are raised."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = [
+    "DEFAULT_GRPC_ENDPOINT",
+    "DEFAULT_HTTP_ENDPOINT",
+    "ConfigError",
+    "ExporterConfig",
+    "Headers",
+    "NoneExporter",
+    "OtelConfig",
+    "OtlpGrpcExporter",
+    "OtlpHttpExporter",
+    "default_config_path",
+    "load_config",
+]
+
+DEFAULT_HTTP_ENDPOINT = "http://localhost:4318/v1/logs"
+DEFAULT_GRPC_ENDPOINT = "http://localhost:4317"
+
+_ENV_REF = re.compile(r"\$\{([^}]*)\}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class ConfigError(ValueError):
+    """A bad `[otel]` table: names the file, the key path and what was expected."""
+
+    def __init__(self, source: str, key: str, expected: str) -> None:
+        self.source = source
+        self.key = key
+        self.expected = expected
+        super().__init__(f"{source}: {key}: {expected}")
+
+
+class Headers(Mapping[str, str]):
+    """Export headers. Values are secrets: `repr` and `str` show only the names."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | None = None) -> None:
+        self._items: dict[str, str] = dict(items or {})
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._items == dict(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __repr__(self) -> str:
+        return "Headers({" + ", ".join(f"{name!r}: '***'" for name in self._items) + "})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class NoneExporter:
+    """Export nothing: no network, no files; the event calls stay valid and cheap."""
+
+    kind: ClassVar[str] = "none"
+
+
+@dataclass(frozen=True)
+class OtlpHttpExporter:
+    """OTLP over HTTP to a collector's logs endpoint."""
+
+    kind: ClassVar[str] = "otlp-http"
+
+    endpoint: str = DEFAULT_HTTP_ENDPOINT
+    """Full URL of the logs endpoint, e.g. `https://otel.example.com/v1/logs`."""
+    protocol: Literal["binary", "json"] = "binary"
+    """`binary` (protobuf) or `json` (OTLP/JSON)."""
+    headers: Headers = field(default_factory=Headers)
+    """Sent with every export; `${NAME}` already expanded from the environment."""
+
+
+@dataclass(frozen=True)
+class OtlpGrpcExporter:
+    """OTLP over gRPC to a collector."""
+
+    kind: ClassVar[str] = "otlp-grpc"
+
+    endpoint: str = DEFAULT_GRPC_ENDPOINT
+    """Collector address, e.g. `https://otel.example.com:4317` (`http://` means no TLS)."""
+    headers: Headers = field(default_factory=Headers)
+    """Sent as gRPC metadata with every export; `${NAME}` already expanded."""
+
+
+ExporterConfig = NoneExporter | OtlpHttpExporter | OtlpGrpcExporter
+
+
+@dataclass(frozen=True)
+class OtelConfig:
+    """The resolved `[otel]` table."""
+
+    environment: str = "dev"
+    """Exported as the resource attribute `env`."""
+    exporter: ExporterConfig = field(default_factory=NoneExporter)
+    """Where events go; `NoneExporter` by default."""
+    log_user_prompt: bool = False
+    """When false, prompt text is exported as `[REDACTED]`."""
+    source: str = field(default="<defaults>", compare=False)
+    """Where this config was read from, for messages."""
+
+    @classmethod
+    def from_mapping(
+        cls,
+        table: Mapping[str, Any],
+        *,
+        env: Mapping[str, str] = os.environ,
+        source: str = "<mapping>",
+    ) -> OtelConfig:
+        """Validate an already-parsed `[otel]` table (the value of the `otel` key)."""
+        return _Parser(source, env).config(table)
+
+
+def default_config_path(env: Mapping[str, str] = os.environ) -> Path:
+    """`$CODEX_HOME/config.toml`, else `~/.codex/config.toml`."""
+    home = env.get("CODEX_HOME")
+    base = Path(home).expanduser() if home else Path.home() / ".codex"
+    return base / "config.toml"
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] = os.environ
+) -> OtelConfig:
+    """Read the `[otel]` table of a TOML file; a missing file or table gives the defaults."""
+    file = Path(path) if path is not None else default_config_path(env)
+    source = str(file)
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return OtelConfig(source=source)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(source, "otel", f"could not read the file ({exc})") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "otel", f"expected valid TOML ({exc})") from None
+    table = document.get("otel", {})
+    return _Parser(source, env).config(table)
+
+
+class _Parser:
+    """Walks the table once, keeping the file name for every error."""
+
+    def __init__(self, source: str, env: Mapping[str, str]) -> None:
+        self.source = source
+        self.env = env
+
+    def fail(self, key: str, expected: str) -> ConfigError:
+        return ConfigError(self.source, key, expected)
+
+    def table(self, value: object, key: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"expected a table, got {_type_name(value)}")
+        for name in value:
+            if name not in allowed:
+                raise self.fail(
+                    f"{key}.{name}", f"unknown key; expected one of {_choices(allowed)}"
+                )
+        return value
+
+    def string(self, value: object, key: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(key, f"expected a string, got {_type_name(value)}")
+        return value
+
+    def boolean(self, value: object, key: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(key, f"expected true or false, got {_type_name(value)}")
+        return value
+
+    def config(self, value: object) -> OtelConfig:
+        table = self.table(value, "otel", ("environment", "exporter", "log_user_prompt"))
+        defaults = OtelConfig()
+        return OtelConfig(
+            environment=self.string(
+                table.get("environment", defaults.environment), "otel.environment"
+            ),
+            exporter=self.exporter(table.get("exporter", "none"), "otel.exporter"),
+            log_user_prompt=self.boolean(
+                table.get("log_user_prompt", defaults.log_user_prompt), "otel.log_user_prompt"
+            ),
+            source=self.source,
+        )
+
+    def exporter(self, value: object, key: str) -> ExporterConfig:
+        kinds = tuple(_EXPORTER_KINDS)
+        if isinstance(value, str):
+            if value not in _EXPORTER_KINDS:
+                raise self.fail(
+                    key, f"unknown exporter {value!r}; expected one of {_choices(kinds)}"
+                )
+            return _EXPORTER_KINDS[value]()
+        if not isinstance(value, Mapping) or len(value) != 1:
+            raise self.fail(
+                key,
+                f"expected one of {_choices(kinds)} or a table with exactly one of "
+                f"{_choices(kinds[1:])}",
+            )
+        ((kind, options),) = value.items()
+        if kind == "otlp-http":
+            return self.otlp_http(options, f"{key}.otlp-http")
+        if kind == "otlp-grpc":
+            return self.otlp_grpc(options, f"{key}.otlp-grpc")
+        raise self.fail(f"{key}.{kind}", f"unknown exporter; expected one of {_choices(kinds[1:])}")
+
+    def otlp_http(self, value: object, key: str) -> OtlpHttpExporter:
+        table = self.table(value, key, ("endpoint", "protocol", "headers"))
+        protocol = self.string(table.get("protocol", "binary"), f"{key}.protocol")
+        if protocol not in ("binary", "json"):
+            raise self.fail(f"{key}.protocol", f"expected 'binary' or 'json', got {protocol!r}")
+        return OtlpHttpExporter(
+            endpoint=self.endpoint(table, key),
+            protocol="json" if protocol == "json" else "binary",
+            headers=self.headers(table.get("headers", {}), f"{key}.headers"),
+        )
+
+    def otlp_grpc(self, value: object, key: str) -> OtlpGrpcExporter:
+        table = self.table(value, key, ("endpoint", "headers"))
+        return OtlpGrpcExporter(
+            endpoint=self.endpoint(table, key),
+            headers=self.headers(table.get("headers", {}), f"{key}.headers"),
+        )
+
+    def endpoint(self, table: Mapping[str, Any], key: str) -> str:
+        if "endpoint" not in table:
+            raise self.fail(f"{key}.endpoint", "missing; expected a URL such as http://host:port")
+        endpoint = self.string(table["endpoint"], f"{key}.endpoint").strip()
+        scheme, sep, rest = endpoint.partition("://")
+        if not sep or scheme not in ("http", "https") or not rest.split("/", 1)[0]:
+            raise self.fail(
+                f"{key}.endpoint", f"expected an http:// or https:// URL, got {endpoint!r}"
+            )
+        return endpoint
+
+    def headers(self, value: object, key: str) -> Headers:
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"expected a table of strings, got {_type_name(value)}")
+        resolved: dict[str, str] = {}
+        for name, raw in value.items():
+            # Never echo the value: it is usually a token.
+            if not isinstance(raw, str):
+                raise self.fail(f"{key}.{name}", f"expected a string, got {_type_name(raw)}")
+            resolved[name] = self.expand(raw, f"{key}.{name}")
+        return Headers(resolved)
+
+    def expand(self, raw: str, key: str) -> str:
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if not _ENV_NAME.fullmatch(name):
+                raise self.fail(key, f"expected ${{NAME}} with a variable name, got ${{{name}}}")
+            if name not in self.env:
+                raise self.fail(key, f"environment variable {name} is not set")
+            return self.env[name]
+
+        return _ENV_REF.sub(substitute, raw)
+
+
+_EXPORTER_KINDS: dict[str, type[ExporterConfig]] = {
+    "none": NoneExporter,
+    "otlp-http": OtlpHttpExporter,
+    "otlp-grpc": OtlpGrpcExporter,
+}
+
+
+def _choices(names: tuple[str, ...]) -> str:
+    return ", ".join(repr(name) for name in names)
+
+
+def _type_name(value: object) -> str:
+    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a float"}
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return names.get(type(value), type(value).__name__)

@@ -1,0 +1,436 @@
+"""OtelEventManager: shared metadata stamping and one method per catalog event."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from ._bridge import bound_logger
+from ._errors import report_internal_error
+from ._events import REDACTED, Attr, Event, ToolDecision, ToolDecisionSource
+from ._provider import OtelProvider
+
+__all__ = ["OtelEventManager", "duration_ms"]
+
+T = TypeVar("T")
+_NS_PER_MS = 1_000_000
+
+
+def duration_ms(duration: timedelta | float) -> int:
+    """A timedelta or seconds -> whole milliseconds (truncated, never negative)."""
+    if isinstance(duration, timedelta):
+        millis = duration // timedelta(milliseconds=1)
+    else:
+        millis = int(float(duration) * 1000)
+    return max(millis, 0)
+
+
+def _elapsed_ms(start_ns: int) -> int:
+    return (time.perf_counter_ns() - start_ns) // _NS_PER_MS
+
+
+def _as_text(value: object) -> str:
+    """Tool arguments and output: strings as they are, anything else as JSON text."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _status_code(obj: object) -> int | None:
+    """The HTTP status of a response, or of an error that carries one (httpx, openai)."""
+    for candidate in (obj, getattr(obj, "response", None)):
+        status = getattr(candidate, "status_code", None)
+        if isinstance(status, int):
+            return status
+    return None
+
+
+def _cf_ray(response: object) -> str | None:
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    value = headers.get("cf-ray")
+    return value if isinstance(value, str) else None
+
+
+class OtelEventManager:
+    """Stamps the shared metadata on every event and emits the catalog.
+
+    Each event is a structlog event on a logger bound with the metadata; the
+    chain ends in a bridge that emits one OpenTelemetry log record. With no
+    exporter every method returns before building anything.
+    """
+
+    def __init__(
+        self,
+        provider: OtelProvider,
+        *,
+        conversation_id: str,
+        model: str,
+        slug: str,
+        account_id: str | None = None,
+        auth_mode: str | None = None,
+        log_user_prompts: bool = False,
+        terminal_type: str | None = None,
+        app_version: str | None = None,
+    ) -> None:
+        self._provider = provider
+        self._log_user_prompts = log_user_prompts
+        metadata = {
+            Attr.CONVERSATION_ID: conversation_id,
+            Attr.APP_VERSION: app_version,
+            Attr.AUTH_MODE: auth_mode,
+            Attr.ACCOUNT_ID: account_id,
+            Attr.TERMINAL_TYPE: terminal_type,
+            Attr.MODEL: model,
+            Attr.SLUG: slug,
+        }
+        logger = provider.logger
+        context = {key: value for key, value in metadata.items() if value is not None}
+        self._log: Any = bound_logger(logger, context) if logger is not None else None
+
+    def with_model(self, model: str, slug: str) -> OtelEventManager:
+        """A manager for another model; this one is left unchanged."""
+        clone = object.__new__(OtelEventManager)
+        clone._provider = self._provider
+        clone._log_user_prompts = self._log_user_prompts
+        clone._log = self._log.bind(**{Attr.MODEL: model, Attr.SLUG: slug}) if self._log else None
+        return clone
+
+    @property
+    def metadata(self) -> dict[str, object]:
+        """The common fields stamped on every event (empty with no exporter)."""
+        return dict(self._log._context) if self._log is not None else {}
+
+    @property
+    def enabled(self) -> bool:
+        return self._log is not None and self._provider.enabled
+
+    def _emit(self, event: str, fields: dict[str, Any]) -> None:
+        try:
+            self._log.info(event, **fields)
+        except Exception as exc:
+            report_internal_error(f"emitting {event}", exc)
+
+    # -- codex.conversation_starts -------------------------------------------------
+
+    def conversation_starts(
+        self,
+        *,
+        provider_name: str,
+        reasoning_effort: str | None = None,
+        reasoning_summary: str,
+        context_window: int | None = None,
+        max_output_tokens: int | None = None,
+        auto_compact_token_limit: int | None = None,
+        approval_policy: str,
+        sandbox_policy: str,
+        mcp_servers: Iterable[str] = (),
+        active_profile: str | None = None,
+    ) -> None:
+        if not self.enabled:
+            return
+        try:
+            fields = {
+                Attr.PROVIDER_NAME: str(provider_name),
+                Attr.REASONING_EFFORT: reasoning_effort,
+                Attr.REASONING_SUMMARY: str(reasoning_summary),
+                Attr.CONTEXT_WINDOW: _opt_int(context_window),
+                Attr.MAX_OUTPUT_TOKENS: _opt_int(max_output_tokens),
+                Attr.AUTO_COMPACT_TOKEN_LIMIT: _opt_int(auto_compact_token_limit),
+                Attr.APPROVAL_POLICY: str(approval_policy),
+                Attr.SANDBOX_POLICY: str(sandbox_policy),
+                Attr.MCP_SERVERS: ", ".join(str(name) for name in mcp_servers),
+                Attr.ACTIVE_PROFILE: active_profile,
+            }
+        except Exception as exc:
+            report_internal_error(f"building {Event.CONVERSATION_STARTS}", exc)
+            return
+        self._emit(Event.CONVERSATION_STARTS, _without_none(fields))
+
+    # -- codex.api_request ---------------------------------------------------------
+
+    def log_request(self, attempt: int, fn: Callable[[], T]) -> T:
+        """Call `fn()`, record it as `codex.api_request`, return or raise what it did."""
+        start = time.perf_counter_ns()
+        try:
+            response = fn()
+        except Exception as exc:
+            self._record_request(attempt, _elapsed_ms(start), exc, failed=True)
+            raise
+        self._record_request(attempt, _elapsed_ms(start), response, failed=False)
+        return response
+
+    async def alog_request(self, attempt: int, fn: Callable[[], Awaitable[T]]) -> T:
+        """`log_request` for a coroutine function."""
+        start = time.perf_counter_ns()
+        try:
+            response = await fn()
+        except Exception as exc:
+            self._record_request(attempt, _elapsed_ms(start), exc, failed=True)
+            raise
+        self._record_request(attempt, _elapsed_ms(start), response, failed=False)
+        return response
+
+    def _record_request(self, attempt: int, millis: int, outcome: object, *, failed: bool) -> None:
+        if not self.enabled:
+            return
+        try:
+            fields: dict[str, Any] = {Attr.ATTEMPT: int(attempt), Attr.DURATION_MS: millis}
+            status = _status_code(outcome)
+            if status is not None:
+                fields[Attr.HTTP_STATUS_CODE] = status
+            if failed:
+                fields[Attr.ERROR_MESSAGE] = str(outcome)
+            else:
+                cf_ray = _cf_ray(outcome)
+                if cf_ray is not None:
+                    fields[Attr.CF_RAY] = cf_ray
+        except Exception as exc:
+            report_internal_error(f"building {Event.API_REQUEST}", exc)
+            return
+        self._emit(Event.API_REQUEST, fields)
+
+    def api_request(
+        self,
+        attempt: int,
+        duration: timedelta | float,
+        *,
+        status_code: int | None = None,
+        error: str | None = None,
+        cf_ray: str | None = None,
+    ) -> None:
+        """Record an HTTP call timed elsewhere (the helpers in `codex_otel.instrument`)."""
+        if not self.enabled:
+            return
+        try:
+            fields = {
+                Attr.ATTEMPT: int(attempt),
+                Attr.DURATION_MS: duration_ms(duration),
+                Attr.HTTP_STATUS_CODE: int(status_code) if status_code is not None else None,
+                Attr.ERROR_MESSAGE: None if error is None else str(error),
+                Attr.CF_RAY: cf_ray,
+            }
+        except Exception as exc:
+            report_internal_error(f"building {Event.API_REQUEST}", exc)
+            return
+        self._emit(Event.API_REQUEST, _without_none(fields))
+
+    # -- codex.sse_event -----------------------------------------------------------
+
+    def sse_event(self, kind: str, duration: timedelta | float) -> None:
+        if not self.enabled:
+            return
+        try:
+            fields = {Attr.EVENT_KIND: str(kind), Attr.DURATION_MS: duration_ms(duration)}
+        except Exception as exc:
+            report_internal_error(f"building {Event.SSE_EVENT}", exc)
+            return
+        self._emit(Event.SSE_EVENT, fields)
+
+    def sse_event_failed(
+        self, kind: str | None, duration: timedelta | float, error: object
+    ) -> None:
+        if not self.enabled:
+            return
+        try:
+            fields = {
+                Attr.EVENT_KIND: None if kind is None else str(kind),
+                Attr.DURATION_MS: duration_ms(duration),
+                Attr.ERROR_MESSAGE: str(error),
+            }
+        except Exception as exc:
+            report_internal_error(f"building {Event.SSE_EVENT}", exc)
+            return
+        self._emit(Event.SSE_EVENT, _without_none(fields))
+
+    def sse_event_completed(
+        self,
+        *,
+        input_token_count: int,
+        output_token_count: int,
+        cached_token_count: int | None = None,
+        reasoning_token_count: int | None = None,
+        tool_token_count: int,
+    ) -> None:
+        if not self.enabled:
+            return
+        try:
+            fields = {
+                Attr.EVENT_KIND: "response.completed",
+                Attr.INPUT_TOKEN_COUNT: int(input_token_count),
+                Attr.OUTPUT_TOKEN_COUNT: int(output_token_count),
+                Attr.CACHED_TOKEN_COUNT: _opt_int(cached_token_count),
+                Attr.REASONING_TOKEN_COUNT: _opt_int(reasoning_token_count),
+                Attr.TOOL_TOKEN_COUNT: int(tool_token_count),
+            }
+        except Exception as exc:
+            report_internal_error(f"building {Event.SSE_EVENT}", exc)
+            return
+        self._emit(Event.SSE_EVENT, _without_none(fields))
+
+    def sse_event_completed_failed(self, error: object) -> None:
+        if not self.enabled:
+            return
+        fields = {Attr.EVENT_KIND: "response.completed", Attr.ERROR_MESSAGE: _safe_str(error)}
+        self._emit(Event.SSE_EVENT, fields)
+
+    # -- codex.user_prompt ---------------------------------------------------------
+
+    def user_prompt(self, items: Iterable[str | Mapping[str, Any]]) -> None:
+        """Record a turn's input: only text items count; the text is redacted unless opted in."""
+        if not self.enabled:
+            return
+        try:
+            prompt = "".join(_text_parts(items))
+            fields = {
+                Attr.PROMPT_LENGTH: len(prompt),
+                Attr.PROMPT: prompt if self._log_user_prompts else REDACTED,
+            }
+        except Exception as exc:
+            report_internal_error(f"building {Event.USER_PROMPT}", exc)
+            return
+        self._emit(Event.USER_PROMPT, fields)
+
+    # -- codex.tool_decision -------------------------------------------------------
+
+    def tool_decision(
+        self,
+        tool_name: str,
+        call_id: str,
+        decision: ToolDecision | str,
+        source: ToolDecisionSource | str,
+    ) -> None:
+        """Record who decided whether a tool call may run. Unknown values raise ValueError."""
+        # Validated even when disabled: a wrong value is a bug in the caller's code.
+        decision = ToolDecision(decision)
+        source = ToolDecisionSource(source)
+        if not self.enabled:
+            return
+        fields = {
+            Attr.TOOL_NAME: _safe_str(tool_name),
+            Attr.CALL_ID: _safe_str(call_id),
+            Attr.DECISION: decision.value,
+            Attr.SOURCE: source.value,
+        }
+        self._emit(Event.TOOL_DECISION, fields)
+
+    # -- codex.tool_result ---------------------------------------------------------
+
+    def log_tool_result(
+        self, tool_name: str, call_id: str, arguments: object, fn: Callable[[], T]
+    ) -> T:
+        """Run a tool, record `codex.tool_result`, return or raise what it did."""
+        start = time.perf_counter_ns()
+        try:
+            output = fn()
+        except Exception as exc:
+            self._record_tool(tool_name, call_id, arguments, _elapsed_ms(start), False, exc)
+            raise
+        self._record_tool(tool_name, call_id, arguments, _elapsed_ms(start), True, output)
+        return output
+
+    async def alog_tool_result(
+        self, tool_name: str, call_id: str, arguments: object, fn: Callable[[], Awaitable[T]]
+    ) -> T:
+        """`log_tool_result` for a coroutine function."""
+        start = time.perf_counter_ns()
+        try:
+            output = await fn()
+        except Exception as exc:
+            self._record_tool(tool_name, call_id, arguments, _elapsed_ms(start), False, exc)
+            raise
+        self._record_tool(tool_name, call_id, arguments, _elapsed_ms(start), True, output)
+        return output
+
+    def log_tool_failed(self, tool_name: str, error: object) -> None:
+        """A tool that failed before it could run: duration 0, success false."""
+        if not self.enabled:
+            return
+        fields = {
+            Attr.TOOL_NAME: _safe_str(tool_name),
+            Attr.DURATION_MS: 0,
+            Attr.SUCCESS: "false",
+            Attr.OUTPUT: _safe_str(error),
+        }
+        self._emit(Event.TOOL_RESULT, fields)
+
+    def tool_result(
+        self,
+        tool_name: str,
+        call_id: str,
+        arguments: object,
+        duration: timedelta | float,
+        success: bool,
+        output: object,
+    ) -> None:
+        """Record a tool execution timed elsewhere."""
+        if not self.enabled:
+            return
+        try:
+            millis = duration_ms(duration)
+        except Exception as exc:
+            report_internal_error(f"building {Event.TOOL_RESULT}", exc)
+            return
+        self._record_tool(tool_name, call_id, arguments, millis, success, output)
+
+    def _record_tool(
+        self,
+        tool_name: str,
+        call_id: str,
+        arguments: object,
+        millis: int,
+        success: bool,
+        output: object,
+    ) -> None:
+        if not self.enabled:
+            return
+        try:
+            fields = {
+                Attr.TOOL_NAME: _safe_str(tool_name),
+                Attr.CALL_ID: _safe_str(call_id),
+                Attr.ARGUMENTS: _as_text(arguments),
+                Attr.DURATION_MS: millis,
+                Attr.SUCCESS: "true" if success else "false",
+                Attr.OUTPUT: _safe_str(output)
+                if isinstance(output, BaseException)
+                else _as_text(output),
+            }
+        except Exception as exc:
+            report_internal_error(f"building {Event.TOOL_RESULT}", exc)
+            return
+        self._emit(Event.TOOL_RESULT, fields)
+
+    def __repr__(self) -> str:
+        return f"OtelEventManager(metadata={self.metadata!r}, enabled={self.enabled})"
+
+
+def _without_none(fields: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def _opt_int(value: int | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _safe_str(value: object) -> str:
+    try:
+        return value if isinstance(value, str) else str(value)
+    except Exception:
+        return f"<unprintable {type(value).__name__}>"
+
+
+def _text_parts(items: Iterable[str | Mapping[str, Any]]) -> Iterable[str]:
+    for item in items:
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, Mapping) and item.get("type") == "text":
+            text = item.get("text")
+            if isinstance(text, str):
+                yield text

@@ -1,0 +1,195 @@
+"""Config -> LoggerProvider + batch processor + exporter, chosen through a registry."""
+
+from __future__ import annotations
+
+import atexit
+from collections.abc import Callable
+from importlib import metadata
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk.resources import Resource
+
+from ._config import ExporterConfig, OtelConfig, OtlpGrpcExporter, OtlpHttpExporter
+from ._errors import internal_logger, report_internal_error
+
+if TYPE_CHECKING:
+    from opentelemetry._logs import Logger
+
+__all__ = ["EXPORTER_FACTORIES", "OtelProvider", "package_version"]
+
+SCOPE_NAME = "codex_otel"
+EXPORT_TIMEOUT_SECONDS = 10.0
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("codex-otel")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0.0.0"
+
+
+def _otlp_http(config: ExporterConfig) -> LogRecordExporter:
+    assert isinstance(config, OtlpHttpExporter)
+    if config.protocol == "json":
+        from opentelemetry.exporter.otlp.json.http._log_exporter import (
+            OTLPLogExporter as JsonExporter,
+        )
+
+        return JsonExporter(
+            endpoint=config.endpoint, headers=dict(config.headers), timeout=EXPORT_TIMEOUT_SECONDS
+        )
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+
+    return OTLPLogExporter(
+        endpoint=config.endpoint, headers=dict(config.headers), timeout=EXPORT_TIMEOUT_SECONDS
+    )
+
+
+def _otlp_grpc(config: ExporterConfig) -> LogRecordExporter:
+    assert isinstance(config, OtlpGrpcExporter)
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+
+    return OTLPLogExporter(
+        endpoint=config.endpoint,
+        # The scheme decides, not an inherited OTEL_EXPORTER_OTLP_INSECURE.
+        insecure=config.endpoint.startswith("http://"),
+        # gRPC metadata keys must be lower-case.
+        headers={name.lower(): value for name, value in config.headers.items()},
+        timeout=EXPORT_TIMEOUT_SECONDS,
+    )
+
+
+# Exporter kind -> factory. Each factory imports its exporter lazily, so the
+# default `none` imports neither the HTTP stack nor grpc.
+EXPORTER_FACTORIES: dict[str, Callable[[ExporterConfig], LogRecordExporter]] = {
+    OtlpHttpExporter.kind: _otlp_http,
+    OtlpGrpcExporter.kind: _otlp_grpc,
+}
+
+
+class OtelProvider:
+    """Owns the OpenTelemetry pipeline the event manager writes to.
+
+    The LoggerProvider is private to this object (never installed globally), so
+    only this package's events reach the exporter: stdlib logging, the host's
+    structlog and other OpenTelemetry loggers in the process never do.
+    """
+
+    def __init__(
+        self,
+        exporter: LogRecordExporter | None,
+        *,
+        environment: str = "dev",
+        service_name: str = "codex-cli",
+        service_version: str | None = None,
+    ) -> None:
+        self._exporter = exporter
+        self._shut_down = False
+        self._resource = Resource.create(
+            {
+                "service.name": service_name,
+                "service.version": service_version or package_version(),
+                "env": environment,
+            }
+        )
+        self._logger_provider: LoggerProvider | None = None
+        self._logger: Logger | None = None
+        if exporter is not None:
+            # Our own exit hook (below) replaces the SDK's, so exit runs one bounded flush.
+            self._logger_provider = LoggerProvider(resource=self._resource, shutdown_on_exit=False)
+            self._logger_provider.add_log_record_processor(
+                BatchLogRecordProcessor(
+                    exporter,
+                    # Explicit values: inherited OTEL_BLRP_* variables do not apply.
+                    schedule_delay_millis=1000,
+                    max_queue_size=2048,
+                    max_export_batch_size=512,
+                    export_timeout_millis=int(EXPORT_TIMEOUT_SECONDS * 1000),
+                )
+            )
+            self._logger = self._logger_provider.get_logger(SCOPE_NAME, package_version())
+            atexit.register(self.shutdown)
+
+    @classmethod
+    def from_config(
+        cls,
+        config: OtelConfig,
+        *,
+        service_name: str = "codex-cli",
+        service_version: str | None = None,
+    ) -> OtelProvider:
+        """Build the pipeline an `[otel]` table asks for.
+
+        Starting is best effort: if the exporter cannot be built (an invalid
+        inherited `OTEL_*` variable, say), that is said once and events are
+        dropped; the host carries on.
+        """
+        exporter: LogRecordExporter | None = None
+        factory = EXPORTER_FACTORIES.get(config.exporter.kind)
+        if factory is not None:
+            try:
+                exporter = factory(config.exporter)
+            except Exception as exc:
+                report_internal_error(f"starting the {config.exporter.kind} exporter", exc)
+        return cls(
+            exporter,
+            environment=config.environment,
+            service_name=service_name,
+            service_version=service_version,
+        )
+
+    @property
+    def resource(self) -> Resource:
+        return self._resource
+
+    @property
+    def enabled(self) -> bool:
+        """True when events go somewhere: the event manager skips all work otherwise."""
+        return self._logger is not None and not self._shut_down
+
+    @property
+    def logger(self) -> Logger | None:
+        """The OpenTelemetry logger events are emitted to (None with no exporter)."""
+        return self._logger
+
+    def force_flush(self, timeout_millis: int = 10_000) -> bool:
+        """Export what is queued; True when everything went out in time."""
+        if self._logger_provider is None or self._shut_down:
+            return True
+        try:
+            return self._logger_provider.force_flush(timeout_millis)
+        except Exception as exc:
+            report_internal_error("flushing telemetry", exc)
+            return False
+
+    def shutdown(self) -> None:
+        """Flush what is queued, then stop the worker. Safe to call twice."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        atexit.unregister(self.shutdown)
+        if self._logger_provider is None:
+            return
+        try:
+            self._logger_provider.shutdown()
+        except Exception as exc:
+            report_internal_error("shutting telemetry down", exc)
+        internal_logger.debug("codex_otel: telemetry shut down")
+
+    def __enter__(self) -> OtelProvider:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.shutdown()
+
+    def __repr__(self) -> str:
+        exporter = type(self._exporter).__name__ if self._exporter is not None else "none"
+        return f"OtelProvider(exporter={exporter}, enabled={self.enabled})"

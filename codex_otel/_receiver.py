@@ -1,0 +1,329 @@
+"""A real, local OTLP logs receiver: HTTP (protobuf and JSON) and gRPC.
+
+Used by the test-suite, ``codex-otel demo`` and ``codex-otel receive``: the exporters under
+test talk to it over the wire exactly as they would to a collector, and it decodes what
+arrives into flat :class:`ReceivedLog` values.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import gzip
+import json
+import logging
+import threading
+import zlib
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+_logger = logging.getLogger(__name__)
+
+_LOGS_PATH = "/v1/logs"
+_PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
+_JSON_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class ReceivedLog:
+    """One decoded OTLP LogRecord, with the context it arrived in."""
+
+    transport: str  # "http/protobuf", "http/json" or "grpc"
+    event_name: str
+    severity_number: int
+    severity_text: str
+    body: object  # decoded AnyValue, None if unset
+    attributes: dict[str, object]
+    resource: dict[str, object]
+    scope_name: str
+    time_unix_nano: int
+    observed_time_unix_nano: int
+    headers: dict[str, str]  # HTTP headers / gRPC metadata, keys lower-cased
+
+
+def _any_value(value: AnyValue) -> object:
+    """AnyValue -> python: str, int, float, bool, bytes, list, dict, or None if unset."""
+    kind = value.WhichOneof("value")
+    if kind is None:
+        return None
+    if kind == "array_value":
+        return [_any_value(item) for item in value.array_value.values]
+    if kind == "kvlist_value":
+        return _key_values(value.kvlist_value.values)
+    return getattr(value, kind)  # the scalar oneofs already have the right python type
+
+
+def _key_values(items: Iterable[KeyValue]) -> dict[str, object]:
+    return {item.key: _any_value(item.value) for item in items}
+
+
+def _decode_request(
+    request: ExportLogsServiceRequest, transport: str, headers: dict[str, str]
+) -> list[ReceivedLog]:
+    return [
+        ReceivedLog(
+            transport=transport,
+            event_name=record.event_name,
+            severity_number=int(record.severity_number),
+            severity_text=record.severity_text,
+            body=_any_value(record.body) if record.HasField("body") else None,
+            attributes=_key_values(record.attributes),
+            resource=_key_values(resource_logs.resource.attributes),
+            scope_name=scope_logs.scope.name,
+            time_unix_nano=record.time_unix_nano,
+            observed_time_unix_nano=record.observed_time_unix_nano,
+            headers=dict(headers),  # each record gets its own copy
+        )
+        for resource_logs in request.resource_logs
+        for scope_logs in resource_logs.scope_logs
+        for record in scope_logs.log_records
+    ]
+
+
+def _hex_ids_to_base64(node: object) -> None:
+    """OTLP/JSON sends traceId/spanId as hex; protobuf's JSON mapping expects base64."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("traceId", "spanId") and isinstance(value, str):
+                # Not hex? Leave it for Parse to accept (as base64) or reject.
+                with contextlib.suppress(ValueError):
+                    node[key] = base64.b64encode(bytes.fromhex(value)).decode("ascii")
+            else:
+                _hex_ids_to_base64(value)
+    elif isinstance(node, list):
+        for item in node:
+            _hex_ids_to_base64(item)
+
+
+def _parse_otlp_json(body: bytes) -> ExportLogsServiceRequest:
+    """Decode an OTLP/JSON ExportLogsServiceRequest (ints and enums may be numbers or strings)."""
+    document = json.loads(body)
+    _hex_ids_to_base64(document)
+    request = ExportLogsServiceRequest()
+    # Unknown fields are ignored, as OTLP asks of receivers for forward compatibility.
+    json_format.ParseDict(document, request, ignore_unknown_fields=True)
+    return request
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True  # a stuck client must never block interpreter exit
+
+    def __init__(self, address: tuple[str, int], receiver: OtlpReceiver) -> None:
+        self.receiver = receiver
+        super().__init__(address, _HttpHandler)
+
+
+class _HttpHandler(BaseHTTPRequestHandler):
+    server: _HttpServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the default writes a line per request to stderr
+
+    def _reply(self, status: int, content_type: str = "text/plain", payload: bytes = b"") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        on_path = self.path.split("?", 1)[0] == _LOGS_PATH
+        self._reply(405 if on_path else 404)
+
+    def do_POST(self) -> None:
+        # Read the body first, whatever happens: closing with unread bytes resets the socket
+        # and the client would see a connection error instead of our status.
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.split("?", 1)[0] != _LOGS_PATH:
+            return self._reply(404)
+        content_type = self.headers.get_content_type()
+        if content_type not in (*_PROTOBUF_TYPES, _JSON_TYPE):
+            return self._reply(415)
+        try:
+            encoding = (self.headers.get("Content-Encoding") or "").strip().lower()
+            if encoding == "gzip":
+                body = gzip.decompress(body)
+            elif encoding == "deflate":
+                body = zlib.decompress(body)
+            if content_type == _JSON_TYPE:
+                request = _parse_otlp_json(body)
+            else:
+                request = ExportLogsServiceRequest.FromString(body)
+        except (DecodeError, json_format.ParseError, ValueError, OSError, EOFError, zlib.error):
+            return self._reply(400)
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        transport = "http/json" if content_type == _JSON_TYPE else "http/protobuf"
+        self.server.receiver._accept(_decode_request(request, transport, headers))
+        response = ExportLogsServiceResponse()
+        if content_type == _JSON_TYPE:
+            self._reply(200, _JSON_TYPE, json_format.MessageToJson(response).encode())
+        else:
+            self._reply(200, content_type, response.SerializeToString())
+
+
+def _metadata_value(value: str | bytes) -> str:
+    # "-bin" metadata arrives as bytes; base64 is how it travels on the wire.
+    return value if isinstance(value, str) else base64.b64encode(value).decode("ascii")
+
+
+class OtlpReceiver:
+    """Local OTLP logs endpoint. Port 0 picks a free port; None disables that protocol."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        http_port: int | None = 0,
+        grpc_port: int | None = 0,
+        on_log: Callable[[ReceivedLog], None] | None = None,
+    ) -> None:
+        self._host = host
+        self._want_http, self._want_grpc = http_port, grpc_port
+        self._on_log = on_log
+        self._logs: list[ReceivedLog] = []
+        self._cond = threading.Condition()
+        self._http: _HttpServer | None = None
+        self._http_thread: threading.Thread | None = None
+        self._grpc: Any = None  # grpc.Server; grpc is imported lazily, so no static type here
+        self._grpc_pool: ThreadPoolExecutor | None = None
+        self._ports: dict[str, int] = {}
+
+    def start(self) -> OtlpReceiver:
+        if self._ports:
+            raise RuntimeError("OtlpReceiver already started")
+        try:
+            if self._want_http is not None:
+                self._start_http(self._want_http)
+            if self._want_grpc is not None:
+                self._start_grpc(self._want_grpc)
+        except BaseException:
+            self.stop()  # don't leak the half that did start
+            raise
+        return self
+
+    def _start_http(self, port: int) -> None:
+        try:
+            self._http = _HttpServer((self._host, port), self)
+        except OSError as exc:
+            raise OSError(
+                exc.errno, f"OTLP receiver: cannot bind HTTP on {self._host}:{port}: {exc.strerror}"
+            ) from exc
+        self._ports["http"] = self._http.server_address[1]
+        self._http_thread = threading.Thread(
+            target=self._http.serve_forever,
+            kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll
+            name="otlp-receiver-http",
+            daemon=True,
+        )
+        self._http_thread.start()
+
+    def _start_grpc(self, port: int) -> None:
+        import grpc  # lazily: importing this module must stay cheap and grpc-free
+        from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
+
+        receiver = self
+
+        class _LogsServicer(logs_service_pb2_grpc.LogsServiceServicer):
+            def Export(self, request: ExportLogsServiceRequest, context: Any) -> Any:
+                metadata = context.invocation_metadata()
+                headers = {key.lower(): _metadata_value(value) for key, value in metadata}
+                receiver._accept(_decode_request(request, "grpc", headers))
+                return ExportLogsServiceResponse()
+
+        self._grpc_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="otlp-receiver-grpc")
+        # gRPC sets SO_REUSEPORT by default, which would let a second server "share" a busy port.
+        self._grpc = grpc.server(self._grpc_pool, options=[("grpc.so_reuseport", 0)])
+        # The generated *_grpc module is untyped; going through Any keeps mypy --strict quiet.
+        add_servicer: Any = logs_service_pb2_grpc.add_LogsServiceServicer_to_server
+        add_servicer(_LogsServicer(), self._grpc)
+        address = f"{self._host}:{port}"
+        try:
+            bound = int(self._grpc.add_insecure_port(address))
+        except RuntimeError:  # grpcio >= 1.5x raises instead of returning 0
+            bound = 0
+        if bound == 0:
+            raise OSError(errno.EADDRINUSE, f"OTLP receiver: cannot bind gRPC on {address}: in use")
+        self._ports["grpc"] = bound
+        self._grpc.start()
+
+    def stop(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._http = None
+        if self._http_thread is not None:
+            self._http_thread.join(timeout=2.0)
+            self._http_thread = None
+        if self._grpc is not None:
+            self._grpc.stop(grace=0.5).wait(timeout=2.0)
+            self._grpc = None
+        if self._grpc_pool is not None:
+            self._grpc_pool.shutdown(wait=False)
+            self._grpc_pool = None
+        self._ports = {}
+
+    def __enter__(self) -> OtlpReceiver:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _port(self, protocol: str) -> int:
+        if protocol not in self._ports:
+            raise ValueError(f"OTLP receiver: {protocol} is not started")
+        return self._ports[protocol]
+
+    @property
+    def http_port(self) -> int:
+        return self._port("http")
+
+    @property
+    def grpc_port(self) -> int:
+        return self._port("grpc")
+
+    @property
+    def http_endpoint(self) -> str:
+        return f"http://{self._host}:{self.http_port}{_LOGS_PATH}"
+
+    @property
+    def grpc_endpoint(self) -> str:
+        return f"http://{self._host}:{self.grpc_port}"
+
+    @property
+    def logs(self) -> list[ReceivedLog]:
+        with self._cond:
+            return list(self._logs)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedLog]:
+        """Block until at least ``count`` logs arrived or ``timeout`` passed; return them."""
+        with self._cond:
+            self._cond.wait_for(lambda: len(self._logs) >= count, timeout=timeout)
+            return list(self._logs)
+
+    def clear(self) -> None:
+        with self._cond:
+            self._logs.clear()
+
+    def _accept(self, received: list[ReceivedLog]) -> None:
+        with self._cond:
+            self._logs.extend(received)
+            self._cond.notify_all()
+        if self._on_log is None:
+            return
+        for log in received:  # outside the lock: a slow callback must not block readers
+            try:
+                self._on_log(log)
+            except Exception:
+                _logger.exception("OTLP receiver: on_log callback failed")

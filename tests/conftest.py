@@ -1,0 +1,212 @@
+"""Shared fixtures: real OTLP receivers on 127.0.0.1, in-memory capture, the catalog script."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+
+from codex_otel import OtelEventManager, OtelProvider
+from codex_otel._errors import set_strict
+from codex_otel._receiver import OtlpReceiver
+
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+METADATA = {
+    "conversation_id": "conv-1234",
+    "model": "gpt-5-codex",
+    "slug": "gpt-5",
+    "account_id": "acct-42",
+    "auth_mode": "ChatGPT",
+    "terminal_type": "xterm-256color",
+    "app_version": "0.50.0",
+}
+
+COMMON = {
+    "conversation.id": "conv-1234",
+    "app.version": "0.50.0",
+    "auth_mode": "ChatGPT",
+    "user.account_id": "acct-42",
+    "terminal.type": "xterm-256color",
+    "model": "gpt-5-codex",
+    "slug": "gpt-5",
+}
+
+
+@pytest.fixture(autouse=True)
+def strict_internal_errors() -> Iterator[None]:
+    """Internal telemetry errors fail the test instead of being swallowed."""
+    set_strict(True)
+    yield
+    set_strict(False)
+
+
+@pytest.fixture
+def receiver() -> Iterator[OtlpReceiver]:
+    with OtlpReceiver() as running:
+        yield running
+
+
+@pytest.fixture
+def memory() -> Iterator[tuple[OtelProvider, InMemoryLogRecordExporter]]:
+    exporter = InMemoryLogRecordExporter()
+    provider = OtelProvider(exporter, environment="test")
+    yield provider, exporter
+    provider.shutdown()
+
+
+def normalise(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Check the varying timestamp's format, then replace it so whole dicts compare."""
+    attributes = dict(attributes)
+    stamp = attributes.get("event.timestamp")
+    assert isinstance(stamp, str) and TIMESTAMP.match(stamp), stamp
+    attributes["event.timestamp"] = "<ts>"
+    if attributes.get("event.name") == "codex.api_request":
+        # A real call's duration varies: check its type, then compare the rest whole.
+        millis = attributes.get("duration_ms")
+        assert isinstance(millis, int) and millis >= 0, millis
+        attributes["duration_ms"] = "<ms>"
+    return attributes
+
+
+def captured(provider: OtelProvider, exporter: InMemoryLogRecordExporter) -> list[dict[str, Any]]:
+    """Each exported record as {name, severity, attributes} with timestamps normalised."""
+    provider.force_flush()
+    out = []
+    for data in exporter.get_finished_logs():
+        record = data.log_record
+        assert record.severity_number is not None
+        assert record.event_name == record.body
+        out.append(
+            {
+                "name": record.event_name,
+                "severity": (record.severity_number.value, record.severity_text),
+                "attributes": normalise(dict(record.attributes or {})),
+            }
+        )
+    return out
+
+
+class _Response:
+    status_code = 200
+    headers = {"cf-ray": "8f2a-SJC", "content-type": "application/json"}  # noqa: RUF012
+
+
+def emit_catalog(manager: OtelEventManager) -> None:
+    """One of every event of the catalog, with every optional field given."""
+    manager.conversation_starts(
+        provider_name="openai",
+        reasoning_effort="high",
+        reasoning_summary="auto",
+        context_window=272000,
+        max_output_tokens=128000,
+        auto_compact_token_limit=200000,
+        approval_policy="on-request",
+        sandbox_policy="workspace-write",
+        mcp_servers=["github", "linear"],
+        active_profile="work",
+    )
+    manager.log_request(1, _Response)
+    with contextlib.suppress(TimeoutError):
+        manager.log_request(2, _raise_timeout)
+    manager.sse_event("response.output_text.delta", timedelta(milliseconds=12))
+    manager.sse_event_failed(None, 0.005, "stream reset")
+    manager.sse_event_completed(
+        input_token_count=1200,
+        output_token_count=300,
+        cached_token_count=1000,
+        reasoning_token_count=64,
+        tool_token_count=1500,
+    )
+    manager.sse_event_completed_failed("usage missing")
+    manager.user_prompt(["fix the ", {"type": "text", "text": "bug"}, {"type": "image"}])
+    manager.tool_decision("shell", "call-1", "approved", "user")
+    manager.tool_result("shell", "call-1", {"command": ["ls"]}, 1.5, True, "a.txt\nb.txt")
+    manager.log_tool_failed("apply_patch", "patch rejected")
+
+
+def _raise_timeout() -> object:
+    raise TimeoutError("read timed out")
+
+
+def expected_catalog(prompt: str = "[REDACTED]") -> list[tuple[str, dict[str, Any]]]:
+    """What `emit_catalog` must export: (event name, whole attribute dict)."""
+
+    def event(name: str, **fields: Any) -> tuple[str, dict[str, Any]]:
+        return name, {"event.name": name, "event.timestamp": "<ts>", **COMMON, **fields}
+
+    return [
+        event(
+            "codex.conversation_starts",
+            provider_name="openai",
+            reasoning_effort="high",
+            reasoning_summary="auto",
+            context_window=272000,
+            max_output_tokens=128000,
+            auto_compact_token_limit=200000,
+            approval_policy="on-request",
+            sandbox_policy="workspace-write",
+            mcp_servers="github, linear",
+            active_profile="work",
+        ),
+        event(
+            "codex.api_request",
+            attempt=1,
+            duration_ms="<ms>",
+            **{"http.response.status_code": 200, "cf_ray": "8f2a-SJC"},
+        ),
+        event(
+            "codex.api_request",
+            attempt=2,
+            duration_ms="<ms>",
+            **{"error.message": "read timed out"},
+        ),
+        event(
+            "codex.sse_event",
+            duration_ms=12,
+            **{"event.kind": "response.output_text.delta"},
+        ),
+        event("codex.sse_event", duration_ms=5, **{"error.message": "stream reset"}),
+        event(
+            "codex.sse_event",
+            input_token_count=1200,
+            output_token_count=300,
+            cached_token_count=1000,
+            reasoning_token_count=64,
+            tool_token_count=1500,
+            **{"event.kind": "response.completed"},
+        ),
+        event(
+            "codex.sse_event",
+            **{"event.kind": "response.completed", "error.message": "usage missing"},
+        ),
+        event("codex.user_prompt", prompt_length=len("fix the bug"), prompt=prompt),
+        event(
+            "codex.tool_decision",
+            tool_name="shell",
+            call_id="call-1",
+            decision="approved",
+            source="user",
+        ),
+        event(
+            "codex.tool_result",
+            tool_name="shell",
+            call_id="call-1",
+            arguments='{"command": ["ls"]}',
+            duration_ms=1500,
+            success="true",
+            output="a.txt\nb.txt",
+        ),
+        event(
+            "codex.tool_result",
+            tool_name="apply_patch",
+            duration_ms=0,
+            success="false",
+            output="patch rejected",
+        ),
+    ]
