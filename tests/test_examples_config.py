@@ -1,0 +1,26 @@
+"""The shipped example tables in config/ load as documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codex_otel import Headers, NoneExporter, OtlpGrpcExporter, OtlpHttpExporter, load_config
+
+CONFIG = Path(__file__).resolve().parent.parent / "config"
+ENV = {"OTLP_API_KEY": "key-1", "OTLP_TOKEN": "tok-2"}
+
+
+def test_every_example_table_loads() -> None:
+    loaded = {path.name: load_config(path, env=ENV).exporter for path in CONFIG.glob("*.toml")}
+    assert loaded == {
+        "otel-none.toml": NoneExporter(),
+        "otel-http.toml": OtlpHttpExporter(
+            "http://localhost:4318/v1/logs", "binary", Headers({"x-otlp-api-key": "key-1"})
+        ),
+        "otel-http-json.toml": OtlpHttpExporter(
+            "http://localhost:4318/v1/logs", "json", Headers({"x-otlp-api-key": "key-1"})
+        ),
+        "otel-grpc.toml": OtlpGrpcExporter(
+            "http://localhost:4317", Headers({"authorization": "Bearer tok-2"})
+        ),
+    }
