@@ -18,6 +18,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 __all__ = [
     "DEFAULT_GRPC_ENDPOINT",
     "DEFAULT_HTTP_ENDPOINT",
+    "BatchConfig",
     "ConfigError",
     "ExporterConfig",
     "Headers",
@@ -25,6 +26,8 @@ __all__ = [
     "OtelConfig",
     "OtlpGrpcExporter",
     "OtlpHttpExporter",
+    "TlsConfig",
+    "ToolResultConfig",
     "default_config_path",
     "load_config",
 ]
@@ -78,6 +81,19 @@ class Headers(Mapping[str, str]):
 
 
 @dataclass(frozen=True)
+class TlsConfig:
+    """TLS for an OTLP exporter. Paths are absolute once loaded (relative ones resolve
+    against the config file's folder)."""
+
+    ca_certificate: Path | None = None
+    """PEM bundle that verifies the collector's certificate (else the system's roots)."""
+    client_certificate: Path | None = None
+    """PEM client certificate for mutual TLS; given together with `client_private_key`."""
+    client_private_key: Path | None = None
+    """PEM private key of `client_certificate`."""
+
+
+@dataclass(frozen=True)
 class NoneExporter:
     """Export nothing: no network, no files; the event calls stay valid and cheap."""
 
@@ -96,6 +112,8 @@ class OtlpHttpExporter:
     """`binary` (protobuf) or `json` (OTLP/JSON)."""
     headers: Headers = field(default_factory=Headers)
     """Sent with every export; `${NAME}` already expanded from the environment."""
+    tls: TlsConfig | None = None
+    """Custom CA and/or client certificate (needs an `https://` endpoint)."""
 
 
 @dataclass(frozen=True)
@@ -108,9 +126,35 @@ class OtlpGrpcExporter:
     """Collector address, e.g. `https://otel.example.com:4317` (`http://` means no TLS)."""
     headers: Headers = field(default_factory=Headers)
     """Sent as gRPC metadata with every export; `${NAME}` already expanded."""
+    tls: TlsConfig | None = None
+    """Custom CA and/or client certificate (needs an `https://` endpoint)."""
 
 
 ExporterConfig = NoneExporter | OtlpHttpExporter | OtlpGrpcExporter
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    """The background batch worker: sized so a burst of thousands of events loses nothing."""
+
+    max_queue_size: int = 32768
+    """Events held while waiting for export; beyond it new events are dropped (and counted)."""
+    max_export_batch_size: int = 1024
+    """Events per export request."""
+    schedule_delay_ms: int = 500
+    """Longest wait before a partial batch is sent."""
+
+
+@dataclass(frozen=True)
+class ToolResultConfig:
+    """What `codex.tool_result` keeps of tool arguments and output."""
+
+    max_bytes: int = 2048
+    """Cap on `arguments` and `output` (UTF-8 bytes); longer text is cut and marked."""
+    scrub_secrets: bool = True
+    """Replace API keys, bearer tokens, URL passwords, private keys, `password=` pairs."""
+    extra_patterns: tuple[str, ...] = ()
+    """More regular expressions whose matches are scrubbed."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +167,12 @@ class OtelConfig:
     """Where events go; `NoneExporter` by default."""
     log_user_prompt: bool = False
     """When false, prompt text is exported as `[REDACTED]`."""
+    shutdown_timeout: float = 3.0
+    """Seconds `shutdown()` and the exit-time flush may take, even with the collector down."""
+    batch: BatchConfig = field(default_factory=BatchConfig)
+    """Queue and batch sizes of the background worker."""
+    tool_result: ToolResultConfig = field(default_factory=ToolResultConfig)
+    """Size cap and secret scrubbing of tool arguments and output."""
     source: str = field(default="<defaults>", compare=False)
     """Where this config was read from, for messages."""
 
@@ -133,9 +183,13 @@ class OtelConfig:
         *,
         env: Mapping[str, str] = os.environ,
         source: str = "<mapping>",
+        base_dir: str | os.PathLike[str] | None = None,
     ) -> OtelConfig:
-        """Validate an already-parsed `[otel]` table (the value of the `otel` key)."""
-        return _Parser(source, env).config(table)
+        """Validate an already-parsed `[otel]` table (the value of the `otel` key).
+
+        Relative certificate paths resolve against `base_dir` (default: the working folder).
+        """
+        return _Parser(source, env, Path(base_dir) if base_dir is not None else None).config(table)
 
 
 def default_config_path(env: Mapping[str, str] = os.environ) -> Path:
@@ -162,15 +216,16 @@ def load_config(
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "otel", f"expected valid TOML ({exc})") from None
     table = document.get("otel", {})
-    return _Parser(source, env).config(table)
+    return _Parser(source, env, file.parent).config(table)
 
 
 class _Parser:
     """Walks the table once, keeping the file name for every error."""
 
-    def __init__(self, source: str, env: Mapping[str, str]) -> None:
+    def __init__(self, source: str, env: Mapping[str, str], base_dir: Path | None = None) -> None:
         self.source = source
         self.env = env
+        self.base_dir = base_dir if base_dir is not None else Path.cwd()
 
     def fail(self, key: str, expected: str) -> ConfigError:
         return ConfigError(self.source, key, expected)
@@ -195,10 +250,38 @@ class _Parser:
             raise self.fail(key, f"expected true or false, got {_type_name(value)}")
         return value
 
+    def integer(self, value: object, key: str, minimum: int) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(key, f"expected an integer, got {_type_name(value)}")
+        if value < minimum:
+            raise self.fail(key, f"expected an integer >= {minimum}, got {value}")
+        return value
+
+    def seconds(self, value: object, key: str) -> float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise self.fail(key, f"expected a number of seconds, got {_type_name(value)}")
+        if not 0 < value <= 600:
+            raise self.fail(key, f"expected seconds > 0 and <= 600, got {value}")
+        return float(value)
+
     def config(self, value: object) -> OtelConfig:
-        table = self.table(value, "otel", ("environment", "exporter", "log_user_prompt"))
+        table = self.table(
+            value,
+            "otel",
+            (
+                "environment",
+                "exporter",
+                "log_user_prompt",
+                *_DELIVERY_KEYS,
+            ),
+        )
         defaults = OtelConfig()
         return OtelConfig(
+            shutdown_timeout=self.seconds(
+                table.get("shutdown_timeout", defaults.shutdown_timeout), "otel.shutdown_timeout"
+            ),
+            batch=self.batch(table.get("batch", {}), "otel.batch"),
+            tool_result=self.tool_result(table.get("tool_result", {}), "otel.tool_result"),
             environment=self.string(
                 table.get("environment", defaults.environment), "otel.environment"
             ),
@@ -208,6 +291,86 @@ class _Parser:
             ),
             source=self.source,
         )
+
+    def batch(self, value: object, key: str) -> BatchConfig:
+        table = self.table(
+            value, key, ("max_queue_size", "max_export_batch_size", "schedule_delay_ms")
+        )
+        defaults = BatchConfig()
+        queue = self.integer(
+            table.get("max_queue_size", defaults.max_queue_size), f"{key}.max_queue_size", 1
+        )
+        size = self.integer(
+            table.get("max_export_batch_size", min(defaults.max_export_batch_size, queue)),
+            f"{key}.max_export_batch_size",
+            1,
+        )
+        if size > queue:
+            raise self.fail(
+                f"{key}.max_export_batch_size",
+                f"expected at most max_queue_size ({queue}), got {size}",
+            )
+        delay = self.integer(
+            table.get("schedule_delay_ms", defaults.schedule_delay_ms),
+            f"{key}.schedule_delay_ms",
+            1,
+        )
+        return BatchConfig(
+            max_queue_size=queue, max_export_batch_size=size, schedule_delay_ms=delay
+        )
+
+    def tool_result(self, value: object, key: str) -> ToolResultConfig:
+        table = self.table(value, key, ("max_bytes", "scrub_secrets", "extra_patterns"))
+        defaults = ToolResultConfig()
+        patterns = table.get("extra_patterns", [])
+        if not isinstance(patterns, list):
+            raise self.fail(
+                f"{key}.extra_patterns", f"expected an array of strings, got {_type_name(patterns)}"
+            )
+        for index, pattern in enumerate(patterns):
+            item = f"{key}.extra_patterns[{index}]"
+            self.string(pattern, item)
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise self.fail(item, f"expected a regular expression ({exc})") from None
+        return ToolResultConfig(
+            max_bytes=self.integer(
+                table.get("max_bytes", defaults.max_bytes), f"{key}.max_bytes", 64
+            ),
+            scrub_secrets=self.boolean(
+                table.get("scrub_secrets", defaults.scrub_secrets), f"{key}.scrub_secrets"
+            ),
+            extra_patterns=tuple(patterns),
+        )
+
+    def tls(self, table: Mapping[str, Any], key: str, endpoint: str) -> TlsConfig | None:
+        if "tls" not in table:
+            return None
+        key = f"{key}.tls"
+        tls = self.table(
+            table["tls"], key, ("ca-certificate", "client-certificate", "client-private-key")
+        )
+        if not endpoint.startswith("https://"):
+            raise self.fail(key, f"TLS needs an https:// endpoint, got {endpoint!r}")
+        if ("client-certificate" in tls) != ("client-private-key" in tls):
+            raise self.fail(
+                key, "expected client-certificate and client-private-key together, or neither"
+            )
+        paths = {name: self.pem_file(tls[name], f"{key}.{name}") for name in tls}
+        return TlsConfig(
+            ca_certificate=paths.get("ca-certificate"),
+            client_certificate=paths.get("client-certificate"),
+            client_private_key=paths.get("client-private-key"),
+        )
+
+    def pem_file(self, value: object, key: str) -> Path:
+        path = self.base_dir / Path(self.string(value, key)).expanduser()
+        # Checked at load so a typo is heard at once; a file that vanishes later only
+        # turns telemetry off (said once), it never breaks the host.
+        if not path.is_file():
+            raise self.fail(key, f"expected a readable PEM file, {str(path)!r} does not exist")
+        return path
 
     def exporter(self, value: object, key: str) -> ExporterConfig:
         kinds = tuple(_EXPORTER_KINDS)
@@ -231,21 +394,25 @@ class _Parser:
         raise self.fail(f"{key}.{kind}", f"unknown exporter; expected one of {_choices(kinds[1:])}")
 
     def otlp_http(self, value: object, key: str) -> OtlpHttpExporter:
-        table = self.table(value, key, ("endpoint", "protocol", "headers"))
+        table = self.table(value, key, ("endpoint", "protocol", "headers", "tls"))
         protocol = self.string(table.get("protocol", "binary"), f"{key}.protocol")
         if protocol not in ("binary", "json"):
             raise self.fail(f"{key}.protocol", f"expected 'binary' or 'json', got {protocol!r}")
+        endpoint = self.endpoint(table, key)
         return OtlpHttpExporter(
-            endpoint=self.endpoint(table, key),
+            endpoint=endpoint,
             protocol="json" if protocol == "json" else "binary",
             headers=self.headers(table.get("headers", {}), f"{key}.headers"),
+            tls=self.tls(table, key, endpoint),
         )
 
     def otlp_grpc(self, value: object, key: str) -> OtlpGrpcExporter:
-        table = self.table(value, key, ("endpoint", "headers"))
+        table = self.table(value, key, ("endpoint", "headers", "tls"))
+        endpoint = self.endpoint(table, key)
         return OtlpGrpcExporter(
-            endpoint=self.endpoint(table, key),
+            endpoint=endpoint,
             headers=self.headers(table.get("headers", {}), f"{key}.headers"),
+            tls=self.tls(table, key, endpoint),
         )
 
     def endpoint(self, table: Mapping[str, Any], key: str) -> str:
@@ -281,6 +448,9 @@ class _Parser:
 
         return _ENV_REF.sub(substitute, raw)
 
+
+# Keys of issue 5 (delivery and content safety), kept apart so other additions merge cleanly.
+_DELIVERY_KEYS = ("shutdown_timeout", "batch", "tool_result")
 
 _EXPORTER_KINDS: dict[str, type[ExporterConfig]] = {
     "none": NoneExporter,

@@ -12,6 +12,8 @@ __all__ = [
     "EVENT_ATTRIBUTES",
     "EVENT_NAMES",
     "REDACTED",
+    "SECRET_MARKER",
+    "TRUNCATED_MARKER",
     "Attr",
     "Event",
     "ToolDecision",
@@ -19,6 +21,10 @@ __all__ = [
 ]
 
 REDACTED = "[REDACTED]"
+# Stands in for a secret scrubbed from tool arguments or output; repeats none of it.
+SECRET_MARKER = "[SECRET]"
+# Appended to tool arguments or output cut at `tool_result.max_bytes`.
+TRUNCATED_MARKER = "…[truncated]"
 
 
 class Event:
@@ -80,6 +86,9 @@ class Attr:
     ARGUMENTS = "arguments"
     SUCCESS = "success"
     OUTPUT = "output"
+    # Sizes in UTF-8 bytes of arguments / output before they were cut (only when cut).
+    ARGUMENTS_ORIGINAL_BYTES = "arguments_original_bytes"
+    OUTPUT_ORIGINAL_BYTES = "output_original_bytes"
 
 
 COMMON_ATTRIBUTES = (
@@ -134,6 +143,8 @@ EVENT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
         Attr.DURATION_MS,
         Attr.SUCCESS,
         Attr.OUTPUT,
+        Attr.ARGUMENTS_ORIGINAL_BYTES,
+        Attr.OUTPUT_ORIGINAL_BYTES,
     ),
 }
 

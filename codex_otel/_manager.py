@@ -9,6 +9,8 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from ._bridge import bound_logger
+from ._config import ToolResultConfig
+from ._content import ContentPolicy
 from ._errors import report_internal_error
 from ._events import REDACTED, Attr, Event, ToolDecision, ToolDecisionSource
 from ._provider import OtelProvider
@@ -33,13 +35,15 @@ def _elapsed_ms(start_ns: int) -> int:
 
 
 def _as_text(value: object) -> str:
-    """Tool arguments and output: strings as they are, anything else as JSON text."""
+    """Tool arguments and output: strings as they are, bytes decoded, anything else as JSON."""
     if isinstance(value, str):
         return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
     try:
-        return json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return str(value)
+        return json.dumps(value, ensure_ascii=False, default=_safe_str)
+    except Exception:  # circular, or a mapping with keys JSON cannot take
+        return _safe_str(value)
 
 
 def _status_code(obj: object) -> int | None:
@@ -79,9 +83,12 @@ class OtelEventManager:
         log_user_prompts: bool = False,
         terminal_type: str | None = None,
         app_version: str | None = None,
+        tool_result: ToolResultConfig | None = None,
     ) -> None:
         self._provider = provider
         self._log_user_prompts = log_user_prompts
+        # Tool arguments and output: secrets scrubbed and size capped unless configured off.
+        self._content = ContentPolicy.from_config(tool_result or ToolResultConfig())
         metadata = {
             Attr.CONVERSATION_ID: conversation_id,
             Attr.APP_VERSION: app_version,
@@ -100,6 +107,7 @@ class OtelEventManager:
         clone = object.__new__(OtelEventManager)
         clone._provider = self._provider
         clone._log_user_prompts = self._log_user_prompts
+        clone._content = self._content
         clone._log = self._log.bind(**{Attr.MODEL: model, Attr.SLUG: slug}) if self._log else None
         return clone
 
@@ -134,7 +142,7 @@ class OtelEventManager:
         mcp_servers: Iterable[str] = (),
         active_profile: str | None = None,
     ) -> None:
-        if not self.enabled:
+        if self._log is None:
             return
         try:
             fields = {
@@ -179,7 +187,7 @@ class OtelEventManager:
         return response
 
     def _record_request(self, attempt: int, millis: int, outcome: object, *, failed: bool) -> None:
-        if not self.enabled:
+        if self._log is None:
             return
         try:
             fields: dict[str, Any] = {Attr.ATTEMPT: int(attempt), Attr.DURATION_MS: millis}
@@ -207,7 +215,7 @@ class OtelEventManager:
         cf_ray: str | None = None,
     ) -> None:
         """Record an HTTP call timed elsewhere (the helpers in `codex_otel.instrument`)."""
-        if not self.enabled:
+        if self._log is None:
             return
         try:
             fields = {
@@ -225,7 +233,7 @@ class OtelEventManager:
     # -- codex.sse_event -----------------------------------------------------------
 
     def sse_event(self, kind: str, duration: timedelta | float) -> None:
-        if not self.enabled:
+        if self._log is None:
             return
         try:
             fields = {Attr.EVENT_KIND: str(kind), Attr.DURATION_MS: duration_ms(duration)}
@@ -237,7 +245,7 @@ class OtelEventManager:
     def sse_event_failed(
         self, kind: str | None, duration: timedelta | float, error: object
     ) -> None:
-        if not self.enabled:
+        if self._log is None:
             return
         try:
             fields = {
@@ -259,7 +267,7 @@ class OtelEventManager:
         reasoning_token_count: int | None = None,
         tool_token_count: int,
     ) -> None:
-        if not self.enabled:
+        if self._log is None:
             return
         try:
             fields = {
@@ -276,7 +284,7 @@ class OtelEventManager:
         self._emit(Event.SSE_EVENT, _without_none(fields))
 
     def sse_event_completed_failed(self, error: object) -> None:
-        if not self.enabled:
+        if self._log is None:
             return
         fields = {Attr.EVENT_KIND: "response.completed", Attr.ERROR_MESSAGE: _safe_str(error)}
         self._emit(Event.SSE_EVENT, fields)
@@ -285,7 +293,7 @@ class OtelEventManager:
 
     def user_prompt(self, items: Iterable[str | Mapping[str, Any]]) -> None:
         """Record a turn's input: only text items count; the text is redacted unless opted in."""
-        if not self.enabled:
+        if self._log is None:
             return
         try:
             prompt = "".join(_text_parts(items))
@@ -311,7 +319,7 @@ class OtelEventManager:
         # Validated even when disabled: a wrong value is a bug in the caller's code.
         decision = ToolDecision(decision)
         source = ToolDecisionSource(source)
-        if not self.enabled:
+        if self._log is None:
             return
         fields = {
             Attr.TOOL_NAME: _safe_str(tool_name),
@@ -351,14 +359,18 @@ class OtelEventManager:
 
     def log_tool_failed(self, tool_name: str, error: object) -> None:
         """A tool that failed before it could run: duration 0, success false."""
-        if not self.enabled:
+        if self._log is None:
             return
-        fields = {
-            Attr.TOOL_NAME: _safe_str(tool_name),
-            Attr.DURATION_MS: 0,
-            Attr.SUCCESS: "false",
-            Attr.OUTPUT: _safe_str(error),
-        }
+        try:
+            fields = {
+                Attr.TOOL_NAME: _safe_str(tool_name),
+                Attr.DURATION_MS: 0,
+                Attr.SUCCESS: "false",
+            }
+            self._add_text(fields, Attr.OUTPUT, Attr.OUTPUT_ORIGINAL_BYTES, _safe_str(error))
+        except Exception as exc:
+            report_internal_error(f"building {Event.TOOL_RESULT}", exc)
+            return
         self._emit(Event.TOOL_RESULT, fields)
 
     def tool_result(
@@ -371,7 +383,7 @@ class OtelEventManager:
         output: object,
     ) -> None:
         """Record a tool execution timed elsewhere."""
-        if not self.enabled:
+        if self._log is None:
             return
         try:
             millis = duration_ms(duration)
@@ -389,23 +401,29 @@ class OtelEventManager:
         success: bool,
         output: object,
     ) -> None:
-        if not self.enabled:
+        if self._log is None:
             return
         try:
-            fields = {
+            fields: dict[str, Any] = {
                 Attr.TOOL_NAME: _safe_str(tool_name),
                 Attr.CALL_ID: _safe_str(call_id),
-                Attr.ARGUMENTS: _as_text(arguments),
                 Attr.DURATION_MS: millis,
                 Attr.SUCCESS: "true" if success else "false",
-                Attr.OUTPUT: _safe_str(output)
-                if isinstance(output, BaseException)
-                else _as_text(output),
             }
+            self._add_text(fields, Attr.ARGUMENTS, Attr.ARGUMENTS_ORIGINAL_BYTES, arguments)
+            text = _safe_str(output) if isinstance(output, BaseException) else _as_text(output)
+            self._add_text(fields, Attr.OUTPUT, Attr.OUTPUT_ORIGINAL_BYTES, text)
         except Exception as exc:
             report_internal_error(f"building {Event.TOOL_RESULT}", exc)
             return
         self._emit(Event.TOOL_RESULT, fields)
+
+    def _add_text(self, fields: dict[str, Any], key: str, size_key: str, value: object) -> None:
+        """Tool text, scrubbed and capped; its original size alongside when it was cut."""
+        text, original_bytes = self._content.apply(_as_text(value))
+        fields[key] = text
+        if original_bytes is not None:
+            fields[size_key] = original_bytes
 
     def __repr__(self) -> str:
         return f"OtelEventManager(metadata={self.metadata!r}, enabled={self.enabled})"

@@ -9,11 +9,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.resources import Resource
 
-from ._config import ExporterConfig, OtelConfig, OtlpGrpcExporter, OtlpHttpExporter
+from ._config import BatchConfig, ExporterConfig, OtelConfig, OtlpGrpcExporter, OtlpHttpExporter
+from ._delivery import BoundedBatchProcessor, DeliveryStats
 from ._errors import internal_logger, report_internal_error
+from ._tls import grpc_credentials, http_tls_files
 
 if TYPE_CHECKING:
     from opentelemetry._logs import Logger
@@ -34,31 +36,48 @@ def package_version() -> str:
 def _otlp_http(config: ExporterConfig) -> LogRecordExporter:
     assert isinstance(config, OtlpHttpExporter)
     if config.protocol == "json":
+        from opentelemetry.exporter.otlp.common.http import Compression as JsonCompression
         from opentelemetry.exporter.otlp.json.http._log_exporter import (
             OTLPLogExporter as JsonExporter,
         )
 
         return JsonExporter(
-            endpoint=config.endpoint, headers=dict(config.headers), timeout=EXPORT_TIMEOUT_SECONDS
+            endpoint=config.endpoint,
+            headers=dict(config.headers),
+            timeout=EXPORT_TIMEOUT_SECONDS,
+            # Explicit, so an inherited OTEL_EXPORTER_OTLP_*_COMPRESSION does not apply.
+            compression=JsonCompression.NONE,
+            **http_tls_files(config.tls)._asdict(),
         )
+    from opentelemetry.exporter.otlp.proto.http import Compression
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 
     return OTLPLogExporter(
-        endpoint=config.endpoint, headers=dict(config.headers), timeout=EXPORT_TIMEOUT_SECONDS
+        endpoint=config.endpoint,
+        headers=dict(config.headers),
+        timeout=EXPORT_TIMEOUT_SECONDS,
+        compression=Compression.NoCompression,
+        **http_tls_files(config.tls)._asdict(),
     )
 
 
 def _otlp_grpc(config: ExporterConfig) -> LogRecordExporter:
     assert isinstance(config, OtlpGrpcExporter)
+    from grpc import Compression
     from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
 
+    insecure = config.endpoint.startswith("http://")
     return OTLPLogExporter(
         endpoint=config.endpoint,
         # The scheme decides, not an inherited OTEL_EXPORTER_OTLP_INSECURE.
-        insecure=config.endpoint.startswith("http://"),
-        # gRPC metadata keys must be lower-case.
-        headers={name.lower(): value for name, value in config.headers.items()},
+        insecure=insecure,
+        credentials=None if insecure else grpc_credentials(config.tls),
+        # gRPC metadata keys must be lower-case. A tuple, even empty: an empty dict would let
+        # an inherited OTEL_EXPORTER_OTLP_LOGS_HEADERS in.
+        headers=tuple((name.lower(), value) for name, value in config.headers.items()),
         timeout=EXPORT_TIMEOUT_SECONDS,
+        # Explicit, so an invalid inherited OTEL_EXPORTER_OTLP_*_COMPRESSION cannot raise.
+        compression=Compression.NoCompression,
     )
 
 
@@ -85,6 +104,8 @@ class OtelProvider:
         environment: str = "dev",
         service_name: str = "codex-cli",
         service_version: str | None = None,
+        shutdown_timeout: float = 3.0,
+        batch: BatchConfig | None = None,
     ) -> None:
         self._exporter = exporter
         self._shut_down = False
@@ -97,19 +118,20 @@ class OtelProvider:
         )
         self._logger_provider: LoggerProvider | None = None
         self._logger: Logger | None = None
+        self._processor: BoundedBatchProcessor | None = None
         if exporter is not None:
             # Our own exit hook (below) replaces the SDK's, so exit runs one bounded flush.
             self._logger_provider = LoggerProvider(resource=self._resource, shutdown_on_exit=False)
-            self._logger_provider.add_log_record_processor(
-                BatchLogRecordProcessor(
-                    exporter,
-                    # Explicit values: inherited OTEL_BLRP_* variables do not apply.
-                    schedule_delay_millis=1000,
-                    max_queue_size=2048,
-                    max_export_batch_size=512,
-                    export_timeout_millis=int(EXPORT_TIMEOUT_SECONDS * 1000),
-                )
+            batch = batch or BatchConfig()
+            self._processor = BoundedBatchProcessor(
+                exporter,
+                max_queue_size=batch.max_queue_size,
+                max_export_batch_size=batch.max_export_batch_size,
+                schedule_delay_millis=batch.schedule_delay_ms,
+                export_timeout_millis=int(EXPORT_TIMEOUT_SECONDS * 1000),
+                shutdown_timeout=shutdown_timeout,
             )
+            self._logger_provider.add_log_record_processor(self._processor)
             self._logger = self._logger_provider.get_logger(SCOPE_NAME, package_version())
             atexit.register(self.shutdown)
 
@@ -139,6 +161,8 @@ class OtelProvider:
             environment=config.environment,
             service_name=service_name,
             service_version=service_version,
+            shutdown_timeout=config.shutdown_timeout,
+            batch=config.batch,
         )
 
     @property
@@ -155,6 +179,12 @@ class OtelProvider:
         """The OpenTelemetry logger events are emitted to (None with no exporter)."""
         return self._logger
 
+    def stats(self) -> DeliveryStats:
+        """Events accepted, exported and dropped (by reason) so far; all zero with no exporter."""
+        if self._processor is None:
+            return DeliveryStats()
+        return self._processor.stats()
+
     def force_flush(self, timeout_millis: int = 10_000) -> bool:
         """Export what is queued; True when everything went out in time."""
         if self._logger_provider is None or self._shut_down:
@@ -166,7 +196,9 @@ class OtelProvider:
             return False
 
     def shutdown(self) -> None:
-        """Flush what is queued, then stop the worker. Safe to call twice."""
+        """Flush what is queued, then stop the worker, within `shutdown_timeout` even when
+        the collector is down; what could not be sent is counted and said in one warning.
+        Safe to call twice."""
         if self._shut_down:
             return
         self._shut_down = True

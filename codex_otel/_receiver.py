@@ -13,6 +13,8 @@ import errno
 import gzip
 import json
 import logging
+import socket
+import struct
 import threading
 import zlib
 from collections.abc import Callable, Iterable
@@ -117,6 +119,21 @@ def _parse_otlp_json(body: bytes) -> ExportLogsServiceRequest:
     return request
 
 
+@dataclass(frozen=True)
+class Fault:
+    """How the receiver refuses one export request, as a misbehaving collector would.
+
+    `http_status` (with `retry_after` as the `Retry-After` header) answers an HTTP export;
+    `grpc_code` (a `grpc.StatusCode` name) aborts a gRPC one; `reset` drops the connection
+    of an HTTP export with a TCP reset after reading the request, before any answer.
+    """
+
+    http_status: int = 503
+    retry_after: str | None = None
+    grpc_code: str = "UNAVAILABLE"
+    reset: bool = False
+
+
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True  # a stuck client must never block interpreter exit
 
@@ -128,8 +145,28 @@ class _HttpServer(ThreadingHTTPServer):
 class _HttpHandler(BaseHTTPRequestHandler):
     server: _HttpServer
 
+    _was_reset = False
+
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the default writes a line per request to stderr
+
+    def finish(self) -> None:
+        if not self._was_reset:  # a reset socket has nothing left to flush
+            super().finish()
+
+    def _refuse(self, fault: Fault) -> None:
+        if fault.reset:
+            # SO_LINGER 0: close() sends RST instead of FIN, the client sees a reset.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self._was_reset = True
+            self.close_connection = True
+            return
+        self.send_response(fault.http_status)
+        if fault.retry_after is not None:
+            self.send_header("Retry-After", fault.retry_after)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def _reply(self, status: int, content_type: str = "text/plain", payload: bytes = b"") -> None:
         self.send_response(status)
@@ -148,6 +185,9 @@ class _HttpHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path.split("?", 1)[0] != _LOGS_PATH:
             return self._reply(404)
+        fault = self.server.receiver._next_fault()
+        if fault is not None:
+            return self._refuse(fault)
         content_type = self.headers.get_content_type()
         if content_type not in (*_PROTOBUF_TYPES, _JSON_TYPE):
             return self._reply(415)
@@ -199,6 +239,8 @@ class OtlpReceiver:
         self._grpc: Any = None  # grpc.Server; grpc is imported lazily, so no static type here
         self._grpc_pool: ThreadPoolExecutor | None = None
         self._ports: dict[str, int] = {}
+        self._faults: list[Fault] = []
+        self._refused = 0
 
     def start(self) -> OtlpReceiver:
         if self._ports:
@@ -237,6 +279,9 @@ class OtlpReceiver:
 
         class _LogsServicer(logs_service_pb2_grpc.LogsServiceServicer):
             def Export(self, request: ExportLogsServiceRequest, context: Any) -> Any:
+                fault = receiver._next_fault()
+                if fault is not None:
+                    context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
                 metadata = context.invocation_metadata()
                 headers = {key.lower(): _metadata_value(value) for key, value in metadata}
                 receiver._accept(_decode_request(request, "grpc", headers))
@@ -311,6 +356,24 @@ class OtlpReceiver:
         with self._cond:
             self._cond.wait_for(lambda: len(self._logs) >= count, timeout=timeout)
             return list(self._logs)
+
+    def fail_next(self, count: int, fault: Fault | None = None) -> None:
+        """Refuse the next `count` export requests (HTTP or gRPC) with `fault`."""
+        with self._cond:
+            self._faults.extend([fault or Fault()] * count)
+
+    @property
+    def refused(self) -> int:
+        """How many export requests were refused by `fail_next` so far."""
+        with self._cond:
+            return self._refused
+
+    def _next_fault(self) -> Fault | None:
+        with self._cond:
+            if not self._faults:
+                return None
+            self._refused += 1
+            return self._faults.pop(0)
 
     def clear(self) -> None:
         with self._cond:

@@ -171,13 +171,14 @@ ERROR_CASES = [
     pytest.param(
         '[otel]\nenviroment = "prod"\n',
         "otel.enviroment",
-        "unknown key; expected one of 'environment', 'exporter', 'log_user_prompt'",
+        "unknown key; expected one of 'environment', 'exporter', 'log_user_prompt', "
+        "'shutdown_timeout', 'batch', 'tool_result'",
         id="unknown-key",
     ),
     pytest.param(
         '[otel.exporter.otlp-http]\nendpoint = "http://c/v1/logs"\ncompression = "gzip"\n',
         "otel.exporter.otlp-http.compression",
-        "unknown key; expected one of 'endpoint', 'protocol', 'headers'",
+        "unknown key; expected one of 'endpoint', 'protocol', 'headers', 'tls'",
         id="unknown-key-in-exporter",
     ),
     pytest.param(

@@ -1,0 +1,124 @@
+"""Content safety for tool arguments and output: secrets scrubbed, size capped.
+
+Scrubbing runs before the cap, so a secret is matched whole and never half-kept at the cut.
+A scrubbed secret becomes `SECRET_MARKER`; for `name=value` pairs, URLs and bearer tokens the
+name stays (it tells a reader what was there) and only the value goes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ._config import ToolResultConfig
+from ._events import SECRET_MARKER, TRUNCATED_MARKER
+
+__all__ = ["ContentPolicy", "cap_utf8"]
+
+_Replace = Callable[[re.Match[str]], str]
+
+
+def _whole(_: re.Match[str]) -> str:
+    return SECRET_MARKER
+
+
+def _keep_prefix(match: re.Match[str]) -> str:
+    return match.group("keep") + SECRET_MARKER
+
+
+_SECRET_NAMES = (
+    r"password|passwd|pwd|passphrase|secret|client[_-]?secret|token|access[_-]?token"
+    r"|refresh[_-]?token|auth[_-]?token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key"
+    r"|private[_-]?key"
+)
+
+# (pattern, replacement) in the order they run: the block and URL forms first, so the
+# narrower key patterns do not cut them in pieces.
+_BUILTIN: tuple[tuple[re.Pattern[str], _Replace], ...] = (
+    # PEM private keys, whole blocks (RSA, EC, OPENSSH, ENCRYPTED, plain PKCS#8).
+    (
+        re.compile(
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
+            re.DOTALL,
+        ),
+        _whole,
+    ),
+    # Passwords in URLs: scheme://user:password@host keeps the user.
+    (re.compile(r"(?P<keep>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+(?=@)"), _keep_prefix),
+    # Bearer / Basic / token credentials in headers or text.
+    (
+        re.compile(r"(?P<keep>\b(?:[Bb]earer|[Bb]asic|[Tt]oken)\s+)[A-Za-z0-9._~+/=-]{8,}"),
+        _keep_prefix,
+    ),
+    # name=value, name: value, "name": "value" (JSON arguments), name = 'value'.
+    (
+        re.compile(
+            rf"(?P<keep>(?i:[\"']?\b[A-Za-z0-9_-]*(?:{_SECRET_NAMES})\b[\"']?)\s*[:=]\s*[\"']?)"
+            r"(?!\[)[^\s\"',;&}]+"
+        ),
+        _keep_prefix,
+    ),
+    # Well-known API key shapes, wherever they stand.
+    (
+        re.compile(
+            r"\b(?:sk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_-]{16,}"  # OpenAI, Anthropic, Stripe
+            r"|(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}"  # GitHub
+            r"|xox[abposr]-[A-Za-z0-9-]{10,}"  # Slack
+            r"|AKIA[0-9A-Z]{16}"  # AWS access key id
+            r"|AIza[0-9A-Za-z_-]{35}"  # Google
+            r"|glpat-[A-Za-z0-9_-]{20,})"  # GitLab
+        ),
+        _whole,
+    ),
+)
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates (bytes decoded with surrogateescape) cannot go on the wire: one
+        # would fail the encoding of the whole batch. They become U+FFFD-free '?'.
+        return text.encode("utf-8", "replace")
+
+
+def cap_utf8(text: str, max_bytes: int) -> tuple[str, int | None]:
+    """Valid UTF-8 text of at most `max_bytes` bytes, cut at a character boundary and marked.
+
+    Returns the text and, when it was cut, its size in bytes before the cut (else None).
+    """
+    if text.isascii() and len(text) <= max_bytes:
+        return text, None
+    data = _utf8(text)
+    if len(data) <= max_bytes:
+        return data.decode("utf-8"), None
+    # 'ignore' drops the incomplete sequence a cut inside a character leaves at the end.
+    kept = data[:max_bytes].decode("utf-8", "ignore")
+    return kept + TRUNCATED_MARKER, len(data)
+
+
+@dataclass(frozen=True)
+class ContentPolicy:
+    """Applies `[otel].tool_result` to one text."""
+
+    max_bytes: int
+    patterns: tuple[tuple[re.Pattern[str], _Replace], ...]
+
+    @classmethod
+    def from_config(cls, config: ToolResultConfig) -> ContentPolicy:
+        patterns: tuple[tuple[re.Pattern[str], _Replace], ...] = ()
+        if config.scrub_secrets:
+            extra = tuple((re.compile(p), _whole) for p in config.extra_patterns)
+            patterns = _BUILTIN + extra
+        return cls(max_bytes=config.max_bytes, patterns=patterns)
+
+    def apply(self, text: str) -> tuple[str, int | None]:
+        """Scrubbed and capped text, and its original size in bytes when it was cut."""
+        original = text
+        for pattern, replace in self.patterns:
+            text = pattern.sub(replace, text)
+        capped, cut = cap_utf8(text, self.max_bytes)
+        if cut is not None and text is not original:
+            cut = len(_utf8(original))
+        return capped, cut

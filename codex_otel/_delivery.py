@@ -1,0 +1,263 @@
+"""Bounded, counted delivery: the SDK's batch processor with the two faults it has fixed.
+
+The SDK queues and exports (`BatchLogRecordProcessor`); this module only wraps it where it
+falls short for a host that must never be hurt by its telemetry:
+
+- a full queue silently drops the oldest event and logs a warning per drop (which also costs
+  the caller time); here the new event is refused before the SDK sees it, and counted;
+- `shutdown()` joins its worker for 30 s and `force_flush()` ignores its timeout, exporting on
+  the caller's thread; here both run on a daemon thread the caller stops waiting for at a
+  deadline, after which the exporter refuses further batches so the worker winds down;
+- nothing says what was lost; here every event not delivered is counted by reason, readable
+  through `stats()`, and summed up in one warning line at shutdown.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import (
+    BatchLogRecordProcessor,
+    LogRecordExporter,
+    LogRecordExportResult,
+)
+
+from ._errors import internal_logger
+
+__all__ = ["BoundedBatchProcessor", "DeliveryStats"]
+
+
+@dataclass(frozen=True)
+class DeliveryStats:
+    """What happened to the events handed to the exporter pipeline so far.
+
+    `accepted` events were queued; each of them is, in the end, `exported` (the collector
+    acknowledged it), `export_failed` (refused or unreachable after the exporter's retries)
+    or `unsent_at_shutdown` (still queued or in flight when the shutdown bound ran out).
+    Events that never entered the queue are `queue_full` or `after_shutdown`.
+    """
+
+    accepted: int = 0
+    exported: int = 0
+    queue_full: int = 0
+    export_failed: int = 0
+    after_shutdown: int = 0
+    unsent_at_shutdown: int = 0
+
+    @property
+    def dropped(self) -> int:
+        """Every event not delivered, whatever the reason."""
+        return self.queue_full + self.export_failed + self.after_shutdown + self.unsent_at_shutdown
+
+    @property
+    def pending(self) -> int:
+        """Accepted events whose fate is not known yet (queued or being exported)."""
+        return self.accepted - self.exported - self.export_failed - self.unsent_at_shutdown
+
+    def summary(self) -> str:
+        """`3 queue_full, 12 export_failed` — the non-zero drop reasons, for one log line."""
+        reasons = ("queue_full", "export_failed", "after_shutdown", "unsent_at_shutdown")
+        return ", ".join(f"{getattr(self, r)} {r}" for r in reasons if getattr(self, r))
+
+
+class _Counts:
+    """The mutable tallies behind `DeliveryStats`; one lock, held for a few increments."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.accepted = 0
+        self.handed = 0  # taken off the SDK's queue and given to the exporter
+        self.exported = 0
+        self.queue_full = 0
+        self.export_failed = 0
+        self.after_shutdown = 0
+        self.unsent_at_shutdown = 0
+        # Once shutdown has reported, results of exports it stopped waiting for are ignored,
+        # so the numbers the host read stay true.
+        self.final = False
+
+    def snapshot(self) -> DeliveryStats:
+        with self.lock:
+            return DeliveryStats(
+                accepted=self.accepted,
+                exported=self.exported,
+                queue_full=self.queue_full,
+                export_failed=self.export_failed,
+                after_shutdown=self.after_shutdown,
+                unsent_at_shutdown=self.unsent_at_shutdown,
+            )
+
+
+class _CountingExporter(LogRecordExporter):
+    """Counts each batch's outcome; past the shutdown deadline it refuses batches at once."""
+
+    def __init__(self, exporter: LogRecordExporter, counts: _Counts) -> None:
+        self._exporter = exporter
+        self._counts = counts
+        self._shut_down = False
+        self.closing = threading.Event()
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        counts, size = self._counts, len(batch)
+        with counts.lock:
+            counts.handed += size
+        if self.closing.is_set():
+            # Shutdown gave up waiting: drain the queue without touching the network.
+            return LogRecordExportResult.FAILURE
+        try:
+            result = self._exporter.export(batch)
+        except Exception:
+            # The SDK exporters catch their own errors; a foreign one may not.
+            result = LogRecordExportResult.FAILURE
+        with counts.lock:
+            if not counts.final:
+                if result is LogRecordExportResult.SUCCESS:
+                    counts.exported += size
+                else:
+                    counts.export_failed += size
+        return result
+
+    def shutdown(self) -> None:
+        # Called by us at the deadline and again by the SDK when its worker ends.
+        with self._counts.lock:
+            if self._shut_down:
+                return
+            self._shut_down = True
+        self._exporter.shutdown()  # type: ignore[no-untyped-call]
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._exporter.force_flush(timeout_millis)
+
+
+class BoundedBatchProcessor(LogRecordProcessor):
+    """`BatchLogRecordProcessor` with a bounded shutdown and flush and counted drops."""
+
+    def __init__(
+        self,
+        exporter: LogRecordExporter,
+        *,
+        max_queue_size: int,
+        max_export_batch_size: int,
+        schedule_delay_millis: int,
+        export_timeout_millis: int,
+        shutdown_timeout: float,
+    ) -> None:
+        self._counts = _Counts()
+        self._exporter = _CountingExporter(exporter, self._counts)
+        self._max_queue_size = max_queue_size
+        self._shutdown_timeout = shutdown_timeout
+        self._shut_down = False
+        self._flusher: threading.Thread | None = None
+        self._flusher_lock = threading.Lock()
+        self._batch = BatchLogRecordProcessor(
+            self._exporter,
+            # Explicit values: inherited OTEL_BLRP_* variables do not apply.
+            schedule_delay_millis=schedule_delay_millis,
+            max_queue_size=max_queue_size,
+            max_export_batch_size=max_export_batch_size,
+            export_timeout_millis=export_timeout_millis,
+        )
+        # The SDK empties its queue in a forked child (the parent sends those events);
+        # the child's tallies start from zero alike.
+        if hasattr(os, "register_at_fork"):
+            weak_reset = weakref.WeakMethod(self._after_fork_in_child)
+
+            def after_in_child() -> None:
+                reset = weak_reset()
+                if reset is not None:
+                    reset()
+
+            os.register_at_fork(after_in_child=after_in_child)
+
+    def _after_fork_in_child(self) -> None:
+        self._counts = _Counts()
+        self._exporter._counts = self._counts
+        self._flusher_lock = threading.Lock()
+        self._flusher = None
+
+    def stats(self) -> DeliveryStats:
+        return self._counts.snapshot()
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        counts = self._counts
+        with counts.lock:
+            if self._shut_down:
+                counts.after_shutdown += 1
+                return
+            # handed trails the SDK's pops by a moment, so this errs towards refusing early;
+            # the SDK itself never gets to drop (it would drop the oldest, with a warning).
+            if counts.accepted - counts.handed >= self._max_queue_size:
+                counts.queue_full += 1
+                return
+            counts.accepted += 1
+        self._batch.on_emit(log_record)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Export what is queued; False if that did not finish within the timeout."""
+        if self._shut_down:
+            return False
+        with self._flusher_lock:
+            # One flush at a time: against a hanging collector, repeated calls wait on the
+            # same attempt instead of piling up threads.
+            if self._flusher is None or not self._flusher.is_alive():
+                self._flusher = _daemon(self._batch.force_flush, "codex-otel-flush")
+            flusher = self._flusher
+        flusher.join(max(timeout_millis, 0) / 1000)
+        return not flusher.is_alive()
+
+    def shutdown(self) -> None:
+        """Export what is queued within the shutdown bound, then count what is left."""
+        with self._counts.lock:
+            if self._shut_down:
+                return
+            self._shut_down = True
+        deadline = time.monotonic() + self._shutdown_timeout
+        # The SDK's shutdown drains the queue on its worker, then shuts the exporter down.
+        # It runs on a daemon thread; most of the bound goes to it.
+        closer = _daemon(self._batch.shutdown, "codex-otel-shutdown")
+        closer.join(self._shutdown_timeout * 0.8)
+        if closer.is_alive():
+            # Out of time: the worker gets refusals instead of network calls, and the
+            # exporter's shutdown ends any retry wait; an export stuck in the network is
+            # left to its own timeout on a thread nobody waits for.
+            self._exporter.closing.set()
+            _daemon(self._exporter.shutdown, "codex-otel-exporter-shutdown").join(
+                max(deadline - time.monotonic(), 0.0)
+            )
+        counts = self._counts
+        with counts.lock:
+            counts.unsent_at_shutdown += (
+                counts.accepted - counts.exported - counts.export_failed - counts.unsent_at_shutdown
+            )
+            counts.final = True
+        stats = self.stats()
+        if stats.dropped:
+            internal_logger.warning(
+                "codex_otel: %d of %d telemetry events were not delivered (%s)",
+                stats.dropped,
+                stats.accepted + stats.queue_full + stats.after_shutdown,
+                stats.summary(),
+            )
+
+
+def _daemon(target: Callable[[], object], name: str) -> threading.Thread:
+    """Start `target` on a daemon thread: interpreter exit never waits for it."""
+
+    def run() -> None:
+        try:
+            target()
+        except Exception as exc:
+            internal_logger.debug("codex_otel: %s failed: %r", name, exc)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,61 @@
+"""`tls = {…}` of an OTLP exporter -> what the SDK's HTTP and gRPC exporters take.
+
+The files are read when the exporter starts: one that has gone missing since the config was
+loaded raises here, inside the provider's best-effort start, so telemetry turns off (said
+once) and the host carries on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ._config import TlsConfig
+
+__all__ = ["HttpTlsFiles", "grpc_credentials", "http_tls_files"]
+
+
+def _read(path: Path | None, what: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise OSError(f"cannot read the TLS {what} {str(path)!r}: {exc.strerror}") from None
+
+
+class HttpTlsFiles(NamedTuple):
+    """The OTLP/HTTP exporters' TLS arguments: paths, which they read per request."""
+
+    certificate_file: str | None = None
+    client_certificate_file: str | None = None
+    client_key_file: str | None = None
+
+
+def http_tls_files(tls: TlsConfig | None) -> HttpTlsFiles:
+    """Paths for the OTLP/HTTP exporters, each read once now so a missing one is heard at
+    start rather than as failed exports."""
+    if tls is None:
+        return HttpTlsFiles()
+    _read(tls.ca_certificate, "ca-certificate")
+    _read(tls.client_certificate, "client-certificate")
+    _read(tls.client_private_key, "client-private-key")
+    return HttpTlsFiles(
+        *(
+            None if path is None else str(path)
+            for path in (tls.ca_certificate, tls.client_certificate, tls.client_private_key)
+        )
+    )
+
+
+def grpc_credentials(tls: TlsConfig | None) -> Any:
+    """`grpc.ChannelCredentials` for an https:// endpoint (the system's roots without `tls`)."""
+    import grpc
+
+    if tls is None:
+        return grpc.ssl_channel_credentials()
+    return grpc.ssl_channel_credentials(
+        root_certificates=_read(tls.ca_certificate, "ca-certificate"),
+        private_key=_read(tls.client_private_key, "client-private-key"),
+        certificate_chain=_read(tls.client_certificate, "client-certificate"),
+    )

@@ -1,0 +1,247 @@
+"""Faults survived: real local collectors that refuse, hang, throttle, fail and reset.
+
+In every case the caller's calls return without raising, shutdown and flush return within
+their bound (checked by joining them on a thread with a generous timeout: boundedness, not
+speed), and every event is accounted for in `provider.stats()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
+from codex_otel._receiver import Fault, OtlpReceiver
+from tests.conftest import METADATA
+from tests.faulty import closed_port, hanging_server
+
+TRANSPORTS = ["http/protobuf", "http/json", "grpc"]
+# Far above any bound configured here: a call that is still running then is unbounded.
+GENEROUS = 15.0
+
+
+def exporter_table(transport: str, port: int) -> dict[str, Any]:
+    if transport == "grpc":
+        return {"otlp-grpc": {"endpoint": f"http://127.0.0.1:{port}"}}
+    protocol = "json" if transport == "http/json" else "binary"
+    return {"otlp-http": {"endpoint": f"http://127.0.0.1:{port}/v1/logs", "protocol": protocol}}
+
+
+def start(
+    transport: str, port: int, *, shutdown_timeout: float = 0.5, **batch: int
+) -> OtelProvider:
+    table = {
+        "exporter": exporter_table(transport, port),
+        "shutdown_timeout": shutdown_timeout,
+        "batch": {"schedule_delay_ms": 20, **batch},
+    }
+    return OtelProvider.from_config(OtelConfig.from_mapping(table))
+
+
+def receiver_port(receiver: OtlpReceiver, transport: str) -> int:
+    return receiver.grpc_port if transport == "grpc" else receiver.http_port
+
+
+def emit(provider: OtelProvider, count: int, prefix: str = "e") -> None:
+    manager = OtelEventManager(provider, **METADATA)
+    for index in range(count):
+        manager.sse_event(f"{prefix}-{index}", 0)
+
+
+def finishes(call: Callable[[], object]) -> bool:
+    """Run `call` on a thread; True when it returned within GENEROUS seconds."""
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(GENEROUS)
+    return not thread.is_alive()
+
+
+def undelivered(stats: DeliveryStats) -> tuple[int, int, int, int, int]:
+    """(accepted, exported, queue_full, after_shutdown, failed or left at shutdown).
+
+    Whether a batch stuck in retries counts as `export_failed` or `unsent_at_shutdown`
+    depends on which side of the bound its last retry fell: both mean "not delivered".
+    """
+    return (
+        stats.accepted,
+        stats.exported,
+        stats.queue_full,
+        stats.after_shutdown,
+        stats.export_failed + stats.unsent_at_shutdown,
+    )
+
+
+def drop_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "codex_otel" and "not delivered" in r.getMessage()
+    ]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_shutdown_is_bounded_and_counts_when_the_collector_refuses_connections(
+    transport: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    provider = start(transport, closed_port())
+    emit(provider, 10)
+    assert finishes(provider.shutdown)
+    assert undelivered(provider.stats()) == (10, 0, 0, 0, 10)
+    assert provider.stats().pending == 0
+    assert drop_warnings(caplog) == [
+        f"codex_otel: 10 of 10 telemetry events were not delivered ({provider.stats().summary()})"
+    ]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_shutdown_is_bounded_when_the_collector_accepts_then_hangs(
+    transport: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with hanging_server() as port:
+        provider = start(transport, port)
+        emit(provider, 25)
+        assert finishes(provider.shutdown)
+    assert undelivered(provider.stats()) == (25, 0, 0, 0, 25)
+    assert len(drop_warnings(caplog)) == 1
+
+
+def test_force_flush_honours_its_timeout_when_the_collector_hangs() -> None:
+    with hanging_server() as port:
+        provider = start("http/protobuf", port)
+        emit(provider, 5)
+        results: list[bool] = []
+        assert finishes(lambda: results.append(provider.force_flush(timeout_millis=200)))
+        # A second flush while the first is stuck waits on the same attempt.
+        assert finishes(lambda: results.append(provider.force_flush(timeout_millis=200)))
+        assert results == [False, False]
+        assert finishes(provider.shutdown)
+    assert undelivered(provider.stats()) == (5, 0, 0, 0, 5)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_http_throttling_with_retry_after_is_retried_and_events_arrive(
+    receiver: OtlpReceiver, status: int
+) -> None:
+    receiver.fail_next(1, Fault(http_status=status, retry_after="0"))
+    provider = start("http/protobuf", receiver.http_port)
+    emit(provider, 5)
+    assert provider.force_flush(timeout_millis=int(GENEROUS * 1000))
+    logs = receiver.wait_for(5)
+    assert [log.attributes["event.kind"] for log in logs] == [f"e-{i}" for i in range(5)]
+    assert receiver.refused == 1
+    assert provider.stats() == DeliveryStats(accepted=5, exported=5)
+    provider.shutdown()
+
+
+def test_http_500_fails_the_batch_counted_and_later_events_arrive(
+    receiver: OtlpReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.fail_next(1, Fault(http_status=500))
+    provider = start("http/protobuf", receiver.http_port)
+    emit(provider, 3, prefix="lost")
+    assert provider.force_flush(timeout_millis=int(GENEROUS * 1000))
+    assert provider.stats() == DeliveryStats(accepted=3, export_failed=3)
+    emit(provider, 2, prefix="kept")
+    provider.shutdown()
+    logs = receiver.wait_for(2)
+    assert [log.attributes["event.kind"] for log in logs] == ["kept-0", "kept-1"]
+    assert provider.stats() == DeliveryStats(accepted=5, exported=2, export_failed=3)
+    assert drop_warnings(caplog) == [
+        "codex_otel: 3 of 5 telemetry events were not delivered (3 export_failed)"
+    ]
+
+
+def test_grpc_unavailable_is_retried_and_events_arrive(receiver: OtlpReceiver) -> None:
+    receiver.fail_next(1, Fault(grpc_code="UNAVAILABLE"))
+    provider = start("grpc", receiver.grpc_port)
+    emit(provider, 4)
+    assert provider.force_flush(timeout_millis=int(GENEROUS * 1000))
+    logs = receiver.wait_for(4)
+    assert [log.attributes["event.kind"] for log in logs] == [f"e-{i}" for i in range(4)]
+    assert receiver.refused == 1
+    assert provider.stats() == DeliveryStats(accepted=4, exported=4)
+    provider.shutdown()
+
+
+def test_connection_reset_mid_request_is_retried_and_events_arrive(
+    receiver: OtlpReceiver,
+) -> None:
+    receiver.fail_next(1, Fault(reset=True))
+    provider = start("http/protobuf", receiver.http_port)
+    emit(provider, 3)
+    assert provider.force_flush(timeout_millis=int(GENEROUS * 1000))
+    logs = receiver.wait_for(3)
+    assert [log.attributes["event.kind"] for log in logs] == ["e-0", "e-1", "e-2"]
+    assert receiver.refused == 1
+    assert provider.stats() == DeliveryStats(accepted=3, exported=3)
+    provider.shutdown()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_events_emitted_after_the_collector_comes_back_arrive(transport: str) -> None:
+    port = closed_port()
+    provider = start(transport, port, shutdown_timeout=GENEROUS / 3)
+    emit(provider, 3, prefix="down")
+    provider.force_flush(timeout_millis=100)  # the collector is down: nothing goes out yet
+    http, grpc = (None, port) if transport == "grpc" else (port, None)
+    with OtlpReceiver(http_port=http, grpc_port=grpc) as receiver:
+        emit(provider, 3, prefix="up")
+        assert finishes(provider.shutdown)
+        kinds = [log.attributes["event.kind"] for log in receiver.logs]
+    # Events queued while it was down arrive if a retry fell after it came back.
+    assert [kind for kind in kinds if kind.startswith("up")] == ["up-0", "up-1", "up-2"]
+    stats = provider.stats()
+    assert (stats.accepted, stats.exported, stats.pending) == (6, len(kinds), 0)
+    assert stats.exported + stats.export_failed + stats.unsent_at_shutdown == 6
+
+
+def test_a_full_queue_refuses_new_events_counts_them_and_never_logs_per_drop(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with hanging_server() as port:
+        provider = start("http/protobuf", port, max_queue_size=10, max_export_batch_size=10)
+        with caplog.at_level(logging.DEBUG):
+            emit(provider, 100)
+            stats = provider.stats()
+            assert finishes(provider.shutdown)
+    # The worker may have taken one batch off the queue before it got stuck.
+    assert stats.accepted in (10, 20)
+    assert (stats.queue_full, stats.accepted + stats.queue_full) == (100 - stats.accepted, 100)
+    assert not [r for r in caplog.records if "Queue full" in r.getMessage()]
+    assert drop_warnings(caplog) == [
+        f"codex_otel: 100 of 100 telemetry events were not delivered ({provider.stats().summary()})"
+    ]
+
+
+def test_events_emitted_after_shutdown_are_counted(receiver: OtlpReceiver) -> None:
+    provider = start("http/protobuf", receiver.http_port)
+    emit(provider, 2)
+    provider.shutdown()
+    emit(provider, 3)
+    assert provider.stats() == DeliveryStats(accepted=2, exported=2, after_shutdown=3)
+    assert len(receiver.wait_for(2)) == 2
+
+
+def test_stats_are_zero_and_shutdown_silent_without_an_exporter(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    provider = OtelProvider.from_config(OtelConfig())
+    emit(provider, 3)
+    provider.shutdown()
+    assert provider.stats() == DeliveryStats()
+    assert caplog.records == []
+
+
+def test_a_healthy_collector_gets_everything_and_shutdown_says_nothing(
+    receiver: OtlpReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    provider = start("grpc", receiver.grpc_port)
+    emit(provider, 50)
+    provider.shutdown()
+    assert len(receiver.wait_for(50)) == 50
+    assert provider.stats() == DeliveryStats(accepted=50, exported=50)
+    assert drop_warnings(caplog) == []
