@@ -15,7 +15,7 @@ from opentelemetry.sdk.resources import Resource
 from ._config import BatchConfig, ExporterConfig, OtelConfig, OtlpGrpcExporter, OtlpHttpExporter
 from ._delivery import BoundedBatchProcessor, DeliveryStats
 from ._errors import internal_logger, report_internal_error
-from ._tls import grpc_credentials, http_tls_files
+from ._tls import grpc_credentials, http_tls_files, pinned_ca_session
 
 if TYPE_CHECKING:
     from opentelemetry._logs import Logger
@@ -57,6 +57,7 @@ def _otlp_http(config: ExporterConfig) -> LogRecordExporter:
         headers=dict(config.headers),
         timeout=EXPORT_TIMEOUT_SECONDS,
         compression=Compression.NoCompression,
+        session=pinned_ca_session(config.tls),
         **http_tls_files(config.tls)._asdict(),
     )
 

@@ -13,8 +13,11 @@ import errno
 import gzip
 import json
 import logging
+import os
 import socket
+import ssl
 import struct
+import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Iterable
@@ -134,6 +137,34 @@ class Fault:
     reset: bool = False
 
 
+@dataclass(frozen=True)
+class ServerTls:
+    """TLS for the receiver: its PEM certificate chain and key; with `client_ca`, clients
+    must present a certificate signed by it (mutual TLS)."""
+
+    certificate: bytes
+    private_key: bytes
+    client_ca: bytes | None = None
+
+    def __repr__(self) -> str:  # never show the key
+        return f"ServerTls(mutual={self.client_ca is not None})"
+
+    def ssl_context(self) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        # load_cert_chain only reads files: hand it a private temporary copy.
+        with tempfile.TemporaryDirectory() as folder:
+            cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+            with open(cert, "wb") as out:
+                out.write(self.certificate)
+            with open(key, "wb") as out:
+                out.write(self.private_key)
+            context.load_cert_chain(cert, key)
+        if self.client_ca is not None:
+            context.load_verify_locations(cadata=self.client_ca.decode("ascii"))
+            context.verify_mode = ssl.CERT_REQUIRED
+        return context
+
+
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True  # a stuck client must never block interpreter exit
 
@@ -228,8 +259,10 @@ class OtlpReceiver:
         http_port: int | None = 0,
         grpc_port: int | None = 0,
         on_log: Callable[[ReceivedLog], None] | None = None,
+        tls: ServerTls | None = None,
     ) -> None:
         self._host = host
+        self._tls = tls
         self._want_http, self._want_grpc = http_port, grpc_port
         self._on_log = on_log
         self._logs: list[ReceivedLog] = []
@@ -263,6 +296,11 @@ class OtlpReceiver:
                 exc.errno, f"OTLP receiver: cannot bind HTTP on {self._host}:{port}: {exc.strerror}"
             ) from exc
         self._ports["http"] = self._http.server_address[1]
+        if self._tls is not None:
+            # The handshake happens on the handler's thread, so a bad client cannot stall accept.
+            self._http.socket = self._tls.ssl_context().wrap_socket(
+                self._http.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._http_thread = threading.Thread(
             target=self._http.serve_forever,
             kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll
@@ -295,7 +333,15 @@ class OtlpReceiver:
         add_servicer(_LogsServicer(), self._grpc)
         address = f"{self._host}:{port}"
         try:
-            bound = int(self._grpc.add_insecure_port(address))
+            if self._tls is None:
+                bound = int(self._grpc.add_insecure_port(address))
+            else:
+                credentials = grpc.ssl_server_credentials(
+                    [(self._tls.private_key, self._tls.certificate)],
+                    root_certificates=self._tls.client_ca,
+                    require_client_auth=self._tls.client_ca is not None,
+                )
+                bound = int(self._grpc.add_secure_port(address, credentials))
         except RuntimeError:  # grpcio >= 1.5x raises instead of returning 0
             bound = 0
         if bound == 0:
@@ -339,12 +385,16 @@ class OtlpReceiver:
         return self._port("grpc")
 
     @property
+    def _scheme(self) -> str:
+        return "http" if self._tls is None else "https"
+
+    @property
     def http_endpoint(self) -> str:
-        return f"http://{self._host}:{self.http_port}{_LOGS_PATH}"
+        return f"{self._scheme}://{self._host}:{self.http_port}{_LOGS_PATH}"
 
     @property
     def grpc_endpoint(self) -> str:
-        return f"http://{self._host}:{self.grpc_port}"
+        return f"{self._scheme}://{self._host}:{self.grpc_port}"
 
     @property
     def logs(self) -> list[ReceivedLog]:

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from ._config import TlsConfig
 
-__all__ = ["HttpTlsFiles", "grpc_credentials", "http_tls_files"]
+__all__ = ["HttpTlsFiles", "grpc_credentials", "http_tls_files", "pinned_ca_session"]
 
 
 def _read(path: Path | None, what: str) -> bytes | None:
@@ -46,6 +46,27 @@ def http_tls_files(tls: TlsConfig | None) -> HttpTlsFiles:
             for path in (tls.ca_certificate, tls.client_certificate, tls.client_private_key)
         )
     )
+
+
+def pinned_ca_session(tls: TlsConfig | None) -> Any:
+    """A `requests.Session` for the OTLP/HTTP protobuf exporter whose CA is the configured one.
+
+    requests lets `REQUESTS_CA_BUNDLE` / `CURL_CA_BUNDLE` in the environment replace a
+    session's own CA on every request, so a host with either set could never reach a
+    collector behind a private CA. This session keeps its own (proxies still come from the
+    environment). None without a configured CA: the exporter's default session is right.
+    """
+    if tls is None or tls.ca_certificate is None:
+        return None
+    import requests
+
+    class PinnedCaSession(requests.Session):
+        def merge_environment_settings(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            settings: dict[str, Any] = super().merge_environment_settings(*args, **kwargs)
+            settings["verify"] = self.verify
+            return settings
+
+    return PinnedCaSession()
 
 
 def grpc_credentials(tls: TlsConfig | None) -> Any:

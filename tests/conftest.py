@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
-from codex_otel import OtelEventManager, OtelProvider
+from codex_otel import OtelEventManager, OtelProvider, _errors
 from codex_otel._errors import set_strict
 from codex_otel._receiver import OtlpReceiver
 
@@ -44,6 +44,16 @@ def strict_internal_errors() -> Iterator[None]:
     set_strict(True)
     yield
     set_strict(False)
+
+
+@pytest.fixture
+def lenient() -> Iterator[None]:
+    """Internal errors logged once and swallowed, as in production (the behaviour under test)."""
+    set_strict(False)
+    _errors._reported.clear()  # "once" is per process: each test starts afresh
+    yield
+    _errors._reported.clear()
+    set_strict(True)
 
 
 @pytest.fixture

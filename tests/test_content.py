@@ -1,0 +1,183 @@
+"""Content safety of codex.tool_result: secrets scrubbed by default, size capped at UTF-8 bounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+
+from codex_otel import OtelConfig, OtelEventManager, OtelProvider, ToolResultConfig
+from codex_otel._content import cap_utf8
+from codex_otel._events import SECRET_MARKER, TRUNCATED_MARKER
+from codex_otel._receiver import OtlpReceiver
+from tests.conftest import COMMON, METADATA, captured
+
+Memory = tuple[OtelProvider, InMemoryLogRecordExporter]
+
+
+def tool_event(**fields: Any) -> dict[str, Any]:
+    return {
+        "name": "codex.tool_result",
+        "severity": (9, "INFO"),
+        "attributes": {
+            "event.name": "codex.tool_result",
+            "event.timestamp": "<ts>",
+            **COMMON,
+            "tool_name": "shell",
+            "call_id": "call-1",
+            "duration_ms": 7,
+            "success": "true",
+            **fields,
+        },
+    }
+
+
+def record(memory: Memory, arguments: object, output: object, **options: Any) -> Any:
+    provider, exporter = memory
+    manager = OtelEventManager(provider, **METADATA, tool_result=ToolResultConfig(**options))
+    manager.tool_result("shell", "call-1", arguments, 0.007, True, output)
+    (event,) = captured(provider, exporter)
+    return event
+
+
+def test_output_over_the_cap_is_cut_at_a_utf8_boundary_marked_and_sized(memory: Memory) -> None:
+    output = "€" * 1000  # 3 bytes each: 2048 falls inside a character
+    assert record(memory, "ls", output) == tool_event(
+        arguments="ls",
+        output="€" * 682 + TRUNCATED_MARKER,
+        output_original_bytes=3000,
+    )
+
+
+def test_arguments_over_the_cap_are_cut_and_sized(memory: Memory) -> None:
+    arguments = {"patch": "x" * 5000}
+    text = '{"patch": "' + "x" * 5000 + '"}'
+    assert record(memory, arguments, "ok", max_bytes=100) == tool_event(
+        arguments=text[:100] + TRUNCATED_MARKER,
+        arguments_original_bytes=len(text),
+        output="ok",
+    )
+
+
+def test_text_exactly_at_the_cap_is_kept_whole(memory: Memory) -> None:
+    assert record(memory, "é" * 50, "a" * 100, max_bytes=100) == tool_event(
+        arguments="é" * 50, output="a" * 100
+    )
+
+
+def test_cap_keeps_whole_characters_of_every_width() -> None:
+    for char in ("a", "é", "€", "😀"):
+        for max_bytes in range(64, 72):
+            text, original = cap_utf8(char * 100, max_bytes)
+            kept = text.removesuffix(TRUNCATED_MARKER)
+            assert kept == char * (max_bytes // len(char.encode()))
+            assert original == 100 * len(char.encode())
+
+
+SECRETS = [
+    pytest.param(
+        "export OPENAI_API_KEY=sk-proj-Zq8vN3kLmP0aBcDeFgHi",
+        "sk-proj-Zq8vN3kLmP0aBcDeFgHi",
+        f"export OPENAI_API_KEY={SECRET_MARKER}",
+        id="key-assignment",
+    ),
+    pytest.param(
+        "using sk-ant-api03-Xy7Wv6Ut5Sr4Qp3On2Ml1 now",
+        "sk-ant-api03-Xy7Wv6Ut5Sr4Qp3On2Ml1",
+        f"using {SECRET_MARKER} now",
+        id="bare-api-key",
+    ),
+    pytest.param(
+        "gh auth ghp_R4nd0mT0k3nV4lu3F0rT3st1ngPurp0s3sXX",
+        "ghp_R4nd0mT0k3nV4lu3F0rT3st1ngPurp0s3sXX",
+        f"gh auth {SECRET_MARKER}",
+        id="github-token",
+    ),
+    pytest.param(
+        "curl -H 'Authorization: Bearer eyJhbGciOi.J9eyJzdWIi.OiIxMjM0' https://api",
+        "eyJhbGciOi.J9eyJzdWIi.OiIxMjM0",
+        f"curl -H 'Authorization: Bearer {SECRET_MARKER}' https://api",
+        id="bearer-token",
+    ),
+    pytest.param(
+        "git clone https://bob:Hunter2Pass@git.example.com/repo.git",
+        "Hunter2Pass",
+        f"git clone https://bob:{SECRET_MARKER}@git.example.com/repo.git",
+        id="password-in-url",
+    ),
+    pytest.param(
+        "key:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
+        "QyNTUxOQAAACD\n-----END OPENSSH PRIVATE KEY-----\ndone",
+        "b3BlbnNzaC1rZXktdjEAAAAA",
+        f"key:\n{SECRET_MARKER}\ndone",
+        id="private-key-block",
+    ),
+    pytest.param(
+        "login password=Tr0ub4dor&token: QwErTy123456 retries=3",
+        "Tr0ub4dor",
+        f"login password={SECRET_MARKER}&token: {SECRET_MARKER} retries=3",
+        id="name-value-pairs",
+    ),
+    pytest.param(
+        {"user": "bob", "password": "Sup3rS3cret!", "max_tokens": 100},
+        "Sup3rS3cret!",
+        f'{{"user": "bob", "password": "{SECRET_MARKER}", "max_tokens": 100}}',
+        id="json-arguments",
+    ),
+]
+
+
+@pytest.mark.parametrize(("arguments", "secret", "scrubbed"), SECRETS)
+def test_secrets_in_arguments_and_output_are_scrubbed_without_a_trace(
+    memory: Memory, arguments: object, secret: str, scrubbed: str
+) -> None:
+    output = arguments if isinstance(arguments, str) else scrubbed
+    event = record(memory, arguments, output)
+    assert event == tool_event(arguments=scrubbed, output=scrubbed)
+    # The marker repeats no part of the secret: no 4 characters of it survive.
+    for start in range(len(secret) - 3):
+        assert secret[start : start + 4] not in event["attributes"]["arguments"]
+
+
+def test_an_error_message_output_is_scrubbed(memory: Memory) -> None:
+    provider, exporter = memory
+    manager = OtelEventManager(provider, **METADATA)
+    with pytest.raises(PermissionError):
+        manager.log_tool_result("shell", "call-1", "deploy", _denied)
+    (event,) = captured(provider, exporter)
+    assert event["attributes"]["output"] == f"login failed for token={SECRET_MARKER}"
+    assert event["attributes"]["success"] == "false"
+
+
+def _denied() -> None:
+    raise PermissionError("login failed for token=abc123secret")
+
+
+def test_scrubbing_can_be_turned_off(memory: Memory) -> None:
+    text = "password=hunter2 sk-proj-Zq8vN3kLmP0aBcDeFgHi"
+    assert record(memory, text, text, scrub_secrets=False) == tool_event(
+        arguments=text, output=text
+    )
+
+
+def test_extra_patterns_are_scrubbed_too(memory: Memory) -> None:
+    event = record(memory, "ticket ACME-123456", "ok", extra_patterns=(r"ACME-\d{6}",))
+    assert event == tool_event(arguments=f"ticket {SECRET_MARKER}", output="ok")
+
+
+def test_capped_scrubbed_output_arrives_over_otlp(receiver: OtlpReceiver) -> None:
+    table = {
+        "exporter": {"otlp-http": {"endpoint": receiver.http_endpoint}},
+        "tool_result": {"max_bytes": 64},
+    }
+    config = OtelConfig.from_mapping(table)
+    provider = OtelProvider.from_config(config)
+    manager = OtelEventManager(provider, **METADATA, tool_result=config.tool_result)
+    output = "token=abc123secret " + "y" * 200
+    manager.tool_result("shell", "call-1", "cat log", 0.007, True, output)
+    provider.shutdown()
+    (log,) = receiver.wait_for(1)
+    kept = f"token={SECRET_MARKER} " + "y" * (64 - len(f"token={SECRET_MARKER} "))
+    assert log.attributes["output"] == kept + TRUNCATED_MARKER
+    assert log.attributes["output_original_bytes"] == len(output)

@@ -1,0 +1,135 @@
+"""TLS to real local receivers: a custom CA, mutual TLS, a wrong CA, a certificate gone at start."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import pytest
+
+from codex_otel import DeliveryStats, OtelEventManager, OtelProvider, load_config
+from codex_otel._receiver import OtlpReceiver
+from tests.certs import Certificates
+from tests.conftest import METADATA
+
+TRANSPORTS = ["http/protobuf", "http/json", "grpc"]
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return Certificates.create(tmp_path_factory.mktemp("certs"))
+
+
+def config_file(certs: Certificates, receiver: OtlpReceiver, transport: str, tls: str) -> Path:
+    if transport == "grpc":
+        table = f'[otel.exporter.otlp-grpc]\nendpoint = "{receiver.grpc_endpoint}"\n'
+    else:
+        protocol = "json" if transport == "http/json" else "binary"
+        table = (
+            f'[otel.exporter.otlp-http]\nendpoint = "{receiver.http_endpoint}"\n'
+            f'protocol = "{protocol}"\n'
+        )
+    # Relative paths: they resolve against the config file's folder (the certificates').
+    path = certs.folder / f"config-{transport.replace('/', '-')}.toml"
+    path.write_text(f"[otel]\nshutdown_timeout = 1\n{table}tls = {{ {tls} }}\n")
+    return path
+
+
+def send_three(path: Path) -> OtelProvider:
+    provider = OtelProvider.from_config(load_config(path))
+    manager = OtelEventManager(provider, **METADATA)
+    for kind in ("a", "b", "c"):
+        manager.sse_event(kind, 0)
+    return provider
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_server_tls_with_a_custom_ca_delivers(certs: Certificates, transport: str) -> None:
+    with OtlpReceiver(tls=certs.server_tls()) as receiver:
+        path = config_file(certs, receiver, transport, 'ca-certificate = "ca.pem"')
+        provider = send_three(path)
+        provider.shutdown()
+        logs = receiver.wait_for(3)
+    assert [log.attributes["event.kind"] for log in logs] == ["a", "b", "c"]
+    assert provider.stats() == DeliveryStats(accepted=3, exported=3)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_mutual_tls_delivers_with_the_client_certificate(
+    certs: Certificates, transport: str
+) -> None:
+    with OtlpReceiver(tls=certs.server_tls(mutual=True)) as receiver:
+        path = config_file(
+            certs,
+            receiver,
+            transport,
+            'ca-certificate = "ca.pem", client-certificate = "client.pem", '
+            'client-private-key = "client-key.pem"',
+        )
+        provider = send_three(path)
+        provider.shutdown()
+        logs = receiver.wait_for(3)
+    assert [log.attributes["event.kind"] for log in logs] == ["a", "b", "c"]
+    assert provider.stats() == DeliveryStats(accepted=3, exported=3)
+
+
+@pytest.mark.parametrize(
+    ("transport", "message"),
+    [
+        ("http/protobuf", "certificate verify failed"),
+        ("http/json", "certificate verify failed"),
+        ("grpc", "CERTIFICATE_VERIFY_FAILED"),
+    ],
+)
+def test_a_wrong_ca_fails_with_a_clear_message_and_the_host_carries_on(
+    certs: Certificates, transport: str, message: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with OtlpReceiver(tls=certs.server_tls()) as receiver:
+        path = config_file(certs, receiver, transport, 'ca-certificate = "other-ca.pem"')
+        with caplog.at_level(logging.WARNING):
+            provider = send_three(path)
+            done = threading.Event()
+            threading.Thread(target=lambda: (provider.shutdown(), done.set()), daemon=True).start()
+            assert done.wait(15)
+        assert receiver.logs == []
+    stats = provider.stats()
+    assert (stats.accepted, stats.exported, stats.export_failed + stats.unsent_at_shutdown) == (
+        3,
+        0,
+        3,
+    )
+    # The exporter's own log says why, in the words of the TLS library.
+    assert any(message in record.getMessage() for record in caplog.records), [
+        record.getMessage() for record in caplog.records
+    ]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_certificate_missing_at_start_turns_telemetry_off_and_says_so_once(
+    certs: Certificates,
+    transport: str,
+    tmp_path: Path,
+    lenient: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(certs.ca.certificate)
+    with OtlpReceiver(tls=certs.server_tls()) as receiver:
+        path = config_file(certs, receiver, transport, f'ca-certificate = "{ca}"')
+        config = load_config(path)
+        ca.unlink()  # gone between loading the config and starting
+        provider = OtelProvider.from_config(config)
+        manager = OtelEventManager(provider, **METADATA)
+        manager.sse_event("a", 0)
+        provider.shutdown()
+    kind = "otlp-grpc" if transport == "grpc" else "otlp-http"
+    assert not provider.enabled
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [
+        (
+            "codex_otel",
+            f"codex_otel: starting the {kind} exporter failed (OSError: cannot read the TLS "
+            f"ca-certificate {str(ca)!r}: No such file or directory); "
+            "telemetry carries on without it",
+        )
+    ]
