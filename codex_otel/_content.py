@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._config import ToolResultConfig
 from ._events import SECRET_MARKER, TRUNCATED_MARKER
@@ -17,6 +18,10 @@ from ._events import SECRET_MARKER, TRUNCATED_MARKER
 __all__ = ["ContentPolicy", "cap_utf8"]
 
 _Replace = Callable[[re.Match[str]], str]
+
+# Characters past the cap that are scrubbed too: longer than any secret the patterns know
+# (a 4096-bit RSA private key block is about 3,300 characters).
+_SCRUB_MARGIN = 8192
 
 
 def _whole(_: re.Match[str]) -> str:
@@ -33,34 +38,52 @@ _SECRET_NAMES = (
     r"|private[_-]?key"
 )
 
-# (pattern, replacement) in the order they run: the block and URL forms first, so the
-# narrower key patterns do not cut them in pieces.
-_BUILTIN: tuple[tuple[re.Pattern[str], _Replace], ...] = (
+
+class _Rule(NamedTuple):
+    pattern: re.Pattern[str]
+    replace: _Replace
+    # Lower-case literals one of which any match contains: most text has none, and a
+    # substring test costs far less than running the pattern.
+    hints: tuple[str, ...] = ()
+
+
+# Every pattern is linear in the text: unbounded repeats only where a literal anchors them
+# (a long run of word characters must never cost quadratic time on the caller's thread).
+# They run in this order: the block and URL forms first, so the narrower key patterns do
+# not cut them in pieces.
+_BUILTIN: tuple[_Rule, ...] = (
     # PEM private keys, whole blocks (RSA, EC, OPENSSH, ENCRYPTED, plain PKCS#8).
-    (
+    _Rule(
         re.compile(
             r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
             re.DOTALL,
         ),
         _whole,
+        ("private key-----",),
     ),
     # Passwords in URLs: scheme://user:password@host keeps the user.
-    (re.compile(r"(?P<keep>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+(?=@)"), _keep_prefix),
+    _Rule(
+        re.compile(r"(?P<keep>[A-Za-z][A-Za-z0-9+.-]{0,30}://[^/\s:@]{0,256}:)[^/\s@]{1,256}(?=@)"),
+        _keep_prefix,
+        ("://",),
+    ),
     # Bearer / Basic / token credentials in headers or text.
-    (
+    _Rule(
         re.compile(r"(?P<keep>\b(?:[Bb]earer|[Bb]asic|[Tt]oken)\s+)[A-Za-z0-9._~+/=-]{8,}"),
         _keep_prefix,
+        ("bearer", "basic", "token"),
     ),
     # name=value, name: value, "name": "value" (JSON arguments), name = 'value'.
-    (
+    _Rule(
         re.compile(
-            rf"(?P<keep>(?i:[\"']?\b[A-Za-z0-9_-]*(?:{_SECRET_NAMES})\b[\"']?)\s*[:=]\s*[\"']?)"
+            rf"(?P<keep>(?i:[\"']?\b[A-Za-z0-9_-]{{0,40}}(?:{_SECRET_NAMES})\b[\"']?)\s*[:=]\s*[\"']?)"
             r"(?!\[)[^\s\"',;&}]+"
         ),
         _keep_prefix,
+        ("pass", "pwd", "secret", "token", "key"),
     ),
     # Well-known API key shapes, wherever they stand.
-    (
+    _Rule(
         re.compile(
             r"\b(?:sk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_-]{16,}"  # OpenAI, Anthropic, Stripe
             r"|(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}"  # GitHub
@@ -70,6 +93,7 @@ _BUILTIN: tuple[tuple[re.Pattern[str], _Replace], ...] = (
             r"|glpat-[A-Za-z0-9_-]{20,})"  # GitLab
         ),
         _whole,
+        ("sk-", "gh", "xox", "akia", "aiza", "glpat-"),
     ),
 )
 
@@ -103,22 +127,32 @@ class ContentPolicy:
     """Applies `[otel].tool_result` to one text."""
 
     max_bytes: int
-    patterns: tuple[tuple[re.Pattern[str], _Replace], ...]
+    rules: tuple[_Rule, ...]
 
     @classmethod
     def from_config(cls, config: ToolResultConfig) -> ContentPolicy:
-        patterns: tuple[tuple[re.Pattern[str], _Replace], ...] = ()
+        rules: tuple[_Rule, ...] = ()
         if config.scrub_secrets:
-            extra = tuple((re.compile(p), _whole) for p in config.extra_patterns)
-            patterns = _BUILTIN + extra
-        return cls(max_bytes=config.max_bytes, patterns=patterns)
+            extra = tuple(_Rule(re.compile(p), _whole) for p in config.extra_patterns)
+            rules = _BUILTIN + extra
+        return cls(max_bytes=config.max_bytes, rules=rules)
 
     def apply(self, text: str) -> tuple[str, int | None]:
         """Scrubbed and capped text, and its original size in bytes when it was cut."""
-        original = text
-        for pattern, replace in self.patterns:
-            text = pattern.sub(replace, text)
+        original, sliced = text, False
+        if self.rules:
+            # Only what can be kept is scrubbed (a 5 MB output costs no more than a 10 kB
+            # one); the margin lets a secret that straddles the cut be matched whole.
+            sliced = len(text) > self.max_bytes + _SCRUB_MARGIN
+            text = text[: self.max_bytes + _SCRUB_MARGIN]
+            lowered = text.lower()
+            for rule in self.rules:
+                if not rule.hints or any(hint in lowered for hint in rule.hints):
+                    text = rule.pattern.sub(rule.replace, text)
         capped, cut = cap_utf8(text, self.max_bytes)
-        if cut is not None and text is not original:
+        if cut is None and sliced:
+            # Scrubbing shrank the kept part below the cap; the rest is still cut off.
+            capped += TRUNCATED_MARKER
+        if cut is not None or sliced:
             cut = len(_utf8(original))
         return capped, cut

@@ -100,9 +100,11 @@ class _Counts:
 class _CountingExporter(LogRecordExporter):
     """Counts each batch's outcome; past the shutdown deadline it refuses batches at once."""
 
-    def __init__(self, exporter: LogRecordExporter, counts: _Counts) -> None:
+    def __init__(self, exporter: LogRecordExporter, counts: _Counts, target: str) -> None:
         self._exporter = exporter
         self._counts = counts
+        self._target = target
+        self._warned = False
         self._shut_down = False
         self.closing = threading.Event()
 
@@ -124,6 +126,14 @@ class _CountingExporter(LogRecordExporter):
                     counts.exported += size
                 else:
                     counts.export_failed += size
+        failed = result is not LogRecordExportResult.SUCCESS
+        if failed and not self._warned and not self.closing.is_set():
+            self._warned = True  # once; later failures are only counted (and summed at shutdown)
+            internal_logger.warning(
+                "codex_otel: exporting telemetry to %s failed; the OpenTelemetry exporter's "
+                "log says why. Events not delivered are counted in provider.stats()",
+                self._target,
+            )
         return result
 
     def shutdown(self) -> None:
@@ -150,9 +160,10 @@ class BoundedBatchProcessor(LogRecordProcessor):
         schedule_delay_millis: int,
         export_timeout_millis: int,
         shutdown_timeout: float,
+        target: str = "the collector",
     ) -> None:
         self._counts = _Counts()
-        self._exporter = _CountingExporter(exporter, self._counts)
+        self._exporter = _CountingExporter(exporter, self._counts, target)
         self._max_queue_size = max_queue_size
         self._shutdown_timeout = shutdown_timeout
         self._shut_down = False

@@ -21,8 +21,10 @@ T = TypeVar("T")
 _NS_PER_MS = 1_000_000
 
 
-def duration_ms(duration: timedelta | float) -> int:
-    """A timedelta or seconds -> whole milliseconds (truncated, never negative)."""
+def duration_ms(duration: timedelta | float | None) -> int:
+    """A timedelta or seconds -> whole milliseconds (truncated, never negative; None is 0)."""
+    if duration is None:
+        return 0
     if isinstance(duration, timedelta):
         millis = duration // timedelta(milliseconds=1)
     else:
@@ -43,7 +45,7 @@ def _as_text(value: object) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, default=_safe_str)
     except Exception:  # circular, or a mapping with keys JSON cannot take
-        return _safe_str(value)
+        return str(_safe_str(value))
 
 
 def _status_code(obj: object) -> int | None:
@@ -122,7 +124,8 @@ class OtelEventManager:
 
     def _emit(self, event: str, fields: dict[str, Any]) -> None:
         try:
-            self._log.info(event, **fields)
+            # A None where a value was expected is left out, like an unknown optional field.
+            self._log.info(event, **{k: v for k, v in fields.items() if v is not None})
         except Exception as exc:
             report_internal_error(f"emitting {event}", exc)
 
@@ -146,15 +149,15 @@ class OtelEventManager:
             return
         try:
             fields = {
-                Attr.PROVIDER_NAME: str(provider_name),
+                Attr.PROVIDER_NAME: _safe_str(provider_name),
                 Attr.REASONING_EFFORT: reasoning_effort,
-                Attr.REASONING_SUMMARY: str(reasoning_summary),
+                Attr.REASONING_SUMMARY: _safe_str(reasoning_summary),
                 Attr.CONTEXT_WINDOW: _opt_int(context_window),
                 Attr.MAX_OUTPUT_TOKENS: _opt_int(max_output_tokens),
                 Attr.AUTO_COMPACT_TOKEN_LIMIT: _opt_int(auto_compact_token_limit),
-                Attr.APPROVAL_POLICY: str(approval_policy),
-                Attr.SANDBOX_POLICY: str(sandbox_policy),
-                Attr.MCP_SERVERS: ", ".join(str(name) for name in mcp_servers),
+                Attr.APPROVAL_POLICY: _safe_str(approval_policy),
+                Attr.SANDBOX_POLICY: _safe_str(sandbox_policy),
+                Attr.MCP_SERVERS: ", ".join(_safe_str(name) for name in mcp_servers or ()),
                 Attr.ACTIVE_PROFILE: active_profile,
             }
         except Exception as exc:
@@ -190,7 +193,7 @@ class OtelEventManager:
         if self._log is None:
             return
         try:
-            fields: dict[str, Any] = {Attr.ATTEMPT: int(attempt), Attr.DURATION_MS: millis}
+            fields: dict[str, Any] = {Attr.ATTEMPT: _opt_int(attempt), Attr.DURATION_MS: millis}
             status = _status_code(outcome)
             if status is not None:
                 fields[Attr.HTTP_STATUS_CODE] = status
@@ -219,7 +222,7 @@ class OtelEventManager:
             return
         try:
             fields = {
-                Attr.ATTEMPT: int(attempt),
+                Attr.ATTEMPT: _opt_int(attempt),
                 Attr.DURATION_MS: duration_ms(duration),
                 Attr.HTTP_STATUS_CODE: int(status_code) if status_code is not None else None,
                 Attr.ERROR_MESSAGE: None if error is None else str(error),
@@ -236,7 +239,7 @@ class OtelEventManager:
         if self._log is None:
             return
         try:
-            fields = {Attr.EVENT_KIND: str(kind), Attr.DURATION_MS: duration_ms(duration)}
+            fields = {Attr.EVENT_KIND: _safe_str(kind), Attr.DURATION_MS: duration_ms(duration)}
         except Exception as exc:
             report_internal_error(f"building {Event.SSE_EVENT}", exc)
             return
@@ -249,7 +252,7 @@ class OtelEventManager:
             return
         try:
             fields = {
-                Attr.EVENT_KIND: None if kind is None else str(kind),
+                Attr.EVENT_KIND: _safe_str(kind),
                 Attr.DURATION_MS: duration_ms(duration),
                 Attr.ERROR_MESSAGE: str(error),
             }
@@ -272,11 +275,11 @@ class OtelEventManager:
         try:
             fields = {
                 Attr.EVENT_KIND: "response.completed",
-                Attr.INPUT_TOKEN_COUNT: int(input_token_count),
-                Attr.OUTPUT_TOKEN_COUNT: int(output_token_count),
+                Attr.INPUT_TOKEN_COUNT: _opt_int(input_token_count),
+                Attr.OUTPUT_TOKEN_COUNT: _opt_int(output_token_count),
                 Attr.CACHED_TOKEN_COUNT: _opt_int(cached_token_count),
                 Attr.REASONING_TOKEN_COUNT: _opt_int(reasoning_token_count),
-                Attr.TOOL_TOKEN_COUNT: int(tool_token_count),
+                Attr.TOOL_TOKEN_COUNT: _opt_int(tool_token_count),
             }
         except Exception as exc:
             report_internal_error(f"building {Event.SSE_EVENT}", exc)
@@ -296,7 +299,7 @@ class OtelEventManager:
         if self._log is None:
             return
         try:
-            prompt = "".join(_text_parts(items))
+            prompt = "".join(_text_parts(items or ()))
             fields = {
                 Attr.PROMPT_LENGTH: len(prompt),
                 Attr.PROMPT: prompt if self._log_user_prompts else REDACTED,
@@ -437,9 +440,14 @@ def _opt_int(value: int | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _safe_str(value: object) -> str:
+def _safe_str(value: object) -> Any:
+    """Text for an attribute: None stays None (left out); bytes are decoded; never raises."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
     try:
-        return value if isinstance(value, str) else str(value)
+        return str(value)
     except Exception:
         return f"<unprintable {type(value).__name__}>"
 

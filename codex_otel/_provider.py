@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 from collections.abc import Callable
 from importlib import metadata
 from types import TracebackType
@@ -90,6 +91,16 @@ EXPORTER_FACTORIES: dict[str, Callable[[ExporterConfig], LogRecordExporter]] = {
 }
 
 
+def _describe(config: ExporterConfig) -> str:
+    """`otlp-http https://host/v1/logs` for messages, without any user:password in the URL."""
+    endpoint = getattr(config, "endpoint", "")
+    scheme, sep, rest = endpoint.partition("://")
+    userinfo, at, host = rest.partition("@")
+    if at and "/" not in userinfo:
+        endpoint = f"{scheme}{sep}{host}"
+    return f"{config.kind} {endpoint}"
+
+
 class OtelProvider:
     """Owns the OpenTelemetry pipeline the event manager writes to.
 
@@ -107,7 +118,9 @@ class OtelProvider:
         service_version: str | None = None,
         shutdown_timeout: float = 3.0,
         batch: BatchConfig | None = None,
+        target: str | None = None,
     ) -> None:
+        """`target` names the destination in messages (`from_config`: kind and endpoint)."""
         self._exporter = exporter
         self._shut_down = False
         self._resource = Resource.create(
@@ -131,6 +144,7 @@ class OtelProvider:
                 schedule_delay_millis=batch.schedule_delay_ms,
                 export_timeout_millis=int(EXPORT_TIMEOUT_SECONDS * 1000),
                 shutdown_timeout=shutdown_timeout,
+                target=target or type(exporter).__name__,
             )
             self._logger_provider.add_log_record_processor(self._processor)
             self._logger = self._logger_provider.get_logger(SCOPE_NAME, package_version())
@@ -156,7 +170,10 @@ class OtelProvider:
             try:
                 exporter = factory(config.exporter)
             except Exception as exc:
-                report_internal_error(f"starting the {config.exporter.kind} exporter", exc)
+                # Name (never the values of) inherited OTEL_* variables: the usual culprits.
+                inherited = sorted(name for name in os.environ if name.startswith("OTEL_"))
+                hint = f" with {', '.join(inherited)} set" if inherited else ""
+                report_internal_error(f"starting the {config.exporter.kind} exporter{hint}", exc)
         return cls(
             exporter,
             environment=config.environment,
@@ -164,6 +181,7 @@ class OtelProvider:
             service_version=service_version,
             shutdown_timeout=config.shutdown_timeout,
             batch=config.batch,
+            target=_describe(config.exporter),
         )
 
     @property

@@ -181,3 +181,25 @@ def test_capped_scrubbed_output_arrives_over_otlp(receiver: OtlpReceiver) -> Non
     kept = f"token={SECRET_MARKER} " + "y" * (64 - len(f"token={SECRET_MARKER} "))
     assert log.attributes["output"] == kept + TRUNCATED_MARKER
     assert log.attributes["output_original_bytes"] == len(output)
+
+
+def test_huge_text_is_scrubbed_where_it_is_kept_and_sized_whole(memory: Memory) -> None:
+    key = "sk-proj-" + "Z" * 20
+    output = "key " + key + " " + "b" * 50_000
+    assert record(memory, "ls", output, max_bytes=64) == tool_event(
+        arguments="ls",
+        output=f"key {SECRET_MARKER} " + "b" * (64 - 5 - len(SECRET_MARKER)) + TRUNCATED_MARKER,
+        output_original_bytes=len(output),
+    )
+
+
+def test_a_secret_running_past_the_scrubbed_part_is_still_replaced_and_marked_cut(
+    memory: Memory,
+) -> None:
+    # An unterminated private key longer than the part that is scrubbed.
+    output = "-----BEGIN PRIVATE KEY-----\n" + "Q" * 20_000
+    assert record(memory, "cat id", output, max_bytes=64) == tool_event(
+        arguments="cat id",
+        output=SECRET_MARKER + TRUNCATED_MARKER,
+        output_original_bytes=len(output),
+    )

@@ -1,0 +1,85 @@
+"""Best-effort start: invalid inherited OTEL_* variables never raise into the host."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
+from codex_otel._receiver import OtlpReceiver
+from tests.conftest import METADATA
+from tests.test_delivery import TRANSPORTS, exporter_table, receiver_port
+
+# Each of these made the raw SDK raise, warn per export, or ignore our settings.
+INVALID_INHERITED = {
+    "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION": "none",
+    "OTEL_EXPORTER_OTLP_COMPRESSION": "zip",
+    "OTEL_EXPORTER_OTLP_TIMEOUT": "soon",
+    "OTEL_EXPORTER_OTLP_INSECURE": "maybe",
+    "OTEL_EXPORTER_OTLP_LOGS_HEADERS": "not a header list",
+    "OTEL_BLRP_MAX_QUEUE_SIZE": "lots",
+    "OTEL_BLRP_SCHEDULE_DELAY": "-1",
+    "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": "0",
+}
+
+
+def start(transport: str, port: int) -> OtelProvider:
+    table = {"exporter": exporter_table(transport, port), "batch": {"schedule_delay_ms": 20}}
+    return OtelProvider.from_config(OtelConfig.from_mapping(table))
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_invalid_inherited_otel_variables_are_ignored_and_events_arrive(
+    receiver: OtlpReceiver, transport: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in INVALID_INHERITED.items():
+        monkeypatch.setenv(name, value)
+    provider = start(transport, receiver_port(receiver, transport))
+    OtelEventManager(provider, **METADATA).sse_event("response.created", 0)
+    provider.shutdown()
+    (log,) = receiver.wait_for(1)
+    assert log.attributes["event.kind"] == "response.created"
+    assert provider.stats() == DeliveryStats(accepted=1, exported=1)
+
+
+def test_an_inherited_variable_the_exporter_cannot_start_with_turns_telemetry_off_once(
+    receiver: OtlpReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+    lenient: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for name in [name for name in os.environ if name.startswith("OTEL_")]:
+        monkeypatch.delenv(name)
+    # The gRPC exporter parses this one even when given an explicit timeout.
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "soon")
+    for _ in range(2):
+        provider = start("grpc", receiver.grpc_port)
+        manager = OtelEventManager(provider, **METADATA)
+        manager.sse_event("response.created", 0)  # a no-op, and no error
+        provider.shutdown()
+        assert not provider.enabled
+        assert provider.stats() == DeliveryStats()
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "codex_otel",
+            "WARNING",
+            "codex_otel: starting the otlp-grpc exporter with OTEL_EXPORTER_OTLP_LOGS_TIMEOUT "
+            "set failed (ValueError: could not convert string to float: 'soon'); "
+            "telemetry carries on without it",
+        )
+    ]
+    assert receiver.logs == []
+
+
+def test_an_unreachable_endpoint_never_raises_at_start() -> None:
+    table = {"exporter": {"otlp-grpc": {"endpoint": "https://collector.invalid:4317"}}}
+    provider = OtelProvider.from_config(OtelConfig.from_mapping({**table, "shutdown_timeout": 0.3}))
+    OtelEventManager(provider, **METADATA).sse_event("response.created", 0)
+    provider.shutdown()
+    stats = provider.stats()
+    assert (stats.accepted, stats.exported, stats.export_failed + stats.unsent_at_shutdown) == (
+        1,
+        0,
+        1,
+    )
