@@ -137,8 +137,10 @@ ExporterConfig = NoneExporter | OtlpHttpExporter | OtlpGrpcExporter
 class BatchConfig:
     """The background batch worker: sized so a burst of thousands of events loses nothing."""
 
-    max_queue_size: int = 32768
-    """Events held while waiting for export; beyond it new events are dropped (and counted)."""
+    max_queue_size: int = 24576
+    """Events held while waiting for export; beyond it new events are dropped (and counted).
+    Larger than a 20,000-event burst, so one is never cut even if no export got through yet;
+    a full queue holds about 35 MiB."""
     max_export_batch_size: int = 1024
     """Events per export request."""
     schedule_delay_ms: int = 500

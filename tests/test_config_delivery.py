@@ -28,7 +28,7 @@ def test_delivery_and_content_defaults() -> None:
     config = OtelConfig.from_mapping({})
     assert (config.shutdown_timeout, config.batch, config.tool_result) == (
         3.0,
-        BatchConfig(max_queue_size=32768, max_export_batch_size=1024, schedule_delay_ms=500),
+        BatchConfig(max_queue_size=24576, max_export_batch_size=1024, schedule_delay_ms=500),
         ToolResultConfig(max_bytes=2048, scrub_secrets=True, extra_patterns=()),
     )
 
