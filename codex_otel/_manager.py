@@ -89,8 +89,9 @@ class OtelEventManager:
     ) -> None:
         self._provider = provider
         self._log_user_prompts = log_user_prompts
-        # Tool arguments and output: secrets scrubbed and size capped unless configured off.
-        self._content = ContentPolicy.from_config(tool_result or ToolResultConfig())
+        # Tool arguments and output: secrets scrubbed and size capped unless configured off;
+        # the provider's `[otel.tool_result]` unless the caller passes its own.
+        self._content = ContentPolicy.from_config(tool_result or provider.tool_result)
         metadata = {
             Attr.CONVERSATION_ID: conversation_id,
             Attr.APP_VERSION: app_version,

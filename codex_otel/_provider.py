@@ -13,7 +13,14 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.resources import Resource
 
-from ._config import BatchConfig, ExporterConfig, OtelConfig, OtlpGrpcExporter, OtlpHttpExporter
+from ._config import (
+    BatchConfig,
+    ExporterConfig,
+    OtelConfig,
+    OtlpGrpcExporter,
+    OtlpHttpExporter,
+    ToolResultConfig,
+)
 from ._delivery import BoundedBatchProcessor, DeliveryStats
 from ._errors import internal_logger, report_internal_error
 from ._tls import grpc_credentials, http_tls_files, pinned_ca_session
@@ -119,9 +126,12 @@ class OtelProvider:
         shutdown_timeout: float = 3.0,
         batch: BatchConfig | None = None,
         target: str | None = None,
+        tool_result: ToolResultConfig | None = None,
     ) -> None:
         """`target` names the destination in messages (`from_config`: kind and endpoint)."""
         self._exporter = exporter
+        self.tool_result = tool_result or ToolResultConfig()
+        """What managers over this provider keep of tool arguments and output."""
         self._shut_down = False
         self._resource = Resource.create(
             {
@@ -182,6 +192,7 @@ class OtelProvider:
             shutdown_timeout=config.shutdown_timeout,
             batch=config.batch,
             target=_describe(config.exporter),
+            tool_result=config.tool_result,
         )
 
     @property

@@ -173,7 +173,7 @@ def test_capped_scrubbed_output_arrives_over_otlp(receiver: OtlpReceiver) -> Non
     }
     config = OtelConfig.from_mapping(table)
     provider = OtelProvider.from_config(config)
-    manager = OtelEventManager(provider, **METADATA, tool_result=config.tool_result)
+    manager = OtelEventManager(provider, **METADATA)  # the provider's table applies
     output = "token=abc123secret " + "y" * 200
     manager.tool_result("shell", "call-1", "cat log", 0.007, True, output)
     provider.shutdown()
