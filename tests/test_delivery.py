@@ -8,6 +8,8 @@ speed), and every event is accounted for in `provider.stats()`.
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -249,3 +251,39 @@ def test_a_healthy_collector_gets_everything_and_shutdown_says_nothing(
     assert len(receiver.wait_for(50)) == 50
     assert provider.stats() == DeliveryStats(accepted=50, exported=50)
     assert drop_warnings(caplog) == []
+
+
+EXIT_SCRIPT = """
+import sys
+from codex_otel import OtelConfig, OtelEventManager, OtelProvider
+table = {{"exporter": {{"otlp-http": {{"endpoint": "{endpoint}"}}}}, "shutdown_timeout": 0.5}}
+provider = OtelProvider.from_config(OtelConfig.from_mapping(table))
+manager = OtelEventManager(provider, conversation_id="c", model="m", slug="s")
+for index in range(10):
+    manager.sse_event(f"exit-{{index}}", 0)
+# No shutdown(): the exit-time flush must deliver, within its bound.
+"""
+
+
+def run_and_exit(endpoint: str) -> subprocess.CompletedProcess[str]:
+    script = EXIT_SCRIPT.format(endpoint=endpoint)
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=GENEROUS
+    )
+
+
+def test_the_exit_time_flush_delivers_what_is_queued(receiver: OtlpReceiver) -> None:
+    done = run_and_exit(receiver.http_endpoint)
+    assert (done.returncode, done.stderr) == (0, "")
+    kinds = [log.attributes["event.kind"] for log in receiver.wait_for(10)]
+    assert kinds == [f"exit-{index}" for index in range(10)]
+
+
+def test_the_exit_time_flush_is_bounded_when_the_collector_hangs() -> None:
+    with hanging_server() as port:
+        # subprocess.run raises TimeoutExpired (failing the test) if exit is unbounded.
+        done = run_and_exit(f"http://127.0.0.1:{port}/v1/logs")
+    assert done.returncode == 0
+    assert done.stderr == (
+        "codex_otel: 10 of 10 telemetry events were not delivered (10 unsent_at_shutdown)\n"
+    )
