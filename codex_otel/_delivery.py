@@ -5,9 +5,10 @@ falls short for a host that must never be hurt by its telemetry:
 
 - a full queue silently drops the oldest event and logs a warning per drop (which also costs
   the caller time); here the new event is refused before the SDK sees it, and counted;
-- `shutdown()` joins its worker for 30 s and `force_flush()` ignores its timeout, exporting on
-  the caller's thread; here both run on a daemon thread the caller stops waiting for at a
-  deadline, after which the exporter refuses further batches so the worker winds down;
+- `shutdown()` joins its worker for a fixed 30 s; here it is given the configured bound, which
+  the SDK's inner processor accepts;
+- `force_flush()` ignores its timeout, exporting on the caller's thread; here it runs on a
+  daemon thread the caller stops waiting for at the timeout;
 - nothing says what was lost; here every event not delivered is counted by reason, readable
   through `stats()`, and summed up in one warning line at shutdown.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -98,7 +98,7 @@ class _Counts:
 
 
 class _CountingExporter(LogRecordExporter):
-    """Counts each batch's outcome; past the shutdown deadline it refuses batches at once."""
+    """Counts each batch's outcome, and says the first failure once."""
 
     def __init__(self, exporter: LogRecordExporter, counts: _Counts, target: str) -> None:
         self._exporter = exporter
@@ -106,15 +106,13 @@ class _CountingExporter(LogRecordExporter):
         self._target = target
         self._warned = False
         self._shut_down = False
+        # Set once shutdown has reported: late failures are not announced after the summary.
         self.closing = threading.Event()
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         counts, size = self._counts, len(batch)
         with counts.lock:
             counts.handed += size
-        if self.closing.is_set():
-            # Shutdown gave up waiting: drain the queue without touching the network.
-            return LogRecordExportResult.FAILURE
         try:
             result = self._exporter.export(batch)
         except Exception:
@@ -220,7 +218,10 @@ class BoundedBatchProcessor(LogRecordProcessor):
             # One flush at a time: against a hanging collector, repeated calls wait on the
             # same attempt instead of piling up threads.
             if self._flusher is None or not self._flusher.is_alive():
-                self._flusher = _daemon(self._batch.force_flush, "codex-otel-flush")
+                try:
+                    self._flusher = _daemon(self._batch.force_flush, "codex-otel-flush")
+                except RuntimeError:  # no new threads at interpreter exit (Python 3.12)
+                    return False
             flusher = self._flusher
         flusher.join(max(timeout_millis, 0) / 1000)
         return not flusher.is_alive()
@@ -231,19 +232,13 @@ class BoundedBatchProcessor(LogRecordProcessor):
             if self._shut_down:
                 return
             self._shut_down = True
-        deadline = time.monotonic() + self._shutdown_timeout
-        # The SDK's shutdown drains the queue on its worker, then shuts the exporter down.
-        # It runs on a daemon thread; most of the bound goes to it.
-        closer = _daemon(self._batch.shutdown, "codex-otel-shutdown")
-        closer.join(self._shutdown_timeout * 0.8)
-        if closer.is_alive():
-            # Out of time: the worker gets refusals instead of network calls, and the
-            # exporter's shutdown ends any retry wait; an export stuck in the network is
-            # left to its own timeout on a thread nobody waits for.
-            self._exporter.closing.set()
-            _daemon(self._exporter.shutdown, "codex-otel-exporter-shutdown").join(
-                max(deadline - time.monotonic(), 0.0)
-            )
+        # BatchLogRecordProcessor.shutdown() joins its worker for a fixed 30 s; the SDK's
+        # BatchProcessor underneath takes a bound. Past it the worker sends no further batch,
+        # and the exporter's shutdown ends any retry wait; an export stuck in the network is
+        # left to its own timeout on the daemon worker nobody waits for. No thread is started
+        # here: at interpreter exit (Python 3.12) that is no longer allowed.
+        self._batch._batch_processor.shutdown(timeout_millis=int(self._shutdown_timeout * 1000))
+        self._exporter.closing.set()
         counts = self._counts
         with counts.lock:
             counts.unsent_at_shutdown += (

@@ -81,8 +81,7 @@ def _otlp_grpc(config: ExporterConfig) -> LogRecordExporter:
         # The scheme decides, not an inherited OTEL_EXPORTER_OTLP_INSECURE.
         insecure=insecure,
         credentials=None if insecure else grpc_credentials(config.tls),
-        # gRPC metadata keys must be lower-case. A tuple, even empty: an empty dict would let
-        # an inherited OTEL_EXPORTER_OTLP_LOGS_HEADERS in.
+        # gRPC metadata keys must be lower-case.
         headers=tuple((name.lower(), value) for name, value in config.headers.items()),
         timeout=EXPORT_TIMEOUT_SECONDS,
         # Explicit, so an invalid inherited OTEL_EXPORTER_OTLP_*_COMPRESSION cannot raise.
