@@ -25,6 +25,9 @@ __all__ = ["EXPORTER_FACTORIES", "OtelProvider", "package_version"]
 
 SCOPE_NAME = "codex_otel"
 EXPORT_TIMEOUT_SECONDS = 10.0
+# How long shutdown waits for the last metrics export (a collector that is down must not hold
+# the host's exit): the same bound as the events' shutdown.
+METRICS_SHUTDOWN_TIMEOUT_SECONDS = 3.0
 
 
 def package_version() -> str:
@@ -209,7 +212,7 @@ class OtelProvider:
         atexit.unregister(self.shutdown)
         if self._metrics is not None:
             # Bounded: the last export runs on the reader's thread, joined with this timeout.
-            self._metrics.shutdown(int(EXPORT_TIMEOUT_SECONDS * 1000))
+            self._metrics.shutdown(int(METRICS_SHUTDOWN_TIMEOUT_SECONDS * 1000))
         if self._logger_provider is None:
             return
         try:
