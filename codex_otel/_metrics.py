@@ -154,11 +154,15 @@ def user_hash(account_id: str | None, api_key: str | None) -> str | None:
     secret = account_id or api_key
     if not secret:
         return None
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+    return hashlib.sha256(str(secret).encode("utf-8")).hexdigest()
 
 
 def _bool_tag(value: bool) -> str:
     return "true" if value else "false"
+
+
+def _no_tags() -> dict[str, str]:
+    return {}
 
 
 # -- exporters ------------------------------------------------------------------------
@@ -304,18 +308,22 @@ class MetricsPipeline:
         app_version: str | None,
         account_id: str | None,
         api_key: str | None,
-    ) -> MetricsRecorder:
-        """Tags for one manager; the API key is hashed here and not kept."""
-        tags = {
-            Tag.AUTH_MODE: sanitize_tag(auth_mode),
-            Tag.MODEL: sanitize_tag(model),
-            Tag.APP_VERSION: sanitize_tag(app_version),
-        }
-        hashed = user_hash(account_id, api_key)
-        if hashed is not None:
-            tags[Tag.USER_HASH] = hashed
-        if self.conversation_id:
-            tags[Tag.CONVERSATION_ID] = sanitize_tag(conversation_id)
+    ) -> MetricsRecorder | None:
+        """Tags for one manager (None if they cannot be built); the API key is hashed, not kept."""
+        try:
+            tags = {
+                Tag.AUTH_MODE: sanitize_tag(auth_mode),
+                Tag.MODEL: sanitize_tag(model),
+                Tag.APP_VERSION: sanitize_tag(app_version),
+            }
+            hashed = user_hash(account_id, api_key)
+            if hashed is not None:
+                tags[Tag.USER_HASH] = hashed
+            if self.conversation_id:
+                tags[Tag.CONVERSATION_ID] = sanitize_tag(conversation_id)
+        except Exception as exc:
+            report_internal_error("building metric tags", exc)
+            return None
         return MetricsRecorder(self, tags)
 
     def force_flush(self, timeout_millis: int) -> bool:
@@ -351,8 +359,12 @@ class MetricsRecorder:
     def tags(self) -> dict[str, str]:
         return dict(self._tags)
 
-    def with_model(self, model: str) -> MetricsRecorder:
-        return MetricsRecorder(self._pipeline, {**self._tags, Tag.MODEL: sanitize_tag(model)})
+    def with_model(self, model: str) -> MetricsRecorder | None:
+        try:
+            return MetricsRecorder(self._pipeline, {**self._tags, Tag.MODEL: sanitize_tag(model)})
+        except Exception as exc:
+            report_internal_error("building metric tags", exc)
+            return None
 
     def _count(
         self,
@@ -373,7 +385,7 @@ class MetricsRecorder:
             report_internal_error(f"recording {counter}", exc)
 
     def conversation_start(self) -> None:
-        self._count(MetricName.CONVERSATION_STARTS, None, None, dict)
+        self._count(MetricName.CONVERSATION_STARTS, None, None, _no_tags)
 
     def api_request(self, millis: int | None, status: int | None, success: bool) -> None:
         """A request; a response with an error status (>= 400) is not a success."""

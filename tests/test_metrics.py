@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from codex_otel import OtelConfig, OtelEventManager, OtelProvider
+from codex_otel import OtelConfig, OtelEventManager, OtelProvider, _errors
 from codex_otel._errors import set_strict
 from codex_otel.testing import InMemoryMetrics, MetricPoint
 from tests.conftest import METADATA, emit_catalog
@@ -37,6 +37,7 @@ def metrics() -> Iterator[Metrics]:
 @pytest.fixture
 def lenient() -> Iterator[None]:
     """Internal errors are swallowed, as in production (the suite is strict otherwise)."""
+    _errors._reported.clear()  # each failure is said once per process: forget earlier tests'
     set_strict(False)
     yield
     set_strict(True)
@@ -213,6 +214,28 @@ def test_bad_input_to_a_metric_never_raises_into_the_caller(
     assert reader.points("codex.sse_event.duration_ms") == []
     assert all("codex_otel:" in record.getMessage() for record in caplog.records)
     assert caplog.records, "each failure is said once"
+
+
+def test_tags_that_cannot_be_built_turn_metrics_off_for_that_manager(
+    metrics: Metrics, lenient: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    provider, reader = metrics
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    with caplog.at_level(logging.WARNING, logger="codex_otel"):
+        manager = OtelEventManager(provider, **{**METADATA, "model": Unprintable()})  # type: ignore[arg-type]
+        manager.sse_event("response.created", 0)
+        good = OtelEventManager(provider, **METADATA)
+        assert good.with_model(Unprintable(), "s").metrics_enabled is False  # type: ignore[arg-type]
+    assert (manager.metrics_enabled, good.metrics_enabled) == (False, True)
+    assert reader.points("codex.sse_event") == []
+    assert [r.getMessage() for r in caplog.records] == [
+        "codex_otel: building metric tags failed (RuntimeError: no text); "
+        "telemetry carries on without it"
+    ]
 
 
 def test_metric_calls_after_shutdown_are_ignored(metrics: Metrics) -> None:
