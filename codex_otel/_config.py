@@ -18,9 +18,11 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 __all__ = [
     "DEFAULT_GRPC_ENDPOINT",
     "DEFAULT_HTTP_ENDPOINT",
+    "DEFAULT_HTTP_METRICS_ENDPOINT",
     "ConfigError",
     "ExporterConfig",
     "Headers",
+    "MetricsTemporality",
     "NoneExporter",
     "OtelConfig",
     "OtlpGrpcExporter",
@@ -31,6 +33,8 @@ __all__ = [
 
 DEFAULT_HTTP_ENDPOINT = "http://localhost:4318/v1/logs"
 DEFAULT_GRPC_ENDPOINT = "http://localhost:4317"
+DEFAULT_HTTP_METRICS_ENDPOINT = "http://localhost:4318/v1/metrics"
+DEFAULT_METRICS_EXPORT_INTERVAL_MS = 60_000
 
 _ENV_REF = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -111,6 +115,7 @@ class OtlpGrpcExporter:
 
 
 ExporterConfig = NoneExporter | OtlpHttpExporter | OtlpGrpcExporter
+MetricsTemporality = Literal["delta", "cumulative"]
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,14 @@ class OtelConfig:
     """Where events go; `NoneExporter` by default."""
     log_user_prompt: bool = False
     """When false, prompt text is exported as `[REDACTED]`."""
+    metrics_exporter: ExporterConfig = field(default_factory=NoneExporter)
+    """Where metrics go; `NoneExporter` by default (no MeterProvider at all)."""
+    metrics_export_interval_ms: int = DEFAULT_METRICS_EXPORT_INTERVAL_MS
+    """How often metrics are exported; shutdown exports what is left."""
+    metrics_temporality: MetricsTemporality = "delta"
+    """`delta` (each export holds what happened since the last) or `cumulative`."""
+    metrics_conversation_id: bool = False
+    """Tag every data point with `conversation.id` (off: one series per conversation is costly)."""
     source: str = field(default="<defaults>", compare=False)
     """Where this config was read from, for messages."""
 
@@ -196,7 +209,9 @@ class _Parser:
         return value
 
     def config(self, value: object) -> OtelConfig:
-        table = self.table(value, "otel", ("environment", "exporter", "log_user_prompt"))
+        table = self.table(
+            value, "otel", ("environment", "exporter", "log_user_prompt", *_METRICS_KEYS)
+        )
         defaults = OtelConfig()
         return OtelConfig(
             environment=self.string(
@@ -206,8 +221,35 @@ class _Parser:
             log_user_prompt=self.boolean(
                 table.get("log_user_prompt", defaults.log_user_prompt), "otel.log_user_prompt"
             ),
+            **self.metrics(table, defaults),
             source=self.source,
         )
+
+    def metrics(self, table: Mapping[str, Any], defaults: OtelConfig) -> dict[str, Any]:
+        """The `metrics_*` keys, as OtelConfig keyword arguments."""
+        exporter = self.exporter(table.get("metrics_exporter", "none"), "otel.metrics_exporter")
+        if isinstance(exporter, OtlpHttpExporter) and isinstance(
+            table.get("metrics_exporter"), str
+        ):
+            # The short form means the local collector's metrics endpoint, not its logs one.
+            exporter = OtlpHttpExporter(endpoint=DEFAULT_HTTP_METRICS_ENDPOINT)
+        key = "otel.metrics_export_interval_ms"
+        interval = table.get("metrics_export_interval_ms", defaults.metrics_export_interval_ms)
+        if isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0:
+            raise self.fail(key, f"expected a positive integer, got {_describe(interval)}")
+        key = "otel.metrics_temporality"
+        temporality = self.string(table.get("metrics_temporality", "delta"), key)
+        if temporality not in ("delta", "cumulative"):
+            raise self.fail(key, f"expected 'delta' or 'cumulative', got {temporality!r}")
+        return {
+            "metrics_exporter": exporter,
+            "metrics_export_interval_ms": interval,
+            "metrics_temporality": "cumulative" if temporality == "cumulative" else "delta",
+            "metrics_conversation_id": self.boolean(
+                table.get("metrics_conversation_id", defaults.metrics_conversation_id),
+                "otel.metrics_conversation_id",
+            ),
+        }
 
     def exporter(self, value: object, key: str) -> ExporterConfig:
         kinds = tuple(_EXPORTER_KINDS)
@@ -287,6 +329,21 @@ _EXPORTER_KINDS: dict[str, type[ExporterConfig]] = {
     "otlp-http": OtlpHttpExporter,
     "otlp-grpc": OtlpGrpcExporter,
 }
+
+
+_METRICS_KEYS = (
+    "metrics_exporter",
+    "metrics_export_interval_ms",
+    "metrics_temporality",
+    "metrics_conversation_id",
+)
+
+
+def _describe(value: object) -> str:
+    """A type name, or the number itself when a number was given but out of range."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _type_name(value)
 
 
 def _choices(names: tuple[str, ...]) -> str:

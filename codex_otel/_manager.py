@@ -6,12 +6,15 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._bridge import bound_logger
 from ._errors import report_internal_error
 from ._events import REDACTED, Attr, Event, ToolDecision, ToolDecisionSource
 from ._provider import OtelProvider
+
+if TYPE_CHECKING:
+    from ._metrics import MetricsRecorder
 
 __all__ = ["OtelEventManager", "duration_ms"]
 
@@ -79,9 +82,22 @@ class OtelEventManager:
         log_user_prompts: bool = False,
         terminal_type: str | None = None,
         app_version: str | None = None,
+        api_key: str | None = None,
     ) -> None:
+        """`api_key` (for API-key auth) only feeds the metrics' hashed user id; it is not kept."""
         self._provider = provider
         self._log_user_prompts = log_user_prompts
+        metrics = provider.metrics
+        self._metrics: MetricsRecorder | None = None
+        if metrics is not None:
+            self._metrics = metrics.recorder(
+                conversation_id=conversation_id,
+                model=model,
+                auth_mode=auth_mode,
+                app_version=app_version,
+                account_id=account_id,
+                api_key=api_key,
+            )
         metadata = {
             Attr.CONVERSATION_ID: conversation_id,
             Attr.APP_VERSION: app_version,
@@ -101,6 +117,7 @@ class OtelEventManager:
         clone._provider = self._provider
         clone._log_user_prompts = self._log_user_prompts
         clone._log = self._log.bind(**{Attr.MODEL: model, Attr.SLUG: slug}) if self._log else None
+        clone._metrics = self._metrics.with_model(model) if self._metrics is not None else None
         return clone
 
     @property
@@ -111,6 +128,11 @@ class OtelEventManager:
     @property
     def enabled(self) -> bool:
         return self._log is not None and self._provider.enabled
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """True when the event methods also record metrics."""
+        return self._metrics is not None and self._provider.metrics is not None
 
     def _emit(self, event: str, fields: dict[str, Any]) -> None:
         try:
@@ -134,6 +156,8 @@ class OtelEventManager:
         mcp_servers: Iterable[str] = (),
         active_profile: str | None = None,
     ) -> None:
+        if self._metrics is not None:
+            self._metrics.conversation_start()
         if not self.enabled:
             return
         try:
@@ -179,6 +203,8 @@ class OtelEventManager:
         return response
 
     def _record_request(self, attempt: int, millis: int, outcome: object, *, failed: bool) -> None:
+        if self._metrics is not None:
+            self._metrics.api_request(millis, _metric_status(outcome), not failed)
         if not self.enabled:
             return
         try:
@@ -207,6 +233,8 @@ class OtelEventManager:
         cf_ray: str | None = None,
     ) -> None:
         """Record an HTTP call timed elsewhere (the helpers in `codex_otel.instrument`)."""
+        if self._metrics is not None:
+            self._metrics.api_request(_metric_millis(duration), status_code, error is None)
         if not self.enabled:
             return
         try:
@@ -225,6 +253,8 @@ class OtelEventManager:
     # -- codex.sse_event -----------------------------------------------------------
 
     def sse_event(self, kind: str, duration: timedelta | float) -> None:
+        if self._metrics is not None:
+            self._metrics.sse_event(kind, _metric_millis(duration), True)
         if not self.enabled:
             return
         try:
@@ -237,6 +267,8 @@ class OtelEventManager:
     def sse_event_failed(
         self, kind: str | None, duration: timedelta | float, error: object
     ) -> None:
+        if self._metrics is not None:
+            self._metrics.sse_event(kind, _metric_millis(duration), False)
         if not self.enabled:
             return
         try:
@@ -259,6 +291,15 @@ class OtelEventManager:
         reasoning_token_count: int | None = None,
         tool_token_count: int,
     ) -> None:
+        if self._metrics is not None:
+            # The completion has no wait of its own to time: counted, not timed.
+            self._metrics.sse_event("response.completed", None, True)
+            self._metrics.token_usage(
+                input=input_token_count,
+                output=output_token_count,
+                cached_input=cached_token_count,
+                reasoning_output=reasoning_token_count,
+            )
         if not self.enabled:
             return
         try:
@@ -276,6 +317,8 @@ class OtelEventManager:
         self._emit(Event.SSE_EVENT, _without_none(fields))
 
     def sse_event_completed_failed(self, error: object) -> None:
+        if self._metrics is not None:
+            self._metrics.sse_event("response.completed", None, False)
         if not self.enabled:
             return
         fields = {Attr.EVENT_KIND: "response.completed", Attr.ERROR_MESSAGE: _safe_str(error)}
@@ -351,6 +394,9 @@ class OtelEventManager:
 
     def log_tool_failed(self, tool_name: str, error: object) -> None:
         """A tool that failed before it could run: duration 0, success false."""
+        if self._metrics is not None:
+            # It never ran, so it is counted but kept out of the duration histogram.
+            self._metrics.tool_call(_safe_str(tool_name), None, False)
         if not self.enabled:
             return
         fields = {
@@ -371,7 +417,7 @@ class OtelEventManager:
         output: object,
     ) -> None:
         """Record a tool execution timed elsewhere."""
-        if not self.enabled:
+        if not self.enabled and self._metrics is None:
             return
         try:
             millis = duration_ms(duration)
@@ -389,6 +435,8 @@ class OtelEventManager:
         success: bool,
         output: object,
     ) -> None:
+        if self._metrics is not None:
+            self._metrics.tool_call(_safe_str(tool_name), millis, bool(success))
         if not self.enabled:
             return
         try:
@@ -409,6 +457,23 @@ class OtelEventManager:
 
     def __repr__(self) -> str:
         return f"OtelEventManager(metadata={self.metadata!r}, enabled={self.enabled})"
+
+
+def _metric_millis(duration: timedelta | float) -> int | None:
+    """`duration_ms` for a metric: a bad value skips the histogram instead of raising."""
+    try:
+        return duration_ms(duration)
+    except Exception as exc:
+        report_internal_error("recording a metric's duration", exc)
+        return None
+
+
+def _metric_status(outcome: object) -> int | None:
+    try:
+        return _status_code(outcome)
+    except Exception as exc:
+        report_internal_error("reading a response status for a metric", exc)
+        return None
 
 
 def _without_none(fields: dict[str, Any]) -> dict[str, Any]:

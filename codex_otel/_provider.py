@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import atexit
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -17,11 +17,17 @@ from ._errors import internal_logger, report_internal_error
 
 if TYPE_CHECKING:
     from opentelemetry._logs import Logger
+    from opentelemetry.sdk.metrics.export import MetricReader
+
+    from ._metrics import MetricsPipeline
 
 __all__ = ["EXPORTER_FACTORIES", "OtelProvider", "package_version"]
 
 SCOPE_NAME = "codex_otel"
 EXPORT_TIMEOUT_SECONDS = 10.0
+# How long shutdown waits for the last metrics export (a collector that is down must not hold
+# the host's exit): the same bound as the events' shutdown.
+METRICS_SHUTDOWN_TIMEOUT_SECONDS = 3.0
 
 
 def package_version() -> str:
@@ -85,6 +91,8 @@ class OtelProvider:
         environment: str = "dev",
         service_name: str = "codex-cli",
         service_version: str | None = None,
+        metric_readers: Sequence[MetricReader] = (),
+        metrics_conversation_id: bool = False,
     ) -> None:
         self._exporter = exporter
         self._shut_down = False
@@ -111,6 +119,8 @@ class OtelProvider:
                 )
             )
             self._logger = self._logger_provider.get_logger(SCOPE_NAME, package_version())
+        self._metrics = self._start_metrics(metric_readers, metrics_conversation_id)
+        if self._logger_provider is not None or self._metrics is not None:
             atexit.register(self.shutdown)
 
     @classmethod
@@ -128,6 +138,12 @@ class OtelProvider:
         dropped; the host carries on.
         """
         exporter: LogRecordExporter | None = None
+        readers: list[MetricReader] = []
+        if config.metrics_exporter.kind != "none":
+            from ._metrics import reader_from_config  # lazily: metrics off imports nothing
+
+            reader = reader_from_config(config)
+            readers += [reader] if reader is not None else []
         factory = EXPORTER_FACTORIES.get(config.exporter.kind)
         if factory is not None:
             try:
@@ -139,7 +155,28 @@ class OtelProvider:
             environment=config.environment,
             service_name=service_name,
             service_version=service_version,
+            metric_readers=readers,
+            metrics_conversation_id=config.metrics_conversation_id,
         )
+
+    def _start_metrics(
+        self, readers: Sequence[MetricReader], conversation_id: bool
+    ) -> MetricsPipeline | None:
+        if not readers:
+            return None
+        from ._metrics import MetricsPipeline
+
+        try:
+            return MetricsPipeline(readers, self._resource, conversation_id=conversation_id)
+        except Exception as exc:
+            report_internal_error("starting metrics", exc)
+            return None
+
+    @property
+    def metrics(self) -> MetricsPipeline | None:
+        """The metrics pipeline (None with no metric reader, or after shutdown)."""
+        metrics = self._metrics
+        return metrics if metrics is not None and not metrics.closed else None
 
     @property
     def resource(self) -> Resource:
@@ -162,10 +199,12 @@ class OtelProvider:
 
     def force_flush(self, timeout_millis: int = 10_000) -> bool:
         """Export what is queued; True when everything went out in time."""
+        metrics = self._metrics
+        metrics_flushed = metrics.force_flush(timeout_millis) if metrics is not None else True
         if self._logger_provider is None or self._shut_down:
-            return True
+            return metrics_flushed
         try:
-            return self._logger_provider.force_flush(timeout_millis)
+            return self._logger_provider.force_flush(timeout_millis) and metrics_flushed
         except Exception as exc:
             report_internal_error("flushing telemetry", exc)
             return False
@@ -176,6 +215,9 @@ class OtelProvider:
             return
         self._shut_down = True
         atexit.unregister(self.shutdown)
+        if self._metrics is not None:
+            # Bounded: the last export runs on the reader's thread, joined with this timeout.
+            self._metrics.shutdown(int(METRICS_SHUTDOWN_TIMEOUT_SECONDS * 1000))
         if self._logger_provider is None:
             return
         try:
