@@ -6,12 +6,15 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._bridge import bound_logger
 from ._errors import report_internal_error
 from ._events import REDACTED, Attr, Event, ToolDecision, ToolDecisionSource
 from ._provider import OtelProvider
+
+if TYPE_CHECKING:
+    from .instrument import ToolDecorator
 
 __all__ = ["OtelEventManager", "duration_ms"]
 
@@ -406,6 +409,15 @@ class OtelEventManager:
             report_internal_error(f"building {Event.TOOL_RESULT}", exc)
             return
         self._emit(Event.TOOL_RESULT, fields)
+
+    def tool(self, tool_name: str) -> ToolDecorator:
+        """Decorator for a sync or async tool executor: each call emits `codex.tool_result`.
+
+        See `codex_otel.instrument.instrument_tool`.
+        """
+        from .instrument import instrument_tool  # the helpers import this module
+
+        return instrument_tool(self, tool_name)
 
     def __repr__(self) -> str:
         return f"OtelEventManager(metadata={self.metadata!r}, enabled={self.enabled})"
