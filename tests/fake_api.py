@@ -88,8 +88,6 @@ class FakeApi(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.release = threading.Event()  # ends every STALL
-        self.failures_left = 0  # /v1/flaky answers 503 this many times first
-        self._lock = threading.Lock()
         self._thread = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -100,13 +98,6 @@ class FakeApi(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def take_failure(self) -> bool:
-        with self._lock:
-            if self.failures_left <= 0:
-                return False
-            self.failures_left -= 1
-            return True
 
     def __enter__(self) -> FakeApi:
         self._thread.start()
@@ -140,8 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/v1/status/"):
             status = int(path.rsplit("/", 1)[1])
             return self._json(status, {"error": {"message": f"status {status}"}})
-        if path == "/v1/flaky":
-            if self.server.take_failure():
+        if path == "/v1/flaky":  # fails while the client asks it to, with `x-fail: 1`
+            if self.headers.get("x-fail"):
                 return self._json(503, {"error": {"message": "overloaded"}})
             return self._json(200, {"ok": True})
         if path.startswith("/v1/sse/"):
