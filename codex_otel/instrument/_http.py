@@ -140,7 +140,7 @@ class InstrumentedTransport(httpx.BaseTransport):
     caller gives it, else counted per request (see `_AttemptCounter`).
     """
 
-    def __init__(self, manager: OtelEventManager, inner: httpx.BaseTransport | None = None):
+    def __init__(self, manager: OtelEventManager, inner: httpx.BaseTransport | None = None) -> None:
         self._inner = inner if inner is not None else httpx.HTTPTransport()
         self._recorder = _RequestRecorder(manager)
 

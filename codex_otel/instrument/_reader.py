@@ -91,7 +91,9 @@ class ThreadedReader(Generic[T]):
         try:
             kind, error = self._results.get(timeout=_CLOSE_WAIT_SECONDS)
         except queue.Empty:
-            internal_logger.warning("codex_otel: closing an SSE stream took over %ss", 5)
+            internal_logger.warning(
+                "codex_otel: closing an SSE stream took over %ss", _CLOSE_WAIT_SECONDS
+            )
             return
         if kind == _CLOSED and error is not None:
             raise error
