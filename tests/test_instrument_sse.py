@@ -467,3 +467,25 @@ def test_with_no_exporter_events_pass_through_and_the_stream_is_closed() -> None
     events = source()
     assert list(instrument_sse(manager, events, idle_timeout=5.0)) == given
     assert inspect.getgeneratorstate(events) == inspect.GEN_CLOSED
+
+
+def test_a_reader_thread_whose_consumer_vanished_without_closing_ends_and_closes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The consumer's generator always closes its reader; this is the safety net behind it.
+    monkeypatch.setattr(_reader, "_OWNER_POLL_SECONDS", 0.05)
+
+    def source() -> Iterator[ServerSentEvent]:
+        while True:
+            yield ServerSentEvent(event="response.created", data="{}")
+
+    events = source()
+    reader = _reader.ThreadedReader.start(events)
+    assert reader is not None
+    assert reader.next(timeout=5.0).event == "response.created"
+    thread = reader._thread
+    del reader
+    gc.collect()
+    thread.join(timeout=5.0)
+    assert not thread.is_alive()
+    assert inspect.getgeneratorstate(events) == inspect.GEN_CLOSED
