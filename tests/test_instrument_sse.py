@@ -450,7 +450,7 @@ def test_with_every_reader_thread_busy_a_sync_stream_is_read_without_idle_timeou
     assert (out.error, out_again.error) == (None, None)
     assert _reader_threads() == before
     assert [r.getMessage() for r in caplog.records] == [
-        "codex_otel: 32 SSE reader threads are alive; "
+        "codex_otel: no SSE reader thread available (at most 32 at once); "
         "this sync stream is read without its idle timeout"
     ]
     assert exported.records() == [CREATED, CREATED]

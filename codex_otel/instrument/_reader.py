@@ -56,15 +56,16 @@ class ThreadedReader(Generic[T]):
 
     @classmethod
     def start(cls, iterator: Iterator[T]) -> ThreadedReader[T] | None:
-        """A running reader, or None when `MAX_READER_THREADS` helpers are alive already."""
+        """A running reader, or None when `MAX_READER_THREADS` helpers are alive already
+        (or the system refuses another thread)."""
         if not _slots.acquire(blocking=False):
             return None
         try:
             reader = cls(iterator)
             reader._thread.start()
-        except BaseException:
+        except RuntimeError:  # "can't start new thread"
             _slots.release()
-            raise
+            return None
         return reader
 
     def next(self, timeout: float) -> T:

@@ -112,8 +112,8 @@ def _start_reader(events: Iterator[E]) -> ThreadedReader[E] | None:
     if reader is None and not _warned_no_reader.is_set():
         _warned_no_reader.set()
         internal_logger.warning(
-            "codex_otel: %d SSE reader threads are alive; this sync stream is read "
-            "without its idle timeout",
+            "codex_otel: no SSE reader thread available (at most %d at once); "
+            "this sync stream is read without its idle timeout",
             MAX_READER_THREADS,
         )
     return reader
