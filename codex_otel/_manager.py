@@ -15,6 +15,7 @@ from ._provider import OtelProvider
 
 if TYPE_CHECKING:
     from ._metrics import MetricsRecorder
+    from .instrument import ToolDecorator
 
 __all__ = ["OtelEventManager", "duration_ms"]
 
@@ -454,6 +455,15 @@ class OtelEventManager:
             report_internal_error(f"building {Event.TOOL_RESULT}", exc)
             return
         self._emit(Event.TOOL_RESULT, fields)
+
+    def tool(self, tool_name: str) -> ToolDecorator:
+        """Decorator for a sync or async tool executor: each call emits `codex.tool_result`.
+
+        See `codex_otel.instrument.instrument_tool`.
+        """
+        from .instrument import instrument_tool  # the helpers import this module
+
+        return instrument_tool(self, tool_name)
 
     def __repr__(self) -> str:
         return f"OtelEventManager(metadata={self.metadata!r}, enabled={self.enabled})"
