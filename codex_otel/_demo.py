@@ -126,7 +126,7 @@ def run_session(manager: OtelEventManager, api_url: str) -> None:
     import httpx
     from httpx_sse import EventSource
 
-    from .instrument import InstrumentedTransport, instrument_sse
+    from .instrument import InstrumentedTransport, decide_tool, instrument_sse
 
     manager.conversation_starts(
         provider_name="openai",
@@ -149,19 +149,23 @@ def run_session(manager: OtelEventManager, api_url: str) -> None:
             if sse.event == "response.output_item.done":
                 call = json.loads(sse.data)["item"]
 
-    arguments = json.loads(call["arguments"])
-    manager.tool_decision("shell", call["call_id"], "approved", "user")
-    manager.log_tool_result(
-        "shell", call["call_id"], arguments, lambda: "README.md\npyproject.toml\ncodex_otel/"
+    @manager.tool("shell")
+    def shell(command: list[str], *, call_id: str) -> str:
+        return "README.md\npyproject.toml\ncodex_otel/"
+
+    @manager.tool("read_file")
+    def read_file(path: str, *, call_id: str) -> str:
+        raise FileNotFoundError(f"no such file: {path}")
+
+    # The model asked for `shell`; the user approves it at the prompt.
+    decide_tool(manager, "shell", call["call_id"], lambda: "approved", source="user")
+    shell(**json.loads(call["arguments"]), call_id=call["call_id"])
+    # A second call, allowed by the config; the tool fails, the agent tells the model and goes on.
+    decide_tool(
+        manager, "read_file", "call_demo_2", lambda: "approved_for_session", source="config"
     )
-
-    def read_missing() -> str:
-        raise FileNotFoundError("no such file: notes.txt")
-
-    manager.tool_decision("read_file", "call_demo_2", "approved_for_session", "config")
-    # The agent reports a failed tool call to the model and carries on.
     with contextlib.suppress(FileNotFoundError):
-        manager.log_tool_result("read_file", "call_demo_2", {"path": "notes.txt"}, read_missing)
+        read_file("notes.txt", call_id="call_demo_2")
 
 
 def _demo_config(protocol: str, receiver: OtlpReceiver) -> OtelConfig:

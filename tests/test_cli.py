@@ -334,3 +334,100 @@ def test_receive_port_in_use_is_one_line_on_stderr() -> None:
 def json_event(line: str) -> dict[str, Any]:
     event: dict[str, Any] = json.loads(line)
     return event
+
+
+# -- demo ------------------------------------------------------------------------------
+
+DEMO_EVENTS = [
+    "codex.conversation_starts provider_name=openai reasoning_effort=medium "
+    "reasoning_summary=auto context_window=272000 max_output_tokens=128000 "
+    "approval_policy=on-request sandbox_policy=workspace-write mcp_servers=github "
+    "active_profile=demo",
+    "codex.user_prompt prompt_length=34 prompt=[REDACTED]",
+    "codex.api_request attempt=1 duration_ms=N http.response.status_code=200 "
+    "cf_ray=8f1e2d3c4b5a6978-SJC",
+    "codex.sse_event event.kind=response.created duration_ms=N",
+    "codex.sse_event event.kind=response.output_text.delta duration_ms=N",
+    "codex.sse_event event.kind=response.output_text.delta duration_ms=N",
+    "codex.sse_event event.kind=response.output_text.delta duration_ms=N",
+    "codex.sse_event event.kind=response.output_item.done duration_ms=N",
+    "codex.sse_event event.kind=response.completed duration_ms=N",
+    "codex.sse_event event.kind=response.completed input_token_count=1250 "
+    "output_token_count=96 cached_token_count=1024 reasoning_token_count=64 "
+    "tool_token_count=1346",
+    "codex.tool_decision tool_name=shell call_id=call_demo_1 decision=approved source=user",
+    'codex.tool_result tool_name=shell call_id=call_demo_1 arguments={"command": ["ls", "-1"]} '
+    "duration_ms=N success=true output=README.md\\npyproject.toml\\ncodex_otel/",
+    "codex.tool_decision tool_name=read_file call_id=call_demo_2 "
+    "decision=approved_for_session source=config",
+    'codex.tool_result tool_name=read_file call_id=call_demo_2 arguments={"path": "notes.txt"} '
+    "duration_ms=N success=false output=no such file: notes.txt",
+]
+
+DEMO_SUMMARY = [
+    "events by name:",
+    "  codex.conversation_starts        1",
+    "  codex.api_request                1",
+    "  codex.sse_event                  7",
+    "  codex.user_prompt                1",
+    "  codex.tool_decision              2",
+    "  codex.tool_result                2",
+    "",
+    "sent 14, arrived 14, lost 0; 6 of 6 event kinds",
+]
+
+
+def normalise_demo_line(line: str) -> str:
+    line = re.sub(r"^\d\d:\d\d:\d\d\.\d{3} ", "", line)
+    line = re.sub(r" +", " ", line)
+    return re.sub(r"duration_ms=\d+", "duration_ms=N", line)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "banner"),
+    [
+        (
+            "binary",
+            r"OTLP/HTTP protobuf to an embedded receiver at http://127\.0\.0\.1:\d+/v1/logs",
+        ),
+        ("json", r"OTLP/HTTP JSON to an embedded receiver at http://127\.0\.0\.1:\d+/v1/logs"),
+        ("grpc", r"OTLP/gRPC to an embedded receiver at http://127\.0\.0\.1:\d+"),
+    ],
+)
+def test_demo_shows_all_six_event_kinds_and_nothing_lost(protocol: str, banner: str) -> None:
+    result = run("demo", "--protocol", protocol)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    first, api, blank, *events = result.stdout.splitlines()
+    assert re.fullmatch(f"codex-otel demo: {banner}", first), first
+    assert re.fullmatch(r"fake Responses API at http://127\.0\.0\.1:\d+/v1/responses", api), api
+    assert blank == ""
+    shown, summary = events[: len(DEMO_EVENTS)], events[len(DEMO_EVENTS) + 1 :]
+    assert [normalise_demo_line(line) for line in shown] == DEMO_EVENTS
+    assert summary == DEMO_SUMMARY
+
+
+def test_demo_with_config_sends_the_session_to_that_collector(
+    tmp_path: Path, receiver: OtlpReceiver
+) -> None:
+    path = write_config(tmp_path, http_table(receiver.http_endpoint, "json"))
+    result = run("demo", "--config", str(path), CHECK_TOKEN=SECRET)
+    assert result.returncode == 0, result.stderr
+    logs = receiver.wait_for(len(DEMO_EVENTS))
+    assert [log.event_name for log in logs] == [line.split()[0] for line in DEMO_EVENTS]
+    assert {(log.transport, log.headers["x-api-key"], log.resource["env"]) for log in logs} == {
+        ("http/json", SECRET, "ci")
+    }
+    assert result.stdout.splitlines()[-1] == (
+        f"sent 14 events; check your collector's output, or run `codex-otel config check {path}`"
+    )
+    assert SECRET not in result.stdout
+
+
+def test_demo_with_none_config_is_one_line_on_stderr(tmp_path: Path) -> None:
+    path = write_config(tmp_path, 'exporter = "none"\n')
+    result = run("demo", "--config", str(path))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"codex-otel: {path}: otel.exporter is 'none': there is nowhere to send events\n"
+    )
