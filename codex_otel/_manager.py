@@ -135,6 +135,11 @@ class OtelEventManager:
         """True when the event methods also record metrics."""
         return self._metrics is not None and self._provider.metrics is not None
 
+    @property
+    def recording(self) -> bool:
+        """True when a call records anything, events or metrics; helpers skip all work if not."""
+        return self.enabled or self.metrics_enabled
+
     def _emit(self, event: str, fields: dict[str, Any]) -> None:
         try:
             self._log.info(event, **fields)

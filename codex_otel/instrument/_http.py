@@ -72,7 +72,7 @@ class _RequestRecorder:
 
     @property
     def enabled(self) -> bool:
-        return self._manager.enabled
+        return self._manager.recording
 
     def begin(self, request: httpx.Request) -> tuple[int, tuple[str, str, int | None] | None]:
         """The attempt of this send, and the key to settle it under (None: caller-given)."""
@@ -149,7 +149,7 @@ class InstrumentedTransport(httpx.BaseTransport):
         return self._inner
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if not self._recorder.enabled:  # exporter "none": not even a body hash
+        if not self._recorder.enabled:  # nothing to record: not even a body hash
             return self._inner.handle_request(request)
         attempt, key = self._recorder.begin(request)
         start = time.perf_counter_ns()

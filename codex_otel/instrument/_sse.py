@@ -94,7 +94,7 @@ def _sync_events(
             except Exception as exc:
                 manager.sse_event_failed(None, _since(start), _describe(exc))
                 raise
-            if manager.enabled:
+            if manager.recording:
                 record_event(manager, event, _since(start))
             yield event
     finally:
@@ -164,7 +164,7 @@ async def _async_events(
             except Exception as exc:
                 manager.sse_event_failed(None, _since(start), _describe(exc))
                 raise
-            if manager.enabled:
+            if manager.recording:
                 record_event(manager, event, _since(start))
             yield event
     finally:

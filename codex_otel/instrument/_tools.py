@@ -102,7 +102,7 @@ def instrument_tool(manager: OtelEventManager, tool_name: str) -> ToolDecorator:
 
             @functools.wraps(fn)
             async def async_tool(*args: Any, **kwargs: Any) -> Any:
-                if not manager.enabled:
+                if not manager.recording:
                     return await run_async(*args, **kwargs)
                 call = start(args, kwargs)
                 start_ns = time.perf_counter_ns()
@@ -118,7 +118,7 @@ def instrument_tool(manager: OtelEventManager, tool_name: str) -> ToolDecorator:
 
         @functools.wraps(fn)
         def tool(*args: P.args, **kwargs: P.kwargs) -> R:
-            if not manager.enabled:
+            if not manager.recording:
                 return fn(*args, **kwargs)
             call = start(args, kwargs)
             start_ns = time.perf_counter_ns()
