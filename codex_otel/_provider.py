@@ -90,13 +90,12 @@ class OtelProvider:
     ) -> None:
         self._exporter = exporter
         self._shut_down = False
-        self._resource = Resource.create(
-            {
-                "service.name": service_name,
-                "service.version": service_version or package_version(),
-                "env": environment,
-            }
-        )
+        self._resource_attributes = {
+            "service.name": service_name,
+            "service.version": service_version,
+            "env": environment,
+        }
+        self._resource: Resource | None = None
         self._logger_provider: LoggerProvider | None = None
         self._logger: Logger | None = None
         if exporter is not None:
@@ -104,7 +103,7 @@ class OtelProvider:
             from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
             # Our own exit hook (below) replaces the SDK's, so exit runs one bounded flush.
-            self._logger_provider = LoggerProvider(resource=self._resource, shutdown_on_exit=False)
+            self._logger_provider = LoggerProvider(resource=self.resource, shutdown_on_exit=False)
             self._logger_provider.add_log_record_processor(
                 BatchLogRecordProcessor(
                     exporter,
@@ -148,6 +147,12 @@ class OtelProvider:
 
     @property
     def resource(self) -> Resource:
+        # Built on first use: with exporter none nothing needs it, and the default version
+        # (package metadata) costs ~10 ms at start-up.
+        if self._resource is None:
+            attributes = dict(self._resource_attributes)
+            attributes["service.version"] = attributes["service.version"] or package_version()
+            self._resource = Resource.create(attributes)
         return self._resource
 
     @property
