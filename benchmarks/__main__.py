@@ -126,9 +126,15 @@ def collect_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 def format_target(item: dict[str, Any]) -> str:
     verdict = "PASS" if item["passed"] else "MISS"
     return (
-        f"{verdict}  {item['name']}: {item['value']:g} {item['unit']} "
+        f"{verdict}  {item['name']}: {_measured(item)} "
         f"(target {item['comparison']} {item['limit']:g} {item['unit']})"
     )
+
+
+def _measured(item: dict[str, Any]) -> str:
+    noise = item.get("noise")
+    spread = f" ± {noise:g} run to run" if noise is not None else ""
+    return f"{item['value']:g} {item['unit']}{spread}"
 
 
 def render_markdown(document: dict[str, Any], modules: dict[str, ModuleType]) -> str:
@@ -156,7 +162,7 @@ def render_markdown(document: dict[str, Any], modules: dict[str, ModuleType]) ->
     for item in document["targets"]:
         verdict = "PASS" if item["passed"] else "**MISS**"
         lines.append(
-            f"| {verdict} | {item['name']} | {item['value']:g} {item['unit']} "
+            f"| {verdict} | {item['name']} | {_measured(item)} "
             f"| {item['comparison']} {item['limit']:g} {item['unit']} |"
         )
     for name, result in document["benchmarks"].items():

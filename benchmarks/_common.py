@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import cProfile
 import logging
 import os
+import pstats
+import re
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: benchmarks/ and codex_otel/
 
 # The full common metadata, as the manager takes it and as the records carry it.
 METADATA = {
@@ -63,9 +69,19 @@ def time_per_call_us(loop: Callable[[int], None], count: int) -> float:
 
 
 def target(
-    name: str, value: float, limit: float, unit: str, *, at_least: bool = False
+    name: str,
+    value: float,
+    limit: float,
+    unit: str,
+    *,
+    at_least: bool = False,
+    noise: float | None = None,
 ) -> dict[str, Any]:
-    """One target: `value` must be <= `limit` (or >= with `at_least`)."""
+    """One target: `value` must be <= `limit` (or >= with `at_least`).
+
+    `noise`, if known, is the run-to-run spread of `value` (same unit): shown beside the verdict
+    so a MISS by less than the noise reads as what it is. It never changes the verdict.
+    """
     passed = value >= limit if at_least else value <= limit
     return {
         "name": name,
@@ -74,6 +90,7 @@ def target(
         "unit": unit,
         "comparison": ">=" if at_least else "<=",
         "passed": passed,
+        "noise": None if noise is None else round(noise, 3),
     }
 
 
@@ -83,3 +100,27 @@ def load_average() -> list[float] | None:
         return [round(load, 2) for load in os.getloadavg()]
     except OSError:  # pragma: no cover - not on every platform
         return None
+
+
+def profile_rows(profiler: cProfile.Profile, top: int = 8) -> list[str]:
+    """The `top` functions by own time, as `calls ms file:line(function)` lines."""
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    rows = sorted(stats.items(), key=lambda item: -item[1][2])[:top]
+    out = []
+    for (path, line, function), (_, calls, own, _cumulative, _) in rows:
+        path = re.sub(r"^.*/site-packages/|^.*/lib/python3\.\d+/", "", path)
+        path = path.removeprefix(f"{ROOT}/")
+        out.append(f"{calls:>7} calls {own * 1000:7.2f} ms  {path}:{line}({function})")
+    return out
+
+
+def profiled_share(profiler: cProfile.Profile, path_part: str, function: str) -> float:
+    """The share of the profiled time spent inside `function` of a file matching `path_part`."""
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    inside = sum(
+        cumulative
+        for (path, _, name), (_, _, _, cumulative, _) in stats.stats.items()  # type: ignore[attr-defined]
+        if name == function and path_part in path.replace("\\", "/")
+    )
+    return float(inside / total) if total else 0.0

@@ -16,13 +16,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from benchmarks._common import ROOT
 from codex_otel._receiver import OtlpReceiver, ReceivedLog
 
-_ROOT = Path(__file__).resolve().parent.parent
 _START_TIMEOUT = 30.0
 _REPLY_MARGIN = 10.0  # beyond a command's own wait
 
@@ -71,12 +70,12 @@ class RemoteReceiver:
         self.grpc_endpoint = ""
 
     def __enter__(self) -> RemoteReceiver:
-        env = dict(os.environ, PYTHONPATH=str(_ROOT))
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
         self._process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks._remote"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            cwd=_ROOT,
+            cwd=ROOT,
             env=env,
             bufsize=0,
         )

@@ -10,19 +10,20 @@ own share is shown apart: the OTLP protobuf encoding of a batch, timed and profi
 from __future__ import annotations
 
 import cProfile
-import pstats
+import gc
 import time
 from typing import Any
 
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
-from benchmarks._common import METADATA, median, quiet_sdk_drop_warnings, target
+from benchmarks._common import METADATA, median, profile_rows, quiet_sdk_drop_warnings, target
 from benchmarks._pipelines import PIPELINES, TRANSPORTS
 from benchmarks._remote import RemoteReceiver
 from codex_otel import OtelEventManager, OtelProvider
 
-FULL = {"events": 20_000, "reps": 3, "exit_events": 500}
+# A long burst: what arrives comes in batches of 512, so a short one measures in coarse steps.
+FULL = {"events": 100_000, "reps": 5, "exit_events": 500}
 QUICK = {"events": 2_000, "reps": 1, "exit_events": 100}
 _ENCODE_BATCH = 512  # the batch processor's batch size
 
@@ -33,6 +34,7 @@ def _burst(
     receiver.reset()
     endpoint = receiver.grpc_endpoint if transport == "grpc" else receiver.http_endpoint
     pipeline = PIPELINES[pipeline_name](transport, endpoint)
+    gc.collect()  # the previous run's garbage is not this run's cost
     start = time.perf_counter()
     pipeline.emit(events)
     emitted = time.perf_counter()
@@ -50,15 +52,26 @@ def _burst(
 
 def _transport(transport: str, receiver: RemoteReceiver, counts: dict[str, int]) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in PIPELINES}
+    order = list(PIPELINES)
     for _ in range(counts["reps"]):
-        for name in PIPELINES:  # interleaved, so drifting load hits both alike
+        for name in order:  # interleaved, so drifting load hits both alike
             runs[name].append(_burst(name, transport, receiver, counts["events"]))
-    result: dict[str, Any] = {}
+        order.reverse()  # and neither always goes first
+    # Runs i of both pipelines ran back to back: their ratio cancels most of the drifting load.
+    pairs = zip(runs["codex_otel"], runs["raw_sdk"], strict=True)
+    ratios = [ours["delivered_per_s"] / raw["delivered_per_s"] for ours, raw in pairs]
+    ratio = median(ratios)
+    result: dict[str, Any] = {
+        "throughput_ratio": round(ratio, 3),
+        # The median absolute deviation of the pairs: how far one pair's ratio strays.
+        "throughput_ratio_noise": round(median([abs(r - ratio) for r in ratios]), 3),
+    }
     for name, measured in runs.items():
         exit_run = _burst(name, transport, receiver, counts["exit_events"])
         result[name] = {
             "delivered_per_s": round(median([r["delivered_per_s"] for r in measured])),
             "lost": round(median([r["lost"] for r in measured])),
+            "delivered_per_s_runs": [round(r["delivered_per_s"]) for r in measured],
             "lost_per_run": [r["lost"] for r in measured],
             "caller_us_during_burst": round(median([r["caller_us"] for r in measured]), 2),
             "final_flush_ms": round(median([r["final_flush_ms"] for r in measured]), 1),
@@ -96,21 +109,8 @@ def sdk_encoding(batches: int) -> dict[str, Any]:
         "records_per_batch": len(batch),
         "encode_us_per_record": round(median(timings), 2),
         "bytes_per_record": round(size / len(batch)),
-        "profile_top_tottime": _profile_rows(profiler),
+        "profile_top_tottime": profile_rows(profiler),
     }
-
-
-def _profile_rows(profiler: cProfile.Profile, top: int = 8) -> list[str]:
-    """The `top` functions by own time: calls, ms, where (paths cut to the package)."""
-    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    rows = sorted(stats.items(), key=lambda item: -item[1][2])[:top]
-    out = []
-    for (path, line, function), (_, calls, own, _cumulative, _) in rows:
-        for marker in ("site-packages/", "lib/python3."):
-            if marker in path:
-                path = path.split(marker, 1)[1]
-        out.append(f"{calls:>7} calls {own * 1000:7.2f} ms  {path}:{line}({function})")
-    return out
 
 
 def run(*, quick: bool = False) -> dict[str, Any]:
@@ -121,10 +121,11 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     targets = [
         target(
             f"end-to-end throughput vs raw SDK, {name}",
-            result["codex_otel"]["delivered_per_s"] / result["raw_sdk"]["delivered_per_s"],
+            result["throughput_ratio"],
             1.0,
             "x",
             at_least=True,
+            noise=result["throughput_ratio_noise"],
         )
         for name, result in transports.items()
     ]
@@ -150,14 +151,29 @@ def markdown(result: dict[str, Any]) -> str:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for transport, pipelines in result["transports"].items():
-        for name, row in pipelines.items():
+        for name in PIPELINES:
+            row = pipelines[name]
             lines.append(
                 f"| {transport} | {name} | {row['delivered_per_s']:,} | {row['lost']:,} "
                 f"| {row['caller_us_during_burst']:.1f} | {row['final_flush_ms']:.0f} "
                 f"| {row['exit_flush_ms']:.0f} |"
             )
     enc = result["sdk_encoding"]
+    ratios = ", ".join(
+        f"{transport} {pipelines['throughput_ratio']:.3f}x "
+        f"(± {pipelines['throughput_ratio_noise']:.3f} between pairs)"
+        for transport, pipelines in result["transports"].items()
+    )
     lines += [
+        "",
+        f"Delivered/s, codex_otel over raw SDK (median of the back-to-back pairs): {ratios}.",
+        "Runs: "
+        + "; ".join(
+            f"{transport} {name} {pipelines[name]['delivered_per_s_runs']}"
+            for transport, pipelines in result["transports"].items()
+            for name in PIPELINES
+        )
+        + ".",
         "",
         f"SDK OTLP protobuf encoding on the worker thread: {enc['encode_us_per_record']:.1f} µs "
         f"per record ({enc['bytes_per_record']} bytes each, batches of "

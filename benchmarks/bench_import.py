@@ -11,12 +11,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-from benchmarks._common import median, target
+from benchmarks._common import ROOT, median, target
 
-_ROOT = Path(__file__).resolve().parent.parent
 FULL_REPS = 30
 QUICK_REPS = 5
 
@@ -47,7 +45,7 @@ _CHECK = STATEMENTS["codex_otel start, exporter none"] + (
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ, PYTHONPATH=str(_ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # time imports as installed: bytecode cached
     return env
 
@@ -57,7 +55,7 @@ def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, *args, "-c", code],
         capture_output=True,
         text=True,
-        cwd=_ROOT,
+        cwd=ROOT,
         env=_env(),
         timeout=60,
         check=True,

@@ -32,6 +32,7 @@ def test_caller_measure_reports_every_event_for_both_pipelines() -> None:
             "codex_otel_us",
             "raw_sdk_us",
             "ratio",
+            "ratio_noise",
             "exporter_none_us",
             "runs_codex_otel_us",
             "runs_raw_sdk_us",
