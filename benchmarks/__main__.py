@@ -196,7 +196,7 @@ def _generic_markdown(result: dict[str, Any]) -> str:
 def write(document: dict[str, Any], modules: dict[str, ModuleType]) -> None:
     # Written whole, then renamed: an interrupted run leaves the last results intact.
     tmp = RESULTS_JSON.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
     tmp.replace(RESULTS_JSON)
     RESULTS_MD.write_text(render_markdown(document, modules))
 

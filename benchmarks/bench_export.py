@@ -144,7 +144,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"Bursts of {result['events_per_burst']:,} events (a mix of four catalog events), as fast "
         f"as the caller goes, to a receiver in another process; median of {result['runs']} runs. "
         "Delivered/s counts from the first emit to the end of the final flush; lost = emitted - "
-        f"received. Exit flush: shutdown after {result['exit_events']} events.",
+        f"received. Exit flush: shutdown after {result['exit_events']} events. Caller µs/event "
+        "is above the `caller` section's figures because the worker's encoding takes the GIL.",
         "",
         "| transport | pipeline | delivered/s | lost | caller µs/event | final flush ms "
         "| exit flush ms |",
