@@ -158,11 +158,14 @@ def measure(events: int, reps: int) -> dict[str, Any]:
             none_loop = none_cases[name][0]
             for loop in (ours, raw, none_loop):  # warm up
                 loop(min(events, 2_000))
-            ours_us, raw_us, none_us = [], [], []
+            ours_us: list[float] = []
+            raw_us: list[float] = []
+            none_us: list[float] = []
+            order = [(ours, ours_us), (raw, raw_us), (none_loop, none_us)]
             for _ in range(reps):
-                ours_us.append(_timed(ours, events, provider.force_flush))
-                raw_us.append(_timed(raw, events, provider.force_flush))
-                none_us.append(_timed(none_loop, events, provider.force_flush))
+                for loop, runs in order:
+                    runs.append(_timed(loop, events, provider.force_flush))
+                order.reverse()  # neither side always runs first
             ratio = median(ours_us) / median(raw_us)
             # Run i of each side ran back to back; how far one such pair strays from the ratio.
             pairs = [ours / raw for ours, raw in zip(ours_us, raw_us, strict=True)]
