@@ -7,6 +7,9 @@ import subprocess
 import sys
 from importlib import metadata
 
+import pytest
+
+import codex_otel
 from codex_otel import OtelProvider
 
 START_WITH_EXPORTER_NONE = """
@@ -46,3 +49,9 @@ def test_resource_without_exporter_is_built_on_demand_with_every_attribute() -> 
         "telemetry.sdk.version": metadata.version("opentelemetry-sdk"),
     }
     assert provider.resource is provider.resource  # built once
+
+
+def test_version_is_the_installed_distributions_and_other_names_still_fail() -> None:
+    assert codex_otel.__version__ == metadata.version("codex-otel")
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        _ = codex_otel.no_such_name  # type: ignore[attr-defined]
