@@ -173,7 +173,9 @@ def measure(events: int, reps: int) -> dict[str, Any]:
                 "codex_otel_us": round(median(ours_us), 3),
                 "raw_sdk_us": round(median(raw_us), 3),
                 "ratio": round(ratio, 3),
-                "ratio_noise": round(median([abs(pair - ratio) for pair in pairs]), 3),
+                "ratio_noise": (
+                    round(median([abs(pair - ratio) for pair in pairs]), 3) if reps > 1 else None
+                ),
                 "exporter_none_us": round(median(none_us), 3),
                 "runs_codex_otel_us": [round(v, 3) for v in ours_us],
                 "runs_raw_sdk_us": [round(v, 3) for v in raw_us],

@@ -64,7 +64,9 @@ def _transport(transport: str, receiver: RemoteReceiver, counts: dict[str, int])
     result: dict[str, Any] = {
         "throughput_ratio": round(ratio, 3),
         # The median absolute deviation of the pairs: how far one pair's ratio strays.
-        "throughput_ratio_noise": round(median([abs(r - ratio) for r in ratios]), 3),
+        "throughput_ratio_noise": (
+            round(median([abs(r - ratio) for r in ratios]), 3) if len(ratios) > 1 else None
+        ),
     }
     for name, measured in runs.items():
         exit_run = _burst(name, transport, receiver, counts["exit_events"])
@@ -161,8 +163,12 @@ def markdown(result: dict[str, Any]) -> str:
             )
     enc = result["sdk_encoding"]
     ratios = ", ".join(
-        f"{transport} {pipelines['throughput_ratio']:.3f}x "
-        f"(± {pipelines['throughput_ratio_noise']:.3f} between pairs)"
+        f"{transport} {pipelines['throughput_ratio']:.3f}x"
+        + (
+            f" (± {pipelines['throughput_ratio_noise']:.3f} between pairs)"
+            if pipelines["throughput_ratio_noise"] is not None
+            else ""
+        )
         for transport, pipelines in result["transports"].items()
     )
     lines += [
