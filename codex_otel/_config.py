@@ -10,11 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
 __all__ = [
     "DEFAULT_GRPC_ENDPOINT",
     "DEFAULT_HTTP_ENDPOINT",
@@ -170,6 +165,11 @@ def load_config(
         return OtelConfig(source=source)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(source, "otel", f"could not read the file ({exc})") from None
+    # Imported here, not at the top: a host that never reads a file does not pay for the parser.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._bridge import bound_logger
 from ._errors import report_internal_error
 from ._events import REDACTED, Attr, Event, ToolDecision, ToolDecisionSource
 from ._provider import OtelProvider
@@ -110,7 +109,12 @@ class OtelEventManager:
         }
         logger = provider.logger
         context = {key: value for key, value in metadata.items() if value is not None}
-        self._log: Any = bound_logger(logger, context) if logger is not None else None
+        self._log: Any = None
+        if logger is not None:
+            # Imported here: structlog costs ~20 ms to import and exporter none never needs it.
+            from ._bridge import bound_logger
+
+            self._log = bound_logger(logger, context)
 
     def with_model(self, model: str, slug: str) -> OtelEventManager:
         """A manager for another model; this one is left unchanged."""

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import atexit
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
 from opentelemetry.sdk.resources import Resource
 
 from ._config import ExporterConfig, OtelConfig, OtlpGrpcExporter, OtlpHttpExporter
@@ -17,6 +15,7 @@ from ._errors import internal_logger, report_internal_error
 
 if TYPE_CHECKING:
     from opentelemetry._logs import Logger
+    from opentelemetry.sdk._logs.export import LogRecordExporter
     from opentelemetry.sdk.metrics.export import MetricReader
 
     from ._metrics import MetricsPipeline
@@ -31,6 +30,9 @@ METRICS_SHUTDOWN_TIMEOUT_SECONDS = 3.0
 
 
 def package_version() -> str:
+    # Imported here: importlib.metadata costs a few ms to import, and only version lookups need it.
+    from importlib import metadata
+
     try:
         return metadata.version("codex-otel")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
@@ -96,18 +98,20 @@ class OtelProvider:
     ) -> None:
         self._exporter = exporter
         self._shut_down = False
-        self._resource = Resource.create(
-            {
-                "service.name": service_name,
-                "service.version": service_version or package_version(),
-                "env": environment,
-            }
-        )
+        self._resource_attributes = {
+            "service.name": service_name,
+            "service.version": service_version,
+            "env": environment,
+        }
+        self._resource: Resource | None = None
         self._logger_provider: LoggerProvider | None = None
         self._logger: Logger | None = None
         if exporter is not None:
+            # Imported here: with exporter none the export module (~2 ms) is never needed.
+            from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+
             # Our own exit hook (below) replaces the SDK's, so exit runs one bounded flush.
-            self._logger_provider = LoggerProvider(resource=self._resource, shutdown_on_exit=False)
+            self._logger_provider = LoggerProvider(resource=self.resource, shutdown_on_exit=False)
             self._logger_provider.add_log_record_processor(
                 BatchLogRecordProcessor(
                     exporter,
@@ -167,7 +171,7 @@ class OtelProvider:
         from ._metrics import MetricsPipeline
 
         try:
-            return MetricsPipeline(readers, self._resource, conversation_id=conversation_id)
+            return MetricsPipeline(readers, self.resource, conversation_id=conversation_id)
         except Exception as exc:
             report_internal_error("starting metrics", exc)
             return None
@@ -180,6 +184,12 @@ class OtelProvider:
 
     @property
     def resource(self) -> Resource:
+        # Built on first use: with exporter none nothing needs it, and the default version
+        # (package metadata) costs ~10 ms at start-up.
+        if self._resource is None:
+            attributes = dict(self._resource_attributes)
+            attributes["service.version"] = attributes["service.version"] or package_version()
+            self._resource = Resource.create(attributes)
         return self._resource
 
     @property
