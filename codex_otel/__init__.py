@@ -14,12 +14,18 @@ from ._config import (
     default_config_path,
     load_config,
 )
-from ._delivery import DeliveryStats
 from ._events import Attr, Event, ToolDecision, ToolDecisionSource
 from ._manager import OtelEventManager
 from ._provider import OtelProvider, package_version
+from ._stats import DeliveryStats
 
-__version__ = package_version()
+
+def __getattr__(name: str) -> str:
+    # `__version__` is looked up on first use, as structlog does: importlib.metadata is not free.
+    if name == "__version__":
+        return package_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Attr",

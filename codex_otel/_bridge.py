@@ -4,11 +4,13 @@ The event manager logs through a structlog bound logger carrying the shared
 metadata. Its processor chain is the package's own (never the host's global
 structlog configuration), and the logger it wraps is `OtelBridge`, which turns
 each final event dict into exactly one OpenTelemetry log record.
+
+Importing this module imports structlog (about 20 ms, asyncio included), so the
+manager imports it only when there is an exporter.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +26,23 @@ __all__ = ["OtelBridge", "bound_logger", "rfc3339_millis"]
 
 _INFO = SeverityNumber.INFO
 
-# Events are INFO; the filtering class makes every other level a no-op.
-_BoundLogger = structlog.make_filtering_bound_logger(logging.INFO)
+
+class _EventLogger(structlog.BoundLoggerBase):
+    """A bound logger with the one level events use, written as structlog's custom wrappers are.
+
+    `bind` and the context are structlog's. `info` runs the chain itself and hands the bridge
+    the event dict: the generic path (`_proxy_to_logger` -> `_process_event` -> `logger.info(
+    **event_dict)`) repacks every field as keyword arguments twice on the way, about 1 µs of an
+    event's cost on the caller's thread.
+    """
+
+    def info(self, event: str, **fields: Any) -> None:
+        # Any, as in structlog: a processor may return more than a dict (ours return dicts).
+        event_dict: Any = self._context.copy()
+        event_dict.update(fields)
+        for processor in self._processors:
+            event_dict = processor(self._logger, "info", event_dict)
+        self._logger.info(event, event_dict)
 
 
 class _SecondCache:
@@ -72,10 +89,11 @@ class OtelBridge:
     def __init__(self, logger: Logger) -> None:
         self._logger = logger
 
-    def info(self, event: str, **fields: Any) -> None:
+    def info(self, event: str, attributes: dict[str, Any]) -> None:
+        """Emit `event` with `attributes`, a dict made for this one event (stamped in place)."""
         now = time.time_ns()
-        attributes = {Attr.EVENT_NAME: event, Attr.EVENT_TIMESTAMP: rfc3339_millis(now)}
-        attributes.update(fields)
+        attributes[Attr.EVENT_NAME] = event
+        attributes[Attr.EVENT_TIMESTAMP] = rfc3339_millis(now)
         for key, value in attributes.items():
             if type(value) is str and not value.isascii():
                 attributes[key] = _wire_safe(value)
@@ -92,5 +110,4 @@ class OtelBridge:
 
 def bound_logger(logger: Logger, context: dict[str, Any]) -> Any:
     """A structlog bound logger over `logger`, carrying `context` on every event."""
-    # structlog types the filtering class as a protocol; the class itself takes these.
-    return _BoundLogger(OtelBridge(logger), processors=[], context=context)  # type: ignore[call-arg]
+    return _EventLogger(OtelBridge(logger), processors=[], context=context)

@@ -10,18 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
 __all__ = [
     "DEFAULT_GRPC_ENDPOINT",
     "DEFAULT_HTTP_ENDPOINT",
+    "DEFAULT_HTTP_METRICS_ENDPOINT",
     "BatchConfig",
     "ConfigError",
     "ExporterConfig",
     "Headers",
+    "MetricsTemporality",
     "NoneExporter",
     "OtelConfig",
     "OtlpGrpcExporter",
@@ -34,6 +31,8 @@ __all__ = [
 
 DEFAULT_HTTP_ENDPOINT = "http://localhost:4318/v1/logs"
 DEFAULT_GRPC_ENDPOINT = "http://localhost:4317"
+DEFAULT_HTTP_METRICS_ENDPOINT = "http://localhost:4318/v1/metrics"
+DEFAULT_METRICS_EXPORT_INTERVAL_MS = 60_000
 
 _ENV_REF = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -131,6 +130,7 @@ class OtlpGrpcExporter:
 
 
 ExporterConfig = NoneExporter | OtlpHttpExporter | OtlpGrpcExporter
+MetricsTemporality = Literal["delta", "cumulative"]
 
 
 @dataclass(frozen=True)
@@ -175,6 +175,14 @@ class OtelConfig:
     """Queue and batch sizes of the background worker."""
     tool_result: ToolResultConfig = field(default_factory=ToolResultConfig)
     """Size cap and secret scrubbing of tool arguments and output."""
+    metrics_exporter: ExporterConfig = field(default_factory=NoneExporter)
+    """Where metrics go; `NoneExporter` by default (no MeterProvider at all)."""
+    metrics_export_interval_ms: int = DEFAULT_METRICS_EXPORT_INTERVAL_MS
+    """How often metrics are exported; shutdown exports what is left."""
+    metrics_temporality: MetricsTemporality = "delta"
+    """`delta` (each export holds what happened since the last) or `cumulative`."""
+    metrics_conversation_id: bool = False
+    """Tag every data point with `conversation.id` (off: one series per conversation is costly)."""
     source: str = field(default="<defaults>", compare=False)
     """Where this config was read from, for messages."""
 
@@ -213,6 +221,11 @@ def load_config(
         return OtelConfig(source=source)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(source, "otel", f"could not read the file ({exc})") from None
+    # Imported here, not at the top: a host that never reads a file does not pay for the parser.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -270,12 +283,7 @@ class _Parser:
         table = self.table(
             value,
             "otel",
-            (
-                "environment",
-                "exporter",
-                "log_user_prompt",
-                *_DELIVERY_KEYS,
-            ),
+            ("environment", "exporter", "log_user_prompt", *_METRICS_KEYS, *_DELIVERY_KEYS),
         )
         defaults = OtelConfig()
         return OtelConfig(
@@ -291,6 +299,7 @@ class _Parser:
             log_user_prompt=self.boolean(
                 table.get("log_user_prompt", defaults.log_user_prompt), "otel.log_user_prompt"
             ),
+            **self.metrics(table, defaults),
             source=self.source,
         )
 
@@ -373,6 +382,32 @@ class _Parser:
         if not path.is_file():
             raise self.fail(key, f"expected a readable PEM file, {str(path)!r} does not exist")
         return path
+
+    def metrics(self, table: Mapping[str, Any], defaults: OtelConfig) -> dict[str, Any]:
+        """The `metrics_*` keys, as OtelConfig keyword arguments."""
+        exporter = self.exporter(table.get("metrics_exporter", "none"), "otel.metrics_exporter")
+        if isinstance(exporter, OtlpHttpExporter) and isinstance(
+            table.get("metrics_exporter"), str
+        ):
+            # The short form means the local collector's metrics endpoint, not its logs one.
+            exporter = OtlpHttpExporter(endpoint=DEFAULT_HTTP_METRICS_ENDPOINT)
+        key = "otel.metrics_export_interval_ms"
+        interval = table.get("metrics_export_interval_ms", defaults.metrics_export_interval_ms)
+        if isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0:
+            raise self.fail(key, f"expected a positive integer, got {_describe(interval)}")
+        key = "otel.metrics_temporality"
+        temporality = self.string(table.get("metrics_temporality", "delta"), key)
+        if temporality not in ("delta", "cumulative"):
+            raise self.fail(key, f"expected 'delta' or 'cumulative', got {temporality!r}")
+        return {
+            "metrics_exporter": exporter,
+            "metrics_export_interval_ms": interval,
+            "metrics_temporality": "cumulative" if temporality == "cumulative" else "delta",
+            "metrics_conversation_id": self.boolean(
+                table.get("metrics_conversation_id", defaults.metrics_conversation_id),
+                "otel.metrics_conversation_id",
+            ),
+        }
 
     def exporter(self, value: object, key: str) -> ExporterConfig:
         kinds = tuple(_EXPORTER_KINDS)
@@ -459,6 +494,21 @@ _EXPORTER_KINDS: dict[str, type[ExporterConfig]] = {
     "otlp-http": OtlpHttpExporter,
     "otlp-grpc": OtlpGrpcExporter,
 }
+
+
+_METRICS_KEYS = (
+    "metrics_exporter",
+    "metrics_export_interval_ms",
+    "metrics_temporality",
+    "metrics_conversation_id",
+)
+
+
+def _describe(value: object) -> str:
+    """A type name, or the number itself when a number was given but out of range."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _type_name(value)
 
 
 def _choices(names: tuple[str, ...]) -> str:

@@ -6,14 +6,17 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._bridge import bound_logger
 from ._config import ToolResultConfig
 from ._content import ContentPolicy
 from ._errors import report_internal_error
 from ._events import REDACTED, Attr, Event, ToolDecision, ToolDecisionSource
 from ._provider import OtelProvider
+
+if TYPE_CHECKING:
+    from ._metrics import MetricsRecorder
+    from .instrument import ToolDecorator
 
 __all__ = ["OtelEventManager", "duration_ms"]
 
@@ -85,13 +88,26 @@ class OtelEventManager:
         log_user_prompts: bool = False,
         terminal_type: str | None = None,
         app_version: str | None = None,
+        api_key: str | None = None,
         tool_result: ToolResultConfig | None = None,
     ) -> None:
+        """`api_key` (for API-key auth) only feeds the metrics' hashed user id; it is not kept."""
         self._provider = provider
         self._log_user_prompts = log_user_prompts
         # Tool arguments and output: secrets scrubbed and size capped unless configured off;
         # the provider's `[otel.tool_result]` unless the caller passes its own.
         self._content = ContentPolicy.from_config(tool_result or provider.tool_result)
+        metrics = provider.metrics
+        self._metrics: MetricsRecorder | None = None
+        if metrics is not None:
+            self._metrics = metrics.recorder(
+                conversation_id=conversation_id,
+                model=model,
+                auth_mode=auth_mode,
+                app_version=app_version,
+                account_id=account_id,
+                api_key=api_key,
+            )
         metadata = {
             Attr.CONVERSATION_ID: conversation_id,
             Attr.APP_VERSION: app_version,
@@ -103,7 +119,12 @@ class OtelEventManager:
         }
         logger = provider.logger
         context = {key: value for key, value in metadata.items() if value is not None}
-        self._log: Any = bound_logger(logger, context) if logger is not None else None
+        self._log: Any = None
+        if logger is not None:
+            # Imported here: structlog costs ~20 ms to import and exporter none never needs it.
+            from ._bridge import bound_logger
+
+            self._log = bound_logger(logger, context)
 
     def with_model(self, model: str, slug: str) -> OtelEventManager:
         """A manager for another model; this one is left unchanged."""
@@ -112,6 +133,7 @@ class OtelEventManager:
         clone._log_user_prompts = self._log_user_prompts
         clone._content = self._content
         clone._log = self._log.bind(**{Attr.MODEL: model, Attr.SLUG: slug}) if self._log else None
+        clone._metrics = self._metrics.with_model(model) if self._metrics is not None else None
         return clone
 
     @property
@@ -122,6 +144,16 @@ class OtelEventManager:
     @property
     def enabled(self) -> bool:
         return self._log is not None and self._provider.enabled
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """True when the event methods also record metrics."""
+        return self._metrics is not None and self._provider.metrics is not None
+
+    @property
+    def recording(self) -> bool:
+        """True when a call records anything, events or metrics; helpers skip all work if not."""
+        return self.enabled or self.metrics_enabled
 
     def _emit(self, event: str, fields: dict[str, Any]) -> None:
         try:
@@ -146,6 +178,8 @@ class OtelEventManager:
         mcp_servers: Iterable[str] = (),
         active_profile: str | None = None,
     ) -> None:
+        if self._metrics is not None:
+            self._metrics.conversation_start()
         if self._log is None:
             return
         try:
@@ -191,6 +225,8 @@ class OtelEventManager:
         return response
 
     def _record_request(self, attempt: int, millis: int, outcome: object, *, failed: bool) -> None:
+        if self._metrics is not None:
+            self._metrics.api_request(millis, _metric_status(outcome), not failed)
         if self._log is None:
             return
         try:
@@ -219,6 +255,8 @@ class OtelEventManager:
         cf_ray: str | None = None,
     ) -> None:
         """Record an HTTP call timed elsewhere (the helpers in `codex_otel.instrument`)."""
+        if self._metrics is not None:
+            self._metrics.api_request(_metric_millis(duration), status_code, error is None)
         if self._log is None:
             return
         try:
@@ -237,6 +275,8 @@ class OtelEventManager:
     # -- codex.sse_event -----------------------------------------------------------
 
     def sse_event(self, kind: str, duration: timedelta | float) -> None:
+        if self._metrics is not None:
+            self._metrics.sse_event(kind, _metric_millis(duration), True)
         if self._log is None:
             return
         try:
@@ -249,6 +289,8 @@ class OtelEventManager:
     def sse_event_failed(
         self, kind: str | None, duration: timedelta | float, error: object
     ) -> None:
+        if self._metrics is not None:
+            self._metrics.sse_event(kind, _metric_millis(duration), False)
         if self._log is None:
             return
         try:
@@ -271,6 +313,15 @@ class OtelEventManager:
         reasoning_token_count: int | None = None,
         tool_token_count: int,
     ) -> None:
+        if self._metrics is not None:
+            # The completion has no wait of its own to time: counted, not timed.
+            self._metrics.sse_event("response.completed", None, True)
+            self._metrics.token_usage(
+                input=input_token_count,
+                output=output_token_count,
+                cached_input=cached_token_count,
+                reasoning_output=reasoning_token_count,
+            )
         if self._log is None:
             return
         try:
@@ -288,6 +339,8 @@ class OtelEventManager:
         self._emit(Event.SSE_EVENT, _without_none(fields))
 
     def sse_event_completed_failed(self, error: object) -> None:
+        if self._metrics is not None:
+            self._metrics.sse_event("response.completed", None, False)
         if self._log is None:
             return
         fields = {Attr.EVENT_KIND: "response.completed", Attr.ERROR_MESSAGE: _safe_str(error)}
@@ -363,15 +416,20 @@ class OtelEventManager:
 
     def log_tool_failed(self, tool_name: str, error: object) -> None:
         """A tool that failed before it could run: duration 0, success false."""
+        if self._metrics is not None:
+            # It never ran, so it is counted but kept out of the duration histogram.
+            self._metrics.tool_call(_safe_str(tool_name), None, False)
         if self._log is None:
             return
         try:
+            output_text, output_bytes = self._content.apply(_as_text(_safe_str(error)))
             fields = {
                 Attr.TOOL_NAME: _safe_str(tool_name),
                 Attr.DURATION_MS: 0,
                 Attr.SUCCESS: "false",
+                Attr.OUTPUT: output_text,
+                Attr.OUTPUT_ORIGINAL_BYTES: output_bytes,
             }
-            self._add_text(fields, Attr.OUTPUT, Attr.OUTPUT_ORIGINAL_BYTES, _safe_str(error))
         except Exception as exc:
             report_internal_error(f"building {Event.TOOL_RESULT}", exc)
             return
@@ -387,7 +445,7 @@ class OtelEventManager:
         output: object,
     ) -> None:
         """Record a tool execution timed elsewhere."""
-        if self._log is None:
+        if self._log is None and self._metrics is None:
             return
         try:
             millis = duration_ms(duration)
@@ -405,32 +463,58 @@ class OtelEventManager:
         success: bool,
         output: object,
     ) -> None:
+        if self._metrics is not None:
+            self._metrics.tool_call(_safe_str(tool_name), millis, bool(success))
         if self._log is None:
             return
         try:
+            args_text, args_bytes = self._content.apply(_as_text(arguments))
+            text = _safe_str(output) if isinstance(output, BaseException) else _as_text(output)
+            output_text, output_bytes = self._content.apply(text)
             fields: dict[str, Any] = {
                 Attr.TOOL_NAME: _safe_str(tool_name),
                 Attr.CALL_ID: _safe_str(call_id),
+                Attr.ARGUMENTS: args_text,
                 Attr.DURATION_MS: millis,
                 Attr.SUCCESS: "true" if success else "false",
+                Attr.OUTPUT: output_text,
+                # Only when cut (None is left out).
+                Attr.ARGUMENTS_ORIGINAL_BYTES: args_bytes,
+                Attr.OUTPUT_ORIGINAL_BYTES: output_bytes,
             }
-            self._add_text(fields, Attr.ARGUMENTS, Attr.ARGUMENTS_ORIGINAL_BYTES, arguments)
-            text = _safe_str(output) if isinstance(output, BaseException) else _as_text(output)
-            self._add_text(fields, Attr.OUTPUT, Attr.OUTPUT_ORIGINAL_BYTES, text)
         except Exception as exc:
             report_internal_error(f"building {Event.TOOL_RESULT}", exc)
             return
         self._emit(Event.TOOL_RESULT, fields)
 
-    def _add_text(self, fields: dict[str, Any], key: str, size_key: str, value: object) -> None:
-        """Tool text, scrubbed and capped; its original size alongside when it was cut."""
-        text, original_bytes = self._content.apply(_as_text(value))
-        fields[key] = text
-        if original_bytes is not None:
-            fields[size_key] = original_bytes
+    def tool(self, tool_name: str) -> ToolDecorator:
+        """Decorator for a sync or async tool executor: each call emits `codex.tool_result`.
+
+        See `codex_otel.instrument.instrument_tool`.
+        """
+        from .instrument import instrument_tool  # the helpers import this module
+
+        return instrument_tool(self, tool_name)
 
     def __repr__(self) -> str:
         return f"OtelEventManager(metadata={self.metadata!r}, enabled={self.enabled})"
+
+
+def _metric_millis(duration: timedelta | float) -> int | None:
+    """`duration_ms` for a metric: a bad value skips the histogram instead of raising."""
+    try:
+        return duration_ms(duration)
+    except Exception as exc:
+        report_internal_error("recording a metric's duration", exc)
+        return None
+
+
+def _metric_status(outcome: object) -> int | None:
+    try:
+        return _status_code(outcome)
+    except Exception as exc:
+        report_internal_error("reading a response status for a metric", exc)
+        return None
 
 
 def _without_none(fields: dict[str, Any]) -> dict[str, Any]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import atexit
 import os
-from collections.abc import Callable
-from importlib import metadata
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.resources import Resource
 
 from ._config import (
@@ -21,20 +19,31 @@ from ._config import (
     OtlpHttpExporter,
     ToolResultConfig,
 )
-from ._delivery import BoundedBatchProcessor, DeliveryStats
 from ._errors import internal_logger, report_internal_error
+from ._stats import DeliveryStats
 from ._tls import grpc_credentials, http_tls_files, pinned_ca_session
 
 if TYPE_CHECKING:
     from opentelemetry._logs import Logger
+    from opentelemetry.sdk._logs.export import LogRecordExporter
+    from opentelemetry.sdk.metrics.export import MetricReader
+
+    from ._delivery import BoundedBatchProcessor
+    from ._metrics import MetricsPipeline
 
 __all__ = ["EXPORTER_FACTORIES", "OtelProvider", "package_version"]
 
 SCOPE_NAME = "codex_otel"
 EXPORT_TIMEOUT_SECONDS = 10.0
+# One bound (`[otel].shutdown_timeout`) covers the whole shutdown; with metrics on, their last
+# export gets this share of it and the events the rest.
+METRICS_SHUTDOWN_SHARE = 1 / 3
 
 
 def package_version() -> str:
+    # Imported here: importlib.metadata costs a few ms to import, and only version lookups need it.
+    from importlib import metadata
+
     try:
         return metadata.version("codex-otel")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
@@ -122,6 +131,8 @@ class OtelProvider:
         environment: str = "dev",
         service_name: str = "codex-cli",
         service_version: str | None = None,
+        metric_readers: Sequence[MetricReader] = (),
+        metrics_conversation_id: bool = False,
         shutdown_timeout: float = 3.0,
         batch: BatchConfig | None = None,
         target: str | None = None,
@@ -132,19 +143,24 @@ class OtelProvider:
         self.tool_result = tool_result or ToolResultConfig()
         """What managers over this provider keep of tool arguments and output."""
         self._shut_down = False
-        self._resource = Resource.create(
-            {
-                "service.name": service_name,
-                "service.version": service_version or package_version(),
-                "env": environment,
-            }
-        )
+        self._resource_attributes = {
+            "service.name": service_name,
+            "service.version": service_version,
+            "env": environment,
+        }
+        self._resource: Resource | None = None
         self._logger_provider: LoggerProvider | None = None
         self._logger: Logger | None = None
         self._processor: BoundedBatchProcessor | None = None
+        self._metrics_shutdown_s = (
+            shutdown_timeout * METRICS_SHUTDOWN_SHARE if metric_readers else 0
+        )
         if exporter is not None:
+            # Imported here: with exporter none the export module (~2 ms) is never needed.
+            from ._delivery import BoundedBatchProcessor
+
             # Our own exit hook (below) replaces the SDK's, so exit runs one bounded flush.
-            self._logger_provider = LoggerProvider(resource=self._resource, shutdown_on_exit=False)
+            self._logger_provider = LoggerProvider(resource=self.resource, shutdown_on_exit=False)
             batch = batch or BatchConfig()
             self._processor = BoundedBatchProcessor(
                 exporter,
@@ -152,11 +168,13 @@ class OtelProvider:
                 max_export_batch_size=batch.max_export_batch_size,
                 schedule_delay_millis=batch.schedule_delay_ms,
                 export_timeout_millis=int(EXPORT_TIMEOUT_SECONDS * 1000),
-                shutdown_timeout=shutdown_timeout,
+                shutdown_timeout=shutdown_timeout - self._metrics_shutdown_s,
                 target=target or type(exporter).__name__,
             )
             self._logger_provider.add_log_record_processor(self._processor)
             self._logger = self._logger_provider.get_logger(SCOPE_NAME, package_version())
+        self._metrics = self._start_metrics(metric_readers, metrics_conversation_id)
+        if self._logger_provider is not None or self._metrics is not None:
             atexit.register(self.shutdown)
 
     @classmethod
@@ -174,6 +192,12 @@ class OtelProvider:
         dropped; the host carries on.
         """
         exporter: LogRecordExporter | None = None
+        readers: list[MetricReader] = []
+        if config.metrics_exporter.kind != "none":
+            from ._metrics import reader_from_config  # lazily: metrics off imports nothing
+
+            reader = reader_from_config(config)
+            readers += [reader] if reader is not None else []
         factory = EXPORTER_FACTORIES.get(config.exporter.kind)
         if factory is not None:
             try:
@@ -188,20 +212,52 @@ class OtelProvider:
             environment=config.environment,
             service_name=service_name,
             service_version=service_version,
+            metric_readers=readers,
+            metrics_conversation_id=config.metrics_conversation_id,
             shutdown_timeout=config.shutdown_timeout,
             batch=config.batch,
             target=_describe(config.exporter),
             tool_result=config.tool_result,
         )
 
+    def _start_metrics(
+        self, readers: Sequence[MetricReader], conversation_id: bool
+    ) -> MetricsPipeline | None:
+        if not readers:
+            return None
+        from ._metrics import MetricsPipeline
+
+        try:
+            return MetricsPipeline(readers, self.resource, conversation_id=conversation_id)
+        except Exception as exc:
+            report_internal_error("starting metrics", exc)
+            return None
+
+    @property
+    def metrics(self) -> MetricsPipeline | None:
+        """The metrics pipeline (None with no metric reader, or after shutdown)."""
+        metrics = self._metrics
+        return metrics if metrics is not None and not metrics.closed else None
+
     @property
     def resource(self) -> Resource:
+        # Built on first use: with exporter none nothing needs it, and the default version
+        # (package metadata) costs ~10 ms at start-up.
+        if self._resource is None:
+            attributes = dict(self._resource_attributes)
+            attributes["service.version"] = attributes["service.version"] or package_version()
+            self._resource = Resource.create(attributes)
         return self._resource
 
     @property
     def enabled(self) -> bool:
         """True when events go somewhere: the event manager skips all work otherwise."""
         return self._logger is not None and not self._shut_down
+
+    @property
+    def logger_provider(self) -> LoggerProvider | None:
+        """The SDK LoggerProvider (None with no exporter), to add a processor of your own."""
+        return self._logger_provider
 
     @property
     def logger(self) -> Logger | None:
@@ -216,10 +272,12 @@ class OtelProvider:
 
     def force_flush(self, timeout_millis: int = 10_000) -> bool:
         """Export what is queued; True when everything went out in time."""
+        metrics = self._metrics
+        metrics_flushed = metrics.force_flush(timeout_millis) if metrics is not None else True
         if self._logger_provider is None or self._shut_down:
-            return True
+            return metrics_flushed
         try:
-            return self._logger_provider.force_flush(timeout_millis)
+            return self._logger_provider.force_flush(timeout_millis) and metrics_flushed
         except Exception as exc:
             report_internal_error("flushing telemetry", exc)
             return False
@@ -232,6 +290,9 @@ class OtelProvider:
             return
         self._shut_down = True
         atexit.unregister(self.shutdown)
+        if self._metrics is not None:
+            # Bounded: the last export runs on the reader's thread, joined with this timeout.
+            self._metrics.shutdown(int(self._metrics_shutdown_s * 1000))
         if self._logger_provider is None:
             return
         try:

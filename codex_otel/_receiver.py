@@ -1,8 +1,8 @@
-"""A real, local OTLP logs receiver: HTTP (protobuf and JSON) and gRPC.
+"""A real, local OTLP logs and metrics receiver: HTTP (protobuf and JSON) and gRPC.
 
 Used by the test-suite, ``codex-otel demo`` and ``codex-otel receive``: the exporters under
 test talk to it over the wire exactly as they would to a collector, and it decodes what
-arrives into flat :class:`ReceivedLog` values.
+arrives into flat :class:`ReceivedLog` and :class:`~codex_otel._metric_data.Metric` values.
 """
 
 from __future__ import annotations
@@ -25,19 +25,27 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import json_format
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
 )
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.metrics.v1 import metrics_pb2
+
+from ._metric_data import Metric, MetricKind, MetricPoint, Temporality
 
 _logger = logging.getLogger(__name__)
 
 _LOGS_PATH = "/v1/logs"
+_METRICS_PATH = "/v1/metrics"
 _PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
 _JSON_TYPE = "application/json"
 
@@ -115,9 +123,16 @@ def _hex_ids_to_base64(node: object) -> None:
 
 def _parse_otlp_json(body: bytes) -> ExportLogsServiceRequest:
     """Decode an OTLP/JSON ExportLogsServiceRequest (ints and enums may be numbers or strings)."""
+    return _parse_otlp_json_into(body, ExportLogsServiceRequest())
+
+
+_M = TypeVar("_M", bound=Message)
+
+
+def _parse_otlp_json_into(body: bytes, request: _M) -> _M:
+    """Decode an OTLP/JSON request of any signal into `request`."""
     document = json.loads(body)
     _hex_ids_to_base64(document)
-    request = ExportLogsServiceRequest()
     # Unknown fields are ignored, as OTLP asks of receivers for forward compatibility.
     json_format.ParseDict(document, request, ignore_unknown_fields=True)
     return request
@@ -164,6 +179,83 @@ class ServerTls:
             context.load_verify_locations(cadata=self.client_ca.decode("ascii"))
             context.verify_mode = ssl.CERT_REQUIRED
         return context
+
+
+_TEMPORALITY: dict[int, Temporality] = {
+    metrics_pb2.AGGREGATION_TEMPORALITY_DELTA: "delta",
+    metrics_pb2.AGGREGATION_TEMPORALITY_CUMULATIVE: "cumulative",
+}
+
+
+def _number(point: Any) -> int | float:
+    value: int | float = point.as_int if point.WhichOneof("value") == "as_int" else point.as_double
+    return value
+
+
+def _decode_metric(
+    metric: Any,
+) -> tuple[MetricKind, Temporality | None, bool | None, list[MetricPoint]]:
+    """A proto Metric -> (kind, temporality, monotonic, points); other kinds are not used here."""
+    kind = metric.WhichOneof("data")
+    if kind in ("sum", "gauge"):
+        data = getattr(metric, kind)
+        points = [
+            MetricPoint(
+                attributes=_key_values(point.attributes),
+                value=_number(point),
+                start_time_unix_nano=point.start_time_unix_nano,
+                time_unix_nano=point.time_unix_nano,
+            )
+            for point in data.data_points
+        ]
+        if kind == "gauge":
+            return "gauge", None, None, points
+        return "sum", _TEMPORALITY.get(data.aggregation_temporality), data.is_monotonic, points
+    if kind == "histogram":
+        data = metric.histogram
+        points = [
+            MetricPoint(
+                attributes=_key_values(point.attributes),
+                count=point.count,
+                sum=point.sum if point.HasField("sum") else None,
+                min=point.min if point.HasField("min") else None,
+                max=point.max if point.HasField("max") else None,
+                bucket_counts=tuple(point.bucket_counts),
+                explicit_bounds=tuple(point.explicit_bounds),
+                start_time_unix_nano=point.start_time_unix_nano,
+                time_unix_nano=point.time_unix_nano,
+            )
+            for point in data.data_points
+        ]
+        return "histogram", _TEMPORALITY.get(data.aggregation_temporality), None, points
+    raise ValueError(f"unsupported metric data {kind!r} in {metric.name!r}")
+
+
+def _decode_metrics_request(
+    request: ExportMetricsServiceRequest, transport: str, headers: dict[str, str]
+) -> list[Metric]:
+    received = []
+    for resource_metrics in request.resource_metrics:
+        resource = _key_values(resource_metrics.resource.attributes)
+        for scope_metrics in resource_metrics.scope_metrics:
+            for metric in scope_metrics.metrics:
+                kind, temporality, monotonic, points = _decode_metric(metric)
+                received.append(
+                    Metric(
+                        name=metric.name,
+                        unit=metric.unit,
+                        description=metric.description,
+                        kind=kind,
+                        temporality=temporality,
+                        monotonic=monotonic,
+                        points=tuple(points),
+                        resource=dict(resource),
+                        scope_name=scope_metrics.scope.name,
+                        transport=transport,
+                        headers=dict(headers),
+                    )
+                )
+    return received
 
 
 class _HttpServer(ThreadingHTTPServer):
@@ -216,14 +308,15 @@ class _HttpHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def do_GET(self) -> None:
-        on_path = self.path.split("?", 1)[0] == _LOGS_PATH
+        on_path = self.path.split("?", 1)[0] in (_LOGS_PATH, _METRICS_PATH)
         self._reply(405 if on_path else 404)
 
     def do_POST(self) -> None:
         # Read the body first, whatever happens: closing with unread bytes resets the socket
         # and the client would see a connection error instead of our status.
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path.split("?", 1)[0] != _LOGS_PATH:
+        path = self.path.split("?", 1)[0]
+        if path not in (_LOGS_PATH, _METRICS_PATH):
             return self._reply(404)
         fault = self.server.receiver._next_fault()
         if fault is not None:
@@ -231,23 +324,39 @@ class _HttpHandler(BaseHTTPRequestHandler):
         content_type = self.headers.get_content_type()
         if content_type not in (*_PROTOBUF_TYPES, _JSON_TYPE):
             return self._reply(415)
+        is_json = content_type == _JSON_TYPE
         try:
             encoding = (self.headers.get("Content-Encoding") or "").strip().lower()
             if encoding == "gzip":
                 body = gzip.decompress(body)
             elif encoding == "deflate":
                 body = zlib.decompress(body)
-            if content_type == _JSON_TYPE:
+            if path == _METRICS_PATH:
+                metrics_request = (
+                    _parse_otlp_json_into(body, ExportMetricsServiceRequest())
+                    if is_json
+                    else ExportMetricsServiceRequest.FromString(body)
+                )
+            elif is_json:
                 request = _parse_otlp_json(body)
             else:
                 request = ExportLogsServiceRequest.FromString(body)
         except (DecodeError, json_format.ParseError, ValueError, OSError, EOFError, zlib.error):
             return self._reply(400)
         headers = {key.lower(): value for key, value in self.headers.items()}
-        transport = "http/json" if content_type == _JSON_TYPE else "http/protobuf"
-        self.server.receiver._accept(_decode_request(request, transport, headers))
-        response = ExportLogsServiceResponse()
-        if content_type == _JSON_TYPE:
+        transport = "http/json" if is_json else "http/protobuf"
+        response: Message
+        if path == _METRICS_PATH:
+            try:
+                metrics = _decode_metrics_request(metrics_request, transport, headers)
+            except ValueError:  # a metric kind this package never sends
+                return self._reply(400)
+            self.server.receiver._accept_metrics(metrics, body)
+            response = ExportMetricsServiceResponse()
+        else:
+            self.server.receiver._accept(_decode_request(request, transport, headers))
+            response = ExportLogsServiceResponse()
+        if is_json:
             self._reply(200, _JSON_TYPE, json_format.MessageToJson(response).encode())
         else:
             self._reply(200, content_type, response.SerializeToString())
@@ -259,7 +368,10 @@ def _metadata_value(value: str | bytes) -> str:
 
 
 class OtlpReceiver:
-    """Local OTLP logs endpoint. Port 0 picks a free port; None disables that protocol."""
+    """Local OTLP logs and metrics endpoint.
+
+    Port 0 picks a free port; None disables that protocol.
+    """
 
     def __init__(
         self,
@@ -275,6 +387,8 @@ class OtlpReceiver:
         self._want_http, self._want_grpc = http_port, grpc_port
         self._on_log = on_log
         self._logs: list[ReceivedLog] = []
+        self._metrics: list[Metric] = []
+        self._metric_bodies: list[bytes] = []
         self._cond = threading.Condition()
         self._http: _HttpServer | None = None
         self._http_thread: threading.Thread | None = None
@@ -321,6 +435,7 @@ class OtlpReceiver:
     def _start_grpc(self, port: int) -> None:
         import grpc  # lazily: importing this module must stay cheap and grpc-free
         from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
+        from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
 
         receiver = self
 
@@ -334,12 +449,23 @@ class OtlpReceiver:
                 receiver._accept(_decode_request(request, "grpc", headers))
                 return ExportLogsServiceResponse()
 
+        class _MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
+            def Export(self, request: ExportMetricsServiceRequest, context: Any) -> Any:
+                metadata = context.invocation_metadata()
+                headers = {key.lower(): _metadata_value(value) for key, value in metadata}
+                metrics = _decode_metrics_request(request, "grpc", headers)
+                # grpc hands over the parsed message: its encoding stands in for the raw body.
+                receiver._accept_metrics(metrics, request.SerializeToString())
+                return ExportMetricsServiceResponse()
+
         self._grpc_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="otlp-receiver-grpc")
         # gRPC sets SO_REUSEPORT by default, which would let a second server "share" a busy port.
         self._grpc = grpc.server(self._grpc_pool, options=[("grpc.so_reuseport", 0)])
         # The generated *_grpc module is untyped; going through Any keeps mypy --strict quiet.
         add_servicer: Any = logs_service_pb2_grpc.add_LogsServiceServicer_to_server
         add_servicer(_LogsServicer(), self._grpc)
+        add_metrics: Any = metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server
+        add_metrics(_MetricsServicer(), self._grpc)
         address = f"{self._host}:{port}"
         try:
             if self._tls is None:
@@ -402,6 +528,11 @@ class OtlpReceiver:
         return f"{self._scheme}://{self._host}:{self.http_port}{_LOGS_PATH}"
 
     @property
+    def metrics_endpoint(self) -> str:
+        """The HTTP metrics URL (gRPC serves metrics on `grpc_endpoint`)."""
+        return f"http://{self._host}:{self.http_port}{_METRICS_PATH}"
+
+    @property
     def grpc_endpoint(self) -> str:
         return f"{self._scheme}://{self._host}:{self.grpc_port}"
 
@@ -434,9 +565,35 @@ class OtlpReceiver:
             self._refused += 1
             return self._faults.pop(0)
 
+    @property
+    def metrics(self) -> list[Metric]:
+        """Every metric of every export, in arrival order."""
+        with self._cond:
+            return list(self._metrics)
+
+    @property
+    def metric_bodies(self) -> list[bytes]:
+        """Each metrics request as it arrived (decompressed), to search for what must not leak."""
+        with self._cond:
+            return list(self._metric_bodies)
+
+    def wait_for_metrics(self, count: int, timeout: float = 10.0) -> list[Metric]:
+        """Block until at least ``count`` metrics arrived or ``timeout`` passed; return them."""
+        with self._cond:
+            self._cond.wait_for(lambda: len(self._metrics) >= count, timeout=timeout)
+            return list(self._metrics)
+
     def clear(self) -> None:
         with self._cond:
             self._logs.clear()
+            self._metrics.clear()
+            self._metric_bodies.clear()
+
+    def _accept_metrics(self, received: list[Metric], body: bytes) -> None:
+        with self._cond:
+            self._metrics.extend(received)
+            self._metric_bodies.append(body)
+            self._cond.notify_all()
 
     def _accept(self, received: list[ReceivedLog]) -> None:
         with self._cond:

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
-from codex_otel import OtelEventManager, OtelProvider, _errors
+from codex_otel import OtelConfig, OtelEventManager, OtelProvider, _errors
 from codex_otel._errors import set_strict
 from codex_otel._receiver import OtlpReceiver
+from tests.fake_api import FakeApi
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -220,3 +221,54 @@ def expected_catalog(prompt: str = "[REDACTED]") -> list[tuple[str, dict[str, An
             output="patch rejected",
         ),
     ]
+
+
+# -- instrumentation helpers: a fake model API and a manager exporting to the receiver ----
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeApi]:
+    with FakeApi() as api:
+        yield api
+
+
+class Exported:
+    """A manager exporting over OTLP/HTTP to a real receiver, and the records that arrived."""
+
+    def __init__(self, receiver: OtlpReceiver) -> None:
+        self.receiver = receiver
+        config = OtelConfig.from_mapping(
+            {"exporter": {"otlp-http": {"endpoint": receiver.http_endpoint}}}
+        )
+        self.provider = OtelProvider.from_config(config)
+        self.manager = OtelEventManager(self.provider, **METADATA)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Shut down (which delivers everything), then each record's whole attribute dict.
+
+        Durations of real calls vary: each is checked to be a whole number of
+        milliseconds, then replaced by "<ms>" so whole dicts compare.
+        """
+        self.provider.shutdown()
+        out = []
+        for log in self.receiver.logs:
+            assert log.event_name == log.body == log.attributes["event.name"]
+            attributes = normalise(log.attributes)
+            millis = attributes.get("duration_ms")
+            if millis is not None and millis != "<ms>":
+                assert isinstance(millis, int) and millis >= 0, millis
+                attributes["duration_ms"] = "<ms>"
+            out.append(attributes)
+        return out
+
+
+@pytest.fixture
+def exported(receiver: OtlpReceiver) -> Iterator[Exported]:
+    out = Exported(receiver)
+    yield out
+    out.provider.shutdown()
+
+
+def expect(name: str, **fields: Any) -> dict[str, Any]:
+    """The whole attribute dict of one event with the test metadata."""
+    return {"event.name": name, "event.timestamp": "<ts>", **COMMON, **fields}

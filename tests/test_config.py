@@ -123,6 +123,57 @@ def test_from_mapping_validates_like_a_file() -> None:
     )
 
 
+def test_metrics_keys_default_to_off_delta_and_a_minute(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[otel]\n"))
+    assert (
+        config.metrics_exporter,
+        config.metrics_export_interval_ms,
+        config.metrics_temporality,
+        config.metrics_conversation_id,
+    ) == (NoneExporter(), 60_000, "delta", False)
+
+
+def test_full_metrics_table(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[otel]
+metrics_export_interval_ms = 5000
+metrics_temporality = "cumulative"
+metrics_conversation_id = true
+[otel.metrics_exporter.otlp-grpc]
+endpoint = "https://otel.example.com:4317"
+headers = { authorization = "Bearer ${OTEL_TOKEN}" }
+""",
+    )
+    config = load_config(path, env=ENV)
+    assert config == OtelConfig(
+        metrics_exporter=OtlpGrpcExporter(
+            "https://otel.example.com:4317", Headers({"authorization": "Bearer s3cret-token"})
+        ),
+        metrics_export_interval_ms=5000,
+        metrics_temporality="cumulative",
+        metrics_conversation_id=True,
+    )
+    assert config.exporter == NoneExporter()
+    assert "s3cret-token" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("short", "expected"),
+    [
+        ("none", NoneExporter()),
+        ("otlp-http", OtlpHttpExporter("http://localhost:4318/v1/metrics", "binary", Headers())),
+        ("otlp-grpc", OtlpGrpcExporter("http://localhost:4317", Headers())),
+    ],
+)
+def test_short_metrics_exporter_forms_mean_the_local_collector(
+    tmp_path: Path, short: str, expected: object
+) -> None:
+    path = write(tmp_path, f'[otel]\nmetrics_exporter = "{short}"\n')
+    assert load_config(path).metrics_exporter == expected
+
+
 def test_config_is_frozen() -> None:
     config = OtelConfig()
     with pytest.raises(AttributeError):
@@ -172,8 +223,45 @@ ERROR_CASES = [
         '[otel]\nenviroment = "prod"\n',
         "otel.enviroment",
         "unknown key; expected one of 'environment', 'exporter', 'log_user_prompt', "
-        "'shutdown_timeout', 'batch', 'tool_result'",
+        "'metrics_exporter', 'metrics_export_interval_ms', 'metrics_temporality', "
+        "'metrics_conversation_id', 'shutdown_timeout', 'batch', 'tool_result'",
         id="unknown-key",
+    ),
+    pytest.param(
+        '[otel]\nmetrics_exporter = "prometheus"\n',
+        "otel.metrics_exporter",
+        "unknown exporter 'prometheus'; expected one of 'none', 'otlp-http', 'otlp-grpc'",
+        id="unknown-metrics-exporter",
+    ),
+    pytest.param(
+        '[otel.metrics_exporter.otlp-http]\nendpoint = "http://c/v1/metrics"\nprotocol = "xml"\n',
+        "otel.metrics_exporter.otlp-http.protocol",
+        "expected 'binary' or 'json', got 'xml'",
+        id="unknown-metrics-protocol",
+    ),
+    pytest.param(
+        "[otel]\nmetrics_export_interval_ms = 0\n",
+        "otel.metrics_export_interval_ms",
+        "expected a positive integer, got 0",
+        id="metrics-interval-zero",
+    ),
+    pytest.param(
+        '[otel]\nmetrics_export_interval_ms = "60s"\n',
+        "otel.metrics_export_interval_ms",
+        "expected a positive integer, got a string",
+        id="metrics-interval-string",
+    ),
+    pytest.param(
+        '[otel]\nmetrics_temporality = "lowmemory"\n',
+        "otel.metrics_temporality",
+        "expected 'delta' or 'cumulative', got 'lowmemory'",
+        id="metrics-temporality-unknown",
+    ),
+    pytest.param(
+        "[otel]\nmetrics_conversation_id = 1\n",
+        "otel.metrics_conversation_id",
+        "expected true or false, got an integer",
+        id="metrics-conversation-id-not-bool",
     ),
     pytest.param(
         '[otel.exporter.otlp-http]\nendpoint = "http://c/v1/logs"\ncompression = "gzip"\n',

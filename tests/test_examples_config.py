@@ -23,4 +23,24 @@ def test_every_example_table_loads() -> None:
         "otel-grpc.toml": OtlpGrpcExporter(
             "http://localhost:4317", Headers({"authorization": "Bearer tok-2"})
         ),
+        "otel-metrics.toml": OtlpHttpExporter(
+            "http://localhost:4318/v1/logs", "binary", Headers({"x-otlp-api-key": "key-1"})
+        ),
     }
+
+
+def test_metrics_example_table_loads() -> None:
+    config = load_config(CONFIG / "otel-metrics.toml", env=ENV)
+    assert (
+        config.metrics_exporter,
+        config.metrics_export_interval_ms,
+        config.metrics_temporality,
+        config.metrics_conversation_id,
+    ) == (
+        OtlpHttpExporter(
+            "http://localhost:4318/v1/metrics", "binary", Headers({"x-otlp-api-key": "key-1"})
+        ),
+        60_000,
+        "delta",
+        False,
+    )

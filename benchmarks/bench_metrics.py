@@ -1,0 +1,136 @@
+"""The caller's cost per event with metrics on vs off (`python -m benchmarks.bench_metrics`).
+
+Each event method is timed under four pipelines: nothing exported, metrics only, events only,
+events and metrics. Exporters are the real OTLP/HTTP ones aimed at a local receiver, with a
+one-minute metric interval, so what is timed is the caller's path (building, recording,
+queueing), not the network. The figures are best-of-repeats nanoseconds per call.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from typing import Any
+
+from codex_otel import OtelConfig, OtelEventManager, OtelProvider
+from codex_otel._receiver import OtlpReceiver
+
+# Below the log queue's 2048, and drained between repeats: what is timed is queueing, not
+# the SDK's drop path.
+CALLS = 2_000
+REPEATS = 7
+METADATA: dict[str, Any] = {
+    "conversation_id": "conv-1234",
+    "model": "gpt-5-codex",
+    "slug": "gpt-5",
+    "account_id": "acct-42",
+    "auth_mode": "ChatGPT",
+    "terminal_type": "xterm-256color",
+    "app_version": "0.50.0",
+}
+
+
+def _events(manager: OtelEventManager) -> dict[str, Callable[[], object]]:
+    return {
+        "sse_event": lambda: manager.sse_event("response.output_text.delta", 0.012),
+        "api_request": lambda: manager.api_request(1, 0.25, status_code=200),
+        "tool_result": lambda: manager.tool_result("shell", "call-1", "ls", 0.5, True, "ok"),
+        "token_usage": lambda: manager.sse_event_completed(
+            input_token_count=1200,
+            output_token_count=300,
+            cached_token_count=1000,
+            reasoning_token_count=64,
+            tool_token_count=0,
+        ),
+    }
+
+
+def _per_call_ns(call: Callable[[], object], drain: Callable[[], object] = lambda: None) -> float:
+    best = float("inf")
+    for _ in range(REPEATS):
+        drain()
+        gc.collect()
+        start = time.perf_counter_ns()
+        for _ in range(CALLS):
+            call()
+        best = min(best, (time.perf_counter_ns() - start) / CALLS)
+    return best
+
+
+def _pipeline(receiver: OtlpReceiver, *, events: bool, metrics: bool) -> OtelProvider:
+    table: dict[str, Any] = {}
+    if events:
+        table["exporter"] = {"otlp-http": {"endpoint": receiver.http_endpoint}}
+    if metrics:
+        table["metrics_exporter"] = {"otlp-http": {"endpoint": receiver.metrics_endpoint}}
+        table["metrics_export_interval_ms"] = 60_000
+    return OtelProvider.from_config(OtelConfig.from_mapping(table, env={}))
+
+
+def run() -> dict[str, Any]:
+    """ns per call for each event method and pipeline, and what metrics add."""
+    setups = {
+        "off": {"events": False, "metrics": False},
+        "metrics_only": {"events": False, "metrics": True},
+        "events_only": {"events": True, "metrics": False},
+        "events_and_metrics": {"events": True, "metrics": True},
+    }
+    timings: dict[str, dict[str, float]] = {}
+    with OtlpReceiver(grpc_port=None) as receiver:
+        for setup, flags in setups.items():
+            provider = _pipeline(receiver, **flags)
+            manager = OtelEventManager(provider, **METADATA)
+            for event, call in _events(manager).items():
+                timings.setdefault(event, {})[setup] = round(
+                    _per_call_ns(call, provider.force_flush)
+                )
+            provider.shutdown()
+            receiver.clear()
+    for row in timings.values():
+        row["added_by_metrics_alone"] = row["metrics_only"] - row["off"]
+        row["added_by_metrics_beside_events"] = row["events_and_metrics"] - row["events_only"]
+    return {
+        "calls": CALLS,
+        "repeats": REPEATS,
+        "ns_per_call": timings,
+        "sdk_floor_ns": _sdk_floor(),
+    }
+
+
+def _sdk_floor() -> dict[str, float]:
+    """The raw SDK's cost for what one `sse_event` records: a counter add and a histogram
+    record with the same six-tag dict, no codex_otel code in between."""
+    from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    provider = MeterProvider(
+        metric_readers=[InMemoryMetricReader()],
+        shutdown_on_exit=False,
+        exemplar_filter=AlwaysOffExemplarFilter(),
+    )
+    meter = provider.get_meter("bench")
+    counter, histogram = meter.create_counter("c"), meter.create_histogram("h")
+    tags = {
+        "auth_mode": "ChatGPT",
+        "model": "gpt-5-codex",
+        "app.version": "0.50.0",
+        "user.hash": "0" * 64,
+        "kind": "response.output_text.delta",
+        "success": "true",
+    }
+
+    def both() -> None:
+        counter.add(1, tags)
+        histogram.record(12, tags)
+
+    floor = {"counter_add": _per_call_ns(lambda: counter.add(1, tags)), "sse_event_pair": 0.0}
+    floor["sse_event_pair"] = _per_call_ns(both)
+    provider.shutdown()
+    return {name: round(value) for name, value in floor.items()}
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))

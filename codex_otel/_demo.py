@@ -1,0 +1,246 @@
+"""`codex-otel demo`: a scripted agent session through the real pipeline.
+
+An embedded OTLP receiver and a fake Responses API run on 127.0.0.1; the session uses
+the real provider, event manager and instrumentation helpers, so what it prints is
+what a collector would have received.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, TextIO
+
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
+
+from ._config import OtelConfig, OtlpGrpcExporter, OtlpHttpExporter, load_config
+from ._events import EVENT_NAMES
+from ._manager import OtelEventManager
+from ._provider import OtelProvider
+from ._receiver import OtlpReceiver
+from ._viewer import event_line, summary_lines
+
+__all__ = ["fake_responses_api", "run_demo"]
+
+MODEL = "gpt-5-codex"
+
+# What a Responses API stream looks like: a created event, text deltas, a tool call
+# as an output item, and the completion with its token usage.
+RESPONSE_EVENTS: list[tuple[str, dict[str, Any]]] = [
+    ("response.created", {"type": "response.created", "response": {"id": "resp_demo"}}),
+    *[
+        ("response.output_text.delta", {"type": "response.output_text.delta", "delta": text})
+        for text in ("Let me ", "list the ", "files.")
+    ],
+    (
+        "response.output_item.done",
+        {
+            "type": "response.output_item.done",
+            "item": {
+                "type": "function_call",
+                "name": "shell",
+                "call_id": "call_demo_1",
+                "arguments": json.dumps({"command": ["ls", "-1"]}),
+            },
+        },
+    ),
+    (
+        "response.completed",
+        {
+            "type": "response.completed",
+            "response": {
+                "id": "resp_demo",
+                "usage": {
+                    "input_tokens": 1250,
+                    "input_tokens_details": {"cached_tokens": 1024},
+                    "output_tokens": 96,
+                    "output_tokens_details": {"reasoning_tokens": 64},
+                    "total_tokens": 1346,
+                },
+            },
+        },
+    ),
+]
+
+
+class _FakeResponsesApi(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the demo prints events, not access logs
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        self.rfile.read(length)
+        if self.path != "/v1/responses":
+            self.send_error(404)
+            return
+        body = "".join(
+            f"event: {kind}\ndata: {json.dumps(data)}\n\n" for kind, data in RESPONSE_EVENTS
+        ).encode()
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("cf-ray", "8f1e2d3c4b5a6978-SJC")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextmanager
+def fake_responses_api() -> Iterator[str]:
+    """A local fake of the Responses API streaming endpoint; yields its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeResponsesApi)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="fake-responses-api", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1/responses"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class _EmitCounter(LogRecordProcessor):
+    """Counts what the session emitted, beside the real batch processor."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        self.count += 1
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def run_session(manager: OtelEventManager, api_url: str) -> None:
+    """One agent turn: start, prompt, a streamed response, a tool that works and one that fails."""
+    import httpx
+    from httpx_sse import EventSource
+
+    from .instrument import InstrumentedTransport, decide_tool, instrument_sse
+
+    manager.conversation_starts(
+        provider_name="openai",
+        reasoning_effort="medium",
+        reasoning_summary="auto",
+        context_window=272_000,
+        max_output_tokens=128_000,
+        approval_policy="on-request",
+        sandbox_policy="workspace-write",
+        mcp_servers=["github"],
+        active_profile="demo",
+    )
+    manager.user_prompt(["List the files in this repository."])
+    call: dict[str, Any] = {}
+    with (
+        httpx.Client(transport=InstrumentedTransport(manager), timeout=10) as client,
+        client.stream("POST", api_url, json={"model": MODEL, "stream": True}) as response,
+    ):
+        for sse in instrument_sse(manager, EventSource(response).iter_sse(), idle_timeout=10):
+            if sse.event == "response.output_item.done":
+                call = json.loads(sse.data)["item"]
+
+    @manager.tool("shell")
+    def shell(command: list[str], *, call_id: str) -> str:
+        return "README.md\npyproject.toml\ncodex_otel/"
+
+    @manager.tool("read_file")
+    def read_file(path: str, *, call_id: str) -> str:
+        raise FileNotFoundError(f"no such file: {path}")
+
+    # The model asked for `shell`; the user approves it at the prompt.
+    decide_tool(manager, "shell", call["call_id"], lambda: "approved", source="user")
+    shell(**json.loads(call["arguments"]), call_id=call["call_id"])
+    # A second call, allowed by the config; the tool fails, the agent tells the model and goes on.
+    decide_tool(
+        manager, "read_file", "call_demo_2", lambda: "approved_for_session", source="config"
+    )
+    with contextlib.suppress(FileNotFoundError):
+        read_file("notes.txt", call_id="call_demo_2")
+
+
+def _demo_config(protocol: str, receiver: OtlpReceiver) -> OtelConfig:
+    if protocol == "grpc":
+        return OtelConfig(exporter=OtlpGrpcExporter(endpoint=receiver.grpc_endpoint))
+    return OtelConfig(
+        exporter=OtlpHttpExporter(
+            endpoint=receiver.http_endpoint, protocol="json" if protocol == "json" else "binary"
+        )
+    )
+
+
+def _run(config: OtelConfig, api_url: str) -> int:
+    """Run the session through a provider for `config`; returns how many events were emitted."""
+    counter = _EmitCounter()
+    with OtelProvider.from_config(config) as provider:
+        if provider.logger_provider is not None:
+            provider.logger_provider.add_log_record_processor(counter)
+        manager = OtelEventManager(
+            provider,
+            conversation_id=str(uuid.uuid4()),
+            model=MODEL,
+            slug="gpt-5",
+            auth_mode="ApiKey",
+            terminal_type="demo",
+            app_version="0.0.0-demo",
+            log_user_prompts=config.log_user_prompt,
+        )
+        run_session(manager, api_url)
+    return counter.count
+
+
+def run_demo(*, protocol: str, config_path: Path | None, out: TextIO) -> int:
+    if config_path is not None:
+        return _run_against_config(config_path, out)
+    transport = {"binary": "OTLP/HTTP protobuf", "json": "OTLP/HTTP JSON", "grpc": "OTLP/gRPC"}
+    with OtlpReceiver() as receiver, fake_responses_api() as api_url:
+        config = _demo_config(protocol, receiver)
+        endpoint = config.exporter.endpoint  # type: ignore[union-attr]
+        print(
+            f"codex-otel demo: {transport[protocol]} to an embedded receiver at {endpoint}",
+            file=out,
+        )
+        print(f"fake Responses API at {api_url}\n", file=out)
+        sent = _run(config, api_url)
+        arrived = receiver.wait_for(sent, timeout=10)
+    for log in arrived:
+        print(event_line(log), file=out)
+    lost = sent - len(arrived)
+    kinds = {log.event_name for log in arrived}
+    print("\nevents by name:", file=out)
+    for line in summary_lines(arrived):
+        print(line, file=out)
+    print(
+        f"\nsent {sent}, arrived {len(arrived)}, lost {lost}; "
+        f"{len(kinds & set(EVENT_NAMES))} of {len(EVENT_NAMES)} event kinds",
+        file=out,
+    )
+    return 0 if lost == 0 else 1
+
+
+def _run_against_config(config_path: Path, out: TextIO) -> int:
+    from .cli import CliError
+
+    if not config_path.is_file():
+        raise CliError(f"{config_path}: no such file")
+    config = load_config(config_path)
+    if not isinstance(config.exporter, OtlpHttpExporter | OtlpGrpcExporter):
+        raise CliError(f"{config_path}: otel.exporter is 'none': there is nowhere to send events")
+    with fake_responses_api() as api_url:
+        print(f"codex-otel demo: sending to {config.exporter.endpoint} ({config_path})", file=out)
+        sent = _run(config, api_url)
+    print(
+        f"sent {sent} events; check your collector's output, "
+        f"or run `codex-otel config check {config_path}`",
+        file=out,
+    )
+    return 0

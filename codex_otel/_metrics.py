@@ -1,0 +1,432 @@
+"""Metrics beside the events: the instruments as data, their tags, and the MeterProvider.
+
+Imported only when metrics are on (`_provider` imports it lazily), so `metrics_exporter = "none"`
+costs neither the import nor any work on the event methods' path.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from opentelemetry.metrics import Counter, Histogram
+from opentelemetry.sdk import metrics as sdk_metrics
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    MetricExporter,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.metrics.view import Aggregation, ExplicitBucketHistogramAggregation
+from opentelemetry.sdk.resources import OsResourceDetector, Resource
+
+from ._config import (
+    ExporterConfig,
+    MetricsTemporality,
+    OtelConfig,
+    OtlpGrpcExporter,
+    OtlpHttpExporter,
+)
+from ._errors import report_internal_error
+from ._provider import EXPORT_TIMEOUT_SECONDS, SCOPE_NAME, package_version
+
+__all__ = [
+    "INSTRUMENTS",
+    "METRIC_EXPORTER_FACTORIES",
+    "UNSPECIFIED",
+    "InstrumentSpec",
+    "MetricName",
+    "MetricsPipeline",
+    "MetricsRecorder",
+    "Tag",
+    "reader_from_config",
+    "sanitize_tag",
+    "temporality_preference",
+    "user_hash",
+]
+
+
+class MetricName:
+    """Instrument names."""
+
+    API_REQUEST = "codex.api_request"
+    API_REQUEST_DURATION = "codex.api_request.duration_ms"
+    SSE_EVENT = "codex.sse_event"
+    SSE_EVENT_DURATION = "codex.sse_event.duration_ms"
+    TOOL_CALL = "codex.tool.call"
+    TOOL_CALL_DURATION = "codex.tool.call.duration_ms"
+    TOKEN_USAGE = "codex.turn.token_usage"
+    CONVERSATION_STARTS = "codex.conversation.starts"
+
+
+class Tag:
+    """Data point attribute keys."""
+
+    # On every point.
+    AUTH_MODE = "auth_mode"
+    MODEL = "model"
+    APP_VERSION = "app.version"
+    USER_HASH = "user.hash"  # OpenTelemetry's key for an anonymised user id
+    CONVERSATION_ID = "conversation.id"  # only when `metrics_conversation_id` is on
+    # Per instrument.
+    STATUS = "status"
+    SUCCESS = "success"
+    KIND = "kind"
+    TOOL = "tool"
+    TOKEN_TYPE = "token_type"
+
+
+# Durations run from a cached SSE delta (~0 ms) to a long tool call or request (minutes).
+_MS_BOUNDS = (0, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000)
+# Tokens per turn run up to a full context window (~272k).
+_TOKEN_BOUNDS = (0, 100, 500, 1000, 5000, 10000, 25000, 50000, 100000, 200000, 500000, 1000000)
+
+
+@dataclass(frozen=True)
+class InstrumentSpec:
+    name: str
+    kind: Literal["counter", "histogram"]
+    unit: str
+    description: str
+    bounds: tuple[float, ...] | None = None
+
+
+INSTRUMENTS = (
+    InstrumentSpec(
+        MetricName.API_REQUEST, "counter", "{request}", "API requests to the model provider"
+    ),
+    InstrumentSpec(
+        MetricName.API_REQUEST_DURATION, "histogram", "ms", "API request duration", _MS_BOUNDS
+    ),
+    InstrumentSpec(MetricName.SSE_EVENT, "counter", "{event}", "Server-sent events received"),
+    InstrumentSpec(
+        MetricName.SSE_EVENT_DURATION,
+        "histogram",
+        "ms",
+        "Wait for each server-sent event",
+        _MS_BOUNDS,
+    ),
+    InstrumentSpec(MetricName.TOOL_CALL, "counter", "{call}", "Tool calls"),
+    InstrumentSpec(
+        MetricName.TOOL_CALL_DURATION, "histogram", "ms", "Tool call duration", _MS_BOUNDS
+    ),
+    InstrumentSpec(
+        MetricName.TOKEN_USAGE,
+        "histogram",
+        "{token}",
+        "Tokens used per response, by token type",
+        _TOKEN_BOUNDS,
+    ),
+    InstrumentSpec(
+        MetricName.CONVERSATION_STARTS, "counter", "{conversation}", "Conversations started"
+    ),
+)
+
+# -- tags -----------------------------------------------------------------------------
+
+UNSPECIFIED = "unspecified"
+MAX_TAG_LENGTH = 128
+# Letters, digits and the punctuation of model names, versions, kinds and tool names.
+_DISALLOWED = re.compile(r"[^A-Za-z0-9._\-/:]+")
+
+
+@functools.lru_cache(maxsize=1024)
+def _sanitize(value: str) -> str:
+    cleaned = _DISALLOWED.sub("_", value)[:MAX_TAG_LENGTH]
+    return cleaned or UNSPECIFIED
+
+
+def sanitize_tag(value: object) -> str:
+    """A tag value backends accept: disallowed runs -> `_`, capped, `unspecified` when empty."""
+    if value is None:
+        return UNSPECIFIED
+    # Cached: kinds and tool names repeat, so the regex runs once per distinct value.
+    return _sanitize(value if isinstance(value, str) else str(value))
+
+
+def user_hash(account_id: str | None, api_key: str | None) -> str | None:
+    """SHA-256 hex of the account id or, without one, of the API key; None when neither."""
+    secret = account_id or api_key
+    if not secret:
+        return None
+    return hashlib.sha256(str(secret).encode("utf-8")).hexdigest()
+
+
+def _bool_tag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _no_tags() -> dict[str, str]:
+    return {}
+
+
+# -- exporters ------------------------------------------------------------------------
+
+
+def temporality_preference(temporality: MetricsTemporality) -> dict[type, AggregationTemporality]:
+    """Every instrument class named, so an inherited OTEL_* preference cannot change it."""
+    chosen = (
+        AggregationTemporality.DELTA
+        if temporality == "delta"
+        else AggregationTemporality.CUMULATIVE
+    )
+    cumulative = AggregationTemporality.CUMULATIVE
+    return {
+        sdk_metrics.Counter: chosen,
+        sdk_metrics.Histogram: chosen,
+        sdk_metrics.ObservableCounter: chosen,
+        # Up-down counters and gauges are levels: cumulative whatever the preference.
+        sdk_metrics.UpDownCounter: cumulative,
+        sdk_metrics.ObservableUpDownCounter: cumulative,
+        sdk_metrics.ObservableGauge: cumulative,
+    }
+
+
+def _aggregation() -> dict[type, Aggregation]:
+    # Explicit buckets (our advisory bounds) even if OTEL_* asks for exponential ones.
+    return {sdk_metrics.Histogram: ExplicitBucketHistogramAggregation()}
+
+
+def _otlp_http(
+    config: ExporterConfig, temporality: dict[type, AggregationTemporality]
+) -> MetricExporter:
+    assert isinstance(config, OtlpHttpExporter)
+    exporter: type[MetricExporter]
+    if config.protocol == "json":
+        from opentelemetry.exporter.otlp.json.http.metric_exporter import OTLPMetricExporter
+
+        exporter = OTLPMetricExporter
+    else:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
+            OTLPMetricExporter as ProtoExporter,
+        )
+
+        exporter = ProtoExporter
+    return exporter(
+        endpoint=config.endpoint,
+        headers=dict(config.headers),
+        timeout=EXPORT_TIMEOUT_SECONDS,
+        preferred_temporality=temporality,
+        preferred_aggregation=_aggregation(),
+    )
+
+
+def _otlp_grpc(
+    config: ExporterConfig, temporality: dict[type, AggregationTemporality]
+) -> MetricExporter:
+    assert isinstance(config, OtlpGrpcExporter)
+    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+
+    exporter: MetricExporter = OTLPMetricExporter(
+        endpoint=config.endpoint,
+        # The scheme decides, not an inherited OTEL_EXPORTER_OTLP_INSECURE.
+        insecure=config.endpoint.startswith("http://"),
+        headers={name.lower(): value for name, value in config.headers.items()},
+        timeout=EXPORT_TIMEOUT_SECONDS,
+        preferred_temporality=temporality,
+        preferred_aggregation=_aggregation(),
+    )
+    return exporter
+
+
+# Exporter kind -> factory, importing its exporter lazily (as the log exporters' registry).
+METRIC_EXPORTER_FACTORIES: dict[
+    str, Callable[[ExporterConfig, dict[type, AggregationTemporality]], MetricExporter]
+] = {
+    OtlpHttpExporter.kind: _otlp_http,
+    OtlpGrpcExporter.kind: _otlp_grpc,
+}
+
+
+def reader_from_config(config: OtelConfig) -> MetricReader | None:
+    """The periodic reader `metrics_exporter` asks for; None for `none` or if it cannot start."""
+    kind = config.metrics_exporter.kind
+    factory = METRIC_EXPORTER_FACTORIES.get(kind)
+    if factory is None:
+        return None
+    try:
+        exporter = factory(
+            config.metrics_exporter, temporality_preference(config.metrics_temporality)
+        )
+        # Explicit values: inherited OTEL_METRIC_EXPORT_* variables do not apply.
+        return PeriodicExportingMetricReader(
+            exporter,
+            export_interval_millis=config.metrics_export_interval_ms,
+            export_timeout_millis=EXPORT_TIMEOUT_SECONDS * 1000,
+        )
+    except Exception as exc:
+        report_internal_error(f"starting the {kind} metrics exporter", exc)
+        return None
+
+
+# -- the pipeline and the per-manager recorder ---------------------------------------
+
+
+class MetricsPipeline:
+    """A private MeterProvider (never global) and the instruments, created once."""
+
+    def __init__(
+        self, readers: Sequence[MetricReader], resource: Resource, *, conversation_id: bool
+    ) -> None:
+        self.closed = False
+        self.conversation_id = conversation_id
+        self._provider = MeterProvider(
+            metric_readers=readers,
+            # os.type and os.version ride on the metrics' resource.
+            resource=resource.merge(OsResourceDetector().detect()),
+            shutdown_on_exit=False,  # the OtelProvider's own exit hook shuts this down
+            # No spans here, so no exemplars: skip the per-measurement sampling check.
+            exemplar_filter=sdk_metrics.AlwaysOffExemplarFilter(),
+        )
+        meter = self._provider.get_meter(SCOPE_NAME, package_version())
+        self.counters: dict[str, Counter] = {}
+        self.histograms: dict[str, Histogram] = {}
+        for spec in INSTRUMENTS:
+            if spec.kind == "counter":
+                self.counters[spec.name] = meter.create_counter(
+                    spec.name, unit=spec.unit, description=spec.description
+                )
+            else:
+                self.histograms[spec.name] = meter.create_histogram(
+                    spec.name,
+                    unit=spec.unit,
+                    description=spec.description,
+                    explicit_bucket_boundaries_advisory=spec.bounds,
+                )
+
+    def recorder(
+        self,
+        *,
+        conversation_id: str,
+        model: str,
+        auth_mode: str | None,
+        app_version: str | None,
+        account_id: str | None,
+        api_key: str | None,
+    ) -> MetricsRecorder | None:
+        """Tags for one manager (None if they cannot be built); the API key is hashed, not kept."""
+        try:
+            tags = {
+                Tag.AUTH_MODE: sanitize_tag(auth_mode),
+                Tag.MODEL: sanitize_tag(model),
+                Tag.APP_VERSION: sanitize_tag(app_version),
+            }
+            hashed = user_hash(account_id, api_key)
+            if hashed is not None:
+                tags[Tag.USER_HASH] = hashed
+            if self.conversation_id:
+                tags[Tag.CONVERSATION_ID] = sanitize_tag(conversation_id)
+        except Exception as exc:
+            report_internal_error("building metric tags", exc)
+            return None
+        return MetricsRecorder(self, tags)
+
+    def force_flush(self, timeout_millis: int) -> bool:
+        if self.closed:
+            return True
+        try:
+            return self._provider.force_flush(timeout_millis)
+        except Exception as exc:
+            report_internal_error("flushing metrics", exc)
+            return False
+
+    def shutdown(self, timeout_millis: int) -> None:
+        """Export what is left and stop; waits at most `timeout_millis`."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self._provider.shutdown(timeout_millis)
+        except Exception as exc:
+            report_internal_error("shutting metrics down", exc)
+
+
+class MetricsRecorder:
+    """Records the instruments for one event manager, with its tags bound."""
+
+    __slots__ = ("_pipeline", "_tags")
+
+    def __init__(self, pipeline: MetricsPipeline, tags: dict[str, str]) -> None:
+        self._pipeline = pipeline
+        self._tags = tags
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return dict(self._tags)
+
+    def with_model(self, model: str) -> MetricsRecorder | None:
+        try:
+            return MetricsRecorder(self._pipeline, {**self._tags, Tag.MODEL: sanitize_tag(model)})
+        except Exception as exc:
+            report_internal_error("building metric tags", exc)
+            return None
+
+    def _count(
+        self,
+        counter: str,
+        histogram: str | None,
+        millis: int | None,
+        tags: Callable[[], dict[str, str]],
+    ) -> None:
+        pipeline = self._pipeline
+        if pipeline.closed:
+            return
+        try:
+            attributes = {**self._tags, **tags()}
+            pipeline.counters[counter].add(1, attributes)
+            if histogram is not None and millis is not None:
+                pipeline.histograms[histogram].record(millis, attributes)
+        except Exception as exc:
+            report_internal_error(f"recording {counter}", exc)
+
+    def conversation_start(self) -> None:
+        self._count(MetricName.CONVERSATION_STARTS, None, None, _no_tags)
+
+    def api_request(self, millis: int | None, status: int | None, success: bool) -> None:
+        """A request; a response with an error status (>= 400) is not a success."""
+
+        def tags() -> dict[str, str]:
+            ok = success and (status is None or int(status) < 400)
+            return {Tag.STATUS: sanitize_tag(status), Tag.SUCCESS: _bool_tag(ok)}
+
+        self._count(MetricName.API_REQUEST, MetricName.API_REQUEST_DURATION, millis, tags)
+
+    def sse_event(self, kind: str | None, millis: int | None, success: bool) -> None:
+        def tags() -> dict[str, str]:
+            return {Tag.KIND: sanitize_tag(kind), Tag.SUCCESS: _bool_tag(success)}
+
+        self._count(MetricName.SSE_EVENT, MetricName.SSE_EVENT_DURATION, millis, tags)
+
+    def tool_call(self, tool: str, millis: int | None, success: bool) -> None:
+        def tags() -> dict[str, str]:
+            return {Tag.TOOL: sanitize_tag(tool), Tag.SUCCESS: _bool_tag(success)}
+
+        self._count(MetricName.TOOL_CALL, MetricName.TOOL_CALL_DURATION, millis, tags)
+
+    def token_usage(
+        self, *, input: int, output: int, cached_input: int | None, reasoning_output: int | None
+    ) -> None:
+        """One value per token type; `total` is input + output (cached and reasoning are parts)."""
+        pipeline = self._pipeline
+        if pipeline.closed:
+            return
+        try:
+            usage = {"input": int(input), "output": int(output)}
+            if cached_input is not None:
+                usage["cached_input"] = int(cached_input)
+            if reasoning_output is not None:
+                usage["reasoning_output"] = int(reasoning_output)
+            usage["total"] = usage["input"] + usage["output"]
+            histogram = pipeline.histograms[MetricName.TOKEN_USAGE]
+            for token_type, count in usage.items():
+                histogram.record(count, {**self._tags, Tag.TOKEN_TYPE: token_type})
+        except Exception as exc:
+            report_internal_error(f"recording {MetricName.TOKEN_USAGE}", exc)
+
+    def __repr__(self) -> str:
+        return f"MetricsRecorder(tags={self._tags!r})"

@@ -1,0 +1,180 @@
+"""Tool executors: `codex.tool_result` per call, `codex.tool_decision` where it is decided."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, cast
+
+from .._errors import report_internal_error
+from .._events import ToolDecision, ToolDecisionSource
+
+if TYPE_CHECKING:
+    from .._manager import OtelEventManager
+
+__all__ = ["CALL_ID", "ToolDecorator", "adecide_tool", "decide_tool", "instrument_tool"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+CALL_ID = "call_id"
+_NS_PER_SECOND = 1_000_000_000
+_NOT_ARGUMENTS = ("self", "cls")  # the first parameter of a method is not a tool argument
+
+
+class ToolDecorator(Protocol):
+    """What `instrument_tool` and `OtelEventManager.tool` return."""
+
+    def __call__(self, fn: Callable[P, R], /) -> Callable[P, R]: ...
+
+
+class _Signature:
+    """Reads a call's `call_id` and its other arguments from the executor's signature."""
+
+    def __init__(self, fn: Callable[..., Any], tool_name: str) -> None:
+        self._signature = inspect.signature(fn)
+        parameters = self._signature.parameters
+        call_id = parameters.get(CALL_ID)
+        if call_id is None or call_id.kind in (call_id.VAR_POSITIONAL, call_id.VAR_KEYWORD):
+            raise TypeError(
+                f"tool {tool_name!r}: {getattr(fn, '__qualname__', fn)!r} must take a "
+                f"{CALL_ID!r} parameter (the model's call id, recorded with the result)"
+            )
+        self._call_id_default = call_id.default
+        first = next(iter(parameters.values()))
+        self._skip = {CALL_ID, first.name} if first.name in _NOT_ARGUMENTS else {CALL_ID}
+        self._var_keyword = next(
+            (p.name for p in parameters.values() if p.kind is p.VAR_KEYWORD), None
+        )
+
+    def read(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """(call id, arguments); a call that does not fit is read as well as it can be."""
+        try:
+            bound = self._signature.bind(*args, **kwargs).arguments
+        except TypeError:  # the call itself will raise; record what was passed
+            call_id = kwargs.get(CALL_ID, "")
+            extra = {"args": list(args)} if args else {}
+            return str(call_id), {
+                **extra,
+                **{k: v for k, v in kwargs.items() if k != CALL_ID},
+            }
+        call_id = bound.get(CALL_ID, self._call_id_default)
+        arguments: dict[str, Any] = {}
+        for name, value in bound.items():
+            if name == self._var_keyword:
+                arguments.update(value)
+            elif name not in self._skip:
+                arguments[name] = value
+        return str(call_id), arguments
+
+
+def _describe(error: BaseException) -> str:
+    return str(error) or type(error).__name__
+
+
+def instrument_tool(manager: OtelEventManager, tool_name: str) -> ToolDecorator:
+    """Decorate a sync or async tool executor so each call emits `codex.tool_result`.
+
+    The executor takes a `call_id` parameter; its other arguments, as bound by its
+    signature, are recorded as a JSON object. The return value is the output (JSON
+    text unless a string); an exception is recorded with its message as the output
+    and re-raised unchanged. The signature is kept.
+    """
+
+    def decorate(fn: Callable[P, R], /) -> Callable[P, R]:
+        signature = _Signature(fn, tool_name)
+
+        def start(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+            try:
+                return signature.read(args, kwargs)
+            except Exception as exc:
+                report_internal_error(f"reading the arguments of tool {tool_name!r}", exc)
+                return "", {}
+
+        def finish(call: tuple[str, dict[str, Any]], start_ns: int, ok: bool, out: object) -> None:
+            duration = (time.perf_counter_ns() - start_ns) / _NS_PER_SECOND
+            manager.tool_result(tool_name, call[0], call[1], duration, ok, out)
+
+        if inspect.iscoroutinefunction(fn):
+            run_async = cast(Callable[..., Awaitable[Any]], fn)
+
+            @functools.wraps(fn)
+            async def async_tool(*args: Any, **kwargs: Any) -> Any:
+                if not manager.recording:
+                    return await run_async(*args, **kwargs)
+                call = start(args, kwargs)
+                start_ns = time.perf_counter_ns()
+                try:
+                    output = await run_async(*args, **kwargs)
+                except BaseException as exc:
+                    finish(call, start_ns, False, _describe(exc))
+                    raise
+                finish(call, start_ns, True, output)
+                return output
+
+            return cast(Callable[P, R], async_tool)
+
+        @functools.wraps(fn)
+        def tool(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not manager.recording:
+                return fn(*args, **kwargs)
+            call = start(args, kwargs)
+            start_ns = time.perf_counter_ns()
+            try:
+                output = fn(*args, **kwargs)
+            except BaseException as exc:
+                finish(call, start_ns, False, _describe(exc))
+                raise
+            finish(call, start_ns, True, output)
+            return output
+
+        return tool
+
+    return decorate
+
+
+def decide_tool(
+    manager: OtelEventManager,
+    tool_name: str,
+    call_id: str,
+    decide: Callable[[], ToolDecision | str],
+    *,
+    source: ToolDecisionSource | str,
+) -> ToolDecision:
+    """Call `decide()` (ask the user, consult the config) and record its answer.
+
+    Returns the decision. If `decide` raises (the user pressed Ctrl-C, say), `abort`
+    is recorded and the exception re-raised. A value outside the decision list raises
+    ValueError.
+    """
+    source = ToolDecisionSource(source)
+    try:
+        answer = decide()
+    except BaseException:
+        manager.tool_decision(tool_name, call_id, ToolDecision.ABORT, source)
+        raise
+    decision = ToolDecision(answer)
+    manager.tool_decision(tool_name, call_id, decision, source)
+    return decision
+
+
+async def adecide_tool(
+    manager: OtelEventManager,
+    tool_name: str,
+    call_id: str,
+    decide: Callable[[], Awaitable[ToolDecision | str]],
+    *,
+    source: ToolDecisionSource | str,
+) -> ToolDecision:
+    """`decide_tool` for an async `decide` (a prompt in an async UI)."""
+    source = ToolDecisionSource(source)
+    try:
+        answer = await decide()
+    except BaseException:
+        manager.tool_decision(tool_name, call_id, ToolDecision.ABORT, source)
+        raise
+    decision = ToolDecision(answer)
+    manager.tool_decision(tool_name, call_id, decision, source)
+    return decision

@@ -1,0 +1,55 @@
+"""Keeps benchmarks/ from rotting: it imports, discovers its modules, and measures (tiny counts).
+
+No timing is asserted here: the figures live in benchmarks/RESULTS.md (`make bench`).
+"""
+
+from __future__ import annotations
+
+from benchmarks import __main__ as cli
+from benchmarks import bench_caller
+from benchmarks._common import target
+
+CALLER_EVENTS = {
+    "codex.sse_event (delta)",
+    "codex.sse_event (completed)",
+    "codex.api_request",
+    "codex.tool_decision",
+    "codex.tool_result",
+}
+
+
+def test_discovery_finds_the_bench_modules_in_name_order() -> None:
+    names = cli.discover()
+    assert {"caller", "export", "import", "sustained"} <= set(names)
+    assert names == sorted(names)
+
+
+def test_caller_measure_reports_every_event_for_both_pipelines() -> None:
+    result = bench_caller.measure(events=50, reps=1)
+    assert set(result) == CALLER_EVENTS
+    for case in result.values():
+        assert set(case) == {
+            "codex_otel_us",
+            "raw_sdk_us",
+            "ratio",
+            "ratio_noise",
+            "exporter_none_us",
+            "runs_codex_otel_us",
+            "runs_raw_sdk_us",
+        }
+        assert all(case[key] > 0 for key in ("codex_otel_us", "raw_sdk_us", "exporter_none_us"))
+        assert len(case["runs_codex_otel_us"]) == len(case["runs_raw_sdk_us"]) == 1
+
+
+def test_target_line_says_pass_or_miss_with_value_and_limit() -> None:
+    met = {"benchmark": "x", **target("caller cost", 1.1, 1.25, "x")}
+    missed = {"benchmark": "x", **target("throughput", 0.9, 1.0, "x", at_least=True)}
+    assert cli.format_target(met) == "PASS  caller cost: 1.1 x (target <= 1.25 x)"
+    assert cli.format_target(missed) == "MISS  throughput: 0.9 x (target >= 1 x)"
+
+
+def test_a_result_without_markdown_gets_a_flat_table() -> None:
+    table = cli._generic_markdown({"http": {"overhead_us": 1.5, "calls": 10}, "targets": []})
+    assert table == "\n".join(
+        ["| measure | value |", "|---|---:|", "| http.overhead_us | 1.5 |", "| http.calls | 10 |"]
+    )

@@ -1,0 +1,57 @@
+"""Exporter none is free: starting without an exporter imports nothing it does not use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import metadata
+
+import pytest
+
+import codex_otel
+from codex_otel import OtelProvider
+
+START_WITH_EXPORTER_NONE = """
+import json, sys
+import codex_otel
+provider = codex_otel.OtelProvider.from_config(codex_otel.OtelConfig())
+manager = codex_otel.OtelEventManager(provider, conversation_id="c", model="m", slug="s")
+manager.sse_event("response.output_text.delta", 0.012)
+provider.shutdown()
+lazy = ("structlog", "grpc", "requests", "opentelemetry.exporter", "importlib.metadata", "tomllib")
+print(json.dumps(sorted({name for name in sys.modules for prefix in lazy if name == prefix
+                         or name.startswith(prefix + ".")})))
+"""
+
+
+def test_start_with_exporter_none_imports_no_structlog_exporter_or_metadata() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", START_WITH_EXPORTER_NONE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(result.stdout) == []
+
+
+def test_resource_without_exporter_is_built_on_demand_with_every_attribute() -> None:
+    provider = OtelProvider(None, environment="staging")
+    resource = dict(provider.resource.attributes)
+    assert isinstance(resource.pop("service.instance.id"), str)
+    assert resource == {
+        "service.name": "codex-cli",
+        "service.version": metadata.version("codex-otel"),
+        "env": "staging",
+        "telemetry.sdk.language": "python",
+        "telemetry.sdk.name": "opentelemetry",
+        "telemetry.sdk.version": metadata.version("opentelemetry-sdk"),
+    }
+    assert provider.resource is provider.resource  # built once
+
+
+def test_version_is_the_installed_distributions_and_other_names_still_fail() -> None:
+    assert codex_otel.__version__ == metadata.version("codex-otel")
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        _ = codex_otel.no_such_name  # type: ignore[attr-defined]
