@@ -71,16 +71,6 @@ def rfc3339_millis(time_ns: int) -> str:
     return f"{prefix}.{rest // 1_000_000:03d}Z"
 
 
-def _wire_safe(text: str) -> str:
-    """Text that encodes as UTF-8: a lone surrogate (from bytes decoded with surrogateescape)
-    would fail the protobuf encoding of the whole batch it travels in."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
-    return text
-
-
 class OtelBridge:
     """The end of the chain: one structlog event dict -> one OpenTelemetry log record."""
 
@@ -94,9 +84,6 @@ class OtelBridge:
         now = time.time_ns()
         attributes[Attr.EVENT_NAME] = event
         attributes[Attr.EVENT_TIMESTAMP] = rfc3339_millis(now)
-        for key, value in attributes.items():
-            if type(value) is str and not value.isascii():
-                attributes[key] = _wire_safe(value)
         self._logger.emit(
             timestamp=now,
             observed_timestamp=now,

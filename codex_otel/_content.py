@@ -15,7 +15,7 @@ from typing import NamedTuple
 from ._config import ToolResultConfig
 from ._events import SECRET_MARKER, TRUNCATED_MARKER
 
-__all__ = ["ContentPolicy", "cap_utf8"]
+__all__ = ["ContentPolicy", "cap_utf8", "wire_safe"]
 
 _Replace = Callable[[re.Match[str]], str]
 
@@ -98,6 +98,11 @@ _BUILTIN: tuple[_Rule, ...] = (
 )
 
 
+# Any hint of any built-in rule, searched in lower-cased text: most tool text has none, and
+# then one scan decides (cheaper than a case-insensitive pattern or a loop over the hints).
+_ANY_HINT = re.compile("|".join(sorted({re.escape(h) for rule in _BUILTIN for h in rule.hints})))
+
+
 def _utf8(text: str) -> bytes:
     try:
         return text.encode("utf-8")
@@ -105,6 +110,18 @@ def _utf8(text: str) -> bytes:
         # Lone surrogates (bytes decoded with surrogateescape) cannot go on the wire: one
         # would fail the encoding of the whole batch. They become U+FFFD-free '?'.
         return text.encode("utf-8", "replace")
+
+
+def wire_safe(text: str) -> str:
+    """`text` if it encodes as UTF-8, else with its lone surrogates as '?': one would fail the
+    protobuf encoding of the whole batch it travels in."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def cap_utf8(text: str, max_bytes: int) -> tuple[str, int | None]:
@@ -128,6 +145,7 @@ class ContentPolicy:
 
     max_bytes: int
     rules: tuple[_Rule, ...]
+    extra: bool = False  # user patterns (no hints): the rules always run
 
     @classmethod
     def from_config(cls, config: ToolResultConfig) -> ContentPolicy:
@@ -135,7 +153,7 @@ class ContentPolicy:
         if config.scrub_secrets:
             extra = tuple(_Rule(re.compile(p), _whole) for p in config.extra_patterns)
             rules = _BUILTIN + extra
-        return cls(max_bytes=config.max_bytes, rules=rules)
+        return cls(max_bytes=config.max_bytes, rules=rules, extra=bool(config.extra_patterns))
 
     def apply(self, text: str) -> tuple[str, int | None]:
         """Scrubbed and capped text, and its original size in bytes when it was cut."""
@@ -146,9 +164,10 @@ class ContentPolicy:
             sliced = len(text) > self.max_bytes + _SCRUB_MARGIN
             text = text[: self.max_bytes + _SCRUB_MARGIN]
             lowered = text.lower()
-            for rule in self.rules:
-                if not rule.hints or any(hint in lowered for hint in rule.hints):
-                    text = rule.pattern.sub(rule.replace, text)
+            if self.extra or _ANY_HINT.search(lowered):
+                for rule in self.rules:
+                    if not rule.hints or any(hint in lowered for hint in rule.hints):
+                        text = rule.pattern.sub(rule.replace, text)
         capped, cut = cap_utf8(text, self.max_bytes)
         if cut is None and sliced:
             # Scrubbing shrank the kept part below the cap; the rest is still cut off.

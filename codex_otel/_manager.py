@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._config import ToolResultConfig
-from ._content import ContentPolicy
+from ._content import ContentPolicy, wire_safe
 from ._errors import report_internal_error
 from ._events import REDACTED, Attr, Event, ToolDecision, ToolDecisionSource
 from ._provider import OtelProvider
@@ -118,7 +118,11 @@ class OtelEventManager:
             Attr.SLUG: slug,
         }
         logger = provider.logger
-        context = {key: value for key, value in metadata.items() if value is not None}
+        context = {
+            key: wire_safe(value) if isinstance(value, str) else value
+            for key, value in metadata.items()
+            if value is not None
+        }
         self._log: Any = None
         if logger is not None:
             # Imported here: structlog costs ~20 ms to import and exporter none never needs it.
@@ -132,7 +136,11 @@ class OtelEventManager:
         clone._provider = self._provider
         clone._log_user_prompts = self._log_user_prompts
         clone._content = self._content
-        clone._log = self._log.bind(**{Attr.MODEL: model, Attr.SLUG: slug}) if self._log else None
+        stamp = {
+            key: wire_safe(value) if isinstance(value, str) else value
+            for key, value in ((Attr.MODEL, model), (Attr.SLUG, slug))
+        }
+        clone._log = self._log.bind(**stamp) if self._log else None
         clone._metrics = self._metrics.with_model(model) if self._metrics is not None else None
         return clone
 
@@ -157,8 +165,16 @@ class OtelEventManager:
 
     def _emit(self, event: str, fields: dict[str, Any]) -> None:
         try:
-            # A None where a value was expected is left out, like an unknown optional field.
-            self._log.info(event, **{k: v for k, v in fields.items() if v is not None})
+            # A None where a value was expected is left out, like an unknown optional field;
+            # text that cannot be UTF-8 encoded is mended (see `wire_safe`).
+            self._log.info(
+                event,
+                **{
+                    k: wire_safe(v) if type(v) is str and not v.isascii() else v
+                    for k, v in fields.items()
+                    if v is not None
+                },
+            )
         except Exception as exc:
             report_internal_error(f"emitting {event}", exc)
 
