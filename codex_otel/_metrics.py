@@ -34,6 +34,7 @@ from ._config import (
 )
 from ._errors import report_internal_error
 from ._provider import EXPORT_TIMEOUT_SECONDS, SCOPE_NAME, package_version
+from ._tls import grpc_credentials, http_tls_files, pinned_ca_session
 
 __all__ = [
     "INSTRUMENTS",
@@ -207,12 +208,16 @@ def _otlp_http(
         )
 
         exporter = ProtoExporter
+    # The events' `tls` applies here too (a requests session only for the protobuf one).
+    session = {"session": pinned_ca_session(config.tls)} if config.protocol == "binary" else {}
     return exporter(
         endpoint=config.endpoint,
         headers=dict(config.headers),
         timeout=EXPORT_TIMEOUT_SECONDS,
         preferred_temporality=temporality,
         preferred_aggregation=_aggregation(),
+        **http_tls_files(config.tls)._asdict(),
+        **session,
     )
 
 
@@ -222,10 +227,12 @@ def _otlp_grpc(
     assert isinstance(config, OtlpGrpcExporter)
     from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
 
+    insecure = config.endpoint.startswith("http://")
     exporter: MetricExporter = OTLPMetricExporter(
         endpoint=config.endpoint,
         # The scheme decides, not an inherited OTEL_EXPORTER_OTLP_INSECURE.
-        insecure=config.endpoint.startswith("http://"),
+        insecure=insecure,
+        credentials=None if insecure else grpc_credentials(config.tls),
         headers={name.lower(): value for name, value in config.headers.items()},
         timeout=EXPORT_TIMEOUT_SECONDS,
         preferred_temporality=temporality,

@@ -287,3 +287,16 @@ def test_the_exit_time_flush_is_bounded_when_the_collector_hangs() -> None:
     assert done.stderr == (
         "codex_otel: 10 of 10 telemetry events were not delivered (10 unsent_at_shutdown)\n"
     )
+
+
+def test_shutdown_is_bounded_with_events_and_metrics_both_to_a_hanging_collector() -> None:
+    with hanging_server() as port:
+        table = {
+            "exporter": exporter_table("http/protobuf", port),
+            "metrics_exporter": {"otlp-http": {"endpoint": f"http://127.0.0.1:{port}/v1/metrics"}},
+            "shutdown_timeout": 0.6,
+        }
+        provider = OtelProvider.from_config(OtelConfig.from_mapping(table))
+        emit(provider, 5)
+        assert finishes(provider.shutdown)
+    assert undelivered(provider.stats()) == (5, 0, 0, 0, 5)

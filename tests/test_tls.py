@@ -153,3 +153,28 @@ def test_a_certificate_missing_at_start_turns_telemetry_off_and_says_so_once(
             "telemetry carries on without it",
         )
     ]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_metrics_use_the_same_tls_table(certs: Certificates, transport: str) -> None:
+    tls = (
+        'tls = { ca-certificate = "ca.pem", client-certificate = "client.pem", '
+        'client-private-key = "client-key.pem" }'
+    )
+    with OtlpReceiver(tls=certs.server_tls(mutual=True)) as receiver:
+        if transport == "grpc":
+            table = f'[otel.metrics_exporter.otlp-grpc]\nendpoint = "{receiver.grpc_endpoint}"\n'
+        else:
+            protocol = "json" if transport == "http/json" else "binary"
+            endpoint = receiver.http_endpoint.replace("/v1/logs", "/v1/metrics")
+            table = (
+                f'[otel.metrics_exporter.otlp-http]\nendpoint = "{endpoint}"\n'
+                f'protocol = "{protocol}"\n'
+            )
+        path = certs.folder / f"metrics-{transport.replace('/', '-')}.toml"
+        path.write_text(f"[otel]\nshutdown_timeout = 3\n{table}{tls}\n")
+        provider = OtelProvider.from_config(load_config(path))
+        OtelEventManager(provider, **METADATA).sse_event("response.created", 0.01)
+        provider.shutdown()  # exports the metrics it holds
+        names = {metric.name for metric in receiver.wait_for_metrics(1)}
+    assert "codex.sse_event" in names
