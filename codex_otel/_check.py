@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from ._config import ExporterConfig, OtelConfig, OtlpGrpcExporter, OtlpHttpExporter
 from ._provider import package_version
+from ._tls import grpc_credentials
 
 __all__ = ["CheckResult", "check_export", "describe_config"]
 
@@ -47,6 +48,12 @@ def describe_config(config: OtelConfig) -> list[str]:
             lines.append(f"protocol:         {exporter.protocol}")
         masked = ", ".join(f"{name}=***" for name in exporter.headers) or "(none)"
         lines.append(f"headers:          {masked}")
+        if exporter.tls is not None:
+            tls = exporter.tls
+            files = [("ca", tls.ca_certificate), ("client", tls.client_certificate)]
+            lines.append(
+                "tls:              " + ", ".join(f"{n}={p}" for n, p in files if p is not None)
+            )
     return lines
 
 
@@ -109,6 +116,19 @@ def _is_tls_error(exc: BaseException | None) -> bool:
     return False
 
 
+def _ssl_context(exporter: OtlpHttpExporter) -> ssl.SSLContext | bool:
+    """The configured `tls` as httpx takes it (True: the system's roots)."""
+    tls = exporter.tls
+    if tls is None:
+        return True
+    context = ssl.create_default_context(
+        cafile=str(tls.ca_certificate) if tls.ca_certificate else None
+    )
+    if tls.client_certificate is not None and tls.client_private_key is not None:
+        context.load_cert_chain(str(tls.client_certificate), str(tls.client_private_key))
+    return context
+
+
 def _check_http(exporter: OtlpHttpExporter, request: object, timeout: float) -> CheckResult:
     import httpx
     from google.protobuf import json_format
@@ -118,9 +138,15 @@ def _check_http(exporter: OtlpHttpExporter, request: object, timeout: float) -> 
     else:
         body = request.SerializeToString()  # type: ignore[attr-defined]
     headers = {**exporter.headers, "content-type": _CONTENT_TYPES[exporter.protocol]}
+    try:
+        verify = _ssl_context(exporter)
+    except (OSError, ssl.SSLError) as exc:
+        return CheckResult("tls", f"cannot use the TLS files: {exc}")
     start = time.perf_counter()
     try:
-        response = httpx.post(exporter.endpoint, content=body, headers=headers, timeout=timeout)
+        response = httpx.post(
+            exporter.endpoint, content=body, headers=headers, timeout=timeout, verify=verify
+        )
     except httpx.TimeoutException:
         return CheckResult("timed out", f"no answer from {exporter.endpoint} within {timeout:g} s")
     except httpx.HTTPError as exc:
@@ -146,7 +172,11 @@ def _check_grpc(exporter: OtlpGrpcExporter, request: object, timeout: float) -> 
     url = urlsplit(exporter.endpoint)
     target = url.netloc
     if url.scheme == "https":
-        channel = grpc.secure_channel(target, grpc.ssl_channel_credentials())
+        try:
+            credentials = grpc_credentials(exporter.tls)
+        except OSError as exc:
+            return CheckResult("tls", f"cannot use the TLS files: {exc}")
+        channel = grpc.secure_channel(target, credentials)
     else:
         channel = grpc.insecure_channel(target)
     metadata = [(name.lower(), value) for name, value in exporter.headers.items()]

@@ -178,3 +178,20 @@ def test_metrics_use_the_same_tls_table(certs: Certificates, transport: str) -> 
         provider.shutdown()  # exports the metrics it holds
         names = {metric.name for metric in receiver.wait_for_metrics(1)}
     assert "codex.sse_event" in names
+
+
+@pytest.mark.parametrize("transport", ["http/protobuf", "grpc"])
+@pytest.mark.parametrize(("ca", "outcome"), [("ca.pem", "accepted"), ("other-ca.pem", "tls")])
+def test_config_check_uses_the_tls_table(
+    certs: Certificates, transport: str, ca: str, outcome: str
+) -> None:
+    from codex_otel._check import check_export
+
+    tls = (
+        f'ca-certificate = "{ca}", client-certificate = "client.pem", '
+        'client-private-key = "client-key.pem"'
+    )
+    with OtlpReceiver(tls=certs.server_tls(mutual=True)) as receiver:
+        config = load_config(config_file(certs, receiver, transport, tls))
+        result = check_export(config, timeout=5)
+    assert result is not None and result.outcome == outcome, result
