@@ -33,7 +33,12 @@ from ._config import (
     OtlpHttpExporter,
 )
 from ._errors import report_internal_error
-from ._provider import EXPORT_TIMEOUT_SECONDS, SCOPE_NAME, package_version
+from ._provider import (
+    EXPORT_TIMEOUT_SECONDS,
+    SCOPE_NAME,
+    only_configured_headers,
+    package_version,
+)
 from ._tls import grpc_credentials, http_tls_files, pinned_ca_session
 
 __all__ = [
@@ -210,7 +215,7 @@ def _otlp_http(
         exporter = ProtoExporter
     # The events' `tls` applies here too (a requests session only for the protobuf one).
     session = {"session": pinned_ca_session(config.tls)} if config.protocol == "binary" else {}
-    return exporter(
+    built = exporter(
         endpoint=config.endpoint,
         headers=dict(config.headers),
         timeout=EXPORT_TIMEOUT_SECONDS,
@@ -219,6 +224,8 @@ def _otlp_http(
         **http_tls_files(config.tls)._asdict(),
         **session,
     )
+    only_configured_headers(built, config.headers)
+    return built
 
 
 def _otlp_grpc(
@@ -238,6 +245,7 @@ def _otlp_grpc(
         preferred_temporality=temporality,
         preferred_aggregation=_aggregation(),
     )
+    only_configured_headers(exporter, config.headers)
     return exporter
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -50,6 +50,23 @@ def package_version() -> str:
         return "0.0.0"
 
 
+def only_configured_headers(exporter: object, headers: Mapping[str, str]) -> None:
+    """Drop the headers an SDK exporter took from inherited `OTEL_EXPORTER_OTLP_*HEADERS`.
+
+    The exporters merge those into every export even when given headers of their own, so a
+    token the host set for some other backend would be sent to this collector. Only the
+    `[otel]` table's headers (and the exporter's content-type and user-agent) remain.
+    """
+    ours = {name.lower(): value for name, value in headers.items()}
+    client = getattr(exporter, "_client", None)
+    current = getattr(client, "_headers", None)
+    if isinstance(current, dict):  # OTLP/HTTP, protobuf and JSON
+        transport = {k: v for k, v in current.items() if k in ("content-type", "user-agent")}
+        client._headers = {**transport, **ours}  # type: ignore[union-attr]
+    elif isinstance(getattr(exporter, "_headers", None), tuple):  # OTLP/gRPC
+        exporter._headers = tuple(ours.items())  # type: ignore[attr-defined]
+
+
 def _otlp_http(config: ExporterConfig) -> LogRecordExporter:
     assert isinstance(config, OtlpHttpExporter)
     if config.protocol == "json":
@@ -58,7 +75,7 @@ def _otlp_http(config: ExporterConfig) -> LogRecordExporter:
             OTLPLogExporter as JsonExporter,
         )
 
-        return JsonExporter(
+        json_exporter = JsonExporter(
             endpoint=config.endpoint,
             headers=dict(config.headers),
             timeout=EXPORT_TIMEOUT_SECONDS,
@@ -66,10 +83,12 @@ def _otlp_http(config: ExporterConfig) -> LogRecordExporter:
             compression=JsonCompression.NONE,
             **http_tls_files(config.tls)._asdict(),
         )
+        only_configured_headers(json_exporter, config.headers)
+        return json_exporter
     from opentelemetry.exporter.otlp.proto.http import Compression
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 
-    return OTLPLogExporter(
+    exporter = OTLPLogExporter(
         endpoint=config.endpoint,
         headers=dict(config.headers),
         timeout=EXPORT_TIMEOUT_SECONDS,
@@ -77,6 +96,8 @@ def _otlp_http(config: ExporterConfig) -> LogRecordExporter:
         session=pinned_ca_session(config.tls),
         **http_tls_files(config.tls)._asdict(),
     )
+    only_configured_headers(exporter, config.headers)
+    return exporter
 
 
 def _otlp_grpc(config: ExporterConfig) -> LogRecordExporter:
@@ -85,7 +106,7 @@ def _otlp_grpc(config: ExporterConfig) -> LogRecordExporter:
     from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
 
     insecure = config.endpoint.startswith("http://")
-    return OTLPLogExporter(
+    exporter = OTLPLogExporter(
         endpoint=config.endpoint,
         # The scheme decides, not an inherited OTEL_EXPORTER_OTLP_INSECURE.
         insecure=insecure,
@@ -96,6 +117,8 @@ def _otlp_grpc(config: ExporterConfig) -> LogRecordExporter:
         # Explicit, so an invalid inherited OTEL_EXPORTER_OTLP_*_COMPRESSION cannot raise.
         compression=Compression.NoCompression,
     )
+    only_configured_headers(exporter, config.headers)
+    return exporter
 
 
 # Exporter kind -> factory. Each factory imports its exporter lazily, so the

@@ -83,3 +83,33 @@ def test_an_unreachable_endpoint_never_raises_at_start() -> None:
         0,
         1,
     )
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize("configured", [{}, {"x-codex-auth": "ours"}])
+def test_inherited_otel_headers_are_never_sent_to_the_collector(
+    receiver: OtlpReceiver,
+    transport: str,
+    configured: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A token the host set for some other backend must not reach this collector.
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-host-token=host-secret")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "x-host-logs-token=host-secret")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "x-host-metrics=host-secret")
+    exporter = exporter_table(transport, receiver_port(receiver, transport))
+    (options,) = exporter.values()
+    options["headers"] = configured
+    metrics = {
+        kind: {**opts, "endpoint": opts["endpoint"].replace("/v1/logs", "/v1/metrics")}
+        for kind, opts in exporter.items()
+    }
+    table = {"exporter": exporter, "metrics_exporter": metrics}
+    provider = OtelProvider.from_config(OtelConfig.from_mapping(table))
+    OtelEventManager(provider, **METADATA).sse_event("response.created", 0)
+    provider.shutdown()
+    (log,) = receiver.wait_for(1)
+    sent = [log.headers, *(metric.headers for metric in receiver.wait_for_metrics(1))]
+    for headers in sent:
+        assert not [value for value in headers.values() if "host-secret" in value], headers
+        assert {k: v for k, v in headers.items() if k.startswith("x-")} == configured
