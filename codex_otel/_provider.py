@@ -178,6 +178,16 @@ class OtelProvider:
         self._metrics_shutdown_s = (
             shutdown_timeout * METRICS_SHUTDOWN_SHARE if metric_readers else 0
         )
+        if (
+            exporter is not None
+            and os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+        ):
+            # The SDK's kill switch would make its LoggerProvider drop every event silently:
+            # honour it, but say so, and let the managers skip all work.
+            internal_logger.warning(
+                "codex_otel: OTEL_SDK_DISABLED=true is set: events are not exported"
+            )
+            exporter = None
         if exporter is not None:
             # Imported here: with exporter none the export module (~2 ms) is never needed.
             from ._delivery import BoundedBatchProcessor

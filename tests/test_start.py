@@ -113,3 +113,18 @@ def test_inherited_otel_headers_are_never_sent_to_the_collector(
     for headers in sent:
         assert not [value for value in headers.values() if "host-secret" in value], headers
         assert {k: v for k, v in headers.items() if k.startswith("x-")} == configured
+
+
+def test_otel_sdk_disabled_is_honoured_and_said_instead_of_silently_dropping(
+    receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "True")
+    provider = start("http/protobuf", receiver.http_port)
+    manager = OtelEventManager(provider, **METADATA)
+    manager.sse_event("response.created", 0)
+    provider.shutdown()
+    assert (provider.enabled, manager.enabled, provider.stats()) == (False, False, DeliveryStats())
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [
+        ("codex_otel", "codex_otel: OTEL_SDK_DISABLED=true is set: events are not exported")
+    ]
+    assert receiver.logs == []
