@@ -300,3 +300,10 @@ def test_shutdown_is_bounded_with_events_and_metrics_both_to_a_hanging_collector
         emit(provider, 5)
         assert finishes(provider.shutdown)
     assert undelivered(provider.stats()) == (5, 0, 0, 0, 5)
+
+
+def test_delivery_stats_sum_up_drops_and_what_is_pending() -> None:
+    stats = DeliveryStats(accepted=10, exported=4, queue_full=2, export_failed=3, after_shutdown=1)
+    assert (stats.dropped, stats.pending) == (6, 3)
+    assert stats.summary() == "2 queue_full, 3 export_failed, 1 after_shutdown"
+    assert DeliveryStats().summary() == ""
