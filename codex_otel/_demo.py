@@ -17,13 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 
-from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
-
 from ._config import OtelConfig, OtlpGrpcExporter, OtlpHttpExporter, load_config
 from ._events import EVENT_NAMES
 from ._manager import OtelEventManager
 from ._provider import OtelProvider
 from ._receiver import OtlpReceiver
+from ._stats import DeliveryStats
 from ._viewer import event_line, summary_lines
 
 __all__ = ["fake_responses_api", "run_demo"]
@@ -105,22 +104,6 @@ def fake_responses_api() -> Iterator[str]:
         thread.join(timeout=5)
 
 
-class _EmitCounter(LogRecordProcessor):
-    """Counts what the session emitted, beside the real batch processor."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        self.count += 1
-
-    def shutdown(self) -> None:
-        pass
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
-
-
 def run_session(manager: OtelEventManager, api_url: str) -> None:
     """One agent turn: start, prompt, a streamed response, a tool that works and one that fails."""
     import httpx
@@ -178,12 +161,9 @@ def _demo_config(protocol: str, receiver: OtlpReceiver) -> OtelConfig:
     )
 
 
-def _run(config: OtelConfig, api_url: str) -> int:
-    """Run the session through a provider for `config`; returns how many events were emitted."""
-    counter = _EmitCounter()
+def _run(config: OtelConfig, api_url: str) -> DeliveryStats:
+    """Run the session through a provider for `config`; what became of its events."""
     with OtelProvider.from_config(config) as provider:
-        if provider.logger_provider is not None:
-            provider.logger_provider.add_log_record_processor(counter)
         manager = OtelEventManager(
             provider,
             conversation_id=str(uuid.uuid4()),
@@ -195,7 +175,12 @@ def _run(config: OtelConfig, api_url: str) -> int:
             log_user_prompts=config.log_user_prompt,
         )
         run_session(manager, api_url)
-    return counter.count
+    return provider.stats()
+
+
+def _sent(stats: DeliveryStats) -> int:
+    """Every event the session emitted, queued or not."""
+    return stats.accepted + stats.queue_full + stats.after_shutdown
 
 
 def run_demo(*, protocol: str, config_path: Path | None, out: TextIO) -> int:
@@ -210,7 +195,7 @@ def run_demo(*, protocol: str, config_path: Path | None, out: TextIO) -> int:
             file=out,
         )
         print(f"fake Responses API at {api_url}\n", file=out)
-        sent = _run(config, api_url)
+        sent = _sent(_run(config, api_url))
         arrived = receiver.wait_for(sent, timeout=10)
     for log in arrived:
         print(event_line(log), file=out)
@@ -237,10 +222,12 @@ def _run_against_config(config_path: Path, out: TextIO) -> int:
         raise CliError(f"{config_path}: otel.exporter is 'none': there is nowhere to send events")
     with fake_responses_api() as api_url:
         print(f"codex-otel demo: sending to {config.exporter.endpoint} ({config_path})", file=out)
-        sent = _run(config, api_url)
-    print(
-        f"sent {sent} events; check your collector's output, "
-        f"or run `codex-otel config check {config_path}`",
-        file=out,
-    )
-    return 0
+        stats = _run(config, api_url)
+    sent = _sent(stats)
+    print(f"sent {sent}, accepted by the collector {stats.exported}", end="", file=out)
+    if stats.dropped:
+        print(f", dropped {stats.dropped} ({stats.summary()})", file=out)
+        print(f"see why: codex-otel config check {config_path}", file=out)
+    else:
+        print(", dropped 0", file=out)
+    return 0 if stats.exported == sent else 1

@@ -418,10 +418,25 @@ def test_demo_with_config_sends_the_session_to_that_collector(
     assert {(log.transport, log.headers["x-api-key"], log.resource["env"]) for log in logs} == {
         ("http/json", SECRET, "ci")
     }
-    assert result.stdout.splitlines()[-1] == (
-        f"sent 14 events; check your collector's output, or run `codex-otel config check {path}`"
-    )
+    assert result.stdout.splitlines() == [
+        f"codex-otel demo: sending to {receiver.http_endpoint} ({path})",
+        "sent 14, accepted by the collector 14, dropped 0",
+    ]
     assert SECRET not in result.stdout
+
+
+def test_demo_with_config_says_what_the_collector_did_not_accept(tmp_path: Path) -> None:
+    path = write_config(tmp_path, http_table(f"http://127.0.0.1:{closed_port()}/v1/logs"))
+    result = run("demo", "--config", str(path), CHECK_TOKEN="x")
+    assert result.returncode == 1
+    said, hint = result.stdout.splitlines()[1:]
+    # Refused exports are retried until the shutdown bound: which reason wins is timing.
+    assert re.fullmatch(
+        r"sent 14, accepted by the collector 0, "
+        r"dropped 14 \(14 (export_failed|unsent_at_shutdown)\)",
+        said,
+    ), said
+    assert hint == f"see why: codex-otel config check {path}"
 
 
 def test_demo_with_none_config_is_one_line_on_stderr(tmp_path: Path) -> None:
