@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import timedelta
@@ -13,59 +12,27 @@ from ._content import ContentPolicy, wire_safe
 from ._errors import report_internal_error
 from ._events import REDACTED, Attr, Event, ToolDecision, ToolDecisionSource
 from ._provider import OtelProvider
+from ._values import (
+    as_text,
+    cf_ray,
+    duration_ms,
+    elapsed_ms,
+    metric_millis,
+    metric_status,
+    opt_int,
+    safe_str,
+    status_code,
+    text_parts,
+    without_none,
+)
 
 if TYPE_CHECKING:
     from ._metrics import MetricsRecorder
     from .instrument import ToolDecorator
 
-__all__ = ["OtelEventManager", "duration_ms"]
+__all__ = ["OtelEventManager"]
 
 T = TypeVar("T")
-_NS_PER_MS = 1_000_000
-
-
-def duration_ms(duration: timedelta | float | None) -> int:
-    """A timedelta or seconds -> whole milliseconds (truncated, never negative; None is 0)."""
-    if duration is None:
-        return 0
-    if isinstance(duration, timedelta):
-        millis = duration // timedelta(milliseconds=1)
-    else:
-        millis = int(float(duration) * 1000)
-    return max(millis, 0)
-
-
-def _elapsed_ms(start_ns: int) -> int:
-    return (time.perf_counter_ns() - start_ns) // _NS_PER_MS
-
-
-def _as_text(value: object) -> str:
-    """Tool arguments and output: strings as they are, bytes decoded, anything else as JSON."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("utf-8", "replace")
-    try:
-        return json.dumps(value, ensure_ascii=False, default=_safe_str)
-    except Exception:  # circular, or a mapping with keys JSON cannot take
-        return str(_safe_str(value))
-
-
-def _status_code(obj: object) -> int | None:
-    """The HTTP status of a response, or of an error that carries one (httpx, openai)."""
-    for candidate in (obj, getattr(obj, "response", None)):
-        status = getattr(candidate, "status_code", None)
-        if isinstance(status, int):
-            return status
-    return None
-
-
-def _cf_ray(response: object) -> str | None:
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    value = headers.get("cf-ray")
-    return value if isinstance(value, str) else None
 
 
 class OtelEventManager:
@@ -200,21 +167,21 @@ class OtelEventManager:
             return
         try:
             fields = {
-                Attr.PROVIDER_NAME: _safe_str(provider_name),
+                Attr.PROVIDER_NAME: safe_str(provider_name),
                 Attr.REASONING_EFFORT: reasoning_effort,
-                Attr.REASONING_SUMMARY: _safe_str(reasoning_summary),
-                Attr.CONTEXT_WINDOW: _opt_int(context_window),
-                Attr.MAX_OUTPUT_TOKENS: _opt_int(max_output_tokens),
-                Attr.AUTO_COMPACT_TOKEN_LIMIT: _opt_int(auto_compact_token_limit),
-                Attr.APPROVAL_POLICY: _safe_str(approval_policy),
-                Attr.SANDBOX_POLICY: _safe_str(sandbox_policy),
-                Attr.MCP_SERVERS: ", ".join(_safe_str(name) for name in mcp_servers or ()),
+                Attr.REASONING_SUMMARY: safe_str(reasoning_summary),
+                Attr.CONTEXT_WINDOW: opt_int(context_window),
+                Attr.MAX_OUTPUT_TOKENS: opt_int(max_output_tokens),
+                Attr.AUTO_COMPACT_TOKEN_LIMIT: opt_int(auto_compact_token_limit),
+                Attr.APPROVAL_POLICY: safe_str(approval_policy),
+                Attr.SANDBOX_POLICY: safe_str(sandbox_policy),
+                Attr.MCP_SERVERS: ", ".join(safe_str(name) for name in mcp_servers or ()),
                 Attr.ACTIVE_PROFILE: active_profile,
             }
         except Exception as exc:
             report_internal_error(f"building {Event.CONVERSATION_STARTS}", exc)
             return
-        self._emit(Event.CONVERSATION_STARTS, _without_none(fields))
+        self._emit(Event.CONVERSATION_STARTS, without_none(fields))
 
     # -- codex.api_request ---------------------------------------------------------
 
@@ -224,9 +191,9 @@ class OtelEventManager:
         try:
             response = fn()
         except Exception as exc:
-            self._record_request(attempt, _elapsed_ms(start), exc, failed=True)
+            self._record_request(attempt, elapsed_ms(start), exc, failed=True)
             raise
-        self._record_request(attempt, _elapsed_ms(start), response, failed=False)
+        self._record_request(attempt, elapsed_ms(start), response, failed=False)
         return response
 
     async def alog_request(self, attempt: int, fn: Callable[[], Awaitable[T]]) -> T:
@@ -235,27 +202,27 @@ class OtelEventManager:
         try:
             response = await fn()
         except Exception as exc:
-            self._record_request(attempt, _elapsed_ms(start), exc, failed=True)
+            self._record_request(attempt, elapsed_ms(start), exc, failed=True)
             raise
-        self._record_request(attempt, _elapsed_ms(start), response, failed=False)
+        self._record_request(attempt, elapsed_ms(start), response, failed=False)
         return response
 
     def _record_request(self, attempt: int, millis: int, outcome: object, *, failed: bool) -> None:
         if self._metrics is not None:
-            self._metrics.api_request(millis, _metric_status(outcome), not failed)
+            self._metrics.api_request(millis, metric_status(outcome), not failed)
         if self._log is None:
             return
         try:
-            fields: dict[str, Any] = {Attr.ATTEMPT: _opt_int(attempt), Attr.DURATION_MS: millis}
-            status = _status_code(outcome)
+            fields: dict[str, Any] = {Attr.ATTEMPT: opt_int(attempt), Attr.DURATION_MS: millis}
+            status = status_code(outcome)
             if status is not None:
                 fields[Attr.HTTP_STATUS_CODE] = status
             if failed:
                 fields[Attr.ERROR_MESSAGE] = str(outcome)
             else:
-                cf_ray = _cf_ray(outcome)
-                if cf_ray is not None:
-                    fields[Attr.CF_RAY] = cf_ray
+                ray = cf_ray(outcome)
+                if ray is not None:
+                    fields[Attr.CF_RAY] = ray
         except Exception as exc:
             report_internal_error(f"building {Event.API_REQUEST}", exc)
             return
@@ -272,12 +239,12 @@ class OtelEventManager:
     ) -> None:
         """Record an HTTP call timed elsewhere (the helpers in `codex_otel.instrument`)."""
         if self._metrics is not None:
-            self._metrics.api_request(_metric_millis(duration), status_code, error is None)
+            self._metrics.api_request(metric_millis(duration), status_code, error is None)
         if self._log is None:
             return
         try:
             fields = {
-                Attr.ATTEMPT: _opt_int(attempt),
+                Attr.ATTEMPT: opt_int(attempt),
                 Attr.DURATION_MS: duration_ms(duration),
                 Attr.HTTP_STATUS_CODE: int(status_code) if status_code is not None else None,
                 Attr.ERROR_MESSAGE: None if error is None else str(error),
@@ -286,17 +253,17 @@ class OtelEventManager:
         except Exception as exc:
             report_internal_error(f"building {Event.API_REQUEST}", exc)
             return
-        self._emit(Event.API_REQUEST, _without_none(fields))
+        self._emit(Event.API_REQUEST, without_none(fields))
 
     # -- codex.sse_event -----------------------------------------------------------
 
     def sse_event(self, kind: str, duration: timedelta | float) -> None:
         if self._metrics is not None:
-            self._metrics.sse_event(kind, _metric_millis(duration), True)
+            self._metrics.sse_event(kind, metric_millis(duration), True)
         if self._log is None:
             return
         try:
-            fields = {Attr.EVENT_KIND: _safe_str(kind), Attr.DURATION_MS: duration_ms(duration)}
+            fields = {Attr.EVENT_KIND: safe_str(kind), Attr.DURATION_MS: duration_ms(duration)}
         except Exception as exc:
             report_internal_error(f"building {Event.SSE_EVENT}", exc)
             return
@@ -306,19 +273,19 @@ class OtelEventManager:
         self, kind: str | None, duration: timedelta | float, error: object
     ) -> None:
         if self._metrics is not None:
-            self._metrics.sse_event(kind, _metric_millis(duration), False)
+            self._metrics.sse_event(kind, metric_millis(duration), False)
         if self._log is None:
             return
         try:
             fields = {
-                Attr.EVENT_KIND: _safe_str(kind),
+                Attr.EVENT_KIND: safe_str(kind),
                 Attr.DURATION_MS: duration_ms(duration),
                 Attr.ERROR_MESSAGE: str(error),
             }
         except Exception as exc:
             report_internal_error(f"building {Event.SSE_EVENT}", exc)
             return
-        self._emit(Event.SSE_EVENT, _without_none(fields))
+        self._emit(Event.SSE_EVENT, without_none(fields))
 
     def sse_event_completed(
         self,
@@ -343,23 +310,23 @@ class OtelEventManager:
         try:
             fields = {
                 Attr.EVENT_KIND: "response.completed",
-                Attr.INPUT_TOKEN_COUNT: _opt_int(input_token_count),
-                Attr.OUTPUT_TOKEN_COUNT: _opt_int(output_token_count),
-                Attr.CACHED_TOKEN_COUNT: _opt_int(cached_token_count),
-                Attr.REASONING_TOKEN_COUNT: _opt_int(reasoning_token_count),
-                Attr.TOOL_TOKEN_COUNT: _opt_int(tool_token_count),
+                Attr.INPUT_TOKEN_COUNT: opt_int(input_token_count),
+                Attr.OUTPUT_TOKEN_COUNT: opt_int(output_token_count),
+                Attr.CACHED_TOKEN_COUNT: opt_int(cached_token_count),
+                Attr.REASONING_TOKEN_COUNT: opt_int(reasoning_token_count),
+                Attr.TOOL_TOKEN_COUNT: opt_int(tool_token_count),
             }
         except Exception as exc:
             report_internal_error(f"building {Event.SSE_EVENT}", exc)
             return
-        self._emit(Event.SSE_EVENT, _without_none(fields))
+        self._emit(Event.SSE_EVENT, without_none(fields))
 
     def sse_event_completed_failed(self, error: object) -> None:
         if self._metrics is not None:
             self._metrics.sse_event("response.completed", None, False)
         if self._log is None:
             return
-        fields = {Attr.EVENT_KIND: "response.completed", Attr.ERROR_MESSAGE: _safe_str(error)}
+        fields = {Attr.EVENT_KIND: "response.completed", Attr.ERROR_MESSAGE: safe_str(error)}
         self._emit(Event.SSE_EVENT, fields)
 
     # -- codex.user_prompt ---------------------------------------------------------
@@ -369,7 +336,7 @@ class OtelEventManager:
         if self._log is None:
             return
         try:
-            prompt = "".join(_text_parts(items or ()))
+            prompt = "".join(text_parts(items or ()))
             fields = {
                 Attr.PROMPT_LENGTH: len(prompt),
                 Attr.PROMPT: prompt if self._log_user_prompts else REDACTED,
@@ -395,8 +362,8 @@ class OtelEventManager:
         if self._log is None:
             return
         fields = {
-            Attr.TOOL_NAME: _safe_str(tool_name),
-            Attr.CALL_ID: _safe_str(call_id),
+            Attr.TOOL_NAME: safe_str(tool_name),
+            Attr.CALL_ID: safe_str(call_id),
             Attr.DECISION: decision.value,
             Attr.SOURCE: source.value,
         }
@@ -412,9 +379,9 @@ class OtelEventManager:
         try:
             output = fn()
         except Exception as exc:
-            self._record_tool(tool_name, call_id, arguments, _elapsed_ms(start), False, exc)
+            self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), False, exc)
             raise
-        self._record_tool(tool_name, call_id, arguments, _elapsed_ms(start), True, output)
+        self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), True, output)
         return output
 
     async def alog_tool_result(
@@ -425,22 +392,22 @@ class OtelEventManager:
         try:
             output = await fn()
         except Exception as exc:
-            self._record_tool(tool_name, call_id, arguments, _elapsed_ms(start), False, exc)
+            self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), False, exc)
             raise
-        self._record_tool(tool_name, call_id, arguments, _elapsed_ms(start), True, output)
+        self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), True, output)
         return output
 
     def log_tool_failed(self, tool_name: str, error: object) -> None:
         """A tool that failed before it could run: duration 0, success false."""
         if self._metrics is not None:
             # It never ran, so it is counted but kept out of the duration histogram.
-            self._metrics.tool_call(_safe_str(tool_name), None, False)
+            self._metrics.tool_call(safe_str(tool_name), None, False)
         if self._log is None:
             return
         try:
-            output_text, output_bytes = self._content.apply(_as_text(_safe_str(error)))
+            output_text, output_bytes = self._content.apply(as_text(safe_str(error)))
             fields = {
-                Attr.TOOL_NAME: _safe_str(tool_name),
+                Attr.TOOL_NAME: safe_str(tool_name),
                 Attr.DURATION_MS: 0,
                 Attr.SUCCESS: "false",
                 Attr.OUTPUT: output_text,
@@ -480,16 +447,16 @@ class OtelEventManager:
         output: object,
     ) -> None:
         if self._metrics is not None:
-            self._metrics.tool_call(_safe_str(tool_name), millis, bool(success))
+            self._metrics.tool_call(safe_str(tool_name), millis, bool(success))
         if self._log is None:
             return
         try:
-            args_text, args_bytes = self._content.apply(_as_text(arguments))
-            text = _safe_str(output) if isinstance(output, BaseException) else _as_text(output)
+            args_text, args_bytes = self._content.apply(as_text(arguments))
+            text = safe_str(output) if isinstance(output, BaseException) else as_text(output)
             output_text, output_bytes = self._content.apply(text)
             fields: dict[str, Any] = {
-                Attr.TOOL_NAME: _safe_str(tool_name),
-                Attr.CALL_ID: _safe_str(call_id),
+                Attr.TOOL_NAME: safe_str(tool_name),
+                Attr.CALL_ID: safe_str(call_id),
                 Attr.ARGUMENTS: args_text,
                 Attr.DURATION_MS: millis,
                 Attr.SUCCESS: "true" if success else "false",
@@ -514,50 +481,3 @@ class OtelEventManager:
 
     def __repr__(self) -> str:
         return f"OtelEventManager(metadata={self.metadata!r}, enabled={self.enabled})"
-
-
-def _metric_millis(duration: timedelta | float) -> int | None:
-    """`duration_ms` for a metric: a bad value skips the histogram instead of raising."""
-    try:
-        return duration_ms(duration)
-    except Exception as exc:
-        report_internal_error("recording a metric's duration", exc)
-        return None
-
-
-def _metric_status(outcome: object) -> int | None:
-    try:
-        return _status_code(outcome)
-    except Exception as exc:
-        report_internal_error("reading a response status for a metric", exc)
-        return None
-
-
-def _without_none(fields: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in fields.items() if value is not None}
-
-
-def _opt_int(value: int | None) -> int | None:
-    return None if value is None else int(value)
-
-
-def _safe_str(value: object) -> Any:
-    """Text for an attribute: None stays None (left out); bytes are decoded; never raises."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("utf-8", "replace")
-    try:
-        return str(value)
-    except Exception:
-        return f"<unprintable {type(value).__name__}>"
-
-
-def _text_parts(items: Iterable[str | Mapping[str, Any]]) -> Iterable[str]:
-    for item in items:
-        if isinstance(item, str):
-            yield item
-        elif isinstance(item, Mapping) and item.get("type") == "text":
-            text = item.get("text")
-            if isinstance(text, str):
-                yield text

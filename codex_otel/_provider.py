@@ -288,11 +288,6 @@ class OtelProvider:
         return self._logger is not None and not self._shut_down
 
     @property
-    def logger_provider(self) -> LoggerProvider | None:
-        """The SDK LoggerProvider (None with no exporter), to add a processor of your own."""
-        return self._logger_provider
-
-    @property
     def logger(self) -> Logger | None:
         """The OpenTelemetry logger events are emitted to (None with no exporter)."""
         return self._logger
