@@ -20,7 +20,8 @@ from types import TracebackType
 from typing import IO
 
 from benchmarks._common import ROOT
-from codex_otel._receiver import OtlpReceiver, ReceivedLog
+from codex_otel._otlp_decode import ReceivedLog
+from codex_otel._receiver import OtlpReceiver
 
 _START_TIMEOUT = 30.0
 _REPLY_MARGIN = 10.0  # beyond a command's own wait

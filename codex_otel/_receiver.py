@@ -8,10 +8,8 @@ arrives into flat :class:`ReceivedLog` and :class:`~codex_otel._metric_data.Metr
 from __future__ import annotations
 
 import base64
-import contextlib
 import errno
 import gzip
-import json
 import logging
 import os
 import socket
@@ -21,11 +19,11 @@ import sys
 import tempfile
 import threading
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TypeVar
+from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
@@ -37,10 +35,15 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
     ExportMetricsServiceResponse,
 )
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.metrics.v1 import metrics_pb2
 
-from ._metric_data import Metric, MetricKind, MetricPoint, Temporality
+from ._metric_data import Metric
+from ._otlp_decode import (
+    ReceivedLog,
+    decode_logs_request,
+    decode_metrics_request,
+    parse_otlp_json,
+    parse_otlp_json_into,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -48,94 +51,6 @@ _LOGS_PATH = "/v1/logs"
 _METRICS_PATH = "/v1/metrics"
 _PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
 _JSON_TYPE = "application/json"
-
-
-@dataclass(frozen=True)
-class ReceivedLog:
-    """One decoded OTLP LogRecord, with the context it arrived in."""
-
-    transport: str  # "http/protobuf", "http/json" or "grpc"
-    event_name: str
-    severity_number: int
-    severity_text: str
-    body: object  # decoded AnyValue, None if unset
-    attributes: dict[str, object]
-    resource: dict[str, object]
-    scope_name: str
-    time_unix_nano: int
-    observed_time_unix_nano: int
-    headers: dict[str, str]  # HTTP headers / gRPC metadata, keys lower-cased
-
-
-def _any_value(value: AnyValue) -> object:
-    """AnyValue -> python: str, int, float, bool, bytes, list, dict, or None if unset."""
-    kind = value.WhichOneof("value")
-    if kind is None:
-        return None
-    if kind == "array_value":
-        return [_any_value(item) for item in value.array_value.values]
-    if kind == "kvlist_value":
-        return _key_values(value.kvlist_value.values)
-    return getattr(value, kind)  # the scalar oneofs already have the right python type
-
-
-def _key_values(items: Iterable[KeyValue]) -> dict[str, object]:
-    return {item.key: _any_value(item.value) for item in items}
-
-
-def _decode_request(
-    request: ExportLogsServiceRequest, transport: str, headers: dict[str, str]
-) -> list[ReceivedLog]:
-    return [
-        ReceivedLog(
-            transport=transport,
-            event_name=record.event_name,
-            severity_number=int(record.severity_number),
-            severity_text=record.severity_text,
-            body=_any_value(record.body) if record.HasField("body") else None,
-            attributes=_key_values(record.attributes),
-            resource=_key_values(resource_logs.resource.attributes),
-            scope_name=scope_logs.scope.name,
-            time_unix_nano=record.time_unix_nano,
-            observed_time_unix_nano=record.observed_time_unix_nano,
-            headers=dict(headers),  # each record gets its own copy
-        )
-        for resource_logs in request.resource_logs
-        for scope_logs in resource_logs.scope_logs
-        for record in scope_logs.log_records
-    ]
-
-
-def _hex_ids_to_base64(node: object) -> None:
-    """OTLP/JSON sends traceId/spanId as hex; protobuf's JSON mapping expects base64."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("traceId", "spanId") and isinstance(value, str):
-                # Not hex? Leave it for Parse to accept (as base64) or reject.
-                with contextlib.suppress(ValueError):
-                    node[key] = base64.b64encode(bytes.fromhex(value)).decode("ascii")
-            else:
-                _hex_ids_to_base64(value)
-    elif isinstance(node, list):
-        for item in node:
-            _hex_ids_to_base64(item)
-
-
-def _parse_otlp_json(body: bytes) -> ExportLogsServiceRequest:
-    """Decode an OTLP/JSON ExportLogsServiceRequest (ints and enums may be numbers or strings)."""
-    return _parse_otlp_json_into(body, ExportLogsServiceRequest())
-
-
-_M = TypeVar("_M", bound=Message)
-
-
-def _parse_otlp_json_into(body: bytes, request: _M) -> _M:
-    """Decode an OTLP/JSON request of any signal into `request`."""
-    document = json.loads(body)
-    _hex_ids_to_base64(document)
-    # Unknown fields are ignored, as OTLP asks of receivers for forward compatibility.
-    json_format.ParseDict(document, request, ignore_unknown_fields=True)
-    return request
 
 
 @dataclass(frozen=True)
@@ -179,83 +94,6 @@ class ServerTls:
             context.load_verify_locations(cadata=self.client_ca.decode("ascii"))
             context.verify_mode = ssl.CERT_REQUIRED
         return context
-
-
-_TEMPORALITY: dict[int, Temporality] = {
-    metrics_pb2.AGGREGATION_TEMPORALITY_DELTA: "delta",
-    metrics_pb2.AGGREGATION_TEMPORALITY_CUMULATIVE: "cumulative",
-}
-
-
-def _number(point: Any) -> int | float:
-    value: int | float = point.as_int if point.WhichOneof("value") == "as_int" else point.as_double
-    return value
-
-
-def _decode_metric(
-    metric: Any,
-) -> tuple[MetricKind, Temporality | None, bool | None, list[MetricPoint]]:
-    """A proto Metric -> (kind, temporality, monotonic, points); other kinds are not used here."""
-    kind = metric.WhichOneof("data")
-    if kind in ("sum", "gauge"):
-        data = getattr(metric, kind)
-        points = [
-            MetricPoint(
-                attributes=_key_values(point.attributes),
-                value=_number(point),
-                start_time_unix_nano=point.start_time_unix_nano,
-                time_unix_nano=point.time_unix_nano,
-            )
-            for point in data.data_points
-        ]
-        if kind == "gauge":
-            return "gauge", None, None, points
-        return "sum", _TEMPORALITY.get(data.aggregation_temporality), data.is_monotonic, points
-    if kind == "histogram":
-        data = metric.histogram
-        points = [
-            MetricPoint(
-                attributes=_key_values(point.attributes),
-                count=point.count,
-                sum=point.sum if point.HasField("sum") else None,
-                min=point.min if point.HasField("min") else None,
-                max=point.max if point.HasField("max") else None,
-                bucket_counts=tuple(point.bucket_counts),
-                explicit_bounds=tuple(point.explicit_bounds),
-                start_time_unix_nano=point.start_time_unix_nano,
-                time_unix_nano=point.time_unix_nano,
-            )
-            for point in data.data_points
-        ]
-        return "histogram", _TEMPORALITY.get(data.aggregation_temporality), None, points
-    raise ValueError(f"unsupported metric data {kind!r} in {metric.name!r}")
-
-
-def _decode_metrics_request(
-    request: ExportMetricsServiceRequest, transport: str, headers: dict[str, str]
-) -> list[Metric]:
-    received = []
-    for resource_metrics in request.resource_metrics:
-        resource = _key_values(resource_metrics.resource.attributes)
-        for scope_metrics in resource_metrics.scope_metrics:
-            for metric in scope_metrics.metrics:
-                kind, temporality, monotonic, points = _decode_metric(metric)
-                received.append(
-                    Metric(
-                        name=metric.name,
-                        unit=metric.unit,
-                        description=metric.description,
-                        kind=kind,
-                        temporality=temporality,
-                        monotonic=monotonic,
-                        points=tuple(points),
-                        resource=dict(resource),
-                        scope_name=scope_metrics.scope.name,
-                        transport=transport,
-                        headers=dict(headers),
-                    )
-                )
-    return received
 
 
 class _HttpServer(ThreadingHTTPServer):
@@ -333,12 +171,12 @@ class _HttpHandler(BaseHTTPRequestHandler):
                 body = zlib.decompress(body)
             if path == _METRICS_PATH:
                 metrics_request = (
-                    _parse_otlp_json_into(body, ExportMetricsServiceRequest())
+                    parse_otlp_json_into(body, ExportMetricsServiceRequest())
                     if is_json
                     else ExportMetricsServiceRequest.FromString(body)
                 )
             elif is_json:
-                request = _parse_otlp_json(body)
+                request = parse_otlp_json(body)
             else:
                 request = ExportLogsServiceRequest.FromString(body)
         except (DecodeError, json_format.ParseError, ValueError, OSError, EOFError, zlib.error):
@@ -348,13 +186,13 @@ class _HttpHandler(BaseHTTPRequestHandler):
         response: Message
         if path == _METRICS_PATH:
             try:
-                metrics = _decode_metrics_request(metrics_request, transport, headers)
+                metrics = decode_metrics_request(metrics_request, transport, headers)
             except ValueError:  # a metric kind this package never sends
                 return self._reply(400)
             self.server.receiver._accept_metrics(metrics, body)
             response = ExportMetricsServiceResponse()
         else:
-            self.server.receiver._accept(_decode_request(request, transport, headers))
+            self.server.receiver._accept(decode_logs_request(request, transport, headers))
             response = ExportLogsServiceResponse()
         if is_json:
             self._reply(200, _JSON_TYPE, json_format.MessageToJson(response).encode())
@@ -446,14 +284,14 @@ class OtlpReceiver:
                     context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
                 metadata = context.invocation_metadata()
                 headers = {key.lower(): _metadata_value(value) for key, value in metadata}
-                receiver._accept(_decode_request(request, "grpc", headers))
+                receiver._accept(decode_logs_request(request, "grpc", headers))
                 return ExportLogsServiceResponse()
 
         class _MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             def Export(self, request: ExportMetricsServiceRequest, context: Any) -> Any:
                 metadata = context.invocation_metadata()
                 headers = {key.lower(): _metadata_value(value) for key, value in metadata}
-                metrics = _decode_metrics_request(request, "grpc", headers)
+                metrics = decode_metrics_request(request, "grpc", headers)
                 # grpc hands over the parsed message: its encoding stands in for the raw body.
                 receiver._accept_metrics(metrics, request.SerializeToString())
                 return ExportMetricsServiceResponse()

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from ._events import EVENT_ATTRIBUTES, Attr
-from ._receiver import ReceivedLog
+from ._otlp_decode import ReceivedLog
 
 __all__ = ["event_json", "event_line", "summary_lines"]
 

@@ -144,7 +144,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _receive(args: argparse.Namespace, out: TextIO) -> int:
-    from ._receiver import OtlpReceiver, ReceivedLog
+    from ._otlp_decode import ReceivedLog
+    from ._receiver import OtlpReceiver
     from ._viewer import event_json, event_line
 
     if args.no_http and args.no_grpc:

@@ -1,4 +1,9 @@
-"""Helpers for your own tests: read what the event manager recorded, without a collector.
+"""Helpers for your own tests: read what the event manager recorded.
+
+`OtlpReceiver` is a real OTLP receiver (HTTP protobuf/JSON and gRPC, logs and metrics) on
+127.0.0.1 that decodes what arrives into `ReceivedLog` and `Metric` values: point your
+`[otel]` exporter at `receiver.http_endpoint` or `receiver.grpc_endpoint`. For metrics without
+a network, `InMemoryMetrics` is a reader to pass to the provider:
 
 from codex_otel import OtelEventManager, OtelProvider
 from codex_otel.testing import InMemoryMetrics
@@ -25,8 +30,10 @@ from opentelemetry.sdk.metrics.export import Metric as SdkMetric
 from ._config import MetricsTemporality
 from ._metric_data import Metric, MetricKind, MetricPoint, Temporality
 from ._metrics import temporality_preference
+from ._otlp_decode import ReceivedLog
+from ._receiver import OtlpReceiver
 
-__all__ = ["InMemoryMetrics", "Metric", "MetricPoint"]
+__all__ = ["InMemoryMetrics", "Metric", "MetricPoint", "OtlpReceiver", "ReceivedLog"]
 
 
 class InMemoryMetrics(InMemoryMetricReader):

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider
-from codex_otel._receiver import OtlpReceiver
 from codex_otel.instrument import InstrumentedTransport
+from codex_otel.testing import OtlpReceiver
 
 
 class FakeModelApi(BaseHTTPRequestHandler):

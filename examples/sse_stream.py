@@ -19,8 +19,8 @@ import httpx
 from httpx_sse import connect_sse
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider
-from codex_otel._receiver import OtlpReceiver
 from codex_otel.instrument import InstrumentedTransport, instrument_sse
+from codex_otel.testing import OtlpReceiver
 
 MESSAGE = {
     "type": "message",

@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider, ToolDecision
-from codex_otel._receiver import OtlpReceiver
 from codex_otel.instrument import decide_tool
+from codex_otel.testing import OtlpReceiver
 
 CALLS = [
     {

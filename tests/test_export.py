@@ -14,7 +14,8 @@ from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 
 from codex_otel import OtelEventManager, OtelProvider, load_config, package_version
-from codex_otel._receiver import OtlpReceiver, ReceivedLog
+from codex_otel._otlp_decode import ReceivedLog
+from codex_otel._receiver import OtlpReceiver
 from tests.conftest import METADATA, emit_catalog, expected_catalog, normalise
 
 TOKEN_ENV = {"COLLECTOR_TOKEN": "tok-123"}

@@ -36,7 +36,8 @@ from opentelemetry.sdk._logs.export import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
 
-from codex_otel._receiver import OtlpReceiver, ReceivedLog
+from codex_otel._otlp_decode import ReceivedLog
+from codex_otel._receiver import OtlpReceiver
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TIMESTAMP = 1_700_000_000_123_456_789
