@@ -11,9 +11,8 @@ from ._config import (
     OtlpHttpExporter,
     TlsConfig,
     ToolResultConfig,
-    default_config_path,
-    load_config,
 )
+from ._config_load import default_config_path, load_config
 from ._events import Attr, Event, ToolDecision, ToolDecisionSource
 from ._manager import OtelEventManager
 from ._provider import OtelProvider, package_version

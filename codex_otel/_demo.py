@@ -17,7 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._config import OtelConfig, OtlpGrpcExporter, OtlpHttpExporter, load_config
+from ._config import OtelConfig, OtlpGrpcExporter, OtlpHttpExporter
+from ._config_load import load_config
 from ._events import EVENT_NAMES
 from ._manager import OtelEventManager
 from ._provider import OtelProvider

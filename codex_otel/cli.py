@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ._config import ConfigError, default_config_path, load_config
+from ._config import ConfigError
+from ._config_load import default_config_path, load_config
 from ._provider import package_version
 
 __all__ = ["main"]

@@ -1,0 +1,358 @@
+"""Reading and validating the `[otel]` table: the one place config errors are raised."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ._config import (
+    DEFAULT_HTTP_METRICS_ENDPOINT,
+    BatchConfig,
+    ConfigError,
+    ExporterConfig,
+    Headers,
+    NoneExporter,
+    OtelConfig,
+    OtlpGrpcExporter,
+    OtlpHttpExporter,
+    TlsConfig,
+    ToolResultConfig,
+)
+
+__all__ = ["default_config_path", "load_config", "parse_table"]
+
+_ENV_REF = re.compile(r"\$\{([^}]*)\}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_table(
+    table: object, source: str, env: Mapping[str, str], base_dir: Path | None
+) -> OtelConfig:
+    """Validate a parsed `[otel]` table (see `OtelConfig.from_mapping`)."""
+    return _Parser(source, env, base_dir).config(table)
+
+
+def default_config_path(env: Mapping[str, str] = os.environ) -> Path:
+    """`$CODEX_HOME/config.toml`, else `~/.codex/config.toml`."""
+    home = env.get("CODEX_HOME")
+    base = Path(home).expanduser() if home else Path.home() / ".codex"
+    return base / "config.toml"
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] = os.environ
+) -> OtelConfig:
+    """Read the `[otel]` table of a TOML file; a missing file or table gives the defaults."""
+    file = Path(path) if path is not None else default_config_path(env)
+    source = str(file)
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return OtelConfig(source=source)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(source, "otel", f"could not read the file ({exc})") from None
+    # Imported here, not at the top: a host that never reads a file does not pay for the parser.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "otel", f"expected valid TOML ({exc})") from None
+    table = document.get("otel", {})
+    return _Parser(source, env, file.parent).config(table)
+
+
+class _Parser:
+    """Walks the table once, keeping the file name for every error."""
+
+    def __init__(self, source: str, env: Mapping[str, str], base_dir: Path | None = None) -> None:
+        self.source = source
+        self.env = env
+        self.base_dir = base_dir if base_dir is not None else Path.cwd()
+
+    def fail(self, key: str, expected: str) -> ConfigError:
+        return ConfigError(self.source, key, expected)
+
+    def table(self, value: object, key: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"expected a table, got {_type_name(value)}")
+        for name in value:
+            if name not in allowed:
+                raise self.fail(
+                    f"{key}.{name}", f"unknown key; expected one of {_choices(allowed)}"
+                )
+        return value
+
+    def string(self, value: object, key: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(key, f"expected a string, got {_type_name(value)}")
+        return value
+
+    def boolean(self, value: object, key: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(key, f"expected true or false, got {_type_name(value)}")
+        return value
+
+    def integer(self, value: object, key: str, minimum: int) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(key, f"expected an integer, got {_type_name(value)}")
+        if value < minimum:
+            raise self.fail(key, f"expected an integer >= {minimum}, got {value}")
+        return value
+
+    def seconds(self, value: object, key: str) -> float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise self.fail(key, f"expected a number of seconds, got {_type_name(value)}")
+        if not 0 < value <= 600:
+            raise self.fail(key, f"expected seconds > 0 and <= 600, got {value}")
+        return float(value)
+
+    def config(self, value: object) -> OtelConfig:
+        table = self.table(
+            value,
+            "otel",
+            ("environment", "exporter", "log_user_prompt", *_METRICS_KEYS, *_DELIVERY_KEYS),
+        )
+        defaults = OtelConfig()
+        return OtelConfig(
+            shutdown_timeout=self.seconds(
+                table.get("shutdown_timeout", defaults.shutdown_timeout), "otel.shutdown_timeout"
+            ),
+            batch=self.batch(table.get("batch", {}), "otel.batch"),
+            tool_result=self.tool_result(table.get("tool_result", {}), "otel.tool_result"),
+            environment=self.string(
+                table.get("environment", defaults.environment), "otel.environment"
+            ),
+            exporter=self.exporter(table.get("exporter", "none"), "otel.exporter"),
+            log_user_prompt=self.boolean(
+                table.get("log_user_prompt", defaults.log_user_prompt), "otel.log_user_prompt"
+            ),
+            **self.metrics(table, defaults),
+            source=self.source,
+        )
+
+    def batch(self, value: object, key: str) -> BatchConfig:
+        table = self.table(
+            value, key, ("max_queue_size", "max_export_batch_size", "schedule_delay_ms")
+        )
+        defaults = BatchConfig()
+        queue = self.integer(
+            table.get("max_queue_size", defaults.max_queue_size), f"{key}.max_queue_size", 1
+        )
+        size = self.integer(
+            table.get("max_export_batch_size", min(defaults.max_export_batch_size, queue)),
+            f"{key}.max_export_batch_size",
+            1,
+        )
+        if size > queue:
+            raise self.fail(
+                f"{key}.max_export_batch_size",
+                f"expected at most max_queue_size ({queue}), got {size}",
+            )
+        delay = self.integer(
+            table.get("schedule_delay_ms", defaults.schedule_delay_ms),
+            f"{key}.schedule_delay_ms",
+            1,
+        )
+        return BatchConfig(
+            max_queue_size=queue, max_export_batch_size=size, schedule_delay_ms=delay
+        )
+
+    def tool_result(self, value: object, key: str) -> ToolResultConfig:
+        table = self.table(value, key, ("max_bytes", "scrub_secrets", "extra_patterns"))
+        defaults = ToolResultConfig()
+        patterns = table.get("extra_patterns", [])
+        if not isinstance(patterns, list):
+            raise self.fail(
+                f"{key}.extra_patterns", f"expected an array of strings, got {_type_name(patterns)}"
+            )
+        for index, pattern in enumerate(patterns):
+            item = f"{key}.extra_patterns[{index}]"
+            self.string(pattern, item)
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise self.fail(item, f"expected a regular expression ({exc})") from None
+        return ToolResultConfig(
+            max_bytes=self.integer(
+                table.get("max_bytes", defaults.max_bytes), f"{key}.max_bytes", 64
+            ),
+            scrub_secrets=self.boolean(
+                table.get("scrub_secrets", defaults.scrub_secrets), f"{key}.scrub_secrets"
+            ),
+            extra_patterns=tuple(patterns),
+        )
+
+    def tls(self, table: Mapping[str, Any], key: str, endpoint: str) -> TlsConfig | None:
+        if "tls" not in table:
+            return None
+        key = f"{key}.tls"
+        tls = self.table(
+            table["tls"], key, ("ca-certificate", "client-certificate", "client-private-key")
+        )
+        if not endpoint.startswith("https://"):
+            raise self.fail(key, f"TLS needs an https:// endpoint, got {endpoint!r}")
+        if ("client-certificate" in tls) != ("client-private-key" in tls):
+            raise self.fail(
+                key, "expected client-certificate and client-private-key together, or neither"
+            )
+        paths = {name: self.pem_file(tls[name], f"{key}.{name}") for name in tls}
+        return TlsConfig(
+            ca_certificate=paths.get("ca-certificate"),
+            client_certificate=paths.get("client-certificate"),
+            client_private_key=paths.get("client-private-key"),
+        )
+
+    def pem_file(self, value: object, key: str) -> Path:
+        path = self.base_dir / Path(self.string(value, key)).expanduser()
+        # Checked at load so a typo is heard at once; a file that vanishes later only
+        # turns telemetry off (said once), it never breaks the host.
+        if not path.is_file():
+            raise self.fail(key, f"expected a readable PEM file, {str(path)!r} does not exist")
+        return path
+
+    def metrics(self, table: Mapping[str, Any], defaults: OtelConfig) -> dict[str, Any]:
+        """The `metrics_*` keys, as OtelConfig keyword arguments."""
+        exporter = self.exporter(table.get("metrics_exporter", "none"), "otel.metrics_exporter")
+        if isinstance(exporter, OtlpHttpExporter) and isinstance(
+            table.get("metrics_exporter"), str
+        ):
+            # The short form means the local collector's metrics endpoint, not its logs one.
+            exporter = OtlpHttpExporter(endpoint=DEFAULT_HTTP_METRICS_ENDPOINT)
+        key = "otel.metrics_export_interval_ms"
+        interval = table.get("metrics_export_interval_ms", defaults.metrics_export_interval_ms)
+        if isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0:
+            raise self.fail(key, f"expected a positive integer, got {_describe(interval)}")
+        key = "otel.metrics_temporality"
+        temporality = self.string(table.get("metrics_temporality", "delta"), key)
+        if temporality not in ("delta", "cumulative"):
+            raise self.fail(key, f"expected 'delta' or 'cumulative', got {temporality!r}")
+        return {
+            "metrics_exporter": exporter,
+            "metrics_export_interval_ms": interval,
+            "metrics_temporality": "cumulative" if temporality == "cumulative" else "delta",
+            "metrics_conversation_id": self.boolean(
+                table.get("metrics_conversation_id", defaults.metrics_conversation_id),
+                "otel.metrics_conversation_id",
+            ),
+        }
+
+    def exporter(self, value: object, key: str) -> ExporterConfig:
+        kinds = tuple(_EXPORTER_KINDS)
+        if isinstance(value, str):
+            if value not in _EXPORTER_KINDS:
+                raise self.fail(
+                    key, f"unknown exporter {value!r}; expected one of {_choices(kinds)}"
+                )
+            return _EXPORTER_KINDS[value]()
+        if not isinstance(value, Mapping) or len(value) != 1:
+            raise self.fail(
+                key,
+                f"expected one of {_choices(kinds)} or a table with exactly one of "
+                f"{_choices(kinds[1:])}",
+            )
+        ((kind, options),) = value.items()
+        if kind == "otlp-http":
+            return self.otlp_http(options, f"{key}.otlp-http")
+        if kind == "otlp-grpc":
+            return self.otlp_grpc(options, f"{key}.otlp-grpc")
+        raise self.fail(f"{key}.{kind}", f"unknown exporter; expected one of {_choices(kinds[1:])}")
+
+    def otlp_http(self, value: object, key: str) -> OtlpHttpExporter:
+        table = self.table(value, key, ("endpoint", "protocol", "headers", "tls"))
+        protocol = self.string(table.get("protocol", "binary"), f"{key}.protocol")
+        if protocol not in ("binary", "json"):
+            raise self.fail(f"{key}.protocol", f"expected 'binary' or 'json', got {protocol!r}")
+        endpoint = self.endpoint(table, key)
+        return OtlpHttpExporter(
+            endpoint=endpoint,
+            protocol="json" if protocol == "json" else "binary",
+            headers=self.headers(table.get("headers", {}), f"{key}.headers"),
+            tls=self.tls(table, key, endpoint),
+        )
+
+    def otlp_grpc(self, value: object, key: str) -> OtlpGrpcExporter:
+        table = self.table(value, key, ("endpoint", "headers", "tls"))
+        endpoint = self.endpoint(table, key)
+        return OtlpGrpcExporter(
+            endpoint=endpoint,
+            headers=self.headers(table.get("headers", {}), f"{key}.headers"),
+            tls=self.tls(table, key, endpoint),
+        )
+
+    def endpoint(self, table: Mapping[str, Any], key: str) -> str:
+        if "endpoint" not in table:
+            raise self.fail(f"{key}.endpoint", "missing; expected a URL such as http://host:port")
+        endpoint = self.string(table["endpoint"], f"{key}.endpoint").strip()
+        scheme, sep, rest = endpoint.partition("://")
+        if not sep or scheme not in ("http", "https") or not rest.split("/", 1)[0]:
+            raise self.fail(
+                f"{key}.endpoint", f"expected an http:// or https:// URL, got {endpoint!r}"
+            )
+        return endpoint
+
+    def headers(self, value: object, key: str) -> Headers:
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"expected a table of strings, got {_type_name(value)}")
+        resolved: dict[str, str] = {}
+        for name, raw in value.items():
+            # Never echo the value: it is usually a token.
+            if not isinstance(raw, str):
+                raise self.fail(f"{key}.{name}", f"expected a string, got {_type_name(raw)}")
+            resolved[name] = self.expand(raw, f"{key}.{name}")
+        return Headers(resolved)
+
+    def expand(self, raw: str, key: str) -> str:
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if not _ENV_NAME.fullmatch(name):
+                raise self.fail(key, f"expected ${{NAME}} with a variable name, got ${{{name}}}")
+            if name not in self.env:
+                raise self.fail(key, f"environment variable {name} is not set")
+            return self.env[name]
+
+        return _ENV_REF.sub(substitute, raw)
+
+
+# Keys of issue 5 (delivery and content safety), kept apart so other additions merge cleanly.
+_DELIVERY_KEYS = ("shutdown_timeout", "batch", "tool_result")
+
+_EXPORTER_KINDS: dict[str, type[ExporterConfig]] = {
+    "none": NoneExporter,
+    "otlp-http": OtlpHttpExporter,
+    "otlp-grpc": OtlpGrpcExporter,
+}
+
+
+_METRICS_KEYS = (
+    "metrics_exporter",
+    "metrics_export_interval_ms",
+    "metrics_temporality",
+    "metrics_conversation_id",
+)
+
+
+def _describe(value: object) -> str:
+    """A type name, or the number itself when a number was given but out of range."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _type_name(value)
+
+
+def _choices(names: tuple[str, ...]) -> str:
+    return ", ".join(repr(name) for name in names)
+
+
+def _type_name(value: object) -> str:
+    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a float"}
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return names.get(type(value), type(value).__name__)
