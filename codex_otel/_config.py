@@ -12,6 +12,7 @@ __all__ = [
     "DEFAULT_GRPC_ENDPOINT",
     "DEFAULT_HTTP_ENDPOINT",
     "DEFAULT_HTTP_METRICS_ENDPOINT",
+    "DEFAULT_HTTP_TRACES_ENDPOINT",
     "BatchConfig",
     "ConfigError",
     "ExporterConfig",
@@ -28,6 +29,7 @@ __all__ = [
 DEFAULT_HTTP_ENDPOINT = "http://localhost:4318/v1/logs"
 DEFAULT_GRPC_ENDPOINT = "http://localhost:4317"
 DEFAULT_HTTP_METRICS_ENDPOINT = "http://localhost:4318/v1/metrics"
+DEFAULT_HTTP_TRACES_ENDPOINT = "http://localhost:4318/v1/traces"
 DEFAULT_METRICS_EXPORT_INTERVAL_MS = 60_000
 
 
@@ -176,6 +178,9 @@ class OtelConfig:
     """`delta` (each export holds what happened since the last) or `cumulative`."""
     metrics_conversation_id: bool = False
     """Tag every data point with `conversation.id` (off: one series per conversation is costly)."""
+    trace_exporter: ExporterConfig = field(default_factory=NoneExporter)
+    """Validated and kept so a Codex `config.toml` that sets it loads; no traces are exported
+    yet, and the provider says so once when it is set."""
     source: str = field(default="<defaults>", compare=False)
     """Where this config was read from, for messages."""
 

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ._config import (
+    DEFAULT_HTTP_ENDPOINT,
     DEFAULT_HTTP_METRICS_ENDPOINT,
+    DEFAULT_HTTP_TRACES_ENDPOINT,
     BatchConfig,
     ConfigError,
     ExporterConfig,
@@ -117,7 +119,14 @@ class _Parser:
         table = self.table(
             value,
             "otel",
-            ("environment", "exporter", "log_user_prompt", *_METRICS_KEYS, *_DELIVERY_KEYS),
+            (
+                "environment",
+                "exporter",
+                "log_user_prompt",
+                "trace_exporter",
+                *_METRICS_KEYS,
+                *_DELIVERY_KEYS,
+            ),
         )
         defaults = OtelConfig()
         return OtelConfig(
@@ -130,6 +139,11 @@ class _Parser:
                 table.get("environment", defaults.environment), "otel.environment"
             ),
             exporter=self.exporter(table.get("exporter", "none"), "otel.exporter"),
+            trace_exporter=self.exporter(
+                table.get("trace_exporter", "none"),
+                "otel.trace_exporter",
+                DEFAULT_HTTP_TRACES_ENDPOINT,
+            ),
             log_user_prompt=self.boolean(
                 table.get("log_user_prompt", defaults.log_user_prompt), "otel.log_user_prompt"
             ),
@@ -219,12 +233,11 @@ class _Parser:
 
     def metrics(self, table: Mapping[str, Any], defaults: OtelConfig) -> dict[str, Any]:
         """The `metrics_*` keys, as OtelConfig keyword arguments."""
-        exporter = self.exporter(table.get("metrics_exporter", "none"), "otel.metrics_exporter")
-        if isinstance(exporter, OtlpHttpExporter) and isinstance(
-            table.get("metrics_exporter"), str
-        ):
-            # The short form means the local collector's metrics endpoint, not its logs one.
-            exporter = OtlpHttpExporter(endpoint=DEFAULT_HTTP_METRICS_ENDPOINT)
+        exporter = self.exporter(
+            table.get("metrics_exporter", "none"),
+            "otel.metrics_exporter",
+            DEFAULT_HTTP_METRICS_ENDPOINT,
+        )
         key = "otel.metrics_export_interval_ms"
         interval = table.get("metrics_export_interval_ms", defaults.metrics_export_interval_ms)
         if isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0:
@@ -243,13 +256,19 @@ class _Parser:
             ),
         }
 
-    def exporter(self, value: object, key: str) -> ExporterConfig:
+    def exporter(
+        self, value: object, key: str, http_default: str = DEFAULT_HTTP_ENDPOINT
+    ) -> ExporterConfig:
+        """`exporter`, `metrics_exporter` or `trace_exporter`; the short form `"otlp-http"`
+        means the local collector's endpoint for that signal (`http_default`)."""
         kinds = tuple(_EXPORTER_KINDS)
         if isinstance(value, str):
             if value not in _EXPORTER_KINDS:
                 raise self.fail(
                     key, f"unknown exporter {value!r}; expected one of {_choices(kinds)}"
                 )
+            if value == "otlp-http":
+                return OtlpHttpExporter(endpoint=http_default)
             return _EXPORTER_KINDS[value]()
         if not isinstance(value, Mapping) or len(value) != 1:
             raise self.fail(

@@ -192,6 +192,33 @@ def test_header_values_never_appear_in_repr(tmp_path: Path) -> None:
     assert repr(config.exporter.headers) == "Headers({'authorization': '***'})"  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"none"', NoneExporter()),
+        ('"otlp-http"', OtlpHttpExporter("http://localhost:4318/v1/traces", "binary", Headers())),
+        ('"otlp-grpc"', OtlpGrpcExporter("http://localhost:4317", Headers())),
+        (
+            '{ otlp-http = { endpoint = "https://c.example/v1/traces", protocol = "json" } }',
+            OtlpHttpExporter("https://c.example/v1/traces", "json", Headers()),
+        ),
+    ],
+)
+def test_trace_exporter_loads_like_exporter(tmp_path: Path, value: str, expected: object) -> None:
+    config = load_config(write(tmp_path, f"[otel]\ntrace_exporter = {value}\n"))
+    assert (config.trace_exporter, config.exporter) == (expected, NoneExporter())
+
+
+def test_bad_trace_exporter_is_a_config_error(tmp_path: Path) -> None:
+    path = write(tmp_path, '[otel.trace_exporter.otlp-http]\nprotocol = "json"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == (
+        f"{path}: otel.trace_exporter.otlp-http.endpoint: "
+        "missing; expected a URL such as http://host:port"
+    )
+
+
 ERROR_CASES = [
     pytest.param(
         "[otel\nenvironment = 1\n",
@@ -223,8 +250,9 @@ ERROR_CASES = [
         '[otel]\nenviroment = "prod"\n',
         "otel.enviroment",
         "unknown key; expected one of 'environment', 'exporter', 'log_user_prompt', "
-        "'metrics_exporter', 'metrics_export_interval_ms', 'metrics_temporality', "
-        "'metrics_conversation_id', 'shutdown_timeout', 'batch', 'tool_result'",
+        "'trace_exporter', 'metrics_exporter', 'metrics_export_interval_ms', "
+        "'metrics_temporality', 'metrics_conversation_id', 'shutdown_timeout', 'batch', "
+        "'tool_result'",
         id="unknown-key",
     ),
     pytest.param(
