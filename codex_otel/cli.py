@@ -33,6 +33,16 @@ class CliError(Exception):
         self.code = code
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="codex-otel",
@@ -73,8 +83,8 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     receive.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    receive.add_argument("--http-port", type=int, default=4318, help="OTLP/HTTP port (0: any)")
-    receive.add_argument("--grpc-port", type=int, default=4317, help="OTLP/gRPC port (0: any)")
+    receive.add_argument("--http-port", type=_port, default=4318, help="OTLP/HTTP port (0: any)")
+    receive.add_argument("--grpc-port", type=_port, default=4317, help="OTLP/gRPC port (0: any)")
     receive.add_argument("--no-http", action="store_true", help="do not listen for OTLP/HTTP")
     receive.add_argument("--no-grpc", action="store_true", help="do not listen for OTLP/gRPC")
     receive.add_argument("--json", action="store_true", help="print JSON lines instead")
@@ -153,7 +163,10 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
         raise CliError("nothing to listen on: --no-http and --no-grpc together")
     lock = threading.Lock()
     count = 0
-    sink = args.output.open("a", encoding="utf-8") if args.output else None
+    try:
+        sink = args.output.open("a", encoding="utf-8") if args.output else None
+    except OSError as exc:
+        raise CliError(f"{args.output}: cannot append events there ({exc.strerror})") from None
 
     def show(log: ReceivedLog) -> None:
         nonlocal count
@@ -174,6 +187,8 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
     try:
         receiver.start()
     except OSError as exc:
+        if sink is not None:
+            sink.close()
         raise CliError(str(exc)) from None
     listening = []
     if not args.no_http:

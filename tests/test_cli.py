@@ -331,6 +331,25 @@ def test_receive_port_in_use_is_one_line_on_stderr() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_receive_unwritable_output_is_one_line_on_stderr(tmp_path: Path) -> None:
+    target = tmp_path / "missing-folder" / "events.jsonl"
+    result = run("receive", "--http-port", "0", "--no-grpc", "--output", str(target))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"codex-otel: {target}: cannot append events there (No such file or directory)\n"
+    )
+
+
+def test_receive_port_out_of_range_is_a_usage_error() -> None:
+    result = run("receive", "--http-port", "70000")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == (
+        "codex-otel receive: error: argument --http-port: "
+        "expected a port number from 0 to 65535, got '70000'"
+    )
+    assert "Traceback" not in result.stderr
+
+
 def json_event(line: str) -> dict[str, Any]:
     event: dict[str, Any] = json.loads(line)
     return event
