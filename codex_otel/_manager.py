@@ -297,8 +297,9 @@ class OtelEventManager:
         tool_token_count: int,
     ) -> None:
         if self._metrics is not None:
-            # The completion has no wait of its own to time: counted, not timed.
-            self._metrics.sse_event("response.completed", None, True)
+            # Token usage only: the completion event itself is counted (and timed) by the
+            # `sse_event` of its wait, as the SSE wrapper records it; counting it here too
+            # would double every completion on a dashboard.
             self._metrics.token_usage(
                 input=input_token_count,
                 output=output_token_count,
@@ -322,8 +323,7 @@ class OtelEventManager:
         self._emit(Event.SSE_EVENT, without_none(fields))
 
     def sse_event_completed_failed(self, error: object) -> None:
-        if self._metrics is not None:
-            self._metrics.sse_event("response.completed", None, False)
+        # No metric: the completion was counted by the `sse_event` of its wait.
         if self._log is None:
             return
         fields = {Attr.EVENT_KIND: "response.completed", Attr.ERROR_MESSAGE: safe_str(error)}

@@ -39,6 +39,8 @@ def run_session(manager: OtelEventManager) -> None:
     manager.sse_event("response.output_text.delta", timedelta(milliseconds=12))
     manager.sse_event("response.output_text.delta", timedelta(milliseconds=30))
     manager.sse_event_failed(None, 0.005, "stream reset")
+    # As the SSE wrapper records a completion: the wait, then the usage.
+    manager.sse_event("response.completed", timedelta(milliseconds=8))
     manager.sse_event_completed(
         input_token_count=1200,
         output_token_count=300,
@@ -114,6 +116,7 @@ def expected_session() -> dict[str, dict[str, Any]]:
             "ms",
             (delta, (2, 42, 12, 30)),
             (stream_error, (1, 5, 5, 5)),
+            (completed, (1, 8, 8, 8)),
         ),
         "codex.turn.token_usage": _histogram(
             "Tokens used per response, by token type",

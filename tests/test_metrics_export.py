@@ -118,7 +118,8 @@ def test_force_flush_exports_before_shutdown(tmp_path: Path, receiver: OtlpRecei
 def test_conversation_id_tag_can_be_turned_on(tmp_path: Path, receiver: OtlpReceiver) -> None:
     extra = "metrics_conversation_id = true\n"
     provider = start(tmp_path, metrics_table("grpc", receiver, extra))
-    OtelEventManager(provider, **METADATA).sse_event_completed_failed("usage missing")
+    # A tool that never ran is counted, not timed: exactly one metric.
+    OtelEventManager(provider, **METADATA).log_tool_failed("shell", "sandbox refused")
     provider.shutdown()
     (metric,) = receiver.wait_for_metrics(1)
     assert [point.attributes for point in metric.points] == [
@@ -128,7 +129,7 @@ def test_conversation_id_tag_can_be_turned_on(tmp_path: Path, receiver: OtlpRece
             "app.version": "0.50.0",
             "user.hash": ACCOUNT_HASH,
             "conversation.id": "conv-1234",
-            "kind": "response.completed",
+            "tool": "shell",
             "success": "false",
         }
     ]
