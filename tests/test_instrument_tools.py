@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from codex_otel import OtelEventManager, OtelProvider, ToolDecision
-from codex_otel.instrument import adecide_tool, decide_tool, instrument_tool
+from codex_otel.instrument import _tools, adecide_tool, decide_tool, instrument_tool
 from tests.conftest import METADATA, Exported, expect
 
 RESULT = "codex.tool_result"
@@ -111,19 +113,22 @@ def test_a_failing_async_tool_records_the_error_and_reraises_it_unchanged(
 
 
 def test_a_call_that_does_not_fit_the_signature_is_a_tool_that_failed_before_running(
-    exported: Exported,
+    exported: Exported, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A clock that moves 5 s between readings: a duration measured for this call would show.
+    ticks = itertools.count(step=5_000_000_000)
+    monkeypatch.setattr(_tools, "time", SimpleNamespace(perf_counter_ns=lambda: next(ticks)))
+
     @exported.manager.tool("shell")
     def shell(command: list[str], *, call_id: str) -> str:
         raise AssertionError("never runs")
 
     with pytest.raises(TypeError) as caught:
         shell(cmd=["ls"], call_id="call-6")  # type: ignore[call-arg]
-    assert exported.records() == [
-        result("call-6", '{"cmd": ["ls"]}', "false", str(caught.value)),
-    ]
-    # It never ran: its duration is 0.
-    assert exported.receiver.logs[0].attributes["duration_ms"] == 0
+    records = exported.records()
+    # It never ran: its duration is exactly 0 (records() hides other durations as "<ms>").
+    assert [log.attributes["duration_ms"] for log in exported.receiver.logs] == [0]
+    assert records == [result("call-6", '{"cmd": ["ls"]}', "false", str(caught.value))]
 
 
 def test_methods_keep_self_out_of_the_arguments_and_kwargs_are_flattened(

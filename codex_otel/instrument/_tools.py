@@ -6,7 +6,7 @@ import functools
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, Protocol, TypeVar, cast
 
 from .._errors import report_internal_error
 from .._events import ToolDecision, ToolDecisionSource
@@ -49,17 +49,15 @@ class _Signature:
             (p.name for p in parameters.values() if p.kind is p.VAR_KEYWORD), None
         )
 
-    def read(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """(call id, arguments); a call that does not fit is read as well as it can be."""
+    def read(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call:
+        """The call id and arguments; a call that does not fit is read as well as it can be."""
         try:
             bound = self._signature.bind(*args, **kwargs).arguments
-        except TypeError:  # the call itself will raise; record what was passed
+        except TypeError:  # the call itself will raise before the tool runs
             call_id = kwargs.get(CALL_ID, "")
             extra = {"args": list(args)} if args else {}
-            return str(call_id), {
-                **extra,
-                **{k: v for k, v in kwargs.items() if k != CALL_ID},
-            }
+            passed = {**extra, **{k: v for k, v in kwargs.items() if k != CALL_ID}}
+            return _Call(str(call_id), passed, fits=False)
         call_id = bound.get(CALL_ID, self._call_id_default)
         arguments: dict[str, Any] = {}
         for name, value in bound.items():
@@ -67,7 +65,14 @@ class _Signature:
                 arguments.update(value)
             elif name not in self._skip:
                 arguments[name] = value
-        return str(call_id), arguments
+        return _Call(str(call_id), arguments, fits=True)
+
+
+class _Call(NamedTuple):
+    call_id: str
+    arguments: dict[str, Any]
+    fits: bool
+    """False when the arguments do not fit the signature: the tool fails before it runs."""
 
 
 def _describe(error: BaseException) -> str:
@@ -86,16 +91,17 @@ def instrument_tool(manager: OtelEventManager, tool_name: str) -> ToolDecorator:
     def decorate(fn: Callable[P, R], /) -> Callable[P, R]:
         signature = _Signature(fn, tool_name)
 
-        def start(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        def start(args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call:
             try:
                 return signature.read(args, kwargs)
             except Exception as exc:
                 report_internal_error(f"reading the arguments of tool {tool_name!r}", exc)
-                return "", {}
+                return _Call("", {}, fits=True)
 
-        def finish(call: tuple[str, dict[str, Any]], start_ns: int, ok: bool, out: object) -> None:
-            duration = (time.perf_counter_ns() - start_ns) / _NS_PER_SECOND
-            manager.tool_result(tool_name, call[0], call[1], duration, ok, out)
+        def finish(call: _Call, start_ns: int, ok: bool, out: object) -> None:
+            # A call that did not fit never ran: recorded with duration 0, as SPEC §3 says.
+            duration = (time.perf_counter_ns() - start_ns) / _NS_PER_SECOND if call.fits else 0.0
+            manager.tool_result(tool_name, call.call_id, call.arguments, duration, ok, out)
 
         if inspect.iscoroutinefunction(fn):
             run_async = cast(Callable[..., Awaitable[Any]], fn)
