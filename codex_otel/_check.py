@@ -12,7 +12,13 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ._config import ExporterConfig, OtelConfig, OtlpGrpcExporter, OtlpHttpExporter
+from ._config import (
+    ExporterConfig,
+    OtelConfig,
+    OtlpGrpcExporter,
+    OtlpHttpExporter,
+    redact_url,
+)
 from ._provider import package_version
 from ._tls import grpc_credentials
 
@@ -43,7 +49,7 @@ def describe_config(config: OtelConfig) -> list[str]:
         f"exporter:         {exporter.kind}",
     ]
     if isinstance(exporter, OtlpHttpExporter | OtlpGrpcExporter):
-        lines.append(f"endpoint:         {exporter.endpoint}")
+        lines.append(f"endpoint:         {redact_url(exporter.endpoint)}")
         if isinstance(exporter, OtlpHttpExporter):
             lines.append(f"protocol:         {exporter.protocol}")
         masked = ", ".join(f"{name}=***" for name in exporter.headers) or "(none)"
@@ -138,6 +144,7 @@ def _check_http(exporter: OtlpHttpExporter, request: object, timeout: float) -> 
     else:
         body = request.SerializeToString()  # type: ignore[attr-defined]
     headers = {**exporter.headers, "content-type": _CONTENT_TYPES[exporter.protocol]}
+    shown = redact_url(exporter.endpoint)
     try:
         verify = _ssl_context(exporter)
     except (OSError, ssl.SSLError) as exc:
@@ -148,20 +155,20 @@ def _check_http(exporter: OtlpHttpExporter, request: object, timeout: float) -> 
             exporter.endpoint, content=body, headers=headers, timeout=timeout, verify=verify
         )
     except httpx.TimeoutException:
-        return CheckResult("timed out", f"no answer from {exporter.endpoint} within {timeout:g} s")
+        return CheckResult("timed out", f"no answer from {shown} within {timeout:g} s")
     except httpx.HTTPError as exc:
         if _is_tls_error(exc):
-            return CheckResult("tls", f"TLS handshake with {exporter.endpoint} failed: {exc}")
-        return CheckResult("refused", f"could not connect to {exporter.endpoint}: {exc}")
+            return CheckResult("tls", f"TLS handshake with {shown} failed: {exc}")
+        return CheckResult("refused", f"could not connect to {shown}: {exc}")
     millis = (time.perf_counter() - start) * 1000
     status = response.status_code
     if 200 <= status < 300:
-        return CheckResult("accepted", f"HTTP {status} from {exporter.endpoint} in {millis:.0f} ms")
+        return CheckResult("accepted", f"HTTP {status} from {shown} in {millis:.0f} ms")
     hint = " (authentication: check the headers)" if status in (401, 403) else ""
     reason = response.text.strip().replace("\n", " ")[:200]
     return CheckResult(
         "rejected",
-        f"HTTP {status} from {exporter.endpoint}{hint}" + (f": {reason}" if reason else ""),
+        f"HTTP {status} from {shown}{hint}" + (f": {reason}" if reason else ""),
     )
 
 
@@ -170,7 +177,7 @@ def _check_grpc(exporter: OtlpGrpcExporter, request: object, timeout: float) -> 
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2_grpc import LogsServiceStub
 
     url = urlsplit(exporter.endpoint)
-    target = url.netloc
+    target = url.netloc.rpartition("@")[2]  # a user:password is not part of a gRPC target
     if url.scheme == "https":
         try:
             credentials = grpc_credentials(exporter.tls)

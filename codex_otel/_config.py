@@ -24,6 +24,7 @@ __all__ = [
     "OtlpHttpExporter",
     "TlsConfig",
     "ToolResultConfig",
+    "redact_url",
 ]
 
 DEFAULT_HTTP_ENDPOINT = "http://localhost:4318/v1/logs"
@@ -109,6 +110,12 @@ class OtlpHttpExporter:
     tls: TlsConfig | None = None
     """Custom CA and/or client certificate (needs an `https://` endpoint)."""
 
+    def __repr__(self) -> str:
+        return (
+            f"OtlpHttpExporter(endpoint={redact_url(self.endpoint)!r}, "
+            f"protocol={self.protocol!r}, headers={self.headers!r}, tls={self.tls!r})"
+        )
+
 
 @dataclass(frozen=True)
 class OtlpGrpcExporter:
@@ -122,6 +129,21 @@ class OtlpGrpcExporter:
     """Sent as gRPC metadata with every export; `${NAME}` already expanded."""
     tls: TlsConfig | None = None
     """Custom CA and/or client certificate (needs an `https://` endpoint)."""
+
+    def __repr__(self) -> str:
+        return (
+            f"OtlpGrpcExporter(endpoint={redact_url(self.endpoint)!r}, "
+            f"headers={self.headers!r}, tls={self.tls!r})"
+        )
+
+
+def redact_url(url: str) -> str:
+    """The URL with any `user:password@` replaced by `***@`, for messages and reprs."""
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, host = rest.partition("@")
+    if sep and at and "/" not in userinfo:
+        return f"{scheme}{sep}***@{host}"
+    return url
 
 
 ExporterConfig = NoneExporter | OtlpHttpExporter | OtlpGrpcExporter

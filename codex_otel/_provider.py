@@ -18,6 +18,7 @@ from ._config import (
     OtlpGrpcExporter,
     OtlpHttpExporter,
     ToolResultConfig,
+    redact_url,
 )
 from ._errors import internal_logger, report_internal_error
 from ._stats import DeliveryStats
@@ -131,12 +132,7 @@ EXPORTER_FACTORIES: dict[str, Callable[[ExporterConfig], LogRecordExporter]] = {
 
 def _describe(config: ExporterConfig) -> str:
     """`otlp-http https://host/v1/logs` for messages, without any user:password in the URL."""
-    endpoint = getattr(config, "endpoint", "")
-    scheme, sep, rest = endpoint.partition("://")
-    userinfo, at, host = rest.partition("@")
-    if at and "/" not in userinfo:
-        endpoint = f"{scheme}{sep}{host}"
-    return f"{config.kind} {endpoint}"
+    return f"{config.kind} {redact_url(getattr(config, 'endpoint', ''))}"
 
 
 class OtelProvider:

@@ -186,6 +186,20 @@ def test_config_check_silent_endpoint_times_out(tmp_path: Path) -> None:
     )
 
 
+def test_config_check_never_prints_a_password_in_the_endpoint(tmp_path: Path) -> None:
+    endpoint = f"http://agent:hunter2@127.0.0.1:{closed_port()}/v1/logs"
+    result = run(
+        "config", "check", str(write_config(tmp_path, http_table(endpoint))), CHECK_TOKEN="x"
+    )
+    assert result.returncode == 1
+    shown = endpoint.replace("agent:hunter2@", "***@")
+    assert f"endpoint:         {shown}" in result.stdout.splitlines()
+    assert result.stdout.splitlines()[-1].startswith(
+        f"test export:      refused: could not connect to {shown}: "
+    )
+    assert "hunter2" not in result.stdout + result.stderr
+
+
 def test_config_check_none_exporter_skips_the_export(tmp_path: Path) -> None:
     result = run("config", "check", str(write_config(tmp_path, 'exporter = "none"\n')))
     assert result.returncode == 0

@@ -219,6 +219,25 @@ def test_bad_trace_exporter_is_a_config_error(tmp_path: Path) -> None:
     )
 
 
+def test_endpoint_password_never_appears_in_repr() -> None:
+    config = OtelConfig.from_mapping(
+        {
+            "exporter": {"otlp-http": {"endpoint": "https://u:hunter2@c.example/v1/logs"}},
+            "metrics_exporter": {"otlp-grpc": {"endpoint": "https://u:hunter2@c.example:4317"}},
+        }
+    )
+    assert "hunter2" not in repr(config)
+    assert repr(config.exporter) == (
+        "OtlpHttpExporter(endpoint='https://***@c.example/v1/logs', protocol='binary', "
+        "headers=Headers({}), tls=None)"
+    )
+    assert repr(config.metrics_exporter) == (
+        "OtlpGrpcExporter(endpoint='https://***@c.example:4317', headers=Headers({}), tls=None)"
+    )
+    # The real endpoint is kept for the exporter.
+    assert config.exporter.endpoint == "https://u:hunter2@c.example/v1/logs"  # type: ignore[union-attr]
+
+
 ERROR_CASES = [
     pytest.param(
         "[otel\nenvironment = 1\n",
