@@ -146,8 +146,14 @@ def test_an_error_message_output_is_scrubbed(memory: Memory) -> None:
     with pytest.raises(PermissionError):
         manager.log_tool_result("shell", "call-1", "deploy", _denied)
     (event,) = captured(provider, exporter)
-    assert event["attributes"]["output"] == f"login failed for token={SECRET_MARKER}"
-    assert event["attributes"]["success"] == "false"
+    millis = event["attributes"]["duration_ms"]
+    assert isinstance(millis, int) and millis >= 0
+    assert event == tool_event(
+        arguments="deploy",
+        duration_ms=millis,
+        success="false",
+        output=f"login failed for token={SECRET_MARKER}",
+    )
 
 
 def _denied() -> None:

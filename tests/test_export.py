@@ -16,7 +16,7 @@ from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogR
 from codex_otel import OtelEventManager, OtelProvider, load_config, package_version
 from codex_otel._otlp_decode import ReceivedLog
 from codex_otel._receiver import OtlpReceiver
-from tests.conftest import METADATA, emit_catalog, expected_catalog, normalise
+from tests.conftest import COMMON, METADATA, emit_catalog, expected_catalog, normalise
 
 TOKEN_ENV = {"COLLECTOR_TOKEN": "tok-123"}
 
@@ -91,8 +91,13 @@ def test_prompt_is_redacted_on_the_wire_by_default(
     OtelEventManager(provider, **METADATA).user_prompt(["my secret plan"])
     provider.shutdown()
     (log,) = receiver.wait_for(1)
-    assert log.attributes["prompt"] == "[REDACTED]"
-    assert log.attributes["prompt_length"] == len("my secret plan")
+    assert normalise(log.attributes) == {
+        "event.name": "codex.user_prompt",
+        "event.timestamp": "<ts>",
+        **COMMON,
+        "prompt_length": len("my secret plan"),
+        "prompt": "[REDACTED]",
+    }
     assert log.resource["env"] == "dev"
 
 
