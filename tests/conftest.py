@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -37,6 +38,16 @@ COMMON = {
     "model": "gpt-5-codex",
     "slug": "gpt-5",
 }
+
+
+@pytest.fixture(autouse=True)
+def no_inherited_otel_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite runs the same on any machine: OTEL_* variables of the shell do not apply.
+
+    Tests about such variables set them themselves.
+    """
+    for name in [name for name in os.environ if name.startswith("OTEL_")]:
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture(autouse=True)
