@@ -352,9 +352,15 @@ def test_the_exit_time_flush_is_bounded_when_the_collector_hangs() -> None:
 def test_a_provider_nobody_references_is_collected_and_delivers_what_it_queued(
     receiver: OtlpReceiver,
 ) -> None:
-    before = set(threading.enumerate())
-    provider = start("http/protobuf", receiver.http_port, metrics=True)
-    workers = set(threading.enumerate()) - before  # the event worker and the metric reader
+    # No collection in the window: another test's provider closing then would add a thread.
+    gc.collect()
+    gc.disable()
+    try:
+        before = set(threading.enumerate())
+        provider = start("http/protobuf", receiver.http_port, metrics=True)
+        workers = set(threading.enumerate()) - before  # the event worker and the metric reader
+    finally:
+        gc.enable()
     emit(provider, 3)
     collected = weakref.ref(provider)
     del provider
