@@ -7,8 +7,9 @@ falls short for a host that must never be hurt by its telemetry:
   the caller time); here the new event is refused before the SDK sees it, and counted;
 - `shutdown()` joins its worker for a fixed 30 s; here it is given the configured bound, which
   the SDK's inner processor accepts;
-- `force_flush()` ignores its timeout, exporting on the caller's thread; here it runs on a
-  daemon thread the caller stops waiting for at the timeout;
+- `force_flush()` ignores its timeout, exporting on the caller's thread, and returns True even
+  when nothing was delivered; here it runs on a daemon thread the caller stops waiting for at
+  the timeout, and returns False when an export failed or events are still pending;
 - nothing says what was lost; here every event not delivered is counted by reason, readable
   through `stats()`, and summed up in one warning line at shutdown.
 """
@@ -178,9 +179,16 @@ class BoundedBatchProcessor(LogRecordProcessor):
         self._batch.on_emit(log_record)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        """Export what is queued; False if that did not finish within the timeout."""
+        """Export what is queued; True only if every event accepted before the call went out.
+
+        False if an export failed during the flush, or events are still pending at the
+        timeout (their export carries on in the background and is counted as it ends).
+        """
         if self._shut_down:
             return False
+        counts = self._counts
+        with counts.lock:
+            accepted, failed = counts.accepted, counts.export_failed
         with self._flusher_lock:
             # One flush at a time: against a hanging collector, repeated calls wait on the
             # same attempt instead of piling up threads.
@@ -191,7 +199,13 @@ class BoundedBatchProcessor(LogRecordProcessor):
                     return False
             flusher = self._flusher
         flusher.join(max(timeout_millis, 0) / 1000)
-        return not flusher.is_alive()
+        if flusher.is_alive():
+            return False
+        with counts.lock:
+            # The queue is first in, first out: once as many events as were accepted before
+            # the call have an outcome, each of those has one.
+            settled = counts.exported + counts.export_failed >= accepted
+            return settled and counts.export_failed == failed
 
     def shutdown(self) -> None:
         """Export what is queued within the shutdown bound, then count what is left."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -47,6 +48,7 @@ __all__ = [
     "UNSPECIFIED",
     "InstrumentSpec",
     "MetricName",
+    "MetricsFlush",
     "MetricsPipeline",
     "MetricsRecorder",
     "Tag",
@@ -298,6 +300,8 @@ class MetricsPipeline:
             # No spans here, so no exemplars: skip the per-measurement sampling check.
             exemplar_filter=sdk_metrics.AlwaysOffExemplarFilter(),
         )
+        self._flush: MetricsFlush | None = None
+        self._flush_lock = threading.Lock()
         meter = self._provider.get_meter(SCOPE_NAME, package_version())
         self.counters: dict[str, Counter] = {}
         self.histograms: dict[str, Histogram] = {}
@@ -342,13 +346,29 @@ class MetricsPipeline:
         return MetricsRecorder(self, tags)
 
     def force_flush(self, timeout_millis: int) -> bool:
+        """Export what is recorded; False if that raised or was still running at the timeout.
+
+        (The SDK's reader does not say whether the export itself was accepted.)
+        """
         if self.closed:
             return True
-        try:
-            return self._provider.force_flush(timeout_millis)
-        except Exception as exc:
-            report_internal_error("flushing metrics", exc)
-            return False
+        flush = self.start_flush(timeout_millis)
+        return flush is not None and flush.wait(timeout_millis / 1000)
+
+    def start_flush(self, timeout_millis: int) -> MetricsFlush | None:
+        """Start exporting what is recorded on a daemon thread (None if no thread can start).
+
+        The SDK's flush exports on the caller's thread and its exporters ignore the flush's
+        timeout, so only waiting on another thread bounds it. One flush at a time: against a
+        hanging collector, repeated calls wait on the same attempt instead of piling up threads.
+        """
+        with self._flush_lock:
+            if self._flush is None or not self._flush.running:
+                try:
+                    self._flush = MetricsFlush(self._provider, timeout_millis)
+                except RuntimeError:  # no new threads at interpreter exit (Python 3.12)
+                    return None
+            return self._flush
 
     def shutdown(self, timeout_millis: int) -> None:
         """Export what is left and stop; waits at most `timeout_millis`."""
@@ -359,6 +379,34 @@ class MetricsPipeline:
             self._provider.shutdown(timeout_millis)
         except Exception as exc:
             report_internal_error("shutting metrics down", exc)
+
+
+class MetricsFlush:
+    """One `MeterProvider.force_flush` on a daemon thread, which callers wait for as they can."""
+
+    def __init__(self, provider: MeterProvider, timeout_millis: int) -> None:
+        self._provider = provider
+        self._timeout_millis = timeout_millis
+        self._ok = False
+        self._thread = threading.Thread(
+            target=self._run, name="codex-otel-metrics-flush", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._ok = self._provider.force_flush(self._timeout_millis)
+        except Exception as exc:
+            report_internal_error("flushing metrics", exc)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait(self, seconds: float) -> bool:
+        """Wait at most `seconds`; True if the flush ended by then without raising."""
+        self._thread.join(max(seconds, 0.0))
+        return not self._thread.is_alive() and self._ok
 
 
 class MetricsRecorder:

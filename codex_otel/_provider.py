@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
+import threading
+import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk.resources import Resource
@@ -130,6 +134,69 @@ EXPORTER_FACTORIES: dict[str, Callable[[ExporterConfig], LogRecordExporter]] = {
 }
 
 
+def _sdk_disabled(events: bool, metrics: bool) -> bool:
+    """True when `OTEL_SDK_DISABLED=true` turns the configured signals off; said once then.
+
+    The SDK's kill switch would make its providers drop everything silently: honour it, but
+    say so, and let the managers skip all work.
+    """
+    if not (events or metrics):
+        return False
+    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() != "true":
+        return False
+    signals = " and ".join(name for name, on in (("events", events), ("metrics", metrics)) if on)
+    internal_logger.warning(
+        "codex_otel: OTEL_SDK_DISABLED=true is set: %s are not exported", signals
+    )
+    return True
+
+
+def _close(
+    logger_provider: LoggerProvider | None,
+    metrics: MetricsPipeline | None,
+    metrics_shutdown_s: float,
+) -> None:
+    """Flush and stop a provider's pipeline, within its bound."""
+    if metrics is not None:
+        # Bounded: the last export runs on the reader's thread, joined with this timeout.
+        metrics.shutdown(int(metrics_shutdown_s * 1000))
+    if logger_provider is None:
+        return
+    try:
+        logger_provider.shutdown()
+    except Exception as exc:
+        report_internal_error("shutting telemetry down", exc)
+    internal_logger.debug("codex_otel: telemetry shut down")
+
+
+def _close_in_background(
+    logger_provider: LoggerProvider | None,
+    metrics: MetricsPipeline | None,
+    metrics_shutdown_s: float,
+) -> None:
+    """A provider dropped without `shutdown()`: its worker threads and queue must not outlive
+    it. Closed on a daemon thread, so what it queued is still sent within its bound without
+    making whoever dropped it (or the garbage collector) wait."""
+    # RuntimeError: no new threads at interpreter exit (Python 3.12).
+    with contextlib.suppress(RuntimeError):
+        threading.Thread(
+            target=_close,
+            args=(logger_provider, metrics, metrics_shutdown_s),
+            name="codex-otel-close",
+            daemon=True,
+        ).start()
+
+
+# Providers with a pipeline not shut down yet, held weakly: one a host drops is collected.
+_live: weakref.WeakSet[OtelProvider] = weakref.WeakSet()
+
+
+def _shut_down_live_providers() -> None:
+    """At interpreter exit: flush and stop each provider still alive, each within its bound."""
+    for provider in list(_live):
+        provider.shutdown()
+
+
 def _describe(config: ExporterConfig) -> str:
     """`otlp-http https://host/v1/logs` for messages, without any user:password in the URL."""
     return f"{config.kind} {redact_url(getattr(config, 'endpoint', ''))}"
@@ -171,19 +238,12 @@ class OtelProvider:
         self._logger_provider: LoggerProvider | None = None
         self._logger: Logger | None = None
         self._processor: BoundedBatchProcessor | None = None
+        self._finalizer: weakref.finalize[Any, OtelProvider] | None = None
+        if _sdk_disabled(exporter is not None, bool(metric_readers)):
+            exporter, metric_readers = None, ()
         self._metrics_shutdown_s = (
             shutdown_timeout * METRICS_SHUTDOWN_SHARE if metric_readers else 0
         )
-        if (
-            exporter is not None
-            and os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
-        ):
-            # The SDK's kill switch would make its LoggerProvider drop every event silently:
-            # honour it, but say so, and let the managers skip all work.
-            internal_logger.warning(
-                "codex_otel: OTEL_SDK_DISABLED=true is set: events are not exported"
-            )
-            exporter = None
         if exporter is not None:
             # Imported here: with exporter none the export module (~2 ms) is never needed.
             from ._delivery import BoundedBatchProcessor
@@ -204,7 +264,24 @@ class OtelProvider:
             self._logger = self._logger_provider.get_logger(SCOPE_NAME, package_version())
         self._metrics = self._start_metrics(metric_readers, metrics_conversation_id)
         if self._logger_provider is not None or self._metrics is not None:
-            atexit.register(self.shutdown)
+            self._register_for_exit()
+
+    def _register_for_exit(self) -> None:
+        # Only weak references: a provider the host drops is collected, and closed then.
+        self._finalizer = weakref.finalize(
+            self,
+            _close_in_background,
+            self._logger_provider,
+            self._metrics,
+            self._metrics_shutdown_s,
+        )
+        # At exit, live providers shut down in the foreground instead: _shut_down_live_providers.
+        self._finalizer.atexit = False
+        _live.add(self)
+        # Re-registered last, so exit flushes before the exit hooks registered before this
+        # provider, as a hook of its own would.
+        atexit.unregister(_shut_down_live_providers)
+        atexit.register(_shut_down_live_providers)
 
     @classmethod
     def from_config(
@@ -220,14 +297,25 @@ class OtelProvider:
         inherited `OTEL_*` variable, say), that is said once and events are
         dropped; the host carries on.
         """
+        # getattr: a config from before `trace_exporter` was parsed has no such field.
+        trace_exporter = getattr(config, "trace_exporter", None)
+        if trace_exporter is not None and trace_exporter.kind != "none":
+            internal_logger.warning(
+                "codex_otel: trace_exporter is set but this version exports no traces; "
+                "it is ignored"
+            )
+        events = config.exporter.kind != "none"
+        metrics = config.metrics_exporter.kind != "none"
+        if _sdk_disabled(events, metrics):
+            events = metrics = False  # nothing built: a metric reader would start a thread
         exporter: LogRecordExporter | None = None
         readers: list[MetricReader] = []
-        if config.metrics_exporter.kind != "none":
+        if metrics:
             from ._metrics import reader_from_config  # lazily: metrics off imports nothing
 
             reader = reader_from_config(config)
             readers += [reader] if reader is not None else []
-        factory = EXPORTER_FACTORIES.get(config.exporter.kind)
+        factory = EXPORTER_FACTORIES.get(config.exporter.kind) if events else None
         if factory is not None:
             try:
                 exporter = factory(config.exporter)
@@ -295,35 +383,38 @@ class OtelProvider:
         return self._processor.stats()
 
     def force_flush(self, timeout_millis: int = 10_000) -> bool:
-        """Export what is queued; True when everything went out in time."""
-        metrics = self._metrics
-        metrics_flushed = metrics.force_flush(timeout_millis) if metrics is not None else True
-        if self._logger_provider is None or self._shut_down:
-            return metrics_flushed
-        try:
-            return self._logger_provider.force_flush(timeout_millis) and metrics_flushed
-        except Exception as exc:
-            report_internal_error("flushing telemetry", exc)
-            return False
+        """Export what is queued, events and metrics side by side, within `timeout_millis`.
+
+        True when everything went out in time; False if an event export failed, or an
+        export of either was still running at the deadline (it carries on in the background).
+        """
+        deadline = time.monotonic() + max(timeout_millis, 0) / 1000
+        metrics = self.metrics
+        # The metrics flush on a thread of their own meanwhile: neither signal waits for the other.
+        metrics_flush = metrics.start_flush(timeout_millis) if metrics is not None else None
+        flushed = metrics is None or metrics_flush is not None
+        if self._logger_provider is not None and not self._shut_down:
+            try:
+                flushed = self._logger_provider.force_flush(timeout_millis) and flushed
+            except Exception as exc:
+                report_internal_error("flushing telemetry", exc)
+                flushed = False
+        if metrics_flush is not None:
+            flushed = metrics_flush.wait(deadline - time.monotonic()) and flushed
+        return flushed
 
     def shutdown(self) -> None:
         """Flush what is queued, then stop the worker, within `shutdown_timeout` even when
         the collector is down; what could not be sent is counted and said in one warning.
-        Safe to call twice."""
+        Safe to call twice. Without it, a provider still alive at interpreter exit is shut
+        down then, and one the host drops is shut down in the background when collected."""
         if self._shut_down:
             return
         self._shut_down = True
-        atexit.unregister(self.shutdown)
-        if self._metrics is not None:
-            # Bounded: the last export runs on the reader's thread, joined with this timeout.
-            self._metrics.shutdown(int(self._metrics_shutdown_s * 1000))
-        if self._logger_provider is None:
-            return
-        try:
-            self._logger_provider.shutdown()
-        except Exception as exc:
-            report_internal_error("shutting telemetry down", exc)
-        internal_logger.debug("codex_otel: telemetry shut down")
+        _live.discard(self)
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        _close(self._logger_provider, self._metrics, self._metrics_shutdown_s)
 
     def __enter__(self) -> OtelProvider:
         return self

@@ -2,20 +2,25 @@
 
 In every case the caller's calls return without raising, shutdown and flush return within
 their bound (checked by joining them on a thread with a generous timeout: boundedness, not
-speed), and every event is accounted for in `provider.stats()`.
+speed), and every event is accounted for in `provider.stats()`. The exporters' own timeout is
+raised far above that join timeout here, so a call bounded only by it fails the test.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+import codex_otel._metrics
+import codex_otel._provider
 from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
 from codex_otel._receiver import Fault, OtlpReceiver
 from tests.conftest import METADATA
@@ -24,6 +29,16 @@ from tests.faulty import closed_port, hanging_server
 TRANSPORTS = ["http/protobuf", "http/json", "grpc"]
 # Far above any bound configured here: a call that is still running then is unbounded.
 GENEROUS = 15.0
+# The exporters' per-request timeout in these tests: far above GENEROUS, so a call that waits
+# for a hung export (or for the SDK's fixed 30 s join) outlasts the join and fails the test.
+HUNG_EXPORT_SECONDS = 60.0
+
+
+@pytest.fixture(autouse=True)
+def exports_hang_longer_than_the_join_timeout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(codex_otel._provider, "EXPORT_TIMEOUT_SECONDS", HUNG_EXPORT_SECONDS)
+    monkeypatch.setattr(codex_otel._metrics, "EXPORT_TIMEOUT_SECONDS", HUNG_EXPORT_SECONDS)
+    yield
 
 
 def exporter_table(transport: str, port: int) -> dict[str, Any]:
@@ -33,13 +48,23 @@ def exporter_table(transport: str, port: int) -> dict[str, Any]:
     return {"otlp-http": {"endpoint": f"http://127.0.0.1:{port}/v1/logs", "protocol": protocol}}
 
 
+def metrics_table(port: int) -> dict[str, Any]:
+    return {"otlp-http": {"endpoint": f"http://127.0.0.1:{port}/v1/metrics"}}
+
+
 def start(
-    transport: str, port: int, *, shutdown_timeout: float = 0.5, **batch: int
+    transport: str,
+    port: int,
+    *,
+    shutdown_timeout: float = 0.5,
+    metrics: bool = False,
+    **batch: int,
 ) -> OtelProvider:
     table = {
         "exporter": exporter_table(transport, port),
         "shutdown_timeout": shutdown_timeout,
         "batch": {"schedule_delay_ms": 20, **batch},
+        **({"metrics_exporter": metrics_table(port)} if metrics else {}),
     }
     return OtelProvider.from_config(OtelConfig.from_mapping(table))
 
@@ -124,6 +149,39 @@ def test_force_flush_honours_its_timeout_when_the_collector_hangs() -> None:
     assert undelivered(provider.stats()) == (5, 0, 0, 0, 5)
 
 
+def test_force_flush_with_metrics_on_shares_one_deadline_when_the_collector_hangs() -> None:
+    with hanging_server() as port:
+        provider = start("http/protobuf", port, metrics=True)
+        emit(provider, 5)
+        results: list[bool] = []
+        # The metric exporter ignores the flush timeout: waiting for it would take 60 s.
+        assert finishes(lambda: results.append(provider.force_flush(timeout_millis=300)))
+        assert finishes(lambda: results.append(provider.force_flush(timeout_millis=300)))
+        assert results == [False, False]
+        assert finishes(provider.shutdown)
+    assert undelivered(provider.stats()) == (5, 0, 0, 0, 5)
+
+
+@pytest.mark.parametrize(
+    ("transport", "fault"),
+    [("http/protobuf", Fault(http_status=400)), ("grpc", Fault(grpc_code="INVALID_ARGUMENT"))],
+)
+def test_force_flush_is_false_when_the_collector_refuses_the_events(
+    receiver: OtlpReceiver, transport: str, fault: Fault, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.fail_next(1, fault)
+    provider = start(transport, receiver_port(receiver, transport))
+    emit(provider, 3, prefix="lost")
+    assert provider.force_flush(timeout_millis=int(GENEROUS * 1000)) is False
+    assert provider.stats() == DeliveryStats(accepted=3, export_failed=3)
+    # Once the collector takes them again, a flush that delivers everything is True.
+    emit(provider, 2, prefix="kept")
+    assert provider.force_flush(timeout_millis=int(GENEROUS * 1000)) is True
+    assert provider.stats() == DeliveryStats(accepted=5, exported=2, export_failed=3)
+    assert [log.attributes["event.kind"] for log in receiver.wait_for(2)] == ["kept-0", "kept-1"]
+    provider.shutdown()
+
+
 @pytest.mark.parametrize("status", [429, 503])
 def test_http_throttling_with_retry_after_is_retried_and_events_arrive(
     receiver: OtlpReceiver, status: int
@@ -145,7 +203,7 @@ def test_http_500_fails_the_batch_counted_and_later_events_arrive(
     receiver.fail_next(1, Fault(http_status=500))
     provider = start("http/protobuf", receiver.http_port)
     emit(provider, 3, prefix="lost")
-    assert provider.force_flush(timeout_millis=int(GENEROUS * 1000))
+    assert not provider.force_flush(timeout_millis=int(GENEROUS * 1000))
     assert provider.stats() == DeliveryStats(accepted=3, export_failed=3)
     emit(provider, 2, prefix="kept")
     provider.shutdown()
@@ -255,7 +313,9 @@ def test_a_healthy_collector_gets_everything_and_shutdown_says_nothing(
 
 EXIT_SCRIPT = """
 import sys
+import codex_otel._provider
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider
+codex_otel._provider.EXPORT_TIMEOUT_SECONDS = {hung_export_seconds}  # far above the join timeout
 table = {{"exporter": {{"otlp-http": {{"endpoint": "{endpoint}"}}}}, "shutdown_timeout": 0.5}}
 provider = OtelProvider.from_config(OtelConfig.from_mapping(table))
 manager = OtelEventManager(provider, conversation_id="c", model="m", slug="s")
@@ -266,7 +326,7 @@ for index in range(10):
 
 
 def run_and_exit(endpoint: str) -> subprocess.CompletedProcess[str]:
-    script = EXIT_SCRIPT.format(endpoint=endpoint)
+    script = EXIT_SCRIPT.format(endpoint=endpoint, hung_export_seconds=HUNG_EXPORT_SECONDS)
     return subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=GENEROUS
     )
@@ -289,14 +349,38 @@ def test_the_exit_time_flush_is_bounded_when_the_collector_hangs() -> None:
     )
 
 
+def test_a_provider_nobody_references_is_collected_and_delivers_what_it_queued(
+    receiver: OtlpReceiver,
+) -> None:
+    # No collection in the window: another test's provider closing then would add a thread.
+    gc.collect()
+    gc.disable()
+    try:
+        before = set(threading.enumerate())
+        provider = start("http/protobuf", receiver.http_port, metrics=True)
+        workers = set(threading.enumerate()) - before  # the event worker and the metric reader
+    finally:
+        gc.enable()
+    emit(provider, 3)
+    collected = weakref.ref(provider)
+    del provider
+    gc.collect()
+    assert collected() is None
+    # Dropping it shut it down in the background: what it held went out and its threads end.
+    assert [log.attributes["event.kind"] for log in receiver.wait_for(3)] == ["e-0", "e-1", "e-2"]
+    assert {metric.name for metric in receiver.wait_for_metrics(2)} == {
+        "codex.sse_event",
+        "codex.sse_event.duration_ms",
+    }
+    assert len(workers) == 2
+    for worker in workers:
+        worker.join(GENEROUS)
+    assert [worker for worker in workers if worker.is_alive()] == []
+
+
 def test_shutdown_is_bounded_with_events_and_metrics_both_to_a_hanging_collector() -> None:
     with hanging_server() as port:
-        table = {
-            "exporter": exporter_table("http/protobuf", port),
-            "metrics_exporter": {"otlp-http": {"endpoint": f"http://127.0.0.1:{port}/v1/metrics"}},
-            "shutdown_timeout": 0.6,
-        }
-        provider = OtelProvider.from_config(OtelConfig.from_mapping(table))
+        provider = start("http/protobuf", port, shutdown_timeout=0.6, metrics=True)
         emit(provider, 5)
         assert finishes(provider.shutdown)
     assert undelivered(provider.stats()) == (5, 0, 0, 0, 5)

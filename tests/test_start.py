@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
 
 from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
+from codex_otel._config import ExporterConfig, NoneExporter, OtlpGrpcExporter, OtlpHttpExporter
 from codex_otel._receiver import OtlpReceiver
 from tests.conftest import METADATA
 from tests.test_delivery import TRANSPORTS, exporter_table, receiver_port
@@ -115,16 +117,85 @@ def test_inherited_otel_headers_are_never_sent_to_the_collector(
         assert {k: v for k, v in headers.items() if k.startswith("x-")} == configured
 
 
-def test_otel_sdk_disabled_is_honoured_and_said_instead_of_silently_dropping(
-    receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("events", "metrics", "said"),
+    [
+        (True, False, "events are"),
+        (False, True, "metrics are"),
+        (True, True, "events and metrics are"),
+    ],
+)
+def test_otel_sdk_disabled_is_honoured_for_every_signal_and_said_once(
+    receiver: OtlpReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    events: bool,
+    metrics: bool,
+    said: str,
 ) -> None:
     monkeypatch.setenv("OTEL_SDK_DISABLED", "True")
-    provider = start("http/protobuf", receiver.http_port)
+    table: dict[str, object] = {"batch": {"schedule_delay_ms": 20}}
+    if events:
+        table["exporter"] = exporter_table("http/protobuf", receiver.http_port)
+    if metrics:
+        table["metrics_exporter"] = {"otlp-http": {"endpoint": receiver.metrics_endpoint}}
+    provider = OtelProvider.from_config(OtelConfig.from_mapping(table))
     manager = OtelEventManager(provider, **METADATA)
     manager.sse_event("response.created", 0)
     provider.shutdown()
-    assert (provider.enabled, manager.enabled, provider.stats()) == (False, False, DeliveryStats())
-    assert [(r.name, r.getMessage()) for r in caplog.records] == [
-        ("codex_otel", "codex_otel: OTEL_SDK_DISABLED=true is set: events are not exported")
+    assert (provider.enabled, provider.metrics, provider.stats()) == (False, None, DeliveryStats())
+    assert (manager.enabled, manager.metrics_enabled, manager.recording) == (False, False, False)
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("codex_otel", "WARNING", f"codex_otel: OTEL_SDK_DISABLED=true is set: {said} not exported")
     ]
-    assert receiver.logs == []
+    assert (receiver.logs, receiver.metrics) == ([], [])
+
+
+def test_otel_sdk_disabled_says_nothing_when_no_signal_is_configured(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    provider = OtelProvider.from_config(OtelConfig())
+    provider.shutdown()
+    assert (provider.enabled, provider.metrics) == (False, None)
+    assert caplog.records == []
+
+
+TRACE_WARNING = (
+    "codex_otel",
+    "WARNING",
+    "codex_otel: trace_exporter is set but this version exports no traces; it is ignored",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfigWithTraces(OtelConfig):
+    """An `[otel]` table carrying `trace_exporter` (SPEC §1), before the config parses it."""
+
+    trace_exporter: ExporterConfig = dataclasses.field(default_factory=NoneExporter)
+
+
+@pytest.mark.parametrize(
+    "trace_exporter", [OtlpGrpcExporter(endpoint="http://127.0.0.1:1"), OtlpHttpExporter()]
+)
+def test_a_trace_exporter_is_said_to_be_ignored_once(
+    caplog: pytest.LogCaptureFixture, trace_exporter: ExporterConfig
+) -> None:
+    provider = OtelProvider.from_config(ConfigWithTraces(trace_exporter=trace_exporter))
+    provider.shutdown()
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [TRACE_WARNING]
+
+
+def test_a_trace_exporter_of_kind_none_says_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    OtelProvider.from_config(ConfigWithTraces()).shutdown()
+    assert caplog.records == []
+
+
+def test_a_trace_exporter_from_the_table_is_said_to_be_ignored_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    if "trace_exporter" not in {f.name for f in dataclasses.fields(OtelConfig)}:
+        pytest.skip("OtelConfig does not parse `trace_exporter` yet (another branch adds it)")
+    config = OtelConfig.from_mapping({"trace_exporter": "otlp-grpc"})
+    OtelProvider.from_config(config).shutdown()
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [TRACE_WARNING]
