@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import threading
 import time
@@ -173,18 +172,36 @@ def _close_in_background(
     logger_provider: LoggerProvider | None,
     metrics: MetricsPipeline | None,
     metrics_shutdown_s: float,
+    shutdown_timeout: float,
 ) -> None:
     """A provider dropped without `shutdown()`: its worker threads and queue must not outlive
     it. Closed on a daemon thread, so what it queued is still sent within its bound without
     making whoever dropped it (or the garbage collector) wait."""
-    # RuntimeError: no new threads at interpreter exit (Python 3.12).
-    with contextlib.suppress(RuntimeError):
-        threading.Thread(
-            target=_close,
-            args=(logger_provider, metrics, metrics_shutdown_s),
-            name="codex-otel-close",
-            daemon=True,
-        ).start()
+    closing = threading.Thread(
+        target=_close,
+        args=(logger_provider, metrics, metrics_shutdown_s),
+        name="codex-otel-close",
+        daemon=True,
+    )
+    try:
+        closing.start()
+    except RuntimeError:  # no new threads at interpreter exit (Python 3.12): close here
+        _close(logger_provider, metrics, metrics_shutdown_s)
+        return
+    # Exit waits for it (within its bound): a daemon thread would otherwise die with the
+    # interpreter, and the events it was sending would be lost without a word.
+    with _closing_lock:
+        for done in [thread for thread in _closing if not thread.is_alive()]:
+            del _closing[done]
+        # The close is bounded by `shutdown_timeout` itself; the grace lets it say what it
+        # could not send before the interpreter (and this daemon thread) goes.
+        _closing[closing] = time.monotonic() + shutdown_timeout + _CLOSE_GRACE_SECONDS
+
+
+_CLOSE_GRACE_SECONDS = 0.5
+# Background closes still running, with the time each must be done by.
+_closing: dict[threading.Thread, float] = {}
+_closing_lock = threading.Lock()
 
 
 # Providers with a pipeline not shut down yet, held weakly: one a host drops is collected.
@@ -192,9 +209,15 @@ _live: weakref.WeakSet[OtelProvider] = weakref.WeakSet()
 
 
 def _shut_down_live_providers() -> None:
-    """At interpreter exit: flush and stop each provider still alive, each within its bound."""
+    """At interpreter exit: flush and stop each provider still alive, each within its bound,
+    and let the closes of dropped providers finish, each within its own."""
     for provider in list(_live):
         provider.shutdown()
+    with _closing_lock:
+        closing = list(_closing.items())
+        _closing.clear()
+    for thread, deadline in closing:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _describe(config: ExporterConfig) -> str:
@@ -226,6 +249,7 @@ class OtelProvider:
     ) -> None:
         """`target` names the destination in messages (`from_config`: kind and endpoint)."""
         self._exporter = exporter
+        self._shutdown_timeout = shutdown_timeout
         self.tool_result = tool_result or ToolResultConfig()
         """What managers over this provider keep of tool arguments and output."""
         self._shut_down = False
@@ -274,6 +298,7 @@ class OtelProvider:
             self._logger_provider,
             self._metrics,
             self._metrics_shutdown_s,
+            self._shutdown_timeout,
         )
         # At exit, live providers shut down in the foreground instead: _shut_down_live_providers.
         self._finalizer.atexit = False

@@ -325,24 +325,30 @@ for index in range(10):
 """
 
 
-def run_and_exit(endpoint: str) -> subprocess.CompletedProcess[str]:
+def run_and_exit(endpoint: str, *, dropped: bool) -> subprocess.CompletedProcess[str]:
     script = EXIT_SCRIPT.format(endpoint=endpoint, hung_export_seconds=HUNG_EXPORT_SECONDS)
+    if dropped:
+        # The host lets go of the provider just before exit: it is collected and closed in the
+        # background, and exit must still wait for that close (within its bound).
+        script += "del provider, manager\n"
     return subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=GENEROUS
     )
 
 
-def test_the_exit_time_flush_delivers_what_is_queued(receiver: OtlpReceiver) -> None:
-    done = run_and_exit(receiver.http_endpoint)
+@pytest.mark.parametrize("dropped", [False, True], ids=["kept", "dropped"])
+def test_the_exit_time_flush_delivers_what_is_queued(receiver: OtlpReceiver, dropped: bool) -> None:
+    done = run_and_exit(receiver.http_endpoint, dropped=dropped)
     assert (done.returncode, done.stderr) == (0, "")
     kinds = [log.attributes["event.kind"] for log in receiver.wait_for(10)]
     assert kinds == [f"exit-{index}" for index in range(10)]
 
 
-def test_the_exit_time_flush_is_bounded_when_the_collector_hangs() -> None:
+@pytest.mark.parametrize("dropped", [False, True], ids=["kept", "dropped"])
+def test_the_exit_time_flush_is_bounded_when_the_collector_hangs(dropped: bool) -> None:
     with hanging_server() as port:
         # subprocess.run raises TimeoutExpired (failing the test) if exit is unbounded.
-        done = run_and_exit(f"http://127.0.0.1:{port}/v1/logs")
+        done = run_and_exit(f"http://127.0.0.1:{port}/v1/logs", dropped=dropped)
     assert done.returncode == 0
     assert done.stderr == (
         "codex_otel: 10 of 10 telemetry events were not delivered (10 unsent_at_shutdown)\n"
