@@ -199,6 +199,7 @@ def _close_in_background(
 
 
 _CLOSE_GRACE_SECONDS = 0.5
+_said_traces_ignored = threading.Event()
 # Background closes still running, with the time each must be done by.
 _closing: dict[threading.Thread, float] = {}
 _closing_lock = threading.Lock()
@@ -322,9 +323,8 @@ class OtelProvider:
         inherited `OTEL_*` variable, say), that is said once and events are
         dropped; the host carries on.
         """
-        # getattr: a config from before `trace_exporter` was parsed has no such field.
-        trace_exporter = getattr(config, "trace_exporter", None)
-        if trace_exporter is not None and trace_exporter.kind != "none":
+        if config.trace_exporter.kind != "none" and not _said_traces_ignored.is_set():
+            _said_traces_ignored.set()  # once per process, however many providers
             internal_logger.warning(
                 "codex_otel: trace_exporter is set but this version exports no traces; "
                 "it is ignored"

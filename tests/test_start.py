@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
+import threading
+from pathlib import Path
 
 import pytest
 
-from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
-from codex_otel._config import ExporterConfig, NoneExporter, OtlpGrpcExporter, OtlpHttpExporter
+from codex_otel import (
+    DeliveryStats,
+    OtelConfig,
+    OtelEventManager,
+    OtelProvider,
+    _provider,
+    load_config,
+)
 from codex_otel._receiver import OtlpReceiver
 from tests.conftest import METADATA
 from tests.test_delivery import TRANSPORTS, exporter_table, receiver_port
@@ -168,34 +175,28 @@ TRACE_WARNING = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class ConfigWithTraces(OtelConfig):
-    """An `[otel]` table carrying `trace_exporter` (SPEC §1), before the config parses it."""
+@pytest.fixture
+def traces_not_said_yet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warning is once per process: each test starts before it was said."""
+    monkeypatch.setattr(_provider, "_said_traces_ignored", threading.Event())
 
-    trace_exporter: ExporterConfig = dataclasses.field(default_factory=NoneExporter)
 
-
+@pytest.mark.usefixtures("traces_not_said_yet")
 @pytest.mark.parametrize(
-    "trace_exporter", [OtlpGrpcExporter(endpoint="http://127.0.0.1:1"), OtlpHttpExporter()]
+    "trace_exporter",
+    ['"otlp-http"', '{ otlp-grpc = { endpoint = "http://127.0.0.1:1" } }'],
 )
-def test_a_trace_exporter_is_said_to_be_ignored_once(
-    caplog: pytest.LogCaptureFixture, trace_exporter: ExporterConfig
+def test_a_trace_exporter_is_said_to_be_ignored_once_per_process(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, trace_exporter: str
 ) -> None:
-    provider = OtelProvider.from_config(ConfigWithTraces(trace_exporter=trace_exporter))
-    provider.shutdown()
+    path = tmp_path / "config.toml"
+    path.write_text(f"[otel]\ntrace_exporter = {trace_exporter}\n")
+    for _ in range(2):
+        OtelProvider.from_config(load_config(path)).shutdown()
     assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [TRACE_WARNING]
 
 
+@pytest.mark.usefixtures("traces_not_said_yet")
 def test_a_trace_exporter_of_kind_none_says_nothing(caplog: pytest.LogCaptureFixture) -> None:
-    OtelProvider.from_config(ConfigWithTraces()).shutdown()
+    OtelProvider.from_config(OtelConfig.from_mapping({"trace_exporter": "none"})).shutdown()
     assert caplog.records == []
-
-
-def test_a_trace_exporter_from_the_table_is_said_to_be_ignored_once(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    if "trace_exporter" not in {f.name for f in dataclasses.fields(OtelConfig)}:
-        pytest.skip("OtelConfig does not parse `trace_exporter` yet (another branch adds it)")
-    config = OtelConfig.from_mapping({"trace_exporter": "otlp-grpc"})
-    OtelProvider.from_config(config).shutdown()
-    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [TRACE_WARNING]
