@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from ._config import (
@@ -22,7 +24,9 @@ from ._config import (
 from ._provider import package_version
 from ._tls import grpc_credentials
 
-__all__ = ["CheckResult", "check_export", "describe_config"]
+__all__ = ["CHECK_NAME", "CheckResult", "check_exports", "describe_config"]
+
+CHECK_NAME = "codex.config_check"
 
 _CONTENT_TYPES = {"binary": "application/x-protobuf", "json": "application/json"}
 
@@ -39,43 +43,75 @@ class CheckResult:
         return self.outcome == "accepted"
 
 
-def describe_config(config: OtelConfig) -> list[str]:
-    """The resolved config, header values masked."""
-    exporter = config.exporter
-    lines = [
-        f"config:           {config.source}",
-        f"environment:      {config.environment}",
-        f"log_user_prompt:  {str(config.log_user_prompt).lower()}",
-        f"exporter:         {exporter.kind}",
-    ]
-    if isinstance(exporter, OtlpHttpExporter | OtlpGrpcExporter):
-        lines.append(f"endpoint:         {redact_url(exporter.endpoint)}")
-        if isinstance(exporter, OtlpHttpExporter):
-            lines.append(f"protocol:         {exporter.protocol}")
-        masked = ", ".join(f"{name}=***" for name in exporter.headers) or "(none)"
-        lines.append(f"headers:          {masked}")
-        if exporter.tls is not None:
-            tls = exporter.tls
-            files = [("ca", tls.ca_certificate), ("client", tls.client_certificate)]
-            lines.append(
-                "tls:              " + ", ".join(f"{n}={p}" for n, p in files if p is not None)
-            )
+def _label(name: str) -> str:
+    return f"{name + ':':<18}"
+
+
+def _exporter_lines(exporter: ExporterConfig, prefix: str = "") -> list[str]:
+    """An exporter's settings, header values masked; `prefix` names the signal."""
+    if not isinstance(exporter, OtlpHttpExporter | OtlpGrpcExporter):
+        return []
+    lines = [_label(f"{prefix}endpoint") + redact_url(exporter.endpoint)]
+    if isinstance(exporter, OtlpHttpExporter):
+        lines.append(_label(f"{prefix}protocol") + exporter.protocol)
+    masked = ", ".join(f"{name}=***" for name in exporter.headers) or "(none)"
+    lines.append(_label(f"{prefix}headers") + masked)
+    if exporter.tls is not None:
+        tls = exporter.tls
+        files = [("ca", tls.ca_certificate), ("client", tls.client_certificate)]
+        lines.append(
+            _label(f"{prefix}tls") + ", ".join(f"{n}={p}" for n, p in files if p is not None)
+        )
     return lines
 
 
-def _request(config: OtelConfig) -> object:
-    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+def describe_config(config: OtelConfig) -> list[str]:
+    """The resolved config, header values masked; the metrics and trace exporters when set."""
+    lines = [
+        _label("config") + config.source,
+        _label("environment") + config.environment,
+        _label("log_user_prompt") + str(config.log_user_prompt).lower(),
+        _label("exporter") + config.exporter.kind,
+        *_exporter_lines(config.exporter),
+    ]
+    if config.metrics_exporter.kind != "none":
+        lines.append(_label("metrics_exporter") + config.metrics_exporter.kind)
+        lines += _exporter_lines(config.metrics_exporter, "metrics ")
+    if config.trace_exporter.kind != "none":
+        lines.append(
+            _label("trace_exporter")
+            + f"{config.trace_exporter.kind} (ignored: this version exports no traces)"
+        )
+    return lines
+
+
+def _resource(config: OtelConfig) -> tuple[Any, Any]:
+    """The resource and scope a test export carries, as the provider's would."""
     from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
+    from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+
+    resource = Resource(
+        attributes=[
+            KeyValue(key=key, value=AnyValue(string_value=value))
+            for key, value in (
+                ("service.name", "codex-cli"),
+                ("service.version", package_version()),
+                ("env", config.environment),
+            )
+        ]
+    )
+    return resource, InstrumentationScope(name="codex_otel", version=package_version())
+
+
+def _logs_request(config: OtelConfig) -> Any:
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
     from opentelemetry.proto.logs.v1.logs_pb2 import (
         LogRecord,
         ResourceLogs,
         ScopeLogs,
         SeverityNumber,
     )
-    from opentelemetry.proto.resource.v1.resource_pb2 import Resource
-
-    def kv(key: str, value: str) -> KeyValue:
-        return KeyValue(key=key, value=AnyValue(string_value=value))
 
     now = time.time_ns()
     record = LogRecord(
@@ -83,18 +119,11 @@ def _request(config: OtelConfig) -> object:
         observed_time_unix_nano=now,
         severity_number=SeverityNumber.SEVERITY_NUMBER_INFO,
         severity_text="INFO",
-        event_name="codex.config_check",
-        body=AnyValue(string_value="codex.config_check"),
-        attributes=[kv("event.name", "codex.config_check")],
+        event_name=CHECK_NAME,
+        body=AnyValue(string_value=CHECK_NAME),
+        attributes=[KeyValue(key="event.name", value=AnyValue(string_value=CHECK_NAME))],
     )
-    resource = Resource(
-        attributes=[
-            kv("service.name", "codex-cli"),
-            kv("service.version", package_version()),
-            kv("env", config.environment),
-        ]
-    )
-    scope = InstrumentationScope(name="codex_otel", version=package_version())
+    resource, scope = _resource(config)
     return ExportLogsServiceRequest(
         resource_logs=[
             ResourceLogs(
@@ -104,13 +133,58 @@ def _request(config: OtelConfig) -> object:
     )
 
 
-def check_export(config: OtelConfig, *, timeout: float = 5.0) -> CheckResult | None:
-    """Send one record to the configured exporter; None when the exporter is `none`."""
-    exporter: ExporterConfig = config.exporter
+def _metrics_request(config: OtelConfig) -> Any:
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
+    from opentelemetry.proto.metrics.v1 import metrics_pb2
+
+    now = time.time_ns()
+    metric = metrics_pb2.Metric(
+        name=CHECK_NAME,
+        unit="{check}",
+        description="codex-otel config check",
+        sum=metrics_pb2.Sum(
+            data_points=[
+                metrics_pb2.NumberDataPoint(start_time_unix_nano=now, time_unix_nano=now, as_int=1)
+            ],
+            aggregation_temporality=metrics_pb2.AGGREGATION_TEMPORALITY_DELTA,
+            is_monotonic=True,
+        ),
+    )
+    resource, scope = _resource(config)
+    return ExportMetricsServiceRequest(
+        resource_metrics=[
+            metrics_pb2.ResourceMetrics(
+                resource=resource,
+                scope_metrics=[metrics_pb2.ScopeMetrics(scope=scope, metrics=[metric])],
+            )
+        ]
+    )
+
+
+def check_exports(config: OtelConfig, *, timeout: float = 5.0) -> dict[str, CheckResult | None]:
+    """One test export per signal: `logs` always (None when its exporter is `none`), and
+    `metrics` when a metrics exporter is set."""
+    results = {"logs": _check_signal(config.exporter, _logs_request, config, timeout, "logs")}
+    if config.metrics_exporter.kind != "none":
+        results["metrics"] = _check_signal(
+            config.metrics_exporter, _metrics_request, config, timeout, "metrics"
+        )
+    return results
+
+
+def _check_signal(
+    exporter: ExporterConfig,
+    build: Callable[[OtelConfig], Any],
+    config: OtelConfig,
+    timeout: float,
+    signal: str,
+) -> CheckResult | None:
     if isinstance(exporter, OtlpHttpExporter):
-        return _check_http(exporter, _request(config), timeout)
+        return _check_http(exporter, build(config), timeout)
     if isinstance(exporter, OtlpGrpcExporter):
-        return _check_grpc(exporter, _request(config), timeout)
+        return _check_grpc(exporter, build(config), timeout, signal)
     return None
 
 
@@ -172,9 +246,14 @@ def _check_http(exporter: OtlpHttpExporter, request: object, timeout: float) -> 
     )
 
 
-def _check_grpc(exporter: OtlpGrpcExporter, request: object, timeout: float) -> CheckResult:
+def _check_grpc(
+    exporter: OtlpGrpcExporter, request: object, timeout: float, signal: str
+) -> CheckResult:
     import grpc
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2_grpc import LogsServiceStub
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2_grpc import (
+        MetricsServiceStub,
+    )
 
     url = urlsplit(exporter.endpoint)
     target = url.netloc.rpartition("@")[2]  # a user:password is not part of a gRPC target
@@ -189,7 +268,8 @@ def _check_grpc(exporter: OtlpGrpcExporter, request: object, timeout: float) -> 
     metadata = [(name.lower(), value) for name, value in exporter.headers.items()]
     start = time.perf_counter()
     try:
-        stub = LogsServiceStub(channel)  # type: ignore[no-untyped-call]
+        stub_class: Any = MetricsServiceStub if signal == "metrics" else LogsServiceStub
+        stub = stub_class(channel)
         stub.Export(request, metadata=metadata, timeout=timeout)
     except grpc.RpcError as exc:
         code = exc.code()

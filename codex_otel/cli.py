@@ -77,14 +77,20 @@ def _parser() -> argparse.ArgumentParser:
         "receive",
         help="a local OTLP receiver that prints events as they arrive (for development)",
         description=(
-            "Listen for OTLP logs on 127.0.0.1 (HTTP and gRPC) and print each event as it "
+            "Listen for OTLP on 127.0.0.1 (HTTP and gRPC) and print each event as it "
             "arrives. Ctrl-C stops it. For production, run the OpenTelemetry Collector "
             "(see examples/collector/otelcol.yaml)."
         ),
     )
-    receive.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    receive.add_argument("--http-port", type=_port, default=4318, help="OTLP/HTTP port (0: any)")
-    receive.add_argument("--grpc-port", type=_port, default=4317, help="OTLP/gRPC port (0: any)")
+    receive.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    receive.add_argument(
+        "--http-port", type=_port, default=4318, help="OTLP/HTTP port (default 4318; 0: any)"
+    )
+    receive.add_argument(
+        "--grpc-port", type=_port, default=4317, help="OTLP/gRPC port (default 4317; 0: any)"
+    )
     receive.add_argument("--no-http", action="store_true", help="do not listen for OTLP/HTTP")
     receive.add_argument("--no-grpc", action="store_true", help="do not listen for OTLP/gRPC")
     receive.add_argument("--json", action="store_true", help="print JSON lines instead")
@@ -135,19 +141,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _config_check(path: Path | None, timeout: float, out: TextIO) -> int:
-    from ._check import check_export, describe_config
+    from ._check import check_exports, describe_config
 
     if path is not None and not path.is_file():
         raise CliError(f"{path}: no such file")
     config = load_config(path)
     for line in describe_config(config):
         print(line, file=out)
-    result = check_export(config, timeout=timeout)
-    if result is None:
-        print("test export:      skipped (exporter is none: nothing is sent)", file=out)
-        return EXIT_OK
-    print(f"test export:      {result.outcome}: {result.detail}", file=out)
-    return EXIT_OK if result.accepted else EXIT_FAILED
+    labels = {"logs": "test export:      ", "metrics": "metrics export:   "}
+    accepted = True
+    for kind, result in check_exports(config, timeout=timeout).items():
+        if result is None:
+            print(labels[kind] + "skipped (exporter is none: nothing is sent)", file=out)
+            continue
+        print(f"{labels[kind]}{result.outcome}: {result.detail}", file=out)
+        accepted = accepted and result.accepted
+    return EXIT_OK if accepted else EXIT_FAILED
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -110,6 +110,74 @@ def test_config_check_accepted_by_live_receiver(
     assert log.resource["env"] == "ci"
 
 
+@pytest.mark.parametrize("protocol", ["binary", "json", "grpc"])
+def test_config_check_tests_the_metrics_exporter_too(
+    tmp_path: Path, receiver: OtlpReceiver, protocol: str
+) -> None:
+    if protocol == "grpc":
+        table = f'[otel.metrics_exporter.otlp-grpc]\nendpoint = "{receiver.grpc_endpoint}"\n'
+        settings = [f"metrics endpoint: {receiver.grpc_endpoint}"]
+        accepted = r"metrics export:   accepted: gRPC OK from 127\.0\.0\.1:\d+ in \d+ ms"
+    else:
+        table = (
+            f'[otel.metrics_exporter.otlp-http]\nendpoint = "{receiver.metrics_endpoint}"\n'
+            f'protocol = "{protocol}"\n'
+        )
+        settings = [
+            f"metrics endpoint: {receiver.metrics_endpoint}",
+            f"metrics protocol: {protocol}",
+        ]
+        accepted = (
+            rf"metrics export:   accepted: HTTP 200 from {receiver.metrics_endpoint} in \d+ ms"
+        )
+    path = write_config(tmp_path, table)
+
+    result = run("config", "check", str(path))
+
+    assert result.returncode == 0, result.stderr
+    *lines, skipped, last = result.stdout.splitlines()
+    kind = "otlp-grpc" if protocol == "grpc" else "otlp-http"
+    assert lines == [
+        f"config:           {path}",
+        "environment:      ci",
+        "log_user_prompt:  false",
+        "exporter:         none",
+        f"metrics_exporter: {kind}",
+        *settings,
+        "metrics headers:  (none)",
+    ]
+    assert skipped == "test export:      skipped (exporter is none: nothing is sent)"
+    assert re.fullmatch(accepted, last), last
+    (metric,) = receiver.wait_for_metrics(1)
+    assert (metric.name, [point.value for point in metric.points]) == ("codex.config_check", [1])
+
+
+def test_config_check_fails_when_only_the_metrics_export_is_refused(
+    tmp_path: Path, receiver: OtlpReceiver
+) -> None:
+    port = closed_port()
+    table = (
+        http_table(receiver.http_endpoint)
+        + f'[otel.metrics_exporter.otlp-grpc]\nendpoint = "http://127.0.0.1:{port}"\n'
+    )
+    result = run("config", "check", str(write_config(tmp_path, table)), CHECK_TOKEN="x")
+    assert result.returncode == 1
+    logs, metrics = result.stdout.splitlines()[-2:]
+    assert logs.startswith("test export:      accepted: HTTP 200"), logs
+    assert metrics.startswith(
+        f"metrics export:   refused: could not reach 127.0.0.1:{port} (UNAVAILABLE: "
+    ), metrics
+
+
+def test_config_check_says_a_trace_exporter_is_ignored(tmp_path: Path) -> None:
+    result = run("config", "check", str(write_config(tmp_path, 'trace_exporter = "otlp-grpc"\n')))
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[-2:] == [
+        "trace_exporter:   otlp-grpc (ignored: this version exports no traces)",
+        "test export:      skipped (exporter is none: nothing is sent)",
+    ]
+
+
 def test_config_check_closed_port_is_refused(tmp_path: Path) -> None:
     endpoint = f"http://127.0.0.1:{closed_port()}/v1/logs"
     result = run(
