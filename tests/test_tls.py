@@ -185,7 +185,7 @@ def test_metrics_use_the_same_tls_table(certs: Certificates, transport: str) -> 
 def test_config_check_uses_the_tls_table(
     certs: Certificates, transport: str, ca: str, outcome: str
 ) -> None:
-    from codex_otel._check import check_export
+    from codex_otel._check import check_exports
 
     tls = (
         f'ca-certificate = "{ca}", client-certificate = "client.pem", '
@@ -193,5 +193,7 @@ def test_config_check_uses_the_tls_table(
     )
     with OtlpReceiver(tls=certs.server_tls(mutual=True)) as receiver:
         config = load_config(config_file(certs, receiver, transport, tls))
-        result = check_export(config, timeout=5)
+        results = check_exports(config, timeout=5)
+    assert list(results) == ["logs"]
+    result = results["logs"]
     assert result is not None and result.outcome == outcome, result
