@@ -23,7 +23,6 @@ from ._values import (
     safe_str,
     status_code,
     text_parts,
-    without_none,
 )
 
 if TYPE_CHECKING:
@@ -181,7 +180,7 @@ class OtelEventManager:
         except Exception as exc:
             report_internal_error(f"building {Event.CONVERSATION_STARTS}", exc)
             return
-        self._emit(Event.CONVERSATION_STARTS, without_none(fields))
+        self._emit(Event.CONVERSATION_STARTS, fields)
 
     # -- codex.api_request ---------------------------------------------------------
 
@@ -253,7 +252,7 @@ class OtelEventManager:
         except Exception as exc:
             report_internal_error(f"building {Event.API_REQUEST}", exc)
             return
-        self._emit(Event.API_REQUEST, without_none(fields))
+        self._emit(Event.API_REQUEST, fields)
 
     # -- codex.sse_event -----------------------------------------------------------
 
@@ -285,7 +284,7 @@ class OtelEventManager:
         except Exception as exc:
             report_internal_error(f"building {Event.SSE_EVENT}", exc)
             return
-        self._emit(Event.SSE_EVENT, without_none(fields))
+        self._emit(Event.SSE_EVENT, fields)
 
     def sse_event_completed(
         self,
@@ -320,7 +319,7 @@ class OtelEventManager:
         except Exception as exc:
             report_internal_error(f"building {Event.SSE_EVENT}", exc)
             return
-        self._emit(Event.SSE_EVENT, without_none(fields))
+        self._emit(Event.SSE_EVENT, fields)
 
     def sse_event_completed_failed(self, error: object) -> None:
         # No metric: the completion was counted by the `sse_event` of its wait.

@@ -21,7 +21,6 @@ __all__ = [
     "safe_str",
     "status_code",
     "text_parts",
-    "without_none",
 ]
 
 _NS_PER_MS = 1_000_000
@@ -86,10 +85,6 @@ def metric_status(outcome: object) -> int | None:
     except Exception as exc:
         report_internal_error("reading a response status for a metric", exc)
         return None
-
-
-def without_none(fields: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in fields.items() if value is not None}
 
 
 def opt_int(value: int | None) -> int | None:
