@@ -20,8 +20,7 @@ from types import TracebackType
 from typing import IO
 
 from benchmarks._common import ROOT
-from codex_otel._otlp_decode import ReceivedLog
-from codex_otel._receiver import OtlpReceiver
+from codex_otel.testing import OtlpReceiver, ReceivedLog
 
 _START_TIMEOUT = 30.0
 _REPLY_MARGIN = 10.0  # beyond a command's own wait

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider
-from codex_otel._receiver import OtlpReceiver
+from codex_otel.testing import OtlpReceiver
 
 # Below the log queue's 2048, and drained between repeats: what is timed is queueing, not
 # the SDK's drop path.

@@ -151,7 +151,7 @@ def scenario_flush_hanging(pipeline: str) -> dict[str, Any]:
 
 def scenario_burst(pipeline: str, count: int) -> dict[str, Any]:
     """`count` events in a tight loop against a healthy local receiver: how many arrive."""
-    from codex_otel._receiver import OtlpReceiver
+    from codex_otel.testing import OtlpReceiver
 
     with OtlpReceiver(grpc_port=None) as receiver:
         emit, provider = PIPELINES[pipeline](receiver.http_endpoint)

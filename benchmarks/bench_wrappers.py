@@ -24,7 +24,7 @@ from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 
 from codex_otel import OtelEventManager, OtelProvider
-from codex_otel.instrument import InstrumentedTransport, instrument_sse
+from codex_otel.instrument import InstrumentedTransport, instrument_sse, instrument_tool
 
 ROUNDS = 15
 CALLS = 400  # per round; below the batch queue's 2048, so nothing is dropped
@@ -109,7 +109,7 @@ def _tool(manager: OtelEventManager | None) -> tuple[Callable[[], None], Callabl
     def shell(command: list[str], *, call_id: str) -> str:
         return "ok"
 
-    tool = shell if manager is None else manager.tool("shell")(shell)
+    tool = shell if manager is None else instrument_tool(manager, "shell")(shell)
     command = ["ls", "-la"]
 
     def run_round() -> None:
@@ -123,7 +123,7 @@ def _tool_async(manager: OtelEventManager | None) -> tuple[Callable[[], None], C
     async def shell(command: list[str], *, call_id: str) -> str:
         return "ok"
 
-    tool = shell if manager is None else manager.tool("shell")(shell)
+    tool = shell if manager is None else instrument_tool(manager, "shell")(shell)
     command = ["ls", "-la"]
     loop = asyncio.new_event_loop()
 

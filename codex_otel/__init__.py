@@ -2,21 +2,21 @@
 
 from ._config import (
     BatchConfig,
-    ConfigError,
     ExporterConfig,
     Headers,
     NoneExporter,
-    OtelConfig,
     OtlpGrpcExporter,
     OtlpHttpExporter,
     TlsConfig,
     ToolResultConfig,
 )
-from ._config_load import default_config_path, load_config
-from ._events import Attr, Event, ToolDecision, ToolDecisionSource
+from ._config_load import OtelConfig, default_config_path, load_config
+from ._errors import ConfigError
 from ._manager import OtelEventManager
-from ._provider import OtelProvider, package_version
-from ._stats import DeliveryStats
+from ._provider import OtelProvider
+from ._version import package_version
+from .catalog import Attr, Event, ToolDecision, ToolDecisionSource
+from .export import DeliveryStats
 
 
 def __getattr__(name: str) -> str:

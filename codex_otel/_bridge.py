@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from opentelemetry._logs import SeverityNumber
 
-from ._events import Attr
+from .catalog import Attr
 
 if TYPE_CHECKING:
     from opentelemetry._logs import Logger

@@ -1,12 +1,15 @@
-"""The `[otel]` table as frozen dataclasses, and the one error type a bad table raises."""
+"""The parts of the `[otel]` table as frozen dataclasses: exporters, TLS, batch, content.
+
+The table itself, `OtelConfig`, is built where it is read and validated (`_config_load`), so
+that its public `from_mapping` needs no import back up from this module.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 __all__ = [
     "DEFAULT_GRPC_ENDPOINT",
@@ -14,12 +17,10 @@ __all__ = [
     "DEFAULT_HTTP_METRICS_ENDPOINT",
     "DEFAULT_HTTP_TRACES_ENDPOINT",
     "BatchConfig",
-    "ConfigError",
     "ExporterConfig",
     "Headers",
     "MetricsTemporality",
     "NoneExporter",
-    "OtelConfig",
     "OtlpGrpcExporter",
     "OtlpHttpExporter",
     "TlsConfig",
@@ -32,16 +33,6 @@ DEFAULT_GRPC_ENDPOINT = "http://localhost:4317"
 DEFAULT_HTTP_METRICS_ENDPOINT = "http://localhost:4318/v1/metrics"
 DEFAULT_HTTP_TRACES_ENDPOINT = "http://localhost:4318/v1/traces"
 DEFAULT_METRICS_EXPORT_INTERVAL_MS = 60_000
-
-
-class ConfigError(ValueError):
-    """A bad `[otel]` table: names the file, the key path and what was expected."""
-
-    def __init__(self, source: str, key: str, expected: str) -> None:
-        self.source = source
-        self.key = key
-        self.expected = expected
-        super().__init__(f"{source}: {key}: {expected}")
 
 
 class Headers(Mapping[str, str]):
@@ -97,12 +88,12 @@ class NoneExporter:
 
 @dataclass(frozen=True)
 class OtlpHttpExporter:
-    """OTLP over HTTP to a collector's logs endpoint."""
+    """OTLP over HTTP to one signal's endpoint of a collector."""
 
     kind: ClassVar[str] = "otlp-http"
 
     endpoint: str = DEFAULT_HTTP_ENDPOINT
-    """Full URL of the logs endpoint, e.g. `https://otel.example.com/v1/logs`."""
+    """Full URL of the signal's endpoint, e.g. `https://otel.example.com/v1/logs` for events."""
     protocol: Literal["binary", "json"] = "binary"
     """`binary` (protobuf) or `json` (OTLP/JSON)."""
     headers: Headers = field(default_factory=Headers)
@@ -174,51 +165,3 @@ class ToolResultConfig:
     """Replace API keys, bearer tokens, URL passwords, private keys, `password=` pairs."""
     extra_patterns: tuple[str, ...] = ()
     """More regular expressions whose matches are scrubbed."""
-
-
-@dataclass(frozen=True)
-class OtelConfig:
-    """The resolved `[otel]` table."""
-
-    environment: str = "dev"
-    """Exported as the resource attribute `env`."""
-    exporter: ExporterConfig = field(default_factory=NoneExporter)
-    """Where events go; `NoneExporter` by default."""
-    log_user_prompt: bool = False
-    """When false, prompt text is exported as `[REDACTED]`."""
-    shutdown_timeout: float = 3.0
-    """Seconds `shutdown()` and the exit-time flush may take, even with the collector down."""
-    batch: BatchConfig = field(default_factory=BatchConfig)
-    """Queue and batch sizes of the background worker."""
-    tool_result: ToolResultConfig = field(default_factory=ToolResultConfig)
-    """Size cap and secret scrubbing of tool arguments and output."""
-    metrics_exporter: ExporterConfig = field(default_factory=NoneExporter)
-    """Where metrics go; `NoneExporter` by default (no MeterProvider at all)."""
-    metrics_export_interval_ms: int = DEFAULT_METRICS_EXPORT_INTERVAL_MS
-    """How often metrics are exported; shutdown exports what is left."""
-    metrics_temporality: MetricsTemporality = "delta"
-    """`delta` (each export holds what happened since the last) or `cumulative`."""
-    metrics_conversation_id: bool = False
-    """Tag every data point with `conversation.id` (off: one series per conversation is costly)."""
-    trace_exporter: ExporterConfig = field(default_factory=NoneExporter)
-    """Validated and kept so a Codex `config.toml` that sets it loads; no traces are exported
-    yet, and the provider says so once when it is set."""
-    source: str = field(default="<defaults>", compare=False)
-    """Where this config was read from, for messages."""
-
-    @classmethod
-    def from_mapping(
-        cls,
-        table: Mapping[str, Any],
-        *,
-        env: Mapping[str, str] = os.environ,
-        source: str = "<mapping>",
-        base_dir: str | os.PathLike[str] | None = None,
-    ) -> OtelConfig:
-        """Validate an already-parsed `[otel]` table (the value of the `otel` key).
-
-        Relative certificate paths resolve against `base_dir` (default: the working folder).
-        """
-        from ._config_load import parse_table
-
-        return parse_table(table, source, env, Path(base_dir) if base_dir is not None else None)

@@ -1,4 +1,5 @@
-"""Reading and validating the `[otel]` table: the one place config errors are raised."""
+"""The `[otel]` table: `OtelConfig`, and reading and validating it (the one place config
+errors are raised)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +15,69 @@ from ._config import (
     DEFAULT_HTTP_ENDPOINT,
     DEFAULT_HTTP_METRICS_ENDPOINT,
     DEFAULT_HTTP_TRACES_ENDPOINT,
+    DEFAULT_METRICS_EXPORT_INTERVAL_MS,
     BatchConfig,
-    ConfigError,
     ExporterConfig,
     Headers,
+    MetricsTemporality,
     NoneExporter,
-    OtelConfig,
     OtlpGrpcExporter,
     OtlpHttpExporter,
     TlsConfig,
     ToolResultConfig,
 )
+from ._errors import ConfigError
 
-__all__ = ["default_config_path", "load_config", "parse_table"]
+__all__ = ["OtelConfig", "default_config_path", "load_config", "parse_table"]
 
 _ENV_REF = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class OtelConfig:
+    """The resolved `[otel]` table."""
+
+    environment: str = "dev"
+    """Exported as the resource attribute `env`."""
+    exporter: ExporterConfig = field(default_factory=NoneExporter)
+    """Where events go; `NoneExporter` by default."""
+    log_user_prompt: bool = False
+    """When false, prompt text is exported as `[REDACTED]`."""
+    shutdown_timeout: float = 3.0
+    """Seconds `shutdown()` and the exit-time flush may take, even with the collector down."""
+    batch: BatchConfig = field(default_factory=BatchConfig)
+    """Queue and batch sizes of the background worker."""
+    tool_result: ToolResultConfig = field(default_factory=ToolResultConfig)
+    """Size cap and secret scrubbing of tool arguments and output."""
+    metrics_exporter: ExporterConfig = field(default_factory=NoneExporter)
+    """Where metrics go; `NoneExporter` by default (no MeterProvider at all)."""
+    metrics_export_interval_ms: int = DEFAULT_METRICS_EXPORT_INTERVAL_MS
+    """How often metrics are exported; shutdown exports what is left."""
+    metrics_temporality: MetricsTemporality = "delta"
+    """`delta` (each export holds what happened since the last) or `cumulative`."""
+    metrics_conversation_id: bool = False
+    """Tag every data point with `conversation.id` (off: one series per conversation is costly)."""
+    trace_exporter: ExporterConfig = field(default_factory=NoneExporter)
+    """Validated and kept so a Codex `config.toml` that sets it loads; no traces are exported
+    yet, and the provider says so once when it is set."""
+    source: str = field(default="<defaults>", compare=False)
+    """Where this config was read from, for messages."""
+
+    @classmethod
+    def from_mapping(
+        cls,
+        table: Mapping[str, Any],
+        *,
+        env: Mapping[str, str] = os.environ,
+        source: str = "<mapping>",
+        base_dir: str | os.PathLike[str] | None = None,
+    ) -> OtelConfig:
+        """Validate an already-parsed `[otel]` table (the value of the `otel` key).
+
+        Relative certificate paths resolve against `base_dir` (default: the working folder).
+        """
+        return parse_table(table, source, env, Path(base_dir) if base_dir is not None else None)
 
 
 def parse_table(
@@ -241,7 +290,7 @@ class _Parser:
         key = "otel.metrics_export_interval_ms"
         interval = table.get("metrics_export_interval_ms", defaults.metrics_export_interval_ms)
         if isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0:
-            raise self.fail(key, f"expected a positive integer, got {_describe(interval)}")
+            raise self.fail(key, f"expected a positive integer, got {_what_was_given(interval)}")
         key = "otel.metrics_temporality"
         temporality = self.string(table.get("metrics_temporality", "delta"), key)
         if temporality not in ("delta", "cumulative"):
@@ -339,7 +388,6 @@ class _Parser:
         return _ENV_REF.sub(substitute, raw)
 
 
-# Keys of issue 5 (delivery and content safety), kept apart so other additions merge cleanly.
 _DELIVERY_KEYS = ("shutdown_timeout", "batch", "tool_result")
 
 _EXPORTER_KINDS: dict[str, type[ExporterConfig]] = {
@@ -357,7 +405,7 @@ _METRICS_KEYS = (
 )
 
 
-def _describe(value: object) -> str:
+def _what_was_given(value: object) -> str:
     """A type name, or the number itself when a number was given but out of range."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)

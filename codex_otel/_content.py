@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ._config import ToolResultConfig
-from ._events import SECRET_MARKER, TRUNCATED_MARKER
+from .catalog import SECRET_MARKER, TRUNCATED_MARKER
 
 __all__ = ["ContentPolicy", "cap_utf8", "wire_safe"]
 

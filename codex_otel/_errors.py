@@ -1,4 +1,8 @@
-"""Never break the host: an error inside telemetry is logged once and swallowed."""
+"""Every exception type of the package, and the one way an internal error is reported.
+
+Never break the host: an error inside telemetry is logged once and swallowed. This module
+imports nothing of the package's, so every layer can use it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,15 @@ import logging
 import os
 import threading
 
-__all__ = ["internal_logger", "report_internal_error", "set_strict"]
+__all__ = [
+    "IDLE_TIMEOUT_MESSAGE",
+    "CliError",
+    "ConfigError",
+    "SseIdleTimeout",
+    "internal_logger",
+    "report_internal_error",
+    "set_strict",
+]
 
 internal_logger = logging.getLogger("codex_otel")
 
@@ -14,6 +26,38 @@ internal_logger = logging.getLogger("codex_otel")
 _strict = os.environ.get("CODEX_OTEL_STRICT") == "1"
 _reported: set[str] = set()
 _lock = threading.Lock()
+
+
+class ConfigError(ValueError):
+    """A bad `[otel]` table: names the file, the key path and what was expected."""
+
+    def __init__(self, source: str, key: str, expected: str) -> None:
+        self.source = source
+        self.key = key
+        self.expected = expected
+        super().__init__(f"{source}: {key}: {expected}")
+
+
+# Codex's own wording, recorded as the failed wait's error message too.
+IDLE_TIMEOUT_MESSAGE = "idle timeout waiting for SSE"
+
+
+class SseIdleTimeout(TimeoutError):
+    """No server-sent event arrived within the idle timeout."""
+
+    def __init__(self, message: str = IDLE_TIMEOUT_MESSAGE) -> None:
+        super().__init__(message)
+
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A `codex-otel` failure to report as one line on stderr, with its exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def set_strict(strict: bool) -> None:

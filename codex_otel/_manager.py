@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import timedelta
@@ -10,7 +11,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._config import ToolResultConfig
 from ._content import ContentPolicy, wire_safe
 from ._errors import report_internal_error
-from ._events import REDACTED, Attr, Event, ToolDecision, ToolDecisionSource
 from ._provider import OtelProvider
 from ._values import (
     as_text,
@@ -24,14 +24,20 @@ from ._values import (
     status_code,
     text_parts,
 )
+from .catalog import REDACTED, Attr, Event, ToolDecision, ToolDecisionSource
 
 if TYPE_CHECKING:
     from ._metrics import MetricsRecorder
-    from .instrument import ToolDecorator
 
 __all__ = ["OtelEventManager"]
 
 T = TypeVar("T")
+_COMPLETED = "response.completed"
+
+
+def _stamp(value: object) -> object:
+    # Text that cannot be UTF-8 encoded is mended (see `wire_safe`).
+    return wire_safe(value) if type(value) is str and not value.isascii() else value
 
 
 class OtelEventManager:
@@ -51,17 +57,22 @@ class OtelEventManager:
         slug: str,
         account_id: str | None = None,
         auth_mode: str | None = None,
-        log_user_prompts: bool = False,
+        log_user_prompt: bool | None = None,
         terminal_type: str | None = None,
         app_version: str | None = None,
         api_key: str | None = None,
         tool_result: ToolResultConfig | None = None,
+        log_user_prompts: bool | None = None,
     ) -> None:
-        """`api_key` (for API-key auth) only feeds the metrics' hashed user id; it is not kept."""
+        """`log_user_prompt` and `tool_result` default to the provider's `[otel]` settings.
+
+        `api_key` (for API-key auth) only feeds the metrics' hashed user id; it is not kept.
+        `log_user_prompts` is the earlier name of `log_user_prompt`, still accepted.
+        """
         self._provider = provider
-        self._log_user_prompts = log_user_prompts
-        # Tool arguments and output: secrets scrubbed and size capped unless configured off;
-        # the provider's `[otel.tool_result]` unless the caller passes its own.
+        chosen = log_user_prompt if log_user_prompt is not None else log_user_prompts
+        self._log_user_prompt = provider.log_user_prompt if chosen is None else chosen
+        # Tool arguments and output: secrets scrubbed and size capped unless configured off.
         self._content = ContentPolicy.from_config(tool_result or provider.tool_result)
         metrics = provider.metrics
         self._metrics: MetricsRecorder | None = None
@@ -84,36 +95,33 @@ class OtelEventManager:
             Attr.SLUG: slug,
         }
         logger = provider.logger
-        context = {
-            key: wire_safe(value) if isinstance(value, str) else value
-            for key, value in metadata.items()
-            if value is not None
-        }
         self._log: Any = None
         if logger is not None:
             # Imported here: structlog costs ~20 ms to import and exporter none never needs it.
             from ._bridge import bound_logger
 
+            context = {key: _stamp(value) for key, value in metadata.items() if value is not None}
             self._log = bound_logger(logger, context)
 
     def with_model(self, model: str, slug: str) -> OtelEventManager:
         """A manager for another model; this one is left unchanged."""
-        clone = object.__new__(OtelEventManager)
-        clone._provider = self._provider
-        clone._log_user_prompts = self._log_user_prompts
-        clone._content = self._content
-        stamp = {
-            key: wire_safe(value) if isinstance(value, str) else value
-            for key, value in ((Attr.MODEL, model), (Attr.SLUG, slug))
-        }
-        clone._log = self._log.bind(**stamp) if self._log else None
-        clone._metrics = self._metrics.with_model(model) if self._metrics is not None else None
+        # A shallow copy carries the whole state, so no attribute can be forgotten here;
+        # only what depends on the model is rebound.
+        clone = copy.copy(self)
+        if self._log is not None:
+            clone._log = self._log.bind(**{Attr.MODEL: _stamp(model), Attr.SLUG: _stamp(slug)})
+        if self._metrics is not None:
+            clone._metrics = self._metrics.with_model(model)
         return clone
 
     @property
     def metadata(self) -> dict[str, object]:
         """The common fields stamped on every event (empty with no exporter)."""
-        return dict(self._log._context) if self._log is not None else {}
+        if self._log is None:
+            return {}
+        from structlog import get_context  # loaded already: the logger is structlog's
+
+        return dict(get_context(self._log))
 
     @property
     def enabled(self) -> bool:
@@ -129,20 +137,29 @@ class OtelEventManager:
         """True when a call records anything, events or metrics; helpers skip all work if not."""
         return self.enabled or self.metrics_enabled
 
-    def _emit(self, event: str, fields: dict[str, Any]) -> None:
+    # -- the one record path ---------------------------------------------------------
+
+    def _record(
+        self,
+        event: str,
+        fields: Callable[..., dict[str, Any]],
+        metric: Callable[..., None] | None,
+        *args: Any,
+    ) -> None:
+        """Hand one event to metrics (`metric(recorder, *args)`) and events (`fields(*args)`,
+        stamped and emitted). A failure in either is reported once and never raised: the
+        recorder's methods catch their own, this catches the rest."""
+        recorder = self._metrics
+        if metric is not None and recorder is not None:
+            metric(recorder, *args)
+        log = self._log
+        if log is None:
+            return
         try:
-            # A None where a value was expected is left out, like an unknown optional field;
-            # text that cannot be UTF-8 encoded is mended (see `wire_safe`).
-            self._log.info(
-                event,
-                **{
-                    k: wire_safe(v) if type(v) is str and not v.isascii() else v
-                    for k, v in fields.items()
-                    if v is not None
-                },
-            )
+            # A None where a value was expected is left out, like an unknown optional field.
+            log.info(event, **{k: _stamp(v) for k, v in fields(*args).items() if v is not None})
         except Exception as exc:
-            report_internal_error(f"emitting {event}", exc)
+            report_internal_error(f"recording {event}", exc)
 
     # -- codex.conversation_starts -------------------------------------------------
 
@@ -160,14 +177,10 @@ class OtelEventManager:
         mcp_servers: Iterable[str] = (),
         active_profile: str | None = None,
     ) -> None:
-        if self._metrics is not None:
-            self._metrics.conversation_start()
-        if self._log is None:
-            return
-        try:
-            fields = {
+        def fields() -> dict[str, Any]:
+            return {
                 Attr.PROVIDER_NAME: safe_str(provider_name),
-                Attr.REASONING_EFFORT: reasoning_effort,
+                Attr.REASONING_EFFORT: safe_str(reasoning_effort),
                 Attr.REASONING_SUMMARY: safe_str(reasoning_summary),
                 Attr.CONTEXT_WINDOW: opt_int(context_window),
                 Attr.MAX_OUTPUT_TOKENS: opt_int(max_output_tokens),
@@ -175,12 +188,10 @@ class OtelEventManager:
                 Attr.APPROVAL_POLICY: safe_str(approval_policy),
                 Attr.SANDBOX_POLICY: safe_str(sandbox_policy),
                 Attr.MCP_SERVERS: ", ".join(safe_str(name) for name in mcp_servers or ()),
-                Attr.ACTIVE_PROFILE: active_profile,
+                Attr.ACTIVE_PROFILE: safe_str(active_profile),
             }
-        except Exception as exc:
-            report_internal_error(f"building {Event.CONVERSATION_STARTS}", exc)
-            return
-        self._emit(Event.CONVERSATION_STARTS, fields)
+
+        self._record(Event.CONVERSATION_STARTS, fields, _conversation_metric)
 
     # -- codex.api_request ---------------------------------------------------------
 
@@ -190,9 +201,9 @@ class OtelEventManager:
         try:
             response = fn()
         except Exception as exc:
-            self._record_request(attempt, elapsed_ms(start), exc, failed=True)
+            self._record_request(attempt, elapsed_ms(start), exc, True)
             raise
-        self._record_request(attempt, elapsed_ms(start), response, failed=False)
+        self._record_request(attempt, elapsed_ms(start), response, False)
         return response
 
     async def alog_request(self, attempt: int, fn: Callable[[], Awaitable[T]]) -> T:
@@ -201,31 +212,15 @@ class OtelEventManager:
         try:
             response = await fn()
         except Exception as exc:
-            self._record_request(attempt, elapsed_ms(start), exc, failed=True)
+            self._record_request(attempt, elapsed_ms(start), exc, True)
             raise
-        self._record_request(attempt, elapsed_ms(start), response, failed=False)
+        self._record_request(attempt, elapsed_ms(start), response, False)
         return response
 
-    def _record_request(self, attempt: int, millis: int, outcome: object, *, failed: bool) -> None:
-        if self._metrics is not None:
-            self._metrics.api_request(millis, metric_status(outcome), not failed)
-        if self._log is None:
-            return
-        try:
-            fields: dict[str, Any] = {Attr.ATTEMPT: opt_int(attempt), Attr.DURATION_MS: millis}
-            status = status_code(outcome)
-            if status is not None:
-                fields[Attr.HTTP_STATUS_CODE] = status
-            if failed:
-                fields[Attr.ERROR_MESSAGE] = str(outcome)
-            else:
-                ray = cf_ray(outcome)
-                if ray is not None:
-                    fields[Attr.CF_RAY] = ray
-        except Exception as exc:
-            report_internal_error(f"building {Event.API_REQUEST}", exc)
-            return
-        self._emit(Event.API_REQUEST, fields)
+    def _record_request(self, attempt: int, millis: int, outcome: object, failed: bool) -> None:
+        self._record(
+            Event.API_REQUEST, _request_fields, _request_metric, attempt, millis, outcome, failed
+        )
 
     def api_request(
         self,
@@ -237,54 +232,30 @@ class OtelEventManager:
         cf_ray: str | None = None,
     ) -> None:
         """Record an HTTP call timed elsewhere (the helpers in `codex_otel.instrument`)."""
-        if self._metrics is not None:
-            self._metrics.api_request(metric_millis(duration), status_code, error is None)
-        if self._log is None:
-            return
-        try:
-            fields = {
+
+        def fields() -> dict[str, Any]:
+            return {
                 Attr.ATTEMPT: opt_int(attempt),
                 Attr.DURATION_MS: duration_ms(duration),
-                Attr.HTTP_STATUS_CODE: int(status_code) if status_code is not None else None,
-                Attr.ERROR_MESSAGE: None if error is None else str(error),
-                Attr.CF_RAY: cf_ray,
+                Attr.HTTP_STATUS_CODE: opt_int(status_code),
+                Attr.ERROR_MESSAGE: safe_str(error),
+                Attr.CF_RAY: safe_str(cf_ray),
             }
-        except Exception as exc:
-            report_internal_error(f"building {Event.API_REQUEST}", exc)
-            return
-        self._emit(Event.API_REQUEST, fields)
+
+        def metric(recorder: MetricsRecorder) -> None:
+            recorder.api_request(metric_millis(duration), status_code, error is None)
+
+        self._record(Event.API_REQUEST, fields, metric)
 
     # -- codex.sse_event -----------------------------------------------------------
 
     def sse_event(self, kind: str, duration: timedelta | float) -> None:
-        if self._metrics is not None:
-            self._metrics.sse_event(kind, metric_millis(duration), True)
-        if self._log is None:
-            return
-        try:
-            fields = {Attr.EVENT_KIND: safe_str(kind), Attr.DURATION_MS: duration_ms(duration)}
-        except Exception as exc:
-            report_internal_error(f"building {Event.SSE_EVENT}", exc)
-            return
-        self._emit(Event.SSE_EVENT, fields)
+        self._record(Event.SSE_EVENT, _sse_fields, _sse_metric, kind, duration, None, False)
 
     def sse_event_failed(
         self, kind: str | None, duration: timedelta | float, error: object
     ) -> None:
-        if self._metrics is not None:
-            self._metrics.sse_event(kind, metric_millis(duration), False)
-        if self._log is None:
-            return
-        try:
-            fields = {
-                Attr.EVENT_KIND: safe_str(kind),
-                Attr.DURATION_MS: duration_ms(duration),
-                Attr.ERROR_MESSAGE: str(error),
-            }
-        except Exception as exc:
-            report_internal_error(f"building {Event.SSE_EVENT}", exc)
-            return
-        self._emit(Event.SSE_EVENT, fields)
+        self._record(Event.SSE_EVENT, _sse_fields, _sse_metric, kind, duration, error, True)
 
     def sse_event_completed(
         self,
@@ -295,55 +266,49 @@ class OtelEventManager:
         reasoning_token_count: int | None = None,
         tool_token_count: int,
     ) -> None:
-        if self._metrics is not None:
-            # Token usage only: the completion event itself is counted (and timed) by the
-            # `sse_event` of its wait, as the SSE wrapper records it; counting it here too
-            # would double every completion on a dashboard.
-            self._metrics.token_usage(
-                input=input_token_count,
-                output=output_token_count,
-                cached_input=cached_token_count,
-                reasoning_output=reasoning_token_count,
-            )
-        if self._log is None:
-            return
-        try:
-            fields = {
-                Attr.EVENT_KIND: "response.completed",
+        def fields() -> dict[str, Any]:
+            return {
+                Attr.EVENT_KIND: _COMPLETED,
                 Attr.INPUT_TOKEN_COUNT: opt_int(input_token_count),
                 Attr.OUTPUT_TOKEN_COUNT: opt_int(output_token_count),
                 Attr.CACHED_TOKEN_COUNT: opt_int(cached_token_count),
                 Attr.REASONING_TOKEN_COUNT: opt_int(reasoning_token_count),
                 Attr.TOOL_TOKEN_COUNT: opt_int(tool_token_count),
             }
-        except Exception as exc:
-            report_internal_error(f"building {Event.SSE_EVENT}", exc)
-            return
-        self._emit(Event.SSE_EVENT, fields)
+
+        def metric(recorder: MetricsRecorder) -> None:
+            # Token usage only: the completion event itself is counted (and timed) by the
+            # `sse_event` of its wait, as the SSE wrapper records it; counting it here too
+            # would double every completion on a dashboard.
+            recorder.token_usage(
+                input=input_token_count,
+                output=output_token_count,
+                cached_input=cached_token_count,
+                reasoning_output=reasoning_token_count,
+            )
+
+        self._record(Event.SSE_EVENT, fields, metric)
 
     def sse_event_completed_failed(self, error: object) -> None:
+        def fields() -> dict[str, Any]:
+            return {Attr.EVENT_KIND: _COMPLETED, Attr.ERROR_MESSAGE: safe_str(error)}
+
         # No metric: the completion was counted by the `sse_event` of its wait.
-        if self._log is None:
-            return
-        fields = {Attr.EVENT_KIND: "response.completed", Attr.ERROR_MESSAGE: safe_str(error)}
-        self._emit(Event.SSE_EVENT, fields)
+        self._record(Event.SSE_EVENT, fields, None)
 
     # -- codex.user_prompt ---------------------------------------------------------
 
     def user_prompt(self, items: Iterable[str | Mapping[str, Any]]) -> None:
         """Record a turn's input: only text items count; the text is redacted unless opted in."""
-        if self._log is None:
-            return
-        try:
+
+        def fields() -> dict[str, Any]:
             prompt = "".join(text_parts(items or ()))
-            fields = {
+            return {
                 Attr.PROMPT_LENGTH: len(prompt),
-                Attr.PROMPT: prompt if self._log_user_prompts else REDACTED,
+                Attr.PROMPT: prompt if self._log_user_prompt else REDACTED,
             }
-        except Exception as exc:
-            report_internal_error(f"building {Event.USER_PROMPT}", exc)
-            return
-        self._emit(Event.USER_PROMPT, fields)
+
+        self._record(Event.USER_PROMPT, fields, None)
 
     # -- codex.tool_decision -------------------------------------------------------
 
@@ -356,17 +321,18 @@ class OtelEventManager:
     ) -> None:
         """Record who decided whether a tool call may run. Unknown values raise ValueError."""
         # Validated even when disabled: a wrong value is a bug in the caller's code.
-        decision = ToolDecision(decision)
-        source = ToolDecisionSource(source)
-        if self._log is None:
-            return
-        fields = {
-            Attr.TOOL_NAME: safe_str(tool_name),
-            Attr.CALL_ID: safe_str(call_id),
-            Attr.DECISION: decision.value,
-            Attr.SOURCE: source.value,
-        }
-        self._emit(Event.TOOL_DECISION, fields)
+        decided = ToolDecision(decision)
+        by = ToolDecisionSource(source)
+
+        def fields() -> dict[str, Any]:
+            return {
+                Attr.TOOL_NAME: safe_str(tool_name),
+                Attr.CALL_ID: safe_str(call_id),
+                Attr.DECISION: decided.value,
+                Attr.SOURCE: by.value,
+            }
+
+        self._record(Event.TOOL_DECISION, fields, None)
 
     # -- codex.tool_result ---------------------------------------------------------
 
@@ -396,26 +362,27 @@ class OtelEventManager:
         self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), True, output)
         return output
 
-    def log_tool_failed(self, tool_name: str, error: object) -> None:
-        """A tool that failed before it could run: duration 0, success false."""
-        if self._metrics is not None:
-            # It never ran, so it is counted but kept out of the duration histogram.
-            self._metrics.tool_call(safe_str(tool_name), None, False)
-        if self._log is None:
-            return
-        try:
+    def tool_failed(self, tool_name: str, error: object) -> None:
+        """A tool that failed before it could run: duration 0, success false, no call id."""
+
+        def fields() -> dict[str, Any]:
             output_text, output_bytes = self._content.apply(as_text(safe_str(error)))
-            fields = {
+            return {
                 Attr.TOOL_NAME: safe_str(tool_name),
                 Attr.DURATION_MS: 0,
                 Attr.SUCCESS: "false",
                 Attr.OUTPUT: output_text,
                 Attr.OUTPUT_ORIGINAL_BYTES: output_bytes,
             }
-        except Exception as exc:
-            report_internal_error(f"building {Event.TOOL_RESULT}", exc)
-            return
-        self._emit(Event.TOOL_RESULT, fields)
+
+        def metric(recorder: MetricsRecorder) -> None:
+            # It never ran, so it is counted but kept out of the duration histogram.
+            recorder.tool_call(safe_str(tool_name), None, False)
+
+        self._record(Event.TOOL_RESULT, fields, metric)
+
+    # The earlier name: `log_*` otherwise means "run and time", which this does not.
+    log_tool_failed = tool_failed
 
     def tool_result(
         self,
@@ -432,7 +399,7 @@ class OtelEventManager:
         try:
             millis = duration_ms(duration)
         except Exception as exc:
-            report_internal_error(f"building {Event.TOOL_RESULT}", exc)
+            report_internal_error(f"recording {Event.TOOL_RESULT}", exc)
             return
         self._record_tool(tool_name, call_id, arguments, millis, success, output)
 
@@ -445,38 +412,100 @@ class OtelEventManager:
         success: bool,
         output: object,
     ) -> None:
-        if self._metrics is not None:
-            self._metrics.tool_call(safe_str(tool_name), millis, bool(success))
-        if self._log is None:
-            return
-        try:
-            args_text, args_bytes = self._content.apply(as_text(arguments))
-            text = safe_str(output) if isinstance(output, BaseException) else as_text(output)
-            output_text, output_bytes = self._content.apply(text)
-            fields: dict[str, Any] = {
-                Attr.TOOL_NAME: safe_str(tool_name),
-                Attr.CALL_ID: safe_str(call_id),
-                Attr.ARGUMENTS: args_text,
-                Attr.DURATION_MS: millis,
-                Attr.SUCCESS: "true" if success else "false",
-                Attr.OUTPUT: output_text,
-                # Only when cut (None is left out).
-                Attr.ARGUMENTS_ORIGINAL_BYTES: args_bytes,
-                Attr.OUTPUT_ORIGINAL_BYTES: output_bytes,
-            }
-        except Exception as exc:
-            report_internal_error(f"building {Event.TOOL_RESULT}", exc)
-            return
-        self._emit(Event.TOOL_RESULT, fields)
+        self._record(
+            Event.TOOL_RESULT,
+            self._tool_fields,
+            _tool_metric,
+            tool_name,
+            call_id,
+            arguments,
+            millis,
+            success,
+            output,
+        )
 
-    def tool(self, tool_name: str) -> ToolDecorator:
-        """Decorator for a sync or async tool executor: each call emits `codex.tool_result`.
-
-        See `codex_otel.instrument.instrument_tool`.
-        """
-        from .instrument import instrument_tool  # the helpers import this module
-
-        return instrument_tool(self, tool_name)
+    def _tool_fields(
+        self,
+        tool_name: str,
+        call_id: str,
+        arguments: object,
+        millis: int,
+        success: bool,
+        output: object,
+    ) -> dict[str, Any]:
+        args_text, args_bytes = self._content.apply(as_text(arguments))
+        text = safe_str(output) if isinstance(output, BaseException) else as_text(output)
+        output_text, output_bytes = self._content.apply(text)
+        return {
+            Attr.TOOL_NAME: safe_str(tool_name),
+            Attr.CALL_ID: safe_str(call_id),
+            Attr.ARGUMENTS: args_text,
+            Attr.DURATION_MS: millis,
+            Attr.SUCCESS: "true" if success else "false",
+            Attr.OUTPUT: output_text,
+            # Only when cut (None is left out).
+            Attr.ARGUMENTS_ORIGINAL_BYTES: args_bytes,
+            Attr.OUTPUT_ORIGINAL_BYTES: output_bytes,
+        }
 
     def __repr__(self) -> str:
         return f"OtelEventManager(metadata={self.metadata!r}, enabled={self.enabled})"
+
+
+# Field builders and metric calls shared by several methods, as plain functions: the record
+# path calls them with the method's own arguments, so no closure is built per event.
+
+
+def _conversation_metric(recorder: MetricsRecorder) -> None:
+    recorder.conversation_start()
+
+
+def _request_fields(attempt: int, millis: int, outcome: object, failed: bool) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        Attr.ATTEMPT: opt_int(attempt),
+        Attr.DURATION_MS: millis,
+        Attr.HTTP_STATUS_CODE: status_code(outcome),
+    }
+    if failed:
+        fields[Attr.ERROR_MESSAGE] = safe_str(outcome)
+    else:
+        fields[Attr.CF_RAY] = cf_ray(outcome)
+    return fields
+
+
+def _request_metric(
+    recorder: MetricsRecorder, attempt: int, millis: int, outcome: object, failed: bool
+) -> None:
+    recorder.api_request(millis, metric_status(outcome), not failed)
+
+
+def _sse_fields(
+    kind: str | None, duration: timedelta | float, error: object, failed: bool
+) -> dict[str, Any]:
+    return {
+        Attr.EVENT_KIND: safe_str(kind),
+        Attr.DURATION_MS: duration_ms(duration),
+        Attr.ERROR_MESSAGE: safe_str(error) if failed else None,
+    }
+
+
+def _sse_metric(
+    recorder: MetricsRecorder,
+    kind: str | None,
+    duration: timedelta | float,
+    error: object,
+    failed: bool,
+) -> None:
+    recorder.sse_event(kind, metric_millis(duration), not failed)
+
+
+def _tool_metric(
+    recorder: MetricsRecorder,
+    tool_name: str,
+    call_id: str,
+    arguments: object,
+    millis: int,
+    success: bool,
+    output: object,
+) -> None:
+    recorder.tool_call(safe_str(tool_name), millis, bool(success))

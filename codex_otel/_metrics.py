@@ -1,4 +1,5 @@
-"""Metrics beside the events: the instruments as data, their tags, and the MeterProvider.
+"""The metrics signal: a private MeterProvider with the catalog's instruments, the periodic
+reader `metrics_exporter` asks for, and each manager's recorder with its tags.
 
 Imported only when metrics are on (`_provider` imports it lazily), so `metrics_exporter = "none"`
 costs neither the import nor any work on the event methods' path.
@@ -11,129 +12,32 @@ import hashlib
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from opentelemetry.metrics import Counter, Histogram
 from opentelemetry.sdk import metrics as sdk_metrics
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import (
-    AggregationTemporality,
-    MetricExporter,
-    MetricReader,
-    PeriodicExportingMetricReader,
-)
-from opentelemetry.sdk.metrics.view import Aggregation, ExplicitBucketHistogramAggregation
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import OsResourceDetector, Resource
 
-from ._config import (
-    ExporterConfig,
-    MetricsTemporality,
-    OtelConfig,
-    OtlpGrpcExporter,
-    OtlpHttpExporter,
-)
 from ._errors import report_internal_error
-from ._provider import (
-    EXPORT_TIMEOUT_SECONDS,
-    SCOPE_NAME,
-    only_configured_headers,
-    package_version,
-)
-from ._tls import grpc_credentials, http_tls_files, pinned_ca_session
+from ._version import package_version
+from .catalog import INSTRUMENTS, SCOPE_NAME, MetricName, Tag
+from .export import _factory
+
+if TYPE_CHECKING:
+    from ._config_load import OtelConfig
 
 __all__ = [
-    "INSTRUMENTS",
-    "METRIC_EXPORTER_FACTORIES",
     "UNSPECIFIED",
-    "InstrumentSpec",
-    "MetricName",
     "MetricsFlush",
     "MetricsPipeline",
     "MetricsRecorder",
-    "Tag",
     "reader_from_config",
     "sanitize_tag",
-    "temporality_preference",
     "user_hash",
 ]
 
-
-class MetricName:
-    """Instrument names."""
-
-    API_REQUEST = "codex.api_request"
-    API_REQUEST_DURATION = "codex.api_request.duration_ms"
-    SSE_EVENT = "codex.sse_event"
-    SSE_EVENT_DURATION = "codex.sse_event.duration_ms"
-    TOOL_CALL = "codex.tool.call"
-    TOOL_CALL_DURATION = "codex.tool.call.duration_ms"
-    TOKEN_USAGE = "codex.turn.token_usage"
-    CONVERSATION_STARTS = "codex.conversation.starts"
-
-
-class Tag:
-    """Data point attribute keys."""
-
-    # On every point.
-    AUTH_MODE = "auth_mode"
-    MODEL = "model"
-    APP_VERSION = "app.version"
-    USER_HASH = "user.hash"  # OpenTelemetry's key for an anonymised user id
-    CONVERSATION_ID = "conversation.id"  # only when `metrics_conversation_id` is on
-    # Per instrument.
-    STATUS = "status"
-    SUCCESS = "success"
-    KIND = "kind"
-    TOOL = "tool"
-    TOKEN_TYPE = "token_type"
-
-
-# Durations run from a cached SSE delta (~0 ms) to a long tool call or request (minutes).
-_MS_BOUNDS = (0, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000)
-# Tokens per turn run up to a full context window (~272k).
-_TOKEN_BOUNDS = (0, 100, 500, 1000, 5000, 10000, 25000, 50000, 100000, 200000, 500000, 1000000)
-
-
-@dataclass(frozen=True)
-class InstrumentSpec:
-    name: str
-    kind: Literal["counter", "histogram"]
-    unit: str
-    description: str
-    bounds: tuple[float, ...] | None = None
-
-
-INSTRUMENTS = (
-    InstrumentSpec(
-        MetricName.API_REQUEST, "counter", "{request}", "API requests to the model provider"
-    ),
-    InstrumentSpec(
-        MetricName.API_REQUEST_DURATION, "histogram", "ms", "API request duration", _MS_BOUNDS
-    ),
-    InstrumentSpec(MetricName.SSE_EVENT, "counter", "{event}", "Server-sent events received"),
-    InstrumentSpec(
-        MetricName.SSE_EVENT_DURATION,
-        "histogram",
-        "ms",
-        "Wait for each server-sent event",
-        _MS_BOUNDS,
-    ),
-    InstrumentSpec(MetricName.TOOL_CALL, "counter", "{call}", "Tool calls"),
-    InstrumentSpec(
-        MetricName.TOOL_CALL_DURATION, "histogram", "ms", "Tool call duration", _MS_BOUNDS
-    ),
-    InstrumentSpec(
-        MetricName.TOKEN_USAGE,
-        "histogram",
-        "{token}",
-        "Tokens used per response, by token type",
-        _TOKEN_BOUNDS,
-    ),
-    InstrumentSpec(
-        MetricName.CONVERSATION_STARTS, "counter", "{conversation}", "Conversations started"
-    ),
-)
 
 # -- tags -----------------------------------------------------------------------------
 
@@ -173,110 +77,24 @@ def _no_tags() -> dict[str, str]:
     return {}
 
 
-# -- exporters ------------------------------------------------------------------------
-
-
-def temporality_preference(temporality: MetricsTemporality) -> dict[type, AggregationTemporality]:
-    """Every instrument class named, so an inherited OTEL_* preference cannot change it."""
-    chosen = (
-        AggregationTemporality.DELTA
-        if temporality == "delta"
-        else AggregationTemporality.CUMULATIVE
-    )
-    cumulative = AggregationTemporality.CUMULATIVE
-    return {
-        sdk_metrics.Counter: chosen,
-        sdk_metrics.Histogram: chosen,
-        sdk_metrics.ObservableCounter: chosen,
-        # Up-down counters and gauges are levels: cumulative whatever the preference.
-        sdk_metrics.UpDownCounter: cumulative,
-        sdk_metrics.ObservableUpDownCounter: cumulative,
-        sdk_metrics.ObservableGauge: cumulative,
-    }
-
-
-def _aggregation() -> dict[type, Aggregation]:
-    # Explicit buckets (our advisory bounds) even if OTEL_* asks for exponential ones.
-    return {sdk_metrics.Histogram: ExplicitBucketHistogramAggregation()}
-
-
-def _otlp_http(
-    config: ExporterConfig, temporality: dict[type, AggregationTemporality]
-) -> MetricExporter:
-    assert isinstance(config, OtlpHttpExporter)
-    exporter: type[MetricExporter]
-    if config.protocol == "json":
-        from opentelemetry.exporter.otlp.json.http.metric_exporter import OTLPMetricExporter
-
-        exporter = OTLPMetricExporter
-    else:
-        from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
-            OTLPMetricExporter as ProtoExporter,
-        )
-
-        exporter = ProtoExporter
-    # The events' `tls` applies here too (a requests session only for the protobuf one).
-    session = {"session": pinned_ca_session(config.tls)} if config.protocol == "binary" else {}
-    built = exporter(
-        endpoint=config.endpoint,
-        headers=dict(config.headers),
-        timeout=EXPORT_TIMEOUT_SECONDS,
-        preferred_temporality=temporality,
-        preferred_aggregation=_aggregation(),
-        **http_tls_files(config.tls)._asdict(),
-        **session,
-    )
-    only_configured_headers(built, config.headers)
-    return built
-
-
-def _otlp_grpc(
-    config: ExporterConfig, temporality: dict[type, AggregationTemporality]
-) -> MetricExporter:
-    assert isinstance(config, OtlpGrpcExporter)
-    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
-
-    insecure = config.endpoint.startswith("http://")
-    exporter: MetricExporter = OTLPMetricExporter(
-        endpoint=config.endpoint,
-        # The scheme decides, not an inherited OTEL_EXPORTER_OTLP_INSECURE.
-        insecure=insecure,
-        credentials=None if insecure else grpc_credentials(config.tls),
-        headers={name.lower(): value for name, value in config.headers.items()},
-        timeout=EXPORT_TIMEOUT_SECONDS,
-        preferred_temporality=temporality,
-        preferred_aggregation=_aggregation(),
-    )
-    only_configured_headers(exporter, config.headers)
-    return exporter
-
-
-# Exporter kind -> factory, importing its exporter lazily (as the log exporters' registry).
-METRIC_EXPORTER_FACTORIES: dict[
-    str, Callable[[ExporterConfig, dict[type, AggregationTemporality]], MetricExporter]
-] = {
-    OtlpHttpExporter.kind: _otlp_http,
-    OtlpGrpcExporter.kind: _otlp_grpc,
-}
-
-
 def reader_from_config(config: OtelConfig) -> MetricReader | None:
     """The periodic reader `metrics_exporter` asks for; None for `none` or if it cannot start."""
-    kind = config.metrics_exporter.kind
-    factory = METRIC_EXPORTER_FACTORIES.get(kind)
-    if factory is None:
+    if config.metrics_exporter.kind == "none":
         return None
     try:
-        exporter = factory(
-            config.metrics_exporter, temporality_preference(config.metrics_temporality)
+        exporter = _factory.build_exporter(
+            "metrics",
+            config.metrics_exporter,
+            metrics_temporality=config.metrics_temporality,
         )
         # Explicit values: inherited OTEL_METRIC_EXPORT_* variables do not apply.
         return PeriodicExportingMetricReader(
             exporter,
             export_interval_millis=config.metrics_export_interval_ms,
-            export_timeout_millis=EXPORT_TIMEOUT_SECONDS * 1000,
+            export_timeout_millis=_factory.EXPORT_TIMEOUT_SECONDS * 1000,
         )
     except Exception as exc:
+        kind = config.metrics_exporter.kind
         report_internal_error(f"starting the {kind} metrics exporter", exc)
         return None
 
@@ -345,16 +163,6 @@ class MetricsPipeline:
             return None
         return MetricsRecorder(self, tags)
 
-    def force_flush(self, timeout_millis: int) -> bool:
-        """Export what is recorded; False if that raised or was still running at the timeout.
-
-        (The SDK's reader does not say whether the export itself was accepted.)
-        """
-        if self.closed:
-            return True
-        flush = self.start_flush(timeout_millis)
-        return flush is not None and flush.wait(timeout_millis / 1000)
-
     def start_flush(self, timeout_millis: int) -> MetricsFlush | None:
         """Start exporting what is recorded on a daemon thread (None if no thread can start).
 
@@ -417,10 +225,6 @@ class MetricsRecorder:
     def __init__(self, pipeline: MetricsPipeline, tags: dict[str, str]) -> None:
         self._pipeline = pipeline
         self._tags = tags
-
-    @property
-    def tags(self) -> dict[str, str]:
-        return dict(self._tags)
 
     def with_model(self, model: str) -> MetricsRecorder | None:
         try:

@@ -1,4 +1,8 @@
-"""Config -> LoggerProvider + batch processor + exporter, chosen through a registry."""
+"""The resource and the lifecycle of every signal: start, flush, shutdown, exit and fork.
+
+Each signal's pipeline lives in its own module (`_logs`, `_metrics`), built on `export/`;
+this module chooses which to start from the `[otel]` table and owns them together.
+"""
 
 from __future__ import annotations
 
@@ -7,130 +11,32 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk.resources import Resource
 
-from ._config import (
-    BatchConfig,
-    ExporterConfig,
-    OtelConfig,
-    OtlpGrpcExporter,
-    OtlpHttpExporter,
-    ToolResultConfig,
-    redact_url,
-)
+from ._config import BatchConfig, ToolResultConfig
+from ._config_load import OtelConfig
 from ._errors import internal_logger, report_internal_error
-from ._stats import DeliveryStats
-from ._tls import grpc_credentials, http_tls_files, pinned_ca_session
+from ._version import package_version
+from .catalog import DEFAULT_SERVICE_NAME, ENVIRONMENT_KEY
+from .export import DeliveryStats
 
 if TYPE_CHECKING:
     from opentelemetry._logs import Logger
     from opentelemetry.sdk._logs.export import LogRecordExporter
     from opentelemetry.sdk.metrics.export import MetricReader
 
-    from ._delivery import BoundedBatchProcessor
+    from ._logs import LogsPipeline
     from ._metrics import MetricsPipeline
 
-__all__ = ["EXPORTER_FACTORIES", "OtelProvider", "package_version"]
+__all__ = ["OtelProvider"]
 
-SCOPE_NAME = "codex_otel"
-EXPORT_TIMEOUT_SECONDS = 10.0
 # One bound (`[otel].shutdown_timeout`) covers the whole shutdown; with metrics on, their last
 # export gets this share of it and the events the rest.
 METRICS_SHUTDOWN_SHARE = 1 / 3
-
-
-def package_version() -> str:
-    # Imported here: importlib.metadata costs a few ms to import, and only version lookups need it.
-    from importlib import metadata
-
-    try:
-        return metadata.version("codex-otel")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "0.0.0"
-
-
-def only_configured_headers(exporter: object, headers: Mapping[str, str]) -> None:
-    """Drop the headers an SDK exporter took from inherited `OTEL_EXPORTER_OTLP_*HEADERS`.
-
-    The exporters merge those into every export even when given headers of their own, so a
-    token the host set for some other backend would be sent to this collector. Only the
-    `[otel]` table's headers (and the exporter's content-type and user-agent) remain.
-    """
-    ours = {name.lower(): value for name, value in headers.items()}
-    client = getattr(exporter, "_client", None)
-    current = getattr(client, "_headers", None)
-    if isinstance(current, dict):  # OTLP/HTTP, protobuf and JSON
-        transport = {k: v for k, v in current.items() if k in ("content-type", "user-agent")}
-        client._headers = {**transport, **ours}  # type: ignore[union-attr]
-    elif isinstance(getattr(exporter, "_headers", None), tuple):  # OTLP/gRPC
-        exporter._headers = tuple(ours.items())  # type: ignore[attr-defined]
-
-
-def _otlp_http(config: ExporterConfig) -> LogRecordExporter:
-    assert isinstance(config, OtlpHttpExporter)
-    if config.protocol == "json":
-        from opentelemetry.exporter.otlp.common.http import Compression as JsonCompression
-        from opentelemetry.exporter.otlp.json.http._log_exporter import (
-            OTLPLogExporter as JsonExporter,
-        )
-
-        json_exporter = JsonExporter(
-            endpoint=config.endpoint,
-            headers=dict(config.headers),
-            timeout=EXPORT_TIMEOUT_SECONDS,
-            # Explicit, so an inherited OTEL_EXPORTER_OTLP_*_COMPRESSION does not apply.
-            compression=JsonCompression.NONE,
-            **http_tls_files(config.tls)._asdict(),
-        )
-        only_configured_headers(json_exporter, config.headers)
-        return json_exporter
-    from opentelemetry.exporter.otlp.proto.http import Compression
-    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
-
-    exporter = OTLPLogExporter(
-        endpoint=config.endpoint,
-        headers=dict(config.headers),
-        timeout=EXPORT_TIMEOUT_SECONDS,
-        compression=Compression.NoCompression,
-        session=pinned_ca_session(config.tls),
-        **http_tls_files(config.tls)._asdict(),
-    )
-    only_configured_headers(exporter, config.headers)
-    return exporter
-
-
-def _otlp_grpc(config: ExporterConfig) -> LogRecordExporter:
-    assert isinstance(config, OtlpGrpcExporter)
-    from grpc import Compression
-    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
-
-    insecure = config.endpoint.startswith("http://")
-    exporter = OTLPLogExporter(
-        endpoint=config.endpoint,
-        # The scheme decides, not an inherited OTEL_EXPORTER_OTLP_INSECURE.
-        insecure=insecure,
-        credentials=None if insecure else grpc_credentials(config.tls),
-        # gRPC metadata keys must be lower-case.
-        headers=tuple((name.lower(), value) for name, value in config.headers.items()),
-        timeout=EXPORT_TIMEOUT_SECONDS,
-        # Explicit, so an invalid inherited OTEL_EXPORTER_OTLP_*_COMPRESSION cannot raise.
-        compression=Compression.NoCompression,
-    )
-    only_configured_headers(exporter, config.headers)
-    return exporter
-
-
-# Exporter kind -> factory. Each factory imports its exporter lazily, so the
-# default `none` imports neither the HTTP stack nor grpc.
-EXPORTER_FACTORIES: dict[str, Callable[[ExporterConfig], LogRecordExporter]] = {
-    OtlpHttpExporter.kind: _otlp_http,
-    OtlpGrpcExporter.kind: _otlp_grpc,
-}
 
 
 def _sdk_disabled(events: bool, metrics: bool) -> bool:
@@ -151,25 +57,20 @@ def _sdk_disabled(events: bool, metrics: bool) -> bool:
 
 
 def _close(
-    logger_provider: LoggerProvider | None,
-    metrics: MetricsPipeline | None,
-    metrics_shutdown_s: float,
+    logs: LogsPipeline | None, metrics: MetricsPipeline | None, metrics_shutdown_s: float
 ) -> None:
-    """Flush and stop a provider's pipeline, within its bound."""
+    """Flush and stop a provider's pipelines, within its bound."""
     if metrics is not None:
         # Bounded: the last export runs on the reader's thread, joined with this timeout.
         metrics.shutdown(int(metrics_shutdown_s * 1000))
-    if logger_provider is None:
+    if logs is None:
         return
-    try:
-        logger_provider.shutdown()
-    except Exception as exc:
-        report_internal_error("shutting telemetry down", exc)
+    logs.shutdown()
     internal_logger.debug("codex_otel: telemetry shut down")
 
 
 def _close_in_background(
-    logger_provider: LoggerProvider | None,
+    logs: LogsPipeline | None,
     metrics: MetricsPipeline | None,
     metrics_shutdown_s: float,
     shutdown_timeout: float,
@@ -179,14 +80,14 @@ def _close_in_background(
     making whoever dropped it (or the garbage collector) wait."""
     closing = threading.Thread(
         target=_close,
-        args=(logger_provider, metrics, metrics_shutdown_s),
+        args=(logs, metrics, metrics_shutdown_s),
         name="codex-otel-close",
         daemon=True,
     )
     try:
         closing.start()
     except RuntimeError:  # no new threads at interpreter exit (Python 3.12): close here
-        _close(logger_provider, metrics, metrics_shutdown_s)
+        _close(logs, metrics, metrics_shutdown_s)
         return
     # Exit waits for it (within its bound): a daemon thread would otherwise die with the
     # interpreter, and the events it was sending would be lost without a word.
@@ -221,9 +122,13 @@ def _shut_down_live_providers() -> None:
         thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def _describe(config: ExporterConfig) -> str:
-    """`otlp-http https://host/v1/logs` for messages, without any user:password in the URL."""
-    return f"{config.kind} {redact_url(getattr(config, 'endpoint', ''))}"
+def _target(config: OtelConfig) -> str:
+    """The events' destination for messages; imports no export code with exporter none."""
+    if config.exporter.kind == "none":
+        return "none"
+    from .export._factory import describe_exporter
+
+    return describe_exporter(config.exporter)
 
 
 class OtelProvider:
@@ -239,7 +144,7 @@ class OtelProvider:
         exporter: LogRecordExporter | None,
         *,
         environment: str = "dev",
-        service_name: str = "codex-cli",
+        service_name: str = DEFAULT_SERVICE_NAME,
         service_version: str | None = None,
         metric_readers: Sequence[MetricReader] = (),
         metrics_conversation_id: bool = False,
@@ -247,22 +152,23 @@ class OtelProvider:
         batch: BatchConfig | None = None,
         target: str | None = None,
         tool_result: ToolResultConfig | None = None,
+        log_user_prompt: bool = False,
     ) -> None:
         """`target` names the destination in messages (`from_config`: kind and endpoint)."""
         self._exporter = exporter
         self._shutdown_timeout = shutdown_timeout
         self.tool_result = tool_result or ToolResultConfig()
         """What managers over this provider keep of tool arguments and output."""
+        self.log_user_prompt = log_user_prompt
+        """Whether managers over this provider export prompt text (else `[REDACTED]`)."""
         self._shut_down = False
         self._resource_attributes = {
             "service.name": service_name,
             "service.version": service_version,
-            "env": environment,
+            ENVIRONMENT_KEY: environment,
         }
         self._resource: Resource | None = None
-        self._logger_provider: LoggerProvider | None = None
-        self._logger: Logger | None = None
-        self._processor: BoundedBatchProcessor | None = None
+        self._logs: LogsPipeline | None = None
         self._finalizer: weakref.finalize[Any, OtelProvider] | None = None
         if _sdk_disabled(exporter is not None, bool(metric_readers)):
             exporter, metric_readers = None, ()
@@ -270,25 +176,19 @@ class OtelProvider:
             shutdown_timeout * METRICS_SHUTDOWN_SHARE if metric_readers else 0
         )
         if exporter is not None:
-            # Imported here: with exporter none the export module (~2 ms) is never needed.
-            from ._delivery import BoundedBatchProcessor
+            from ._logs import LogsPipeline
+            from .export._factory import EXPORT_TIMEOUT_SECONDS
 
-            # Our own exit hook (below) replaces the SDK's, so exit runs one bounded flush.
-            self._logger_provider = LoggerProvider(resource=self.resource, shutdown_on_exit=False)
-            batch = batch or BatchConfig()
-            self._processor = BoundedBatchProcessor(
+            self._logs = LogsPipeline(
                 exporter,
-                max_queue_size=batch.max_queue_size,
-                max_export_batch_size=batch.max_export_batch_size,
-                schedule_delay_millis=batch.schedule_delay_ms,
-                export_timeout_millis=int(EXPORT_TIMEOUT_SECONDS * 1000),
+                self.resource,
+                batch=batch or BatchConfig(),
+                export_timeout_s=EXPORT_TIMEOUT_SECONDS,
                 shutdown_timeout=shutdown_timeout - self._metrics_shutdown_s,
                 target=target or type(exporter).__name__,
             )
-            self._logger_provider.add_log_record_processor(self._processor)
-            self._logger = self._logger_provider.get_logger(SCOPE_NAME, package_version())
         self._metrics = self._start_metrics(metric_readers, metrics_conversation_id)
-        if self._logger_provider is not None or self._metrics is not None:
+        if self._logs is not None or self._metrics is not None:
             self._register_for_exit()
 
     def _register_for_exit(self) -> None:
@@ -296,7 +196,7 @@ class OtelProvider:
         self._finalizer = weakref.finalize(
             self,
             _close_in_background,
-            self._logger_provider,
+            self._logs,
             self._metrics,
             self._metrics_shutdown_s,
             self._shutdown_timeout,
@@ -314,7 +214,7 @@ class OtelProvider:
         cls,
         config: OtelConfig,
         *,
-        service_name: str = "codex-cli",
+        service_name: str = DEFAULT_SERVICE_NAME,
         service_version: str | None = None,
     ) -> OtelProvider:
         """Build the pipeline an `[otel]` table asks for.
@@ -340,15 +240,17 @@ class OtelProvider:
 
             reader = reader_from_config(config)
             readers += [reader] if reader is not None else []
-        factory = EXPORTER_FACTORIES.get(config.exporter.kind) if events else None
-        if factory is not None:
+        if events:
+            from .export._factory import build_exporter
+
             try:
-                exporter = factory(config.exporter)
+                exporter = build_exporter("logs", config.exporter)
             except Exception as exc:
                 # Name (never the values of) inherited OTEL_* variables: the usual culprits.
                 inherited = sorted(name for name in os.environ if name.startswith("OTEL_"))
                 hint = f" with {', '.join(inherited)} set" if inherited else ""
-                report_internal_error(f"starting the {config.exporter.kind} exporter{hint}", exc)
+                kind = config.exporter.kind
+                report_internal_error(f"starting the {kind} exporter{hint}", exc)
         return cls(
             exporter,
             environment=config.environment,
@@ -358,8 +260,9 @@ class OtelProvider:
             metrics_conversation_id=config.metrics_conversation_id,
             shutdown_timeout=config.shutdown_timeout,
             batch=config.batch,
-            target=_describe(config.exporter),
+            target=_target(config),
             tool_result=config.tool_result,
+            log_user_prompt=config.log_user_prompt,
         )
 
     def _start_metrics(
@@ -394,18 +297,18 @@ class OtelProvider:
     @property
     def enabled(self) -> bool:
         """True when events go somewhere: the event manager skips all work otherwise."""
-        return self._logger is not None and not self._shut_down
+        return self._logs is not None and not self._shut_down
 
     @property
     def logger(self) -> Logger | None:
         """The OpenTelemetry logger events are emitted to (None with no exporter)."""
-        return self._logger
+        return self._logs.logger if self._logs is not None else None
 
     def stats(self) -> DeliveryStats:
         """Events accepted, exported and dropped (by reason) so far; all zero with no exporter."""
-        if self._processor is None:
+        if self._logs is None:
             return DeliveryStats()
-        return self._processor.stats()
+        return self._logs.stats()
 
     def force_flush(self, timeout_millis: int = 10_000) -> bool:
         """Export what is queued, events and metrics side by side, within `timeout_millis`.
@@ -418,12 +321,8 @@ class OtelProvider:
         # The metrics flush on a thread of their own meanwhile: neither signal waits for the other.
         metrics_flush = metrics.start_flush(timeout_millis) if metrics is not None else None
         flushed = metrics is None or metrics_flush is not None
-        if self._logger_provider is not None and not self._shut_down:
-            try:
-                flushed = self._logger_provider.force_flush(timeout_millis) and flushed
-            except Exception as exc:
-                report_internal_error("flushing telemetry", exc)
-                flushed = False
+        if self._logs is not None and not self._shut_down:
+            flushed = self._logs.force_flush(timeout_millis) and flushed
         if metrics_flush is not None:
             flushed = metrics_flush.wait(deadline - time.monotonic()) and flushed
         return flushed
@@ -439,7 +338,7 @@ class OtelProvider:
         _live.discard(self)
         if self._finalizer is not None:
             self._finalizer.detach()
-        _close(self._logger_provider, self._metrics, self._metrics_shutdown_s)
+        _close(self._logs, self._metrics, self._metrics_shutdown_s)
 
     def __enter__(self) -> OtelProvider:
         return self

@@ -15,15 +15,18 @@ __all__ = [
     "cf_ray",
     "duration_ms",
     "elapsed_ms",
+    "error_text",
     "metric_millis",
     "metric_status",
     "opt_int",
     "safe_str",
+    "seconds_since",
     "status_code",
     "text_parts",
 ]
 
 _NS_PER_MS = 1_000_000
+_NS_PER_SECOND = 1_000_000_000
 
 
 def duration_ms(duration: timedelta | float | None) -> int:
@@ -38,7 +41,13 @@ def duration_ms(duration: timedelta | float | None) -> int:
 
 
 def elapsed_ms(start_ns: int) -> int:
+    """Whole milliseconds since `start_ns` (a `time.perf_counter_ns()` reading)."""
     return (time.perf_counter_ns() - start_ns) // _NS_PER_MS
+
+
+def seconds_since(start_ns: int) -> float:
+    """Seconds since `start_ns` (a `time.perf_counter_ns()` reading)."""
+    return (time.perf_counter_ns() - start_ns) / _NS_PER_SECOND
 
 
 def as_text(value: object) -> str:
@@ -101,6 +110,12 @@ def safe_str(value: object) -> Any:
         return str(value)
     except Exception:
         return f"<unprintable {type(value).__name__}>"
+
+
+def error_text(error: BaseException) -> str:
+    """An exception as its message, or its type's name when it has none; never raises."""
+    text = safe_str(error)
+    return text if text else type(error).__name__
 
 
 def text_parts(items: Iterable[str | Mapping[str, Any]]) -> Iterable[str]:

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider, ToolDecision
-from codex_otel.instrument import decide_tool
+from codex_otel.instrument import decide_tool, instrument_tool
 from codex_otel.testing import OtlpReceiver
 
 CALLS = [
@@ -60,17 +60,17 @@ class FakeModelApi(BaseHTTPRequestHandler):
 def make_tools(manager: OtelEventManager, workdir: Path) -> dict[str, Any]:
     """The executors, one per tool; each takes its arguments and the model's call_id."""
 
-    @manager.tool("shell")
+    @instrument_tool(manager, "shell")
     def shell(command: list[str], *, call_id: str) -> dict[str, Any]:
         argv = [sys.executable if command[0] == "python" else command[0], *command[1:]]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
         return {"exit_code": done.returncode, "stdout": done.stdout}
 
-    @manager.tool("read_file")
+    @instrument_tool(manager, "read_file")
     def read_file(path: str, *, call_id: str) -> str:
         return (workdir / path).read_text()
 
-    @manager.tool("apply_patch")
+    @instrument_tool(manager, "apply_patch")
     def apply_patch(patch: str, *, call_id: str) -> str:
         raise AssertionError("denied, never runs")
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from codex_otel._receiver import ServerTls
+from codex_otel.testing import ServerTls
 
 
 @dataclass(frozen=True)

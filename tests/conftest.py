@@ -14,7 +14,7 @@ from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider, _errors
 from codex_otel._errors import set_strict
-from codex_otel._receiver import OtlpReceiver
+from codex_otel.testing import OtlpReceiver
 from tests.fake_api import FakeApi
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -149,7 +149,7 @@ def emit_catalog(manager: OtelEventManager) -> None:
     manager.user_prompt(["fix the ", {"type": "text", "text": "bug"}, {"type": "image"}])
     manager.tool_decision("shell", "call-1", "approved", "user")
     manager.tool_result("shell", "call-1", {"command": ["ls"]}, 1.5, True, "a.txt\nb.txt")
-    manager.log_tool_failed("apply_patch", "patch rejected")
+    manager.tool_failed("apply_patch", "patch rejected")
 
 
 def _raise_timeout() -> object:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from codex_otel import OtelEventManager
-from codex_otel._metric_data import Metric
+from codex_otel.testing import Metric
 
 ACCOUNT_ID = "acct-42"
 API_KEY = "sk-live-SECRET-api-key-0123456789"
@@ -50,7 +50,7 @@ def run_session(manager: OtelEventManager) -> None:
     )
     manager.tool_result("shell", "call-1", {"command": ["ls"]}, 1.5, True, "a.txt")
     manager.tool_result("shell", "call-2", {"command": ["false"]}, 0.02, False, "exit 1")
-    manager.log_tool_failed("apply_patch", "patch rejected")
+    manager.tool_failed("apply_patch", "patch rejected")
 
 
 def _counter(description: str, unit: str, *points: tuple[dict[str, str], int]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider, OtlpHttpExporter
-from codex_otel._receiver import OtlpReceiver
+from codex_otel.testing import OtlpReceiver
 from tests.conftest import COMMON, METADATA, normalise
 
 CLI = str(Path(sys.executable).parent / "codex-otel")

@@ -9,8 +9,8 @@ from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider, ToolResultConfig
 from codex_otel._content import cap_utf8
-from codex_otel._events import SECRET_MARKER, TRUNCATED_MARKER
-from codex_otel._receiver import OtlpReceiver
+from codex_otel.catalog import SECRET_MARKER, TRUNCATED_MARKER
+from codex_otel.testing import OtlpReceiver
 from tests.conftest import COMMON, METADATA, captured
 
 Memory = tuple[OtelProvider, InMemoryLogRecordExporter]

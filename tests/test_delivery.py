@@ -19,10 +19,9 @@ from typing import Any
 
 import pytest
 
-import codex_otel._metrics
-import codex_otel._provider
+import codex_otel.export._factory
 from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
-from codex_otel._receiver import Fault, OtlpReceiver
+from codex_otel.testing import Fault, OtlpReceiver
 from tests.conftest import METADATA
 from tests.faulty import closed_port, hanging_server
 
@@ -36,8 +35,7 @@ HUNG_EXPORT_SECONDS = 60.0
 
 @pytest.fixture(autouse=True)
 def exports_hang_longer_than_the_join_timeout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(codex_otel._provider, "EXPORT_TIMEOUT_SECONDS", HUNG_EXPORT_SECONDS)
-    monkeypatch.setattr(codex_otel._metrics, "EXPORT_TIMEOUT_SECONDS", HUNG_EXPORT_SECONDS)
+    monkeypatch.setattr(codex_otel.export._factory, "EXPORT_TIMEOUT_SECONDS", HUNG_EXPORT_SECONDS)
     yield
 
 
@@ -313,9 +311,9 @@ def test_a_healthy_collector_gets_everything_and_shutdown_says_nothing(
 
 EXIT_SCRIPT = """
 import sys
-import codex_otel._provider
+import codex_otel.export._factory
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider
-codex_otel._provider.EXPORT_TIMEOUT_SECONDS = {hung_export_seconds}  # far above the join timeout
+codex_otel.export._factory.EXPORT_TIMEOUT_SECONDS = {hung_export_seconds}  # above the join bound
 table = {{"exporter": {{"otlp-http": {{"endpoint": "{endpoint}"}}}}, "shutdown_timeout": 0.5}}
 provider = OtelProvider.from_config(OtelConfig.from_mapping(table))
 manager = OtelEventManager(provider, conversation_id="c", model="m", slug="s")

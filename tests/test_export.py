@@ -14,8 +14,7 @@ from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 
 from codex_otel import OtelEventManager, OtelProvider, load_config, package_version
-from codex_otel._otlp_decode import ReceivedLog
-from codex_otel._receiver import OtlpReceiver
+from codex_otel.testing import OtlpReceiver, ReceivedLog
 from tests.conftest import COMMON, METADATA, emit_catalog, expected_catalog, normalise
 
 TOKEN_ENV = {"COLLECTOR_TOKEN": "tok-123"}
@@ -58,8 +57,8 @@ def test_whole_catalog_arrives_with_every_field(
         '[otel]\nenvironment = "staging"\nlog_user_prompt = true\n'
         + exporter_table(transport, receiver),
     )
-    config = load_config(tmp_path / "config.toml", env=TOKEN_ENV)
-    manager = OtelEventManager(provider, **METADATA, log_user_prompts=config.log_user_prompt)
+    # The prompt setting reaches the manager through the provider, as tool_result does.
+    manager = OtelEventManager(provider, **METADATA)
     emit_catalog(manager)
     provider.shutdown()
 

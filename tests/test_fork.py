@@ -9,7 +9,7 @@ import warnings
 import pytest
 
 from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
-from codex_otel._receiver import OtlpReceiver
+from codex_otel.testing import OtlpReceiver
 from tests.conftest import METADATA
 from tests.test_delivery import TRANSPORTS, exporter_table, receiver_port
 

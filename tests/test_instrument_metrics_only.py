@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from codex_otel import OtelEventManager, OtelProvider
-from codex_otel.instrument import InstrumentedTransport, instrument_sse
+from codex_otel.instrument import InstrumentedTransport, instrument_sse, instrument_tool
 from codex_otel.testing import InMemoryMetrics
 from tests.conftest import METADATA
 
@@ -48,7 +48,7 @@ def test_tool_decorator_records_metrics_without_events(
 ) -> None:
     manager, reader = metrics_only
 
-    @manager.tool("shell")
+    @instrument_tool(manager, "shell")
     def shell(command: str, *, call_id: str) -> str:
         if command == "fail":
             raise RuntimeError("boom")

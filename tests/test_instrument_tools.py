@@ -31,7 +31,7 @@ def result(call_id: str, arguments: str, success: str, output: str, **extra: Any
 
 
 def test_a_sync_tool_records_its_call_and_output(exported: Exported) -> None:
-    @exported.manager.tool("shell")
+    @instrument_tool(exported.manager, "shell")
     def shell(command: list[str], workdir: str | None = None, *, call_id: str) -> str:
         return f"ran {' '.join(command)} for {call_id}"
 
@@ -56,7 +56,7 @@ def test_an_async_tool_records_its_call_and_output(exported: Exported) -> None:
 
 
 def test_output_that_is_not_a_string_is_recorded_as_json(exported: Exported) -> None:
-    @exported.manager.tool("list_dir")
+    @instrument_tool(exported.manager, "list_dir")
     def list_dir(path: str, call_id: str) -> dict[str, Any]:
         return {"path": path, "entries": ["a.txt", "b.txt"], "truncated": False}
 
@@ -77,7 +77,7 @@ def test_a_failing_sync_tool_records_the_error_and_reraises_it_unchanged(
 ) -> None:
     error = PermissionError("sandbox denied write to /etc")
 
-    @exported.manager.tool("apply_patch")
+    @instrument_tool(exported.manager, "apply_patch")
     def apply_patch(patch: str, *, call_id: str) -> str:
         raise error
 
@@ -100,7 +100,7 @@ def test_a_failing_async_tool_records_the_error_and_reraises_it_unchanged(
 ) -> None:
     error = TimeoutError("command timed out after 10s")
 
-    @exported.manager.tool("shell")
+    @instrument_tool(exported.manager, "shell")
     async def shell(command: list[str], *, call_id: str) -> str:
         raise error
 
@@ -119,7 +119,7 @@ def test_a_call_that_does_not_fit_the_signature_is_a_tool_that_failed_before_run
     ticks = itertools.count(step=5_000_000_000)
     monkeypatch.setattr(_tools, "time", SimpleNamespace(perf_counter_ns=lambda: next(ticks)))
 
-    @exported.manager.tool("shell")
+    @instrument_tool(exported.manager, "shell")
     def shell(command: list[str], *, call_id: str) -> str:
         raise AssertionError("never runs")
 
@@ -137,7 +137,7 @@ def test_methods_keep_self_out_of_the_arguments_and_kwargs_are_flattened(
     manager = exported.manager
 
     class Tools:
-        @manager.tool("search")
+        @instrument_tool(manager, "search")
         def search(self, query: str, *, call_id: str, **options: Any) -> list[str]:
             return [query]
 
@@ -158,7 +158,7 @@ def test_the_decorated_tool_keeps_its_signature_name_and_kind() -> None:
         return b""
 
     for fn in (shell, fetch):
-        decorated = manager.tool(fn.__name__)(fn)
+        decorated = instrument_tool(manager, fn.__name__)(fn)
         assert inspect.signature(decorated) == inspect.signature(fn)
         assert (decorated.__name__, decorated.__doc__) == (fn.__name__, fn.__doc__)
         assert inspect.iscoroutinefunction(decorated) == inspect.iscoroutinefunction(fn)
@@ -172,7 +172,7 @@ def test_a_tool_without_a_call_id_parameter_is_refused_when_decorated() -> None:
         return ""
 
     with pytest.raises(TypeError) as caught:
-        manager.tool("shell")(shell)
+        instrument_tool(manager, "shell")(shell)
     assert str(caught.value) == (
         f"tool 'shell': {shell.__qualname__!r} must take a 'call_id' parameter "
         "(the model's call id, recorded with the result)"
@@ -182,7 +182,7 @@ def test_a_tool_without_a_call_id_parameter_is_refused_when_decorated() -> None:
 def test_with_no_exporter_tools_run_unchanged() -> None:
     manager = OtelEventManager(OtelProvider(None), **METADATA)
 
-    @manager.tool("echo")
+    @instrument_tool(manager, "echo")
     def echo(text: str, *, call_id: str) -> str:
         return text
 

@@ -17,7 +17,7 @@ from codex_otel import (
     ToolDecision,
     ToolDecisionSource,
 )
-from codex_otel._events import COMMON_ATTRIBUTES, EVENT_ATTRIBUTES
+from codex_otel.catalog import COMMON_ATTRIBUTES, EVENT_ATTRIBUTES
 from tests.conftest import COMMON, METADATA, captured, emit_catalog, expected_catalog
 
 Memory = tuple[OtelProvider, InMemoryLogRecordExporter]
@@ -104,7 +104,7 @@ def test_prompt_is_redacted_by_default(memory: Memory) -> None:
 
 
 def test_prompt_is_present_when_opted_in(memory: Memory) -> None:
-    manager = OtelEventManager(memory[0], **METADATA, log_user_prompts=True)
+    manager = OtelEventManager(memory[0], **METADATA, log_user_prompt=True)
     manager.user_prompt(["héllo ", {"type": "text", "text": "wörld"}, {"type": "local_image"}])
     assert attrs(memory)[0] == {
         "event.name": "codex.user_prompt",

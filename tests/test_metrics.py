@@ -265,7 +265,7 @@ def test_metrics_without_event_exporter_still_records(metrics: Metrics) -> None:
     provider, reader = metrics
     manager = OtelEventManager(provider, **METADATA)
     assert (manager.enabled, manager.metrics_enabled) == (False, True)
-    manager.log_tool_failed("apply_patch", "rejected")
+    manager.tool_failed("apply_patch", "rejected")
     assert [(p.attributes, p.value) for p in reader.points("codex.tool.call")] == [
         ({**TAGS, "tool": "apply_patch", "success": "false"}, 1)
     ]

@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from codex_otel import OtelEventManager, OtelProvider, load_config
-from codex_otel._metric_data import Metric
-from codex_otel._receiver import OtlpReceiver
+from codex_otel.testing import Metric, OtlpReceiver
 from tests.conftest import METADATA
 from tests.metrics_script import (
     ACCOUNT_HASH,
@@ -119,7 +118,7 @@ def test_conversation_id_tag_can_be_turned_on(tmp_path: Path, receiver: OtlpRece
     extra = "metrics_conversation_id = true\n"
     provider = start(tmp_path, metrics_table("grpc", receiver, extra))
     # A tool that never ran is counted, not timed: exactly one metric.
-    OtelEventManager(provider, **METADATA).log_tool_failed("shell", "sandbox refused")
+    OtelEventManager(provider, **METADATA).tool_failed("shell", "sandbox refused")
     provider.shutdown()
     (metric,) = receiver.wait_for_metrics(1)
     assert [point.attributes for point in metric.points] == [

@@ -9,8 +9,8 @@ from typing import Any
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
 from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
-from codex_otel._events import TRUNCATED_MARKER
-from codex_otel._receiver import OtlpReceiver
+from codex_otel.catalog import TRUNCATED_MARKER
+from codex_otel.testing import OtlpReceiver
 from tests.conftest import COMMON, METADATA, captured
 
 Memory = tuple[OtelProvider, InMemoryLogRecordExporter]
@@ -40,7 +40,7 @@ def test_none_where_text_or_numbers_are_expected_is_left_out(memory: Memory) -> 
     manager.user_prompt(NONE)
     manager.tool_decision(NONE, NONE, "denied", "config")
     manager.tool_result(NONE, NONE, NONE, NONE, True, NONE)
-    manager.log_tool_failed(NONE, NONE)
+    manager.tool_failed(NONE, NONE)
     assert attrs(memory) == [
         event("codex.conversation_starts", mcp_servers=""),
         event("codex.api_request", duration_ms="<ms>"),  # normalised by captured()
@@ -77,7 +77,7 @@ def test_arguments_json_cannot_take_are_recorded_as_text(memory: Memory) -> None
 def test_bytes_that_are_not_utf8_are_decoded_with_replacement(memory: Memory) -> None:
     manager = OtelEventManager(memory[0], **METADATA)
     manager.tool_result("shell", "c1", b"cat \xc3", 0, False, b"ok \xff\xfe")
-    manager.log_tool_failed(b"sh\xffell", b"bad \x80")
+    manager.tool_failed(b"sh\xffell", b"bad \x80")
     assert attrs(memory) == [
         event(
             "codex.tool_result",

@@ -36,8 +36,7 @@ from opentelemetry.sdk._logs.export import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
 
-from codex_otel._otlp_decode import ReceivedLog
-from codex_otel._receiver import OtlpReceiver
+from codex_otel.testing import OtlpReceiver, ReceivedLog
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TIMESTAMP = 1_700_000_000_123_456_789
@@ -297,7 +296,7 @@ def test_clear_forgets_received_logs(receiver: OtlpReceiver) -> None:
 
 
 def test_importing_the_receiver_does_not_import_grpc() -> None:
-    code = "import codex_otel._receiver, sys; assert 'grpc' not in sys.modules"
+    code = "import codex_otel.testing, sys; assert 'grpc' not in sys.modules"
 
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60

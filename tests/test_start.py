@@ -16,7 +16,7 @@ from codex_otel import (
     _provider,
     load_config,
 )
-from codex_otel._receiver import OtlpReceiver
+from codex_otel.testing import OtlpReceiver
 from tests.conftest import METADATA
 from tests.test_delivery import TRANSPORTS, exporter_table, receiver_port
 

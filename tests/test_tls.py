@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from codex_otel import DeliveryStats, OtelEventManager, OtelProvider, load_config
-from codex_otel._receiver import OtlpReceiver
+from codex_otel.testing import OtlpReceiver
 from tests.certs import Certificates
 from tests.conftest import METADATA
 
@@ -185,7 +185,7 @@ def test_metrics_use_the_same_tls_table(certs: Certificates, transport: str) -> 
 def test_config_check_uses_the_tls_table(
     certs: Certificates, transport: str, ca: str, outcome: str
 ) -> None:
-    from codex_otel._check import check_exports
+    from codex_otel.cli._check import check_exports
 
     tls = (
         f'ca-certificate = "{ca}", client-certificate = "client.pem", '

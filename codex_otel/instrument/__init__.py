@@ -1,8 +1,9 @@
 """One-line instrumentation: httpx transports, SSE streams and tool executors."""
 
+from .._errors import SseIdleTimeout
 from ._http import ATTEMPT_EXTENSION, AsyncInstrumentedTransport, InstrumentedTransport
 from ._reader import MAX_READER_THREADS
-from ._sse import ServerSentEventLike, SseIdleTimeout, instrument_sse
+from ._sse import ServerSentEventLike, instrument_sse
 from ._tools import CALL_ID, ToolDecorator, adecide_tool, decide_tool, instrument_tool
 
 __all__ = [

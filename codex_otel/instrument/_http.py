@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from .._errors import report_internal_error
+from .._values import seconds_since
 
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
@@ -18,7 +19,6 @@ __all__ = ["ATTEMPT_EXTENSION", "AsyncInstrumentedTransport", "InstrumentedTrans
 
 ATTEMPT_EXTENSION = "codex_otel.attempt"
 
-_NS_PER_SECOND = 1_000_000_000
 # Statuses a client retries: timeouts, conflicts, rate limits and server errors.
 _RETRYABLE = frozenset({408, 409, 429})
 # Requests remembered between a failure and its retry; the oldest is forgotten first.
@@ -101,7 +101,7 @@ class _RequestRecorder:
         start_ns: int,
         response: httpx.Response,
     ) -> None:
-        duration = (time.perf_counter_ns() - start_ns) / _NS_PER_SECOND
+        duration = seconds_since(start_ns)
         try:
             status = response.status_code
             if key is not None:
@@ -120,7 +120,7 @@ class _RequestRecorder:
         start_ns: int,
         error: Exception,
     ) -> None:
-        duration = (time.perf_counter_ns() - start_ns) / _NS_PER_SECOND
+        duration = seconds_since(start_ns)
         try:
             if key is not None:
                 self._counter.settle(key, attempt, True)

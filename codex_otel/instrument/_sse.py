@@ -16,9 +16,10 @@ from collections.abc import (
 )
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from .._errors import internal_logger
+from .._errors import IDLE_TIMEOUT_MESSAGE, SseIdleTimeout, internal_logger
+from .._values import error_text, seconds_since
 from ._reader import MAX_READER_THREADS, ReaderIdle, ThreadedReader, close_iterator
-from ._sse_events import IDLE_TIMEOUT_MESSAGE, ServerSentEventLike, record_event
+from ._sse_events import ServerSentEventLike, record_event
 
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
@@ -26,15 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["ServerSentEventLike", "SseIdleTimeout", "instrument_sse"]
 
 E = TypeVar("E", bound=ServerSentEventLike)
-
-_NS_PER_SECOND = 1_000_000_000
-
-
-class SseIdleTimeout(TimeoutError):
-    """No server-sent event arrived within the idle timeout."""
-
-    def __init__(self, message: str = IDLE_TIMEOUT_MESSAGE) -> None:
-        super().__init__(message)
 
 
 @overload
@@ -68,14 +60,6 @@ def instrument_sse(
     return _sync_events(manager, iter(events), idle_timeout)
 
 
-def _describe(error: BaseException) -> str:
-    return str(error) or type(error).__name__
-
-
-def _since(start_ns: int) -> float:
-    return (time.perf_counter_ns() - start_ns) / _NS_PER_SECOND
-
-
 def _sync_events(
     manager: OtelEventManager, events: Iterator[E], idle_timeout: float | None
 ) -> Generator[E, None, None]:
@@ -89,13 +73,13 @@ def _sync_events(
             except StopIteration:
                 return  # the end of the stream records nothing
             except ReaderIdle:
-                manager.sse_event_failed(None, _since(start), IDLE_TIMEOUT_MESSAGE)
+                manager.sse_event_failed(None, seconds_since(start), IDLE_TIMEOUT_MESSAGE)
                 raise SseIdleTimeout from None
             except Exception as exc:
-                manager.sse_event_failed(None, _since(start), _describe(exc))
+                manager.sse_event_failed(None, seconds_since(start), error_text(exc))
                 raise
             if manager.recording:
-                record_event(manager, event, _since(start))
+                record_event(manager, event, seconds_since(start))
             yield event
     finally:
         if reader is None:
@@ -159,13 +143,13 @@ async def _async_events(
             except StopAsyncIteration:
                 return
             except _Idle:
-                manager.sse_event_failed(None, _since(start), IDLE_TIMEOUT_MESSAGE)
+                manager.sse_event_failed(None, seconds_since(start), IDLE_TIMEOUT_MESSAGE)
                 raise SseIdleTimeout from None
             except Exception as exc:
-                manager.sse_event_failed(None, _since(start), _describe(exc))
+                manager.sse_event_failed(None, seconds_since(start), error_text(exc))
                 raise
             if manager.recording:
-                record_event(manager, event, _since(start))
+                record_event(manager, event, seconds_since(start))
             yield event
     finally:
         aclose: Any = getattr(events, "aclose", None)

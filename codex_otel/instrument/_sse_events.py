@@ -1,4 +1,4 @@
-"""What one server-sent event records as `codex.sse_event` (SPEC §3, how each is produced)."""
+"""What one server-sent event records as `codex.sse_event`, kind by kind."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import json
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import report_internal_error
-from .._events import Event
+from ..catalog import Event
 
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
 
-__all__ = ["IDLE_TIMEOUT_MESSAGE", "ServerSentEventLike", "record_event"]
+__all__ = ["ServerSentEventLike", "record_event"]
 
-IDLE_TIMEOUT_MESSAGE = "idle timeout waiting for SSE"
 OUTPUT_ITEM_DONE_MESSAGE = "failed to parse response.output_item.done"
 
 _DONE = "[DONE]"

@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, Protocol, TypeVar, cast
 
 from .._errors import report_internal_error
-from .._events import ToolDecision, ToolDecisionSource
+from .._values import error_text, seconds_since
+from ..catalog import ToolDecision, ToolDecisionSource
 
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
@@ -20,12 +21,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 CALL_ID = "call_id"
-_NS_PER_SECOND = 1_000_000_000
 _NOT_ARGUMENTS = ("self", "cls")  # the first parameter of a method is not a tool argument
 
 
 class ToolDecorator(Protocol):
-    """What `instrument_tool` and `OtelEventManager.tool` return."""
+    """What `instrument_tool` returns."""
 
     def __call__(self, fn: Callable[P, R], /) -> Callable[P, R]: ...
 
@@ -75,10 +75,6 @@ class _Call(NamedTuple):
     """False when the arguments do not fit the signature: the tool fails before it runs."""
 
 
-def _describe(error: BaseException) -> str:
-    return str(error) or type(error).__name__
-
-
 def instrument_tool(manager: OtelEventManager, tool_name: str) -> ToolDecorator:
     """Decorate a sync or async tool executor so each call emits `codex.tool_result`.
 
@@ -99,8 +95,8 @@ def instrument_tool(manager: OtelEventManager, tool_name: str) -> ToolDecorator:
                 return _Call("", {}, fits=True)
 
         def finish(call: _Call, start_ns: int, ok: bool, out: object) -> None:
-            # A call that did not fit never ran: recorded with duration 0, as SPEC §3 says.
-            duration = (time.perf_counter_ns() - start_ns) / _NS_PER_SECOND if call.fits else 0.0
+            # A call that did not fit never ran: recorded with duration 0.
+            duration = seconds_since(start_ns) if call.fits else 0.0
             manager.tool_result(tool_name, call.call_id, call.arguments, duration, ok, out)
 
         if inspect.iscoroutinefunction(fn):
@@ -115,7 +111,7 @@ def instrument_tool(manager: OtelEventManager, tool_name: str) -> ToolDecorator:
                 try:
                     output = await run_async(*args, **kwargs)
                 except BaseException as exc:
-                    finish(call, start_ns, False, _describe(exc))
+                    finish(call, start_ns, False, error_text(exc))
                     raise
                 finish(call, start_ns, True, output)
                 return output
@@ -131,7 +127,7 @@ def instrument_tool(manager: OtelEventManager, tool_name: str) -> ToolDecorator:
             try:
                 output = fn(*args, **kwargs)
             except BaseException as exc:
-                finish(call, start_ns, False, _describe(exc))
+                finish(call, start_ns, False, error_text(exc))
                 raise
             finish(call, start_ns, True, output)
             return output

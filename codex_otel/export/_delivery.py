@@ -1,7 +1,9 @@
-"""Bounded, counted delivery: the SDK's batch processor with the two faults it has fixed.
+"""Bounded, counted delivery: the SDK's batch processor with four faults it has, fixed.
 
-The SDK queues and exports (`BatchLogRecordProcessor`); this module only wraps it where it
-falls short for a host that must never be hurt by its telemetry:
+The SDK queues and exports (`BatchLogRecordProcessor`, and its generic `BatchProcessor` that
+every signal's batch processor wraps); this module only wraps it where it falls short for a
+host that must never be hurt by its telemetry. `CountedDelivery` does so for any signal;
+`BoundedBatchProcessor` is the events' log record processor built on it:
 
 - a full queue silently drops the oldest event and logs a warning per drop (which also costs
   the caller time); here the new event is refused before the SDK sees it, and counted;
@@ -20,18 +22,20 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk._logs.export import (
     BatchLogRecordProcessor,
     LogRecordExporter,
     LogRecordExportResult,
 )
 
-from ._errors import internal_logger
+from .._errors import internal_logger
+from ._sdk_private import inner_batch_processor
 from ._stats import DeliveryStats
 
-__all__ = ["BoundedBatchProcessor", "DeliveryStats"]
+__all__ = ["BoundedBatchProcessor", "CountedDelivery"]
 
 
 class _Counts:
@@ -65,35 +69,36 @@ class _Counts:
             )
 
 
-class _CountingExporter(LogRecordExporter):
-    """Counts each batch's outcome, and says the first failure once."""
+class _CountingExporter:
+    """Wraps any signal's SDK exporter: counts each batch's outcome, says the first failure once."""
 
-    def __init__(self, exporter: LogRecordExporter, counts: _Counts, target: str) -> None:
+    def __init__(self, exporter: Any, success: object, counts: _Counts, target: str) -> None:
         self._exporter = exporter
-        self._counts = counts
+        self._success = success
+        self.counts = counts
         self._target = target
         self._warned = False
         self._shut_down = False
         # Set once shutdown has reported: late failures are not announced after the summary.
         self.closing = threading.Event()
 
-    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        counts, size = self._counts, len(batch)
+    def export(self, batch: Sequence[object]) -> Any:
+        counts, size = self.counts, len(batch)
         with counts.lock:
             counts.handed += size
         try:
             result = self._exporter.export(batch)
         except Exception:
             # The SDK exporters catch their own errors; a foreign one may not.
-            result = LogRecordExportResult.FAILURE
+            result = None
+        ok = result is self._success
         with counts.lock:
             if not counts.final:
-                if result is LogRecordExportResult.SUCCESS:
+                if ok:
                     counts.exported += size
                 else:
                     counts.export_failed += size
-        failed = result is not LogRecordExportResult.SUCCESS
-        if failed and not self._warned and not self.closing.is_set():
+        if not ok and not self._warned and not self.closing.is_set():
             self._warned = True  # once; later failures are only counted (and summed at shutdown)
             internal_logger.warning(
                 "codex_otel: exporting telemetry to %s failed; the OpenTelemetry exporter's "
@@ -104,14 +109,135 @@ class _CountingExporter(LogRecordExporter):
 
     def shutdown(self) -> None:
         # Called by us at the deadline and again by the SDK when its worker ends.
+        with self.counts.lock:
+            if self._shut_down:
+                return
+            self._shut_down = True
+        self._exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return bool(self._exporter.force_flush(timeout_millis))
+
+
+class CountedDelivery:
+    """The signal-independent part: admission, counting, bounded flush and shutdown around
+    one SDK batch processor (`BatchLogRecordProcessor`, or any with the SDK's inner
+    `BatchProcessor`). A signal's processor adapts it to the SDK's processor interface."""
+
+    def __init__(
+        self,
+        exporter: Any,
+        *,
+        success: object,
+        batch_processor: Callable[[Any], Any],
+        max_queue_size: int,
+        shutdown_timeout: float,
+        target: str,
+    ) -> None:
+        """`batch_processor(counting_exporter)` builds the SDK processor; `success` is the
+        signal's export result that means delivered."""
+        self._counts = _Counts()
+        self._exporter = _CountingExporter(exporter, success, self._counts, target)
+        self._max_queue_size = max_queue_size
+        self._shutdown_timeout = shutdown_timeout
+        self._shut_down = False
+        self._flusher: threading.Thread | None = None
+        self._flusher_lock = threading.Lock()
+        self.batch = batch_processor(self._exporter)
+        # The SDK empties its queue in a forked child (the parent sends those events);
+        # the child's tallies start from zero alike.
+        if hasattr(os, "register_at_fork"):
+            weak_reset = weakref.WeakMethod(self._after_fork_in_child)
+
+            def after_in_child() -> None:
+                reset = weak_reset()
+                if reset is not None:
+                    reset()
+
+            os.register_at_fork(after_in_child=after_in_child)
+
+    def _after_fork_in_child(self) -> None:
+        self._counts = _Counts()
+        self._exporter.counts = self._counts
+        self._flusher_lock = threading.Lock()
+        self._flusher = None
+
+    def stats(self) -> DeliveryStats:
+        return self._counts.snapshot()
+
+    def admit(self) -> bool:
+        """Count one item offered; True if the SDK's queue should take it."""
+        counts = self._counts
+        with counts.lock:
+            if self._shut_down:
+                counts.after_shutdown += 1
+                return False
+            # handed trails the SDK's pops by a moment, so this errs towards refusing early;
+            # the SDK itself never gets to drop (it would drop the oldest, with a warning).
+            if counts.accepted - counts.handed >= self._max_queue_size:
+                counts.queue_full += 1
+                return False
+            counts.accepted += 1
+            return True
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Export what is queued; True only if every item accepted before the call went out.
+
+        False if an export failed during the flush, or items are still pending at the
+        timeout (their export carries on in the background and is counted as it ends).
+        """
+        if self._shut_down:
+            return False
+        counts = self._counts
+        with counts.lock:
+            accepted, failed = counts.accepted, counts.export_failed
+        with self._flusher_lock:
+            # One flush at a time: against a hanging collector, repeated calls wait on the
+            # same attempt instead of piling up threads.
+            if self._flusher is None or not self._flusher.is_alive():
+                try:
+                    self._flusher = _daemon(self.batch.force_flush, "codex-otel-flush")
+                except RuntimeError:  # no new threads at interpreter exit (Python 3.12)
+                    return False
+            flusher = self._flusher
+        flusher.join(max(timeout_millis, 0) / 1000)
+        if flusher.is_alive():
+            return False
+        with counts.lock:
+            # The queue is first in, first out: once as many items as were accepted before
+            # the call have an outcome, each of those has one.
+            settled = counts.exported + counts.export_failed >= accepted
+            return settled and counts.export_failed == failed
+
+    def shutdown(self) -> None:
+        """Export what is queued within the shutdown bound, then count what is left."""
         with self._counts.lock:
             if self._shut_down:
                 return
             self._shut_down = True
-        self._exporter.shutdown()  # type: ignore[no-untyped-call]
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._exporter.force_flush(timeout_millis)
+        # The SDK processors' own shutdown() joins the worker for a fixed 30 s; their inner
+        # BatchProcessor takes a bound. Past it the worker sends no further batch, and the
+        # exporter's shutdown ends any retry wait; an export stuck in the network is left to
+        # its own timeout on the daemon worker nobody waits for. No thread is started here:
+        # at interpreter exit (Python 3.12) that is no longer allowed.
+        inner_batch_processor(self.batch).shutdown(
+            timeout_millis=int(self._shutdown_timeout * 1000)
+        )
+        self._exporter.closing.set()
+        counts = self._counts
+        with counts.lock:
+            counts.unsent_at_shutdown += (
+                counts.accepted - counts.exported - counts.export_failed - counts.unsent_at_shutdown
+            )
+            counts.final = True
+        stats = self.stats()
+        if stats.dropped:
+            internal_logger.warning(
+                "codex_otel: %d of %d telemetry events were not delivered (%s)",
+                stats.dropped,
+                stats.offered,
+                stats.summary(),
+            )
 
 
 class BoundedBatchProcessor(LogRecordProcessor):
@@ -128,112 +254,38 @@ class BoundedBatchProcessor(LogRecordProcessor):
         shutdown_timeout: float,
         target: str = "the collector",
     ) -> None:
-        self._counts = _Counts()
-        self._exporter = _CountingExporter(exporter, self._counts, target)
-        self._max_queue_size = max_queue_size
-        self._shutdown_timeout = shutdown_timeout
-        self._shut_down = False
-        self._flusher: threading.Thread | None = None
-        self._flusher_lock = threading.Lock()
-        self._batch = BatchLogRecordProcessor(
-            self._exporter,
-            # Explicit values: inherited OTEL_BLRP_* variables do not apply.
-            schedule_delay_millis=schedule_delay_millis,
+        def batch_processor(counting: Any) -> BatchLogRecordProcessor:
+            return BatchLogRecordProcessor(
+                counting,
+                # Explicit values: inherited OTEL_BLRP_* variables do not apply.
+                schedule_delay_millis=schedule_delay_millis,
+                max_queue_size=max_queue_size,
+                max_export_batch_size=max_export_batch_size,
+                export_timeout_millis=export_timeout_millis,
+            )
+
+        self._delivery = CountedDelivery(
+            exporter,
+            success=LogRecordExportResult.SUCCESS,
+            batch_processor=batch_processor,
             max_queue_size=max_queue_size,
-            max_export_batch_size=max_export_batch_size,
-            export_timeout_millis=export_timeout_millis,
+            shutdown_timeout=shutdown_timeout,
+            target=target,
         )
-        # The SDK empties its queue in a forked child (the parent sends those events);
-        # the child's tallies start from zero alike.
-        if hasattr(os, "register_at_fork"):
-            weak_reset = weakref.WeakMethod(self._after_fork_in_child)
-
-            def after_in_child() -> None:
-                reset = weak_reset()
-                if reset is not None:
-                    reset()
-
-            os.register_at_fork(after_in_child=after_in_child)
-
-    def _after_fork_in_child(self) -> None:
-        self._counts = _Counts()
-        self._exporter._counts = self._counts
-        self._flusher_lock = threading.Lock()
-        self._flusher = None
+        self._batch: BatchLogRecordProcessor = self._delivery.batch
 
     def stats(self) -> DeliveryStats:
-        return self._counts.snapshot()
+        return self._delivery.stats()
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        counts = self._counts
-        with counts.lock:
-            if self._shut_down:
-                counts.after_shutdown += 1
-                return
-            # handed trails the SDK's pops by a moment, so this errs towards refusing early;
-            # the SDK itself never gets to drop (it would drop the oldest, with a warning).
-            if counts.accepted - counts.handed >= self._max_queue_size:
-                counts.queue_full += 1
-                return
-            counts.accepted += 1
-        self._batch.on_emit(log_record)
+        if self._delivery.admit():
+            self._batch.on_emit(log_record)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        """Export what is queued; True only if every event accepted before the call went out.
-
-        False if an export failed during the flush, or events are still pending at the
-        timeout (their export carries on in the background and is counted as it ends).
-        """
-        if self._shut_down:
-            return False
-        counts = self._counts
-        with counts.lock:
-            accepted, failed = counts.accepted, counts.export_failed
-        with self._flusher_lock:
-            # One flush at a time: against a hanging collector, repeated calls wait on the
-            # same attempt instead of piling up threads.
-            if self._flusher is None or not self._flusher.is_alive():
-                try:
-                    self._flusher = _daemon(self._batch.force_flush, "codex-otel-flush")
-                except RuntimeError:  # no new threads at interpreter exit (Python 3.12)
-                    return False
-            flusher = self._flusher
-        flusher.join(max(timeout_millis, 0) / 1000)
-        if flusher.is_alive():
-            return False
-        with counts.lock:
-            # The queue is first in, first out: once as many events as were accepted before
-            # the call have an outcome, each of those has one.
-            settled = counts.exported + counts.export_failed >= accepted
-            return settled and counts.export_failed == failed
+        return self._delivery.force_flush(timeout_millis)
 
     def shutdown(self) -> None:
-        """Export what is queued within the shutdown bound, then count what is left."""
-        with self._counts.lock:
-            if self._shut_down:
-                return
-            self._shut_down = True
-        # BatchLogRecordProcessor.shutdown() joins its worker for a fixed 30 s; the SDK's
-        # BatchProcessor underneath takes a bound. Past it the worker sends no further batch,
-        # and the exporter's shutdown ends any retry wait; an export stuck in the network is
-        # left to its own timeout on the daemon worker nobody waits for. No thread is started
-        # here: at interpreter exit (Python 3.12) that is no longer allowed.
-        self._batch._batch_processor.shutdown(timeout_millis=int(self._shutdown_timeout * 1000))
-        self._exporter.closing.set()
-        counts = self._counts
-        with counts.lock:
-            counts.unsent_at_shutdown += (
-                counts.accepted - counts.exported - counts.export_failed - counts.unsent_at_shutdown
-            )
-            counts.final = True
-        stats = self.stats()
-        if stats.dropped:
-            internal_logger.warning(
-                "codex_otel: %d of %d telemetry events were not delivered (%s)",
-                stats.dropped,
-                stats.accepted + stats.queue_full + stats.after_shutdown,
-                stats.summary(),
-            )
+        self._delivery.shutdown()
 
 
 def _daemon(target: Callable[[], object], name: str) -> threading.Thread:

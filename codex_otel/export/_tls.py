@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ._config import TlsConfig
+from .._config import TlsConfig
 
 __all__ = ["HttpTlsFiles", "grpc_credentials", "http_tls_files", "pinned_ca_session"]
 

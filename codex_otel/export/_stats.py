@@ -34,6 +34,11 @@ class DeliveryStats:
         """Accepted events whose fate is not known yet (queued or being exported)."""
         return self.accepted - self.exported - self.export_failed - self.unsent_at_shutdown
 
+    @property
+    def offered(self) -> int:
+        """Every event handed to the pipeline: accepted, or refused on the way in."""
+        return self.accepted + self.queue_full + self.after_shutdown
+
     def summary(self) -> str:
         """`3 queue_full, 12 export_failed` — the non-zero drop reasons, for one log line."""
         reasons = ("queue_full", "export_failed", "after_shutdown", "unsent_at_shutdown")

@@ -14,23 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ._config import ConfigError
-from ._config_load import default_config_path, load_config
-from ._provider import package_version
+from .._config_load import default_config_path, load_config
+from .._errors import EXIT_USAGE, CliError, ConfigError
+from .._version import package_version
 
 __all__ = ["main"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the thing asked for did not happen (export not accepted, events lost)
-EXIT_USAGE = 2  # bad input: a broken config, a busy port
-
-
-class CliError(Exception):
-    """A failure to report as one line on stderr."""
-
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.code = code
+# EXIT_USAGE (2, from _errors): bad input, a broken config, a busy port.
 
 
 def _port(text: str) -> int:
@@ -164,9 +156,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _receive(args: argparse.Namespace, out: TextIO) -> int:
-    from ._otlp_decode import ReceivedLog
-    from ._receiver import OtlpReceiver
-    from ._viewer import event_json, event_line
+    from ..testing import OtlpReceiver, ReceivedLog
+    from ._format import event_json, event_line
 
     if args.no_http and args.no_grpc:
         raise CliError("nothing to listen on: --no-http and --no-grpc together")
@@ -201,7 +192,7 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
         raise CliError(str(exc)) from None
     listening = []
     if not args.no_http:
-        listening.append(f"OTLP/HTTP {receiver.http_endpoint}")
+        listening.append(f"OTLP/HTTP {receiver.logs_endpoint}")
     if not args.no_grpc:
         listening.append(f"OTLP/gRPC {receiver.grpc_endpoint}")
     print(f"listening: {', '.join(listening)} (Ctrl-C stops)", file=sys.stderr, flush=True)

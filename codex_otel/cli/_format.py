@@ -7,8 +7,8 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 
-from ._events import EVENT_ATTRIBUTES, Attr
-from ._otlp_decode import ReceivedLog
+from ..catalog import EVENT_ATTRIBUTES, Attr
+from ..testing import ReceivedLog
 
 __all__ = ["event_json", "event_line", "summary_lines"]
 

@@ -1,20 +1,4 @@
-"""Helpers for your own tests: read what the event manager recorded.
-
-`OtlpReceiver` is a real OTLP receiver (HTTP protobuf/JSON and gRPC, logs and metrics) on
-127.0.0.1 that decodes what arrives into `ReceivedLog` and `Metric` values: point your
-`[otel]` exporter at `receiver.http_endpoint` or `receiver.grpc_endpoint`. For metrics without
-a network, `InMemoryMetrics` is a reader to pass to the provider:
-
-from codex_otel import OtelEventManager, OtelProvider
-from codex_otel.testing import InMemoryMetrics
-
-reader = InMemoryMetrics()
-provider = OtelProvider(None, metric_readers=[reader])
-manager = OtelEventManager(provider, conversation_id="c", model="gpt-5-codex", slug="gpt-5")
-manager.tool_result("shell", "call-1", {}, 0.25, True, "ok")
-(point,) = reader.points("codex.tool.call")
-assert point.value == 1 and point.attributes["tool"] == "shell"
-"""
+"""`InMemoryMetrics`: a metric reader for tests, its data as plain `Metric` values."""
 
 from __future__ import annotations
 
@@ -27,13 +11,11 @@ from opentelemetry.sdk.metrics.export import (
 )
 from opentelemetry.sdk.metrics.export import Metric as SdkMetric
 
-from ._config import MetricsTemporality
+from .._config import MetricsTemporality
+from ..export._factory import temporality_preference
 from ._metric_data import Metric, MetricKind, MetricPoint, Temporality
-from ._metrics import temporality_preference
-from ._otlp_decode import ReceivedLog
-from ._receiver import OtlpReceiver
 
-__all__ = ["InMemoryMetrics", "Metric", "MetricPoint", "OtlpReceiver", "ReceivedLog"]
+__all__ = ["InMemoryMetrics"]
 
 
 class InMemoryMetrics(InMemoryMetricReader):

@@ -289,6 +289,9 @@ class OtlpReceiver:
 
         class _MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             def Export(self, request: ExportMetricsServiceRequest, context: Any) -> Any:
+                fault = receiver._next_fault()
+                if fault is not None:
+                    context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
                 metadata = context.invocation_metadata()
                 headers = {key.lower(): _metadata_value(value) for key, value in metadata}
                 metrics = decode_metrics_request(request, "grpc", headers)
@@ -362,8 +365,14 @@ class OtlpReceiver:
         return "http" if self._tls is None else "https"
 
     @property
-    def http_endpoint(self) -> str:
+    def logs_endpoint(self) -> str:
+        """The HTTP logs URL, for an `otlp-http` events exporter."""
         return f"{self._scheme}://{self._host}:{self.http_port}{_LOGS_PATH}"
+
+    @property
+    def http_endpoint(self) -> str:
+        """The earlier name of `logs_endpoint`."""
+        return self.logs_endpoint
 
     @property
     def metrics_endpoint(self) -> str:
@@ -386,7 +395,7 @@ class OtlpReceiver:
             return list(self._logs)
 
     def fail_next(self, count: int, fault: Fault | None = None) -> None:
-        """Refuse the next `count` export requests (HTTP or gRPC) with `fault`."""
+        """Refuse the next `count` export requests (logs or metrics, HTTP or gRPC) with `fault`."""
         with self._cond:
             self._faults.extend([fault or Fault()] * count)
 

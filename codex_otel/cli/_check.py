@@ -14,15 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._config import (
-    ExporterConfig,
-    OtelConfig,
-    OtlpGrpcExporter,
-    OtlpHttpExporter,
-    redact_url,
-)
-from ._provider import package_version
-from ._tls import grpc_credentials
+from .._config import ExporterConfig, OtlpGrpcExporter, OtlpHttpExporter, redact_url
+from .._config_load import OtelConfig
+from .._version import package_version
+from ..catalog import DEFAULT_SERVICE_NAME, SCOPE_NAME
+from ..export._tls import grpc_credentials
 
 __all__ = ["CHECK_NAME", "CheckResult", "check_exports", "describe_config"]
 
@@ -94,13 +90,13 @@ def _resource(config: OtelConfig) -> tuple[Any, Any]:
         attributes=[
             KeyValue(key=key, value=AnyValue(string_value=value))
             for key, value in (
-                ("service.name", "codex-cli"),
+                ("service.name", DEFAULT_SERVICE_NAME),
                 ("service.version", package_version()),
                 ("env", config.environment),
             )
         ]
     )
-    return resource, InstrumentationScope(name="codex_otel", version=package_version())
+    return resource, InstrumentationScope(name=SCOPE_NAME, version=package_version())
 
 
 def _logs_request(config: OtelConfig) -> Any:

@@ -17,14 +17,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._config import OtelConfig, OtlpGrpcExporter, OtlpHttpExporter
-from ._config_load import load_config
-from ._events import EVENT_NAMES
-from ._manager import OtelEventManager
-from ._provider import OtelProvider
-from ._receiver import OtlpReceiver
-from ._stats import DeliveryStats
-from ._viewer import event_line, summary_lines
+from .._config import OtlpGrpcExporter, OtlpHttpExporter
+from .._config_load import OtelConfig, load_config
+from .._errors import CliError
+from .._manager import OtelEventManager
+from .._provider import OtelProvider
+from ..catalog import EVENT_NAMES
+from ..export import DeliveryStats
+from ..testing import OtlpReceiver
+from ._format import event_line, summary_lines
 
 __all__ = ["fake_responses_api", "run_demo"]
 
@@ -110,7 +111,7 @@ def run_session(manager: OtelEventManager, api_url: str) -> None:
     import httpx
     from httpx_sse import EventSource
 
-    from .instrument import InstrumentedTransport, decide_tool, instrument_sse
+    from ..instrument import InstrumentedTransport, decide_tool, instrument_sse, instrument_tool
 
     manager.conversation_starts(
         provider_name="openai",
@@ -133,11 +134,11 @@ def run_session(manager: OtelEventManager, api_url: str) -> None:
             if sse.event == "response.output_item.done":
                 call = json.loads(sse.data)["item"]
 
-    @manager.tool("shell")
+    @instrument_tool(manager, "shell")
     def shell(command: list[str], *, call_id: str) -> str:
         return "README.md\npyproject.toml\ncodex_otel/"
 
-    @manager.tool("read_file")
+    @instrument_tool(manager, "read_file")
     def read_file(path: str, *, call_id: str) -> str:
         raise FileNotFoundError(f"no such file: {path}")
 
@@ -157,7 +158,7 @@ def _demo_config(protocol: str, receiver: OtlpReceiver) -> OtelConfig:
         return OtelConfig(exporter=OtlpGrpcExporter(endpoint=receiver.grpc_endpoint))
     return OtelConfig(
         exporter=OtlpHttpExporter(
-            endpoint=receiver.http_endpoint, protocol="json" if protocol == "json" else "binary"
+            endpoint=receiver.logs_endpoint, protocol="json" if protocol == "json" else "binary"
         )
     )
 
@@ -173,15 +174,9 @@ def _run(config: OtelConfig, api_url: str) -> DeliveryStats:
             auth_mode="ApiKey",
             terminal_type="demo",
             app_version="0.0.0-demo",
-            log_user_prompts=config.log_user_prompt,
         )
         run_session(manager, api_url)
     return provider.stats()
-
-
-def _sent(stats: DeliveryStats) -> int:
-    """Every event the session emitted, queued or not."""
-    return stats.accepted + stats.queue_full + stats.after_shutdown
 
 
 def run_demo(*, protocol: str, config_path: Path | None, out: TextIO) -> int:
@@ -196,7 +191,7 @@ def run_demo(*, protocol: str, config_path: Path | None, out: TextIO) -> int:
             file=out,
         )
         print(f"fake Responses API at {api_url}\n", file=out)
-        sent = _sent(_run(config, api_url))
+        sent = _run(config, api_url).offered
         arrived = receiver.wait_for(sent, timeout=10)
     for log in arrived:
         print(event_line(log), file=out)
@@ -214,7 +209,6 @@ def run_demo(*, protocol: str, config_path: Path | None, out: TextIO) -> int:
 
 
 def _run_against_config(config_path: Path, out: TextIO) -> int:
-    from .cli import CliError
 
     if not config_path.is_file():
         raise CliError(f"{config_path}: no such file")
@@ -224,7 +218,7 @@ def _run_against_config(config_path: Path, out: TextIO) -> int:
     with fake_responses_api() as api_url:
         print(f"codex-otel demo: sending to {config.exporter.endpoint} ({config_path})", file=out)
         stats = _run(config, api_url)
-    sent = _sent(stats)
+    sent = stats.offered
     print(f"sent {sent}, accepted by the collector {stats.exported}", end="", file=out)
     if stats.dropped:
         print(f", dropped {stats.dropped} ({stats.summary()})", file=out)

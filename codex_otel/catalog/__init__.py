@@ -1,0 +1,39 @@
+"""Names written once: events and their attribute keys, instruments and tags, resource names.
+
+The event methods, the metrics pipeline, the command line and the tests all read these.
+"""
+
+from ._events import (
+    COMMON_ATTRIBUTES,
+    EVENT_ATTRIBUTES,
+    EVENT_NAMES,
+    REDACTED,
+    SECRET_MARKER,
+    TRUNCATED_MARKER,
+    Attr,
+    Event,
+    ToolDecision,
+    ToolDecisionSource,
+)
+from ._instruments import INSTRUMENTS, InstrumentSpec, MetricName, Tag
+from ._resource import DEFAULT_SERVICE_NAME, ENVIRONMENT_KEY, SCOPE_NAME
+
+__all__ = [
+    "COMMON_ATTRIBUTES",
+    "DEFAULT_SERVICE_NAME",
+    "ENVIRONMENT_KEY",
+    "EVENT_ATTRIBUTES",
+    "EVENT_NAMES",
+    "INSTRUMENTS",
+    "REDACTED",
+    "SCOPE_NAME",
+    "SECRET_MARKER",
+    "TRUNCATED_MARKER",
+    "Attr",
+    "Event",
+    "InstrumentSpec",
+    "MetricName",
+    "Tag",
+    "ToolDecision",
+    "ToolDecisionSource",
+]

@@ -1,0 +1,176 @@
+"""`[otel]` exporter config -> the SDK's OTLP exporter, for any signal: one factory.
+
+Each exporter kind is a registry entry whose exporter module is imported only when used, so
+`exporter = "none"` imports neither the HTTP stack nor grpc. Every signal's exporter is pinned
+the same way: the export timeout, no compression, the table's headers only, and its TLS, so
+no inherited `OTEL_EXPORTER_OTLP_*` variable changes or breaks what the table asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+from .._config import (
+    ExporterConfig,
+    MetricsTemporality,
+    OtlpGrpcExporter,
+    OtlpHttpExporter,
+    redact_url,
+)
+from ._sdk_private import pin_headers
+from ._tls import grpc_credentials, http_tls_files, pinned_ca_session
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.metrics.export import AggregationTemporality
+
+__all__ = [
+    "EXPORTER_FACTORIES",
+    "EXPORT_TIMEOUT_SECONDS",
+    "Signal",
+    "build_exporter",
+    "describe_exporter",
+    "temporality_preference",
+]
+
+Signal = Literal["logs", "metrics"]
+EXPORT_TIMEOUT_SECONDS = 10.0
+
+# (module, class) of each transport's exporter, per signal.
+_PROTO_HTTP: dict[Signal, tuple[str, str]] = {
+    "logs": ("opentelemetry.exporter.otlp.proto.http._log_exporter", "OTLPLogExporter"),
+    "metrics": ("opentelemetry.exporter.otlp.proto.http.metric_exporter", "OTLPMetricExporter"),
+}
+_JSON_HTTP: dict[Signal, tuple[str, str]] = {
+    "logs": ("opentelemetry.exporter.otlp.json.http._log_exporter", "OTLPLogExporter"),
+    "metrics": ("opentelemetry.exporter.otlp.json.http.metric_exporter", "OTLPMetricExporter"),
+}
+_GRPC: dict[Signal, tuple[str, str]] = {
+    "logs": ("opentelemetry.exporter.otlp.proto.grpc._log_exporter", "OTLPLogExporter"),
+    "metrics": ("opentelemetry.exporter.otlp.proto.grpc.metric_exporter", "OTLPMetricExporter"),
+}
+
+
+def _exporter_class(table: dict[Signal, tuple[str, str]], signal: Signal) -> Any:
+    module, name = table[signal]
+    return getattr(importlib.import_module(module), name)
+
+
+def temporality_preference(temporality: MetricsTemporality) -> dict[type, AggregationTemporality]:
+    """Every instrument class named, so an inherited OTEL_* preference cannot change it."""
+    # Imported here, as in `_signal_options`: only metrics need the metrics SDK.
+    from opentelemetry.sdk import metrics as sdk_metrics
+    from opentelemetry.sdk.metrics.export import AggregationTemporality
+
+    chosen = (
+        AggregationTemporality.DELTA
+        if temporality == "delta"
+        else AggregationTemporality.CUMULATIVE
+    )
+    cumulative = AggregationTemporality.CUMULATIVE
+    return {
+        sdk_metrics.Counter: chosen,
+        sdk_metrics.Histogram: chosen,
+        sdk_metrics.ObservableCounter: chosen,
+        # Up-down counters and gauges are levels: cumulative whatever the preference.
+        sdk_metrics.UpDownCounter: cumulative,
+        sdk_metrics.ObservableUpDownCounter: cumulative,
+        sdk_metrics.ObservableGauge: cumulative,
+    }
+
+
+def _signal_options(signal: Signal, temporality: MetricsTemporality) -> dict[str, Any]:
+    if signal != "metrics":
+        return {}
+    from opentelemetry.sdk import metrics as sdk_metrics
+    from opentelemetry.sdk.metrics.view import Aggregation, ExplicitBucketHistogramAggregation
+
+    # Explicit buckets (our advisory bounds) even if OTEL_* asks for exponential ones.
+    aggregation: dict[type, Aggregation] = {
+        sdk_metrics.Histogram: ExplicitBucketHistogramAggregation()
+    }
+    return {
+        "preferred_temporality": temporality_preference(temporality),
+        "preferred_aggregation": aggregation,
+    }
+
+
+def _otlp_http(config: ExporterConfig, signal: Signal, options: dict[str, Any]) -> Any:
+    assert isinstance(config, OtlpHttpExporter)
+    tls = http_tls_files(config.tls)._asdict()
+    if config.protocol == "json":
+        from opentelemetry.exporter.otlp.common.http import Compression as JsonCompression
+
+        exporter = _exporter_class(_JSON_HTTP, signal)(
+            endpoint=config.endpoint,
+            headers=dict(config.headers),
+            timeout=EXPORT_TIMEOUT_SECONDS,
+            compression=JsonCompression.NONE,
+            **tls,
+            **options,
+        )
+    else:
+        from opentelemetry.exporter.otlp.proto.http import Compression
+
+        exporter = _exporter_class(_PROTO_HTTP, signal)(
+            endpoint=config.endpoint,
+            headers=dict(config.headers),
+            timeout=EXPORT_TIMEOUT_SECONDS,
+            compression=Compression.NoCompression,
+            session=pinned_ca_session(config.tls),
+            **tls,
+            **options,
+        )
+    pin_headers(exporter, config.headers)
+    return exporter
+
+
+def _otlp_grpc(config: ExporterConfig, signal: Signal, options: dict[str, Any]) -> Any:
+    assert isinstance(config, OtlpGrpcExporter)
+    from grpc import Compression
+
+    insecure = config.endpoint.startswith("http://")
+    exporter = _exporter_class(_GRPC, signal)(
+        endpoint=config.endpoint,
+        # The scheme decides, not an inherited OTEL_EXPORTER_OTLP_INSECURE.
+        insecure=insecure,
+        credentials=None if insecure else grpc_credentials(config.tls),
+        # gRPC metadata keys must be lower-case.
+        headers=tuple((name.lower(), value) for name, value in config.headers.items()),
+        timeout=EXPORT_TIMEOUT_SECONDS,
+        compression=Compression.NoCompression,
+        **options,
+    )
+    pin_headers(exporter, config.headers)
+    return exporter
+
+
+# Exporter kind -> factory; `none` has none.
+EXPORTER_FACTORIES: dict[str, Callable[[ExporterConfig, Signal, dict[str, Any]], Any]] = {
+    OtlpHttpExporter.kind: _otlp_http,
+    OtlpGrpcExporter.kind: _otlp_grpc,
+}
+
+
+def build_exporter(
+    signal: Signal,
+    config: ExporterConfig,
+    *,
+    metrics_temporality: MetricsTemporality = "delta",
+) -> Any:
+    """The SDK exporter `config` asks for, for `signal`; None for `none`.
+
+    Raises what the SDK raises when the exporter cannot be built (a missing TLS file, say):
+    the provider's start reports that once and turns the signal off.
+    """
+    factory = EXPORTER_FACTORIES.get(config.kind)
+    if factory is None:
+        return None
+    return factory(config, signal, _signal_options(signal, metrics_temporality))
+
+
+def describe_exporter(config: ExporterConfig) -> str:
+    """`otlp-http https://host/v1/logs` for messages, without any user:password in the URL."""
+    endpoint = getattr(config, "endpoint", "")
+    return f"{config.kind} {redact_url(endpoint)}".rstrip()

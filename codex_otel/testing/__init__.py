@@ -1,0 +1,36 @@
+"""Helpers for your own tests: read what the event manager recorded.
+
+`capture_events()` keeps a provider's events in memory as plain dicts (shape tests).
+`OtlpReceiver` is a real OTLP receiver (HTTP protobuf/JSON and gRPC, logs and metrics) on
+127.0.0.1 that decodes what arrives into `ReceivedLog` and `Metric` values: point your
+`[otel]` exporter at `receiver.logs_endpoint` or `receiver.grpc_endpoint`. For metrics without
+a network, `InMemoryMetrics` is a reader to pass to the provider:
+
+    from codex_otel import OtelEventManager, OtelProvider
+    from codex_otel.testing import InMemoryMetrics
+
+    reader = InMemoryMetrics()
+    provider = OtelProvider(None, metric_readers=[reader])
+    manager = OtelEventManager(provider, conversation_id="c", model="gpt-5-codex", slug="gpt-5")
+    manager.tool_result("shell", "call-1", {}, 0.25, True, "ok")
+    (point,) = reader.points("codex.tool.call")
+    assert point.value == 1 and point.attributes["tool"] == "shell"
+"""
+
+from ._capture import CapturedEvents, capture_events
+from ._metric_data import Metric, MetricPoint
+from ._metrics import InMemoryMetrics
+from ._otlp_decode import ReceivedLog
+from ._receiver import Fault, OtlpReceiver, ServerTls
+
+__all__ = [
+    "CapturedEvents",
+    "Fault",
+    "InMemoryMetrics",
+    "Metric",
+    "MetricPoint",
+    "OtlpReceiver",
+    "ReceivedLog",
+    "ServerTls",
+    "capture_events",
+]
