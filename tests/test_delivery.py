@@ -24,8 +24,8 @@ from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
 from codex_otel.testing import Fault, OtlpReceiver
 from tests.conftest import METADATA
 from tests.faulty import closed_port, hanging_server
+from tests.transports import TRANSPORTS, exporter_table, receiver_port
 
-TRANSPORTS = ["http/protobuf", "http/json", "grpc"]
 # Far above any bound configured here: a call that is still running then is unbounded.
 GENEROUS = 15.0
 # The exporters' per-request timeout in these tests: far above GENEROUS, so a call that waits
@@ -37,13 +37,6 @@ HUNG_EXPORT_SECONDS = 60.0
 def exports_hang_longer_than_the_join_timeout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(codex_otel.export._factory, "EXPORT_TIMEOUT_SECONDS", HUNG_EXPORT_SECONDS)
     yield
-
-
-def exporter_table(transport: str, port: int) -> dict[str, Any]:
-    if transport == "grpc":
-        return {"otlp-grpc": {"endpoint": f"http://127.0.0.1:{port}"}}
-    protocol = "json" if transport == "http/json" else "binary"
-    return {"otlp-http": {"endpoint": f"http://127.0.0.1:{port}/v1/logs", "protocol": protocol}}
 
 
 def metrics_table(port: int) -> dict[str, Any]:
@@ -65,10 +58,6 @@ def start(
         **({"metrics_exporter": metrics_table(port)} if metrics else {}),
     }
     return OtelProvider.from_config(OtelConfig.from_mapping(table))
-
-
-def receiver_port(receiver: OtlpReceiver, transport: str) -> int:
-    return receiver.grpc_port if transport == "grpc" else receiver.http_port
 
 
 def emit(provider: OtelProvider, count: int, prefix: str = "e") -> None:

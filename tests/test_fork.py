@@ -11,7 +11,7 @@ import pytest
 from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
 from codex_otel.testing import OtlpReceiver
 from tests.conftest import METADATA
-from tests.test_delivery import TRANSPORTS, exporter_table, receiver_port
+from tests.transports import TRANSPORTS, exporter_table, receiver_port
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
 

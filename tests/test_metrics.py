@@ -9,8 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from codex_otel import OtelConfig, OtelEventManager, OtelProvider, _errors
-from codex_otel._errors import set_strict
+from codex_otel import OtelConfig, OtelEventManager, OtelProvider
 from codex_otel.testing import InMemoryMetrics, MetricPoint
 from tests.conftest import METADATA, emit_catalog
 from tests.metrics_script import (
@@ -32,15 +31,6 @@ def metrics() -> Iterator[Metrics]:
     provider = OtelProvider(None, metric_readers=[reader])
     yield provider, reader
     provider.shutdown()
-
-
-@pytest.fixture
-def lenient() -> Iterator[None]:
-    """Internal errors are swallowed, as in production (the suite is strict otherwise)."""
-    _errors._reported.clear()  # each failure is said once per process: forget earlier tests'
-    set_strict(False)
-    yield
-    set_strict(True)
 
 
 def test_session_records_every_instrument_with_units_descriptions_tags_and_values(

@@ -18,7 +18,7 @@ from codex_otel import (
 )
 from codex_otel.testing import OtlpReceiver
 from tests.conftest import METADATA
-from tests.test_delivery import TRANSPORTS, exporter_table, receiver_port
+from tests.transports import TRANSPORTS, exporter_table, receiver_port
 
 # Each of these made the raw SDK raise, warn per export, or ignore our settings.
 INVALID_INHERITED = {

@@ -1,0 +1,60 @@
+"""The SDK internals `codex_otel.export._sdk_private` names are still there, in the form used.
+
+If an OpenTelemetry release inside the pinned range renames one, this fails first, naming it.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, InMemoryLogRecordExporter
+
+from codex_otel._config import Headers, OtlpGrpcExporter, OtlpHttpExporter
+from codex_otel.export import _sdk_private
+from codex_otel.export._factory import Signal, build_exporter
+
+
+def test_the_log_batch_processor_holds_a_batch_processor_whose_shutdown_takes_a_bound() -> None:
+    processor = BatchLogRecordProcessor(InMemoryLogRecordExporter())
+    try:
+        inner = _sdk_private.inner_batch_processor(processor)
+        assert "timeout_millis" in inspect.signature(inner.shutdown).parameters
+    finally:
+        processor.shutdown()
+
+
+EXPORTERS = {
+    "http/protobuf": OtlpHttpExporter(
+        endpoint="http://127.0.0.1:9/v1/x", headers=Headers({"X-Ours": "1"})
+    ),
+    "http/json": OtlpHttpExporter(
+        endpoint="http://127.0.0.1:9/v1/x", protocol="json", headers=Headers({"X-Ours": "1"})
+    ),
+    "grpc": OtlpGrpcExporter(endpoint="http://127.0.0.1:9", headers=Headers({"X-Ours": "1"})),
+}
+
+
+@pytest.mark.parametrize("signal", ["logs", "metrics"])
+@pytest.mark.parametrize("transport", sorted(EXPORTERS))
+def test_every_exporter_keeps_its_headers_where_pinning_replaces_them(
+    transport: str, signal: Signal
+) -> None:
+    exporter = build_exporter(signal, EXPORTERS[transport])
+    try:
+        if transport == "grpc":
+            held = getattr(exporter, _sdk_private.GRPC_HEADERS)
+            assert held == (("x-ours", "1"),)
+        else:
+            client = getattr(exporter, _sdk_private.HTTP_CLIENT)
+            held = getattr(client, _sdk_private.HTTP_HEADERS)
+            assert {k: v for k, v in held.items() if k not in ("content-type", "user-agent")} == {
+                "x-ours": "1"
+            }
+    finally:
+        exporter.shutdown()
+
+
+def test_an_exporter_with_no_header_field_is_refused_not_left_unpinned() -> None:
+    with pytest.raises(TypeError, match="InMemoryLogRecordExporter: no header field to pin"):
+        _sdk_private.pin_headers(InMemoryLogRecordExporter(), {"x": "1"})
