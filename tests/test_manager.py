@@ -11,6 +11,7 @@ import pytest
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
 from codex_otel import (
+    DeliveryStats,
     OtelConfig,
     OtelEventManager,
     OtelProvider,
@@ -351,9 +352,13 @@ def test_exporter_none_does_not_import_grpc_or_http_stack() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_events_after_shutdown_are_ignored(memory: Memory) -> None:
-    provider, _ = memory
+def test_events_after_shutdown_are_not_exported_but_counted(memory: Memory) -> None:
+    provider, exporter = memory
     manager = OtelEventManager(provider, **METADATA)
+    manager.sse_event("early", 0)
     provider.shutdown()
     manager.sse_event("late", 0)
+    kinds = [data.log_record.attributes["event.kind"] for data in exporter.get_finished_logs()]
+    assert kinds == ["early"]
+    assert provider.stats() == DeliveryStats(accepted=1, exported=1, after_shutdown=1)
     assert not manager.enabled
