@@ -21,7 +21,8 @@ from ._capture import CapturedEvents, capture_events
 from ._metric_data import Metric, MetricPoint
 from ._metrics import InMemoryMetrics
 from ._otlp_decode import ReceivedLog
-from ._receiver import Fault, OtlpReceiver, ServerTls
+from ._receiver import OtlpReceiver
+from ._server_setup import Fault, ServerTls
 
 __all__ = [
     "CapturedEvents",

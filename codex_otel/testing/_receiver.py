@@ -2,31 +2,19 @@
 
 Used by the test-suite, ``codex-otel demo`` and ``codex-otel receive``: the exporters under
 test talk to it over the wire exactly as they would to a collector, and it decodes what
-arrives into flat :class:`ReceivedLog` and :class:`~codex_otel._metric_data.Metric` values.
+arrives into flat :class:`ReceivedLog` and :class:`Metric` values.
 """
 
 from __future__ import annotations
 
 import base64
 import errno
-import gzip
 import logging
-import os
-import socket
-import ssl
-import struct
-import sys
-import tempfile
 import threading
-import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from google.protobuf import json_format
-from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
@@ -37,167 +25,13 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 
 from ._metric_data import Metric
-from ._otlp_decode import (
-    ReceivedLog,
-    decode_logs_request,
-    decode_metrics_request,
-    parse_otlp_json,
-    parse_otlp_json_into,
-)
+from ._otlp_decode import ReceivedLog, decode_logs_request, decode_metrics_request
+from ._receiver_http import LOGS_PATH, METRICS_PATH, HttpServer
+from ._server_setup import Fault, ServerTls
+
+__all__ = ["OtlpReceiver"]
 
 _logger = logging.getLogger(__name__)
-
-_LOGS_PATH = "/v1/logs"
-_METRICS_PATH = "/v1/metrics"
-_PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
-_JSON_TYPE = "application/json"
-
-
-@dataclass(frozen=True)
-class Fault:
-    """How the receiver refuses one export request, as a misbehaving collector would.
-
-    `http_status` (with `retry_after` as the `Retry-After` header) answers an HTTP export;
-    `grpc_code` (a `grpc.StatusCode` name) aborts a gRPC one; `reset` drops the connection
-    of an HTTP export with a TCP reset after reading the request, before any answer.
-    """
-
-    http_status: int = 503
-    retry_after: str | None = None
-    grpc_code: str = "UNAVAILABLE"
-    reset: bool = False
-
-
-@dataclass(frozen=True)
-class ServerTls:
-    """TLS for the receiver: its PEM certificate chain and key; with `client_ca`, clients
-    must present a certificate signed by it (mutual TLS)."""
-
-    certificate: bytes
-    private_key: bytes
-    client_ca: bytes | None = None
-
-    def __repr__(self) -> str:  # never show the key
-        return f"ServerTls(mutual={self.client_ca is not None})"
-
-    def ssl_context(self) -> ssl.SSLContext:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        # load_cert_chain only reads files: hand it a private temporary copy.
-        with tempfile.TemporaryDirectory() as folder:
-            cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
-            with open(cert, "wb") as out:
-                out.write(self.certificate)
-            with open(key, "wb") as out:
-                out.write(self.private_key)
-            context.load_cert_chain(cert, key)
-        if self.client_ca is not None:
-            context.load_verify_locations(cadata=self.client_ca.decode("ascii"))
-            context.verify_mode = ssl.CERT_REQUIRED
-        return context
-
-
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True  # a stuck client must never block interpreter exit
-
-    def __init__(self, address: tuple[str, int], receiver: OtlpReceiver) -> None:
-        self.receiver = receiver
-        super().__init__(address, _HttpHandler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that failed its TLS handshake or dropped the connection is the client's
-        # business (and often a test's point): no traceback on stderr for those.
-        if isinstance(sys.exc_info()[1], OSError):
-            _logger.debug("OTLP receiver: connection from %s failed", client_address)
-            return
-        super().handle_error(request, client_address)
-
-
-class _HttpHandler(BaseHTTPRequestHandler):
-    server: _HttpServer
-
-    _was_reset = False
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the default writes a line per request to stderr
-
-    def finish(self) -> None:
-        if not self._was_reset:  # a reset socket has nothing left to flush
-            super().finish()
-
-    def _refuse(self, fault: Fault) -> None:
-        if fault.reset:
-            # SO_LINGER 0: close() sends RST instead of FIN, the client sees a reset.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.connection.close()
-            self._was_reset = True
-            self.close_connection = True
-            return
-        self.send_response(fault.http_status)
-        if fault.retry_after is not None:
-            self.send_header("Retry-After", fault.retry_after)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def _reply(self, status: int, content_type: str = "text/plain", payload: bytes = b"") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def do_GET(self) -> None:
-        on_path = self.path.split("?", 1)[0] in (_LOGS_PATH, _METRICS_PATH)
-        self._reply(405 if on_path else 404)
-
-    def do_POST(self) -> None:
-        # Read the body first, whatever happens: closing with unread bytes resets the socket
-        # and the client would see a connection error instead of our status.
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        path = self.path.split("?", 1)[0]
-        if path not in (_LOGS_PATH, _METRICS_PATH):
-            return self._reply(404)
-        fault = self.server.receiver._next_fault()
-        if fault is not None:
-            return self._refuse(fault)
-        content_type = self.headers.get_content_type()
-        if content_type not in (*_PROTOBUF_TYPES, _JSON_TYPE):
-            return self._reply(415)
-        is_json = content_type == _JSON_TYPE
-        try:
-            encoding = (self.headers.get("Content-Encoding") or "").strip().lower()
-            if encoding == "gzip":
-                body = gzip.decompress(body)
-            elif encoding == "deflate":
-                body = zlib.decompress(body)
-            if path == _METRICS_PATH:
-                metrics_request = (
-                    parse_otlp_json_into(body, ExportMetricsServiceRequest())
-                    if is_json
-                    else ExportMetricsServiceRequest.FromString(body)
-                )
-            elif is_json:
-                request = parse_otlp_json(body)
-            else:
-                request = ExportLogsServiceRequest.FromString(body)
-        except (DecodeError, json_format.ParseError, ValueError, OSError, EOFError, zlib.error):
-            return self._reply(400)
-        headers = {key.lower(): value for key, value in self.headers.items()}
-        transport = "http/json" if is_json else "http/protobuf"
-        response: Message
-        if path == _METRICS_PATH:
-            try:
-                metrics = decode_metrics_request(metrics_request, transport, headers)
-            except ValueError:  # a metric kind this package never sends
-                return self._reply(400)
-            self.server.receiver._accept_metrics(metrics, body)
-            response = ExportMetricsServiceResponse()
-        else:
-            self.server.receiver._accept(decode_logs_request(request, transport, headers))
-            response = ExportLogsServiceResponse()
-        if is_json:
-            self._reply(200, _JSON_TYPE, json_format.MessageToJson(response).encode())
-        else:
-            self._reply(200, content_type, response.SerializeToString())
 
 
 def _metadata_value(value: str | bytes) -> str:
@@ -228,7 +62,7 @@ class OtlpReceiver:
         self._metrics: list[Metric] = []
         self._metric_bodies: list[bytes] = []
         self._cond = threading.Condition()
-        self._http: _HttpServer | None = None
+        self._http: HttpServer | None = None
         self._http_thread: threading.Thread | None = None
         self._grpc: Any = None  # grpc.Server; grpc is imported lazily, so no static type here
         self._grpc_pool: ThreadPoolExecutor | None = None
@@ -251,7 +85,7 @@ class OtlpReceiver:
 
     def _start_http(self, port: int) -> None:
         try:
-            self._http = _HttpServer((self._host, port), self)
+            self._http = HttpServer((self._host, port), self)
         except OSError as exc:
             raise OSError(
                 exc.errno, f"OTLP receiver: cannot bind HTTP on {self._host}:{port}: {exc.strerror}"
@@ -279,24 +113,24 @@ class OtlpReceiver:
 
         class _LogsServicer(logs_service_pb2_grpc.LogsServiceServicer):
             def Export(self, request: ExportLogsServiceRequest, context: Any) -> Any:
-                fault = receiver._next_fault()
+                fault = receiver.next_fault()
                 if fault is not None:
                     context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
                 metadata = context.invocation_metadata()
                 headers = {key.lower(): _metadata_value(value) for key, value in metadata}
-                receiver._accept(decode_logs_request(request, "grpc", headers))
+                receiver.accept_logs(decode_logs_request(request, "grpc", headers))
                 return ExportLogsServiceResponse()
 
         class _MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             def Export(self, request: ExportMetricsServiceRequest, context: Any) -> Any:
-                fault = receiver._next_fault()
+                fault = receiver.next_fault()
                 if fault is not None:
                     context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
                 metadata = context.invocation_metadata()
                 headers = {key.lower(): _metadata_value(value) for key, value in metadata}
                 metrics = decode_metrics_request(request, "grpc", headers)
                 # grpc hands over the parsed message: its encoding stands in for the raw body.
-                receiver._accept_metrics(metrics, request.SerializeToString())
+                receiver.accept_metrics(metrics, request.SerializeToString())
                 return ExportMetricsServiceResponse()
 
         self._grpc_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="otlp-receiver-grpc")
@@ -367,7 +201,7 @@ class OtlpReceiver:
     @property
     def logs_endpoint(self) -> str:
         """The HTTP logs URL, for an `otlp-http` events exporter."""
-        return f"{self._scheme}://{self._host}:{self.http_port}{_LOGS_PATH}"
+        return f"{self._scheme}://{self._host}:{self.http_port}{LOGS_PATH}"
 
     @property
     def http_endpoint(self) -> str:
@@ -377,7 +211,7 @@ class OtlpReceiver:
     @property
     def metrics_endpoint(self) -> str:
         """The HTTP metrics URL (gRPC serves metrics on `grpc_endpoint`)."""
-        return f"http://{self._host}:{self.http_port}{_METRICS_PATH}"
+        return f"http://{self._host}:{self.http_port}{METRICS_PATH}"
 
     @property
     def grpc_endpoint(self) -> str:
@@ -405,7 +239,7 @@ class OtlpReceiver:
         with self._cond:
             return self._refused
 
-    def _next_fault(self) -> Fault | None:
+    def next_fault(self) -> Fault | None:
         with self._cond:
             if not self._faults:
                 return None
@@ -436,13 +270,13 @@ class OtlpReceiver:
             self._metrics.clear()
             self._metric_bodies.clear()
 
-    def _accept_metrics(self, received: list[Metric], body: bytes) -> None:
+    def accept_metrics(self, received: list[Metric], body: bytes) -> None:
         with self._cond:
             self._metrics.extend(received)
             self._metric_bodies.append(body)
             self._cond.notify_all()
 
-    def _accept(self, received: list[ReceivedLog]) -> None:
+    def accept_logs(self, received: list[ReceivedLog]) -> None:
         with self._cond:
             self._logs.extend(received)
             self._cond.notify_all()

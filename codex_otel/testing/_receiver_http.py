@@ -1,0 +1,156 @@
+"""The receiver's OTLP/HTTP side: one handler decoding protobuf and JSON, logs and metrics."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import socket
+import struct
+import sys
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError, Message
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
+
+from ._metric_data import Metric
+from ._otlp_decode import (
+    ReceivedLog,
+    decode_logs_request,
+    decode_metrics_request,
+    parse_otlp_json,
+    parse_otlp_json_into,
+)
+from ._server_setup import Fault
+
+__all__ = ["LOGS_PATH", "METRICS_PATH", "HttpServer", "ReceiverSink"]
+
+_logger = logging.getLogger("codex_otel.testing")
+
+LOGS_PATH = "/v1/logs"
+METRICS_PATH = "/v1/metrics"
+_PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
+_JSON_TYPE = "application/json"
+
+
+class ReceiverSink(Protocol):
+    """What the HTTP side hands decoded exports to (the receiver)."""
+
+    def next_fault(self) -> Fault | None: ...
+
+    def accept_logs(self, received: list[ReceivedLog]) -> None: ...
+
+    def accept_metrics(self, received: list[Metric], body: bytes) -> None: ...
+
+
+class HttpServer(ThreadingHTTPServer):
+    daemon_threads = True  # a stuck client must never block interpreter exit
+
+    def __init__(self, address: tuple[str, int], receiver: ReceiverSink) -> None:
+        self.receiver = receiver
+        super().__init__(address, _HttpHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that failed its TLS handshake or dropped the connection is the client's
+        # business (and often a test's point): no traceback on stderr for those.
+        if isinstance(sys.exc_info()[1], OSError):
+            _logger.debug("OTLP receiver: connection from %s failed", client_address)
+            return
+        super().handle_error(request, client_address)
+
+
+class _HttpHandler(BaseHTTPRequestHandler):
+    server: HttpServer
+
+    _was_reset = False
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the default writes a line per request to stderr
+
+    def finish(self) -> None:
+        if not self._was_reset:  # a reset socket has nothing left to flush
+            super().finish()
+
+    def _refuse(self, fault: Fault) -> None:
+        if fault.reset:
+            # SO_LINGER 0: close() sends RST instead of FIN, the client sees a reset.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self._was_reset = True
+            self.close_connection = True
+            return
+        self.send_response(fault.http_status)
+        if fault.retry_after is not None:
+            self.send_header("Retry-After", fault.retry_after)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _reply(self, status: int, content_type: str = "text/plain", payload: bytes = b"") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        on_path = self.path.split("?", 1)[0] in (LOGS_PATH, METRICS_PATH)
+        self._reply(405 if on_path else 404)
+
+    def do_POST(self) -> None:
+        # Read the body first, whatever happens: closing with unread bytes resets the socket
+        # and the client would see a connection error instead of our status.
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        path = self.path.split("?", 1)[0]
+        if path not in (LOGS_PATH, METRICS_PATH):
+            return self._reply(404)
+        fault = self.server.receiver.next_fault()
+        if fault is not None:
+            return self._refuse(fault)
+        content_type = self.headers.get_content_type()
+        if content_type not in (*_PROTOBUF_TYPES, _JSON_TYPE):
+            return self._reply(415)
+        is_json = content_type == _JSON_TYPE
+        try:
+            encoding = (self.headers.get("Content-Encoding") or "").strip().lower()
+            if encoding == "gzip":
+                body = gzip.decompress(body)
+            elif encoding == "deflate":
+                body = zlib.decompress(body)
+            if path == METRICS_PATH:
+                metrics_request = (
+                    parse_otlp_json_into(body, ExportMetricsServiceRequest())
+                    if is_json
+                    else ExportMetricsServiceRequest.FromString(body)
+                )
+            elif is_json:
+                request = parse_otlp_json(body)
+            else:
+                request = ExportLogsServiceRequest.FromString(body)
+        except (DecodeError, json_format.ParseError, ValueError, OSError, EOFError, zlib.error):
+            return self._reply(400)
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        transport = "http/json" if is_json else "http/protobuf"
+        response: Message
+        if path == METRICS_PATH:
+            try:
+                metrics = decode_metrics_request(metrics_request, transport, headers)
+            except ValueError:  # a metric kind this package never sends
+                return self._reply(400)
+            self.server.receiver.accept_metrics(metrics, body)
+            response = ExportMetricsServiceResponse()
+        else:
+            self.server.receiver.accept_logs(decode_logs_request(request, transport, headers))
+            response = ExportLogsServiceResponse()
+        if is_json:
+            self._reply(200, _JSON_TYPE, json_format.MessageToJson(response).encode())
+        else:
+            self._reply(200, content_type, response.SerializeToString())
