@@ -10,11 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider, _errors
 from codex_otel._errors import set_strict
-from codex_otel.testing import OtlpReceiver
+from codex_otel.testing import CapturedEvents, OtlpReceiver, capture_events
 from tests.fake_api import FakeApi
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -74,12 +73,15 @@ def receiver() -> Iterator[OtlpReceiver]:
         yield running
 
 
+# A provider whose events stay in memory, and the capture reading them: the shape tests use
+# the same `capture_events` users have for theirs.
+Memory = tuple[OtelProvider, CapturedEvents]
+
+
 @pytest.fixture
-def memory() -> Iterator[tuple[OtelProvider, InMemoryLogRecordExporter]]:
-    exporter = InMemoryLogRecordExporter()
-    provider = OtelProvider(exporter, environment="test")
-    yield provider, exporter
-    provider.shutdown()
+def memory() -> Iterator[Memory]:
+    with capture_events() as capture:
+        yield capture.provider, capture
 
 
 def normalise(attributes: dict[str, Any]) -> dict[str, Any]:
@@ -96,11 +98,10 @@ def normalise(attributes: dict[str, Any]) -> dict[str, Any]:
     return attributes
 
 
-def captured(provider: OtelProvider, exporter: InMemoryLogRecordExporter) -> list[dict[str, Any]]:
+def captured(provider: OtelProvider, capture: CapturedEvents) -> list[dict[str, Any]]:
     """Each exported record as {name, severity, attributes} with timestamps normalised."""
-    provider.force_flush()
     out = []
-    for data in exporter.get_finished_logs():
+    for data in capture.records:
         record = data.log_record
         assert record.severity_number is not None
         assert record.event_name == record.body

@@ -5,15 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider, ToolResultConfig
 from codex_otel._content import cap_utf8
 from codex_otel.catalog import SECRET_MARKER, TRUNCATED_MARKER
 from codex_otel.testing import OtlpReceiver
-from tests.conftest import COMMON, METADATA, captured
-
-Memory = tuple[OtelProvider, InMemoryLogRecordExporter]
+from tests.conftest import COMMON, METADATA, Memory, captured
 
 
 def tool_event(**fields: Any) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import sys
 from datetime import timedelta
 
 import pytest
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
 from codex_otel import (
     DeliveryStats,
@@ -19,9 +18,7 @@ from codex_otel import (
     ToolDecisionSource,
 )
 from codex_otel.catalog import COMMON_ATTRIBUTES, EVENT_ATTRIBUTES
-from tests.conftest import COMMON, METADATA, captured, emit_catalog, expected_catalog
-
-Memory = tuple[OtelProvider, InMemoryLogRecordExporter]
+from tests.conftest import COMMON, METADATA, Memory, captured, emit_catalog, expected_catalog
 
 
 def attrs(memory: Memory) -> list[dict[str, object]]:
@@ -323,7 +320,7 @@ def test_record_timestamp_matches_event_timestamp(memory: Memory) -> None:
     provider, exporter = memory
     OtelEventManager(provider, **METADATA).sse_event("a", 0)
     provider.force_flush()
-    (data,) = exporter.get_finished_logs()
+    (data,) = exporter.records
     record = data.log_record
     assert record.timestamp is not None and record.attributes is not None
     millis = (record.timestamp // 1_000_000) % 1000
@@ -358,7 +355,7 @@ def test_events_after_shutdown_are_not_exported_but_counted(memory: Memory) -> N
     manager.sse_event("early", 0)
     provider.shutdown()
     manager.sse_event("late", 0)
-    kinds = [data.log_record.attributes["event.kind"] for data in exporter.get_finished_logs()]
+    kinds = [data.log_record.attributes["event.kind"] for data in exporter.records]
     assert kinds == ["early"]
     assert provider.stats() == DeliveryStats(accepted=1, exported=1, after_shutdown=1)
     assert not manager.enabled

@@ -6,14 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
-
 from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
 from codex_otel.catalog import TRUNCATED_MARKER
 from codex_otel.testing import OtlpReceiver
-from tests.conftest import COMMON, METADATA, captured
+from tests.conftest import COMMON, METADATA, Memory, captured
 
-Memory = tuple[OtelProvider, InMemoryLogRecordExporter]
 NONE: Any = None  # None where the signature asks for text or a number
 
 

@@ -47,8 +47,14 @@ class CapturedEvents:
     @property
     def events(self) -> list[dict[str, Any]]:
         """Every event recorded so far (queued ones are flushed first)."""
-        self.provider.force_flush(_FLUSH_TIMEOUT_MS)
-        return [dict(record.log_record.attributes or {}) for record in self._exporter.records]
+        return [dict(record.log_record.attributes or {}) for record in self.records]
+
+    @property
+    def records(self) -> list[ReadableLogRecord]:
+        """The same events as the SDK's log records (severity, body, timestamps, resource)."""
+        if not self.provider.force_flush(_FLUSH_TIMEOUT_MS) and self.provider.enabled:
+            raise TimeoutError("captured events were still queued after 10 s")
+        return list(self._exporter.records)
 
     def names(self) -> list[str]:
         """The event names, in order: a quick look before comparing whole events."""
