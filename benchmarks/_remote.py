@@ -40,7 +40,7 @@ def _serve(stdin: IO[str], stdout: IO[str]) -> None:
         return lambda: received >= count
 
     with OtlpReceiver(on_log=on_log) as receiver:
-        endpoints = {"http": receiver.http_endpoint, "grpc": receiver.grpc_endpoint}
+        endpoints = {"http": receiver.logs_endpoint, "grpc": receiver.grpc_endpoint}
         print(json.dumps(endpoints), file=stdout, flush=True)
         for line in stdin:  # ends when the parent closes our stdin
             command, *args = line.split()
@@ -66,7 +66,7 @@ class RemoteReceiver:
     def __init__(self) -> None:
         self._process: subprocess.Popen[bytes] | None = None
         self._selector = selectors.DefaultSelector()
-        self.http_endpoint = ""
+        self.logs_endpoint = ""
         self.grpc_endpoint = ""
 
     def __enter__(self) -> RemoteReceiver:
@@ -86,7 +86,7 @@ class RemoteReceiver:
         except BaseException:
             self._stop()
             raise
-        self.http_endpoint, self.grpc_endpoint = endpoints["http"], endpoints["grpc"]
+        self.logs_endpoint, self.grpc_endpoint = endpoints["http"], endpoints["grpc"]
         return self
 
     def __exit__(

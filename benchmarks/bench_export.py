@@ -32,7 +32,7 @@ def _burst(
     pipeline_name: str, transport: str, receiver: RemoteReceiver, events: int
 ) -> dict[str, Any]:
     receiver.reset()
-    endpoint = receiver.grpc_endpoint if transport == "grpc" else receiver.http_endpoint
+    endpoint = receiver.grpc_endpoint if transport == "grpc" else receiver.logs_endpoint
     pipeline = PIPELINES[pipeline_name](transport, endpoint)
     gc.collect()  # the previous run's garbage is not this run's cost
     start = time.perf_counter()

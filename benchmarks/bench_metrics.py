@@ -61,7 +61,7 @@ def _per_call_ns(call: Callable[[], object], drain: Callable[[], object] = lambd
 def _pipeline(receiver: OtlpReceiver, *, events: bool, metrics: bool) -> OtelProvider:
     table: dict[str, Any] = {}
     if events:
-        table["exporter"] = {"otlp-http": {"endpoint": receiver.http_endpoint}}
+        table["exporter"] = {"otlp-http": {"endpoint": receiver.logs_endpoint}}
     if metrics:
         table["metrics_exporter"] = {"otlp-http": {"endpoint": receiver.metrics_endpoint}}
         table["metrics_export_interval_ms"] = 60_000

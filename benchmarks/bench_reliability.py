@@ -154,7 +154,7 @@ def scenario_burst(pipeline: str, count: int) -> dict[str, Any]:
     from codex_otel.testing import OtlpReceiver
 
     with OtlpReceiver(grpc_port=None) as receiver:
-        emit, provider = PIPELINES[pipeline](receiver.http_endpoint)
+        emit, provider = PIPELINES[pipeline](receiver.logs_endpoint)
         start = time.perf_counter()
         for index in range(count):
             emit(index)

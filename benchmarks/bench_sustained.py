@@ -22,7 +22,7 @@ QUICK_SECONDS = 3.0
 
 def sustain(transport: str, receiver: RemoteReceiver, seconds: float) -> dict[str, Any]:
     receiver.reset()
-    endpoint = receiver.grpc_endpoint if transport == "grpc" else receiver.http_endpoint
+    endpoint = receiver.grpc_endpoint if transport == "grpc" else receiver.logs_endpoint
     pipeline = CodexOtelPipeline(transport, endpoint)
     per_tick = round(RATE * TICK)
     ticks = round(seconds / TICK)

@@ -66,7 +66,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{api.server_address[1]}/v1/responses"
     with OtlpReceiver(grpc_port=None) as receiver:
         config = OtelConfig.from_mapping(
-            {"exporter": {"otlp-http": {"endpoint": receiver.http_endpoint}}}
+            {"exporter": {"otlp-http": {"endpoint": receiver.logs_endpoint}}}
         )
         with OtelProvider.from_config(config) as provider:
             manager = OtelEventManager(

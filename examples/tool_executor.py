@@ -95,7 +95,7 @@ def main() -> None:
         workdir = Path(tmp)
         (workdir / "notes.txt").write_text("remember the milk\n")
         config = OtelConfig.from_mapping(
-            {"exporter": {"otlp-http": {"endpoint": receiver.http_endpoint}}}
+            {"exporter": {"otlp-http": {"endpoint": receiver.logs_endpoint}}}
         )
         with OtelProvider.from_config(config) as provider:
             manager = OtelEventManager(

@@ -250,7 +250,7 @@ class Exported:
     def __init__(self, receiver: OtlpReceiver) -> None:
         self.receiver = receiver
         config = OtelConfig.from_mapping(
-            {"exporter": {"otlp-http": {"endpoint": receiver.http_endpoint}}}
+            {"exporter": {"otlp-http": {"endpoint": receiver.logs_endpoint}}}
         )
         self.provider = OtelProvider.from_config(config)
         self.manager = OtelEventManager(self.provider, **METADATA)

@@ -83,12 +83,12 @@ def test_config_check_accepted_by_live_receiver(
         endpoint_lines = [f"endpoint:         {receiver.grpc_endpoint}"]
         accepted = r"test export:      accepted: gRPC OK from 127\.0\.0\.1:\d+ in \d+ ms"
     else:
-        table = http_table(receiver.http_endpoint, protocol)
+        table = http_table(receiver.logs_endpoint, protocol)
         endpoint_lines = [
-            f"endpoint:         {receiver.http_endpoint}",
+            f"endpoint:         {receiver.logs_endpoint}",
             f"protocol:         {protocol}",
         ]
-        accepted = rf"test export:      accepted: HTTP 200 from {receiver.http_endpoint} in \d+ ms"
+        accepted = rf"test export:      accepted: HTTP 200 from {receiver.logs_endpoint} in \d+ ms"
     path = write_config(tmp_path, table)
 
     result = run("config", "check", str(path), CHECK_TOKEN=SECRET)
@@ -157,7 +157,7 @@ def test_config_check_fails_when_only_the_metrics_export_is_refused(
 ) -> None:
     port = closed_port()
     table = (
-        http_table(receiver.http_endpoint)
+        http_table(receiver.logs_endpoint)
         + f'[otel.metrics_exporter.otlp-grpc]\nendpoint = "http://127.0.0.1:{port}"\n'
     )
     result = run("config", "check", str(write_config(tmp_path, table)), CHECK_TOKEN="x")
@@ -319,7 +319,7 @@ class Receiving:
         self.banner = self.process.stderr.readline()
         match = re.search(r"OTLP/HTTP (\S+), OTLP/gRPC (\S+) ", self.banner)
         assert match, self.banner
-        self.http_endpoint, self.grpc_endpoint = match.groups()
+        self.logs_endpoint, self.grpc_endpoint = match.groups()
 
     def read_lines(self, count: int) -> list[str]:
         assert self.process.stdout is not None
@@ -341,7 +341,7 @@ def send_events(endpoint: str) -> None:
 
 def test_receive_prints_events_and_stops_cleanly_on_ctrl_c() -> None:
     receiving = Receiving()
-    send_events(receiving.http_endpoint)
+    send_events(receiving.logs_endpoint)
     first, second = receiving.read_lines(2)
     code, err = receiving.interrupt()
     assert re.fullmatch(
@@ -360,7 +360,7 @@ def test_receive_json_lines_and_output_file(tmp_path: Path) -> None:
     out_file = tmp_path / "events.jsonl"
     out_file.write_text('{"earlier": true}\n')
     receiving = Receiving("--json", "--output", str(out_file))
-    send_events(receiving.http_endpoint)
+    send_events(receiving.logs_endpoint)
     lines = receiving.read_lines(2)
     code, err = receiving.interrupt()
     assert (code, err) == (0, "stopped: 2 events received\n")
@@ -511,7 +511,7 @@ def test_demo_shows_all_six_event_kinds_and_nothing_lost(protocol: str, banner: 
 def test_demo_with_config_sends_the_session_to_that_collector(
     tmp_path: Path, receiver: OtlpReceiver
 ) -> None:
-    path = write_config(tmp_path, http_table(receiver.http_endpoint, "json"))
+    path = write_config(tmp_path, http_table(receiver.logs_endpoint, "json"))
     result = run("demo", "--config", str(path), CHECK_TOKEN=SECRET)
     assert result.returncode == 0, result.stderr
     logs = receiver.wait_for(len(DEMO_EVENTS))
@@ -520,7 +520,7 @@ def test_demo_with_config_sends_the_session_to_that_collector(
         ("http/json", SECRET, "ci")
     }
     assert result.stdout.splitlines() == [
-        f"codex-otel demo: sending to {receiver.http_endpoint} ({path})",
+        f"codex-otel demo: sending to {receiver.logs_endpoint} ({path})",
         "sent 14, accepted by the collector 14, dropped 0",
     ]
     assert SECRET not in result.stdout

@@ -171,7 +171,7 @@ def test_extra_patterns_are_scrubbed_too(memory: Memory) -> None:
 
 def test_capped_scrubbed_output_arrives_over_otlp(receiver: OtlpReceiver) -> None:
     table = {
-        "exporter": {"otlp-http": {"endpoint": receiver.http_endpoint}},
+        "exporter": {"otlp-http": {"endpoint": receiver.logs_endpoint}},
         "tool_result": {"max_bytes": 64},
     }
     config = OtelConfig.from_mapping(table)

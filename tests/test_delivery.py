@@ -199,7 +199,7 @@ def test_http_500_fails_the_batch_counted_and_later_events_arrive(
     assert provider.stats() == DeliveryStats(accepted=5, exported=2, export_failed=3)
     # The first failure is said at once, the total at shutdown; nothing per event.
     assert [r.getMessage() for r in caplog.records if r.name == "codex_otel"] == [
-        f"codex_otel: exporting telemetry to otlp-http {receiver.http_endpoint} failed; the "
+        f"codex_otel: exporting telemetry to otlp-http {receiver.logs_endpoint} failed; the "
         "OpenTelemetry exporter's log says why. Events not delivered are counted in "
         "provider.stats()",
         "codex_otel: 3 of 5 telemetry events were not delivered (3 export_failed)",
@@ -325,7 +325,7 @@ def run_and_exit(endpoint: str, *, dropped: bool) -> subprocess.CompletedProcess
 
 @pytest.mark.parametrize("dropped", [False, True], ids=["kept", "dropped"])
 def test_the_exit_time_flush_delivers_what_is_queued(receiver: OtlpReceiver, dropped: bool) -> None:
-    done = run_and_exit(receiver.http_endpoint, dropped=dropped)
+    done = run_and_exit(receiver.logs_endpoint, dropped=dropped)
     assert (done.returncode, done.stderr) == (0, "")
     kinds = [log.attributes["event.kind"] for log in receiver.wait_for(10)]
     assert kinds == [f"exit-{index}" for index in range(10)]

@@ -26,7 +26,7 @@ def exporter_table(transport: str, receiver: OtlpReceiver) -> str:
         return f'[otel.exporter.otlp-grpc]\nendpoint = "{receiver.grpc_endpoint}"\n{headers}\n'
     protocol = "json" if transport == "http/json" else "binary"
     return (
-        f'[otel.exporter.otlp-http]\nendpoint = "{receiver.http_endpoint}"\n'
+        f'[otel.exporter.otlp-http]\nendpoint = "{receiver.logs_endpoint}"\n'
         f'protocol = "{protocol}"\n{headers}\n'
     )
 

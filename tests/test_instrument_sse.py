@@ -1,6 +1,6 @@
 """instrument_sse over a real `text/event-stream` from a local fake Responses API.
 
-Every case of SPEC §3 "How each event is produced" has its own test, each run three
+Every way a stream event becomes `codex.sse_event` has its own test, each run three
 ways: a sync stream, a sync stream with an idle timeout (read in a helper thread), and
 an async stream. The records asserted are the whole ones that reached a real receiver.
 """

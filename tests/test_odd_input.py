@@ -114,7 +114,7 @@ def test_very_large_tool_text_is_capped(memory: Memory) -> None:
 
 
 def test_lone_surrogates_do_not_fail_the_batch_they_travel_in(receiver: OtlpReceiver) -> None:
-    table = {"exporter": {"otlp-http": {"endpoint": receiver.http_endpoint}}}
+    table = {"exporter": {"otlp-http": {"endpoint": receiver.logs_endpoint}}}
     provider = OtelProvider.from_config(OtelConfig.from_mapping(table))
     manager = OtelEventManager(provider, **METADATA)
     # What `bytes.decode(errors="surrogateescape")` (os.fsdecode, argv) leaves in a string.

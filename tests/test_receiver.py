@@ -36,7 +36,9 @@ from opentelemetry.sdk._logs.export import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
 
+from codex_otel import OtelConfig, OtelEventManager, OtelProvider
 from codex_otel.testing import OtlpReceiver, ReceivedLog
+from tests.transports import exporter_table, receiver_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TIMESTAMP = 1_700_000_000_123_456_789
@@ -115,7 +117,7 @@ def _single_log(receiver: OtlpReceiver) -> ReceivedLog:
 def test_http_protobuf_export_is_decoded(receiver: OtlpReceiver) -> None:
     _emit(
         ProtoHttpExporter(
-            endpoint=receiver.http_endpoint, headers={"X-Codex-Test": "receiver-42"}, timeout=5
+            endpoint=receiver.logs_endpoint, headers={"X-Codex-Test": "receiver-42"}, timeout=5
         )
     )
 
@@ -128,7 +130,7 @@ def test_http_protobuf_export_is_decoded(receiver: OtlpReceiver) -> None:
 def test_http_json_export_is_decoded(receiver: OtlpReceiver) -> None:
     _emit(
         JsonHttpExporter(
-            endpoint=receiver.http_endpoint, headers={"X-Codex-Test": "receiver-42"}, timeout=5
+            endpoint=receiver.logs_endpoint, headers={"X-Codex-Test": "receiver-42"}, timeout=5
         )
     )
 
@@ -166,7 +168,7 @@ def test_grpc_export_is_decoded(receiver: OtlpReceiver) -> None:
 def test_gzip_compressed_http_exports_are_decompressed(
     receiver: OtlpReceiver, transport: str, make_exporter: Callable[[str], LogRecordExporter]
 ) -> None:
-    _emit(make_exporter(receiver.http_endpoint))
+    _emit(make_exporter(receiver.logs_endpoint))
 
     log = _single_log(receiver)
 
@@ -209,7 +211,7 @@ def test_otlp_json_with_enum_names_numbers_and_nested_values_is_decoded(
     document = {"resourceLogs": [{"scopeLogs": [{"scope": {"name": "s"}, "logRecords": [record]}]}]}
 
     status, content_type, payload = _post(
-        receiver.http_endpoint, json.dumps(document).encode(), "application/json"
+        receiver.logs_endpoint, json.dumps(document).encode(), "application/json"
     )
 
     assert (status, content_type, json.loads(payload)) == (200, "application/json", {})
@@ -230,7 +232,7 @@ def test_unknown_path_returns_404(receiver: OtlpReceiver) -> None:
 
 @pytest.mark.parametrize("content_type", ["application/x-protobuf", "application/json"])
 def test_undecodable_body_returns_400(receiver: OtlpReceiver, content_type: str) -> None:
-    status, _, _ = _post(receiver.http_endpoint, b"\xff\x00 not otlp", content_type)
+    status, _, _ = _post(receiver.logs_endpoint, b"\xff\x00 not otlp", content_type)
 
     assert status == 400
     assert receiver.logs == []
@@ -256,14 +258,14 @@ def test_ports_are_unavailable_before_start_and_stop_is_idempotent() -> None:
         _ = receiver.http_port
 
     receiver.start()
-    assert receiver.http_endpoint == f"http://127.0.0.1:{receiver.http_port}/v1/logs"
+    assert receiver.logs_endpoint == f"http://127.0.0.1:{receiver.http_port}/v1/logs"
     with pytest.raises(ValueError):
         _ = receiver.grpc_port
     receiver.stop()
     receiver.stop()
 
     with pytest.raises(ValueError):
-        _ = receiver.http_endpoint
+        _ = receiver.logs_endpoint
 
 
 def test_failing_on_log_callback_does_not_break_the_receiver(
@@ -277,7 +279,7 @@ def test_failing_on_log_callback_does_not_break_the_receiver(
 
     with caplog.at_level(logging.ERROR), OtlpReceiver(grpc_port=None, on_log=on_log) as receiver:
         for _ in range(2):
-            _emit(ProtoHttpExporter(endpoint=receiver.http_endpoint, timeout=5))
+            _emit(ProtoHttpExporter(endpoint=receiver.logs_endpoint, timeout=5))
 
         logs = receiver.wait_for(2, timeout=10)
 
@@ -287,7 +289,7 @@ def test_failing_on_log_callback_does_not_break_the_receiver(
 
 
 def test_clear_forgets_received_logs(receiver: OtlpReceiver) -> None:
-    _emit(ProtoHttpExporter(endpoint=receiver.http_endpoint, timeout=5))
+    _emit(ProtoHttpExporter(endpoint=receiver.logs_endpoint, timeout=5))
     assert len(receiver.wait_for(1, timeout=10)) == 1
 
     receiver.clear()
@@ -303,3 +305,21 @@ def test_importing_the_receiver_does_not_import_grpc() -> None:
     )
 
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("transport", ["http/protobuf", "grpc"])
+@pytest.mark.parametrize("signal", ["logs", "metrics"])
+def test_fail_next_refuses_every_signal_over_every_transport(
+    receiver: OtlpReceiver, transport: str, signal: str
+) -> None:
+    port = receiver_port(receiver, transport)
+    path = "/v1/metrics" if signal == "metrics" else "/v1/logs"
+    key = "metrics_exporter" if signal == "metrics" else "exporter"
+    provider = OtelProvider.from_config(
+        OtelConfig.from_mapping({key: exporter_table(transport, port, path)})
+    )
+    receiver.fail_next(1)
+    OtelEventManager(provider, conversation_id="c", model="m", slug="s").sse_event("a", 0)
+    provider.force_flush(5_000)
+    provider.shutdown()
+    assert receiver.refused == 1

@@ -27,7 +27,7 @@ def config_file(certs: Certificates, receiver: OtlpReceiver, transport: str, tls
     else:
         protocol = "json" if transport == "http/json" else "binary"
         table = (
-            f'[otel.exporter.otlp-http]\nendpoint = "{receiver.http_endpoint}"\n'
+            f'[otel.exporter.otlp-http]\nendpoint = "{receiver.logs_endpoint}"\n'
             f'protocol = "{protocol}"\n'
         )
     # Relative paths: they resolve against the config file's folder (the certificates').
@@ -98,7 +98,7 @@ def test_a_wrong_ca_fails_with_a_clear_message_and_the_host_carries_on(
 ) -> None:
     with OtlpReceiver(tls=certs.server_tls()) as receiver:
         path = config_file(certs, receiver, transport, 'ca-certificate = "other-ca.pem"')
-        endpoint = receiver.grpc_endpoint if transport == "grpc" else receiver.http_endpoint
+        endpoint = receiver.grpc_endpoint if transport == "grpc" else receiver.logs_endpoint
         with caplog.at_level(logging.WARNING):
             provider = send_three(path)
             done = threading.Event()
@@ -166,7 +166,7 @@ def test_metrics_use_the_same_tls_table(certs: Certificates, transport: str) -> 
             table = f'[otel.metrics_exporter.otlp-grpc]\nendpoint = "{receiver.grpc_endpoint}"\n'
         else:
             protocol = "json" if transport == "http/json" else "binary"
-            endpoint = receiver.http_endpoint.replace("/v1/logs", "/v1/metrics")
+            endpoint = receiver.logs_endpoint.replace("/v1/logs", "/v1/metrics")
             table = (
                 f'[otel.metrics_exporter.otlp-http]\nendpoint = "{endpoint}"\n'
                 f'protocol = "{protocol}"\n'
