@@ -1,0 +1,1 @@
+"""Names written once: events, instruments, spans, analytics event types."""
