@@ -163,6 +163,7 @@ class AnalyticsClient:
         )
         self._closed = False
         self._deadline: float | None = None
+        self._sending = 0
         self._queue: queue.Queue[object] | None = None
         self._worker: threading.Thread | None = None
         if not enabled:
@@ -436,7 +437,7 @@ class AnalyticsClient:
             return True
         end = time.monotonic() + timeout
         with self._idle:
-            while self._outstanding() > 0:
+            while self._outstanding() > 0 or self._sending:
                 remaining = end - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -555,28 +556,36 @@ class AnalyticsClient:
                 reduced += 1
             except Exception as exc:
                 failed += 1
-                try:
-                    report_internal_error("reducing an analytics fact", exc)
-                except Exception:  # strict mode re-raises: keep the worker alive, say it loudly
-                    import traceback
-
-                    traceback.print_exc()
-        if events:
-            for sink in self._sinks:
-                try:
-                    sink.send(events, self._deadline)
-                except Exception as exc:
-                    try:
-                        report_internal_error(f"analytics sink {sink.name}", exc)
-                    except Exception:
-                        import traceback
-
-                        traceback.print_exc()
+                _report(f"reducing an analytics fact ({type(fact).__name__})", exc)
         with self._idle:
+            # Counted before sending: from here the events are each sink's to account for.
             self._counts["reduced"] += reduced
             self._counts["reducer_failed"] += failed
             self._counts["events"] += len(events)
-            self._idle.notify_all()
+            self._sending += 1
+        try:
+            for sink in self._sinks if events else ():
+                try:
+                    sink.send(events, self._deadline)
+                except Exception as exc:
+                    _report(f"analytics sink {sink.name}", exc)
+        finally:
+            with self._idle:
+                self._sending -= 1
+                self._idle.notify_all()
+
+
+def _report(where: str, exc: Exception) -> None:
+    try:
+        report_internal_error(where, exc)
+    except Exception:
+        # Strict mode (the package's tests) re-raises: the worker must live on, so the error
+        # goes to the thread-exception hook, which the test run turns into a failure.
+        threading.excepthook(
+            threading.ExceptHookArgs(
+                (type(exc), exc, exc.__traceback__, threading.current_thread())
+            )
+        )
 
 
 def _get(message: object, key: str) -> Any:
