@@ -18,9 +18,9 @@ from codex_otel.analytics import (
     SinkStats,
     TrackEvent,
     TrackEventsContext,
+    _client,
     current_runtime,
 )
-from codex_otel.analytics import _client
 
 MAC = RuntimeMetadata("0.0.0", "macos", "26.4.0", "aarch64")
 TRACKING = TrackEventsContext("th-1", "tu-1", "gpt-5-codex")
@@ -247,7 +247,7 @@ def test_hostile_traffic_never_raises_into_the_host() -> None:
             {"id": 1, "method": 5},
             {"method": None},
             {"id": None, "result": 1},
-        ]:  # noqa: E501
+        ]:
             for sender in ("client", "server", "nobody"):
                 client.observe(1, sender, message)  # type: ignore[arg-type]
             client.track_request(1, message)
