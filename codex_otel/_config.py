@@ -13,6 +13,7 @@ __all__ = [
     "DEFAULT_HTTP_ENDPOINT",
     "DEFAULT_HTTP_METRICS_ENDPOINT",
     "DEFAULT_HTTP_TRACES_ENDPOINT",
+    "AnalyticsConfig",
     "BatchConfig",
     "ConfigError",
     "ExporterConfig",
@@ -222,3 +223,22 @@ class OtelConfig:
         from ._config_load import parse_table
 
         return parse_table(table, source, env, Path(base_dir) if base_dir is not None else None)
+
+
+@dataclass(frozen=True)
+class AnalyticsConfig:
+    """The resolved `[analytics]` table (Codex's product analytics)."""
+
+    enabled: bool = True
+    """Track facts and send analytics events; on unless set to false, as in Codex."""
+    source: str = field(default="<defaults>", compare=False)
+    """Where this config was read from, for messages."""
+
+    @classmethod
+    def from_mapping(
+        cls, table: Mapping[str, Any], *, source: str = "<mapping>"
+    ) -> AnalyticsConfig:
+        """Validate an already-parsed `[analytics]` table (the value of the `analytics` key)."""
+        from ._config_load import parse_analytics_table
+
+        return parse_analytics_table(table, source)

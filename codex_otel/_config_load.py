@@ -13,6 +13,7 @@ from ._config import (
     DEFAULT_HTTP_ENDPOINT,
     DEFAULT_HTTP_METRICS_ENDPOINT,
     DEFAULT_HTTP_TRACES_ENDPOINT,
+    AnalyticsConfig,
     BatchConfig,
     ConfigError,
     ExporterConfig,
@@ -25,7 +26,13 @@ from ._config import (
     ToolResultConfig,
 )
 
-__all__ = ["default_config_path", "load_config", "parse_table"]
+__all__ = [
+    "default_config_path",
+    "load_analytics_config",
+    "load_config",
+    "parse_analytics_table",
+    "parse_table",
+]
 
 _ENV_REF = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -375,3 +382,41 @@ def _type_name(value: object) -> str:
     if isinstance(value, list):
         return "an array"
     return names.get(type(value), type(value).__name__)
+
+
+# -- the [analytics] table -----------------------------------------------------------------
+
+_ANALYTICS_KEYS = ("enabled",)
+
+
+def parse_analytics_table(table: object, source: str) -> AnalyticsConfig:
+    """Validate a parsed `[analytics]` table (the value of the `analytics` key)."""
+    parser = _Parser(source, {})
+    checked = parser.table(table, "analytics", _ANALYTICS_KEYS)
+    enabled = True
+    if "enabled" in checked:
+        enabled = parser.boolean(checked["enabled"], "analytics.enabled")
+    return AnalyticsConfig(enabled=enabled, source=source)
+
+
+def load_analytics_config(
+    path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] = os.environ
+) -> AnalyticsConfig:
+    """Read the `[analytics]` table of a TOML file; a missing file or table gives the defaults."""
+    file = Path(path) if path is not None else default_config_path(env)
+    source = str(file)
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return AnalyticsConfig(source=source)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(source, "analytics", f"could not read the file ({exc})") from None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "analytics", f"expected valid TOML ({exc})") from None
+    return parse_analytics_table(document.get("analytics", {}), source)

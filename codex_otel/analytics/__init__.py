@@ -6,6 +6,8 @@ to the sinks: `TrackEventsApiSink` (Codex's track-events API) and `OtelSink` (th
 OpenTelemetry pipeline, one log record per event).
 """
 
+from .._config import AnalyticsConfig
+from .._config_load import load_analytics_config
 from ..catalog._analytics import ALL_EVENT_TYPES, AnalyticsEventType
 from ._client import AnalyticsClient, AnalyticsStats
 from ._facts import (
@@ -31,6 +33,7 @@ from ._sinks import OtelSink, Sink, SinkStats, TrackEventsApiSink, event_attribu
 __all__ = [
     "ALL_EVENT_TYPES",
     "AnalyticsClient",
+    "AnalyticsConfig",
     "AnalyticsEventType",
     "AnalyticsReducer",
     "AnalyticsStats",
@@ -54,6 +57,7 @@ __all__ = [
     "classify_hook_source",
     "current_runtime",
     "event_attributes",
+    "load_analytics_config",
     "replay",
     "skill_id_for_skill",
 ]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .._config import AnalyticsConfig
 from .._errors import report_internal_error
 from ._facts import (
     AppInvocation,
@@ -180,6 +181,16 @@ class AnalyticsClient:
         self._idle = threading.Condition(self._lock)
         self._worker = threading.Thread(target=self._run, name="codex-otel-analytics", daemon=True)
         self._worker.start()
+
+    @classmethod
+    def from_config(
+        cls, config: AnalyticsConfig, sinks: Sequence[Sink] = (), **options: Any
+    ) -> AnalyticsClient:
+        """A client as the `[analytics]` table says (`enabled = false`: a disabled client).
+
+        `options` are the constructor's keyword options.
+        """
+        return cls(sinks, enabled=config.enabled, **options)
 
     @classmethod
     def disabled(cls) -> AnalyticsClient:
