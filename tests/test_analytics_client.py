@@ -128,12 +128,13 @@ def test_traffic_no_rule_uses_is_filtered_before_queueing() -> None:
         client.observe(1, "client", {"id": 1, "method": "thread/list", "params": {}})
         client.observe(1, "server", {"id": 1, "result": {"data": []}})
         client.observe(1, "server", {"method": "item/agentMessage/delta", "params": {}})
+        client.observe(1, "server", {"method": "item/started", "params": {}})
         client.observe(1, "server", {"id": 5, "method": "item/tool/requestUserInput"})
         client.observe(1, "client", {"id": 5, "result": {}})
         client.observe(1, "client", {"method": "initialized"})
         client.observe(1, "server", {"id": 99, "error": {"code": 1, "message": "x"}})
     stats = client.stats()
-    assert (stats.filtered, stats.accepted) == (7, 0)
+    assert (stats.filtered, stats.accepted) == (8, 0)
 
 
 def test_observe_pairs_responses_with_the_requests_it_saw() -> None:

@@ -57,7 +57,7 @@ def test_recording_replays_into_the_expected_track_events() -> None:
         "codex_thread_initialized",
         "codex_turn_steer_event",
     ]
-    assert summary == "# 30 messages: 21 facts queued, 7 filtered, 7 track events"
+    assert summary == "# 30 messages: 19 facts queued, 9 filtered, 7 track events"
     assert bodies[1]["event_params"] == {
         "thread_id": THREAD,
         "turn_id": TURN,

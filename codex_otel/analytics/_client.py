@@ -58,12 +58,12 @@ DEDUPE_MAX_KEYS = 4096
 # Facts the worker reduces before handing their events to the sinks as one batch.
 _MAX_FACTS_PER_BATCH = 64
 
+# Codex also queues `item/started` and `turn/diff/updated`, for its per-tool-item events; no
+# rule here uses them, so they are filtered with the rest.
 _NOTIFICATIONS = frozenset(
     {
         "turn/started",
         "turn/completed",
-        "turn/diff/updated",
-        "item/started",
         "item/completed",
         "item/autoApprovalReview/started",
         "item/autoApprovalReview/completed",

@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .._config import redact_url
 from .._errors import internal_logger
 from ._reducer import TrackEvent
 
@@ -118,11 +117,14 @@ class TrackEventsApiSink:
         self._auth_headers = auth_headers
         self._timeout = timeout
         self._counts = _Counts(self.name)
+        # Imported here: a host without this sink does not pay for urllib, http.client and ssl.
+        import urllib.request
+
         # urllib's default opener honours the proxy variables, as Codex's HTTP client does.
         self._opener = urllib.request.build_opener()
 
     def __repr__(self) -> str:
-        return f"TrackEventsApiSink(url={self.url!r})"
+        return f"TrackEventsApiSink(url={redact_url(self.url)!r})"
 
     def stats(self) -> SinkStats:
         return self._counts.snapshot()
@@ -149,6 +151,9 @@ class TrackEventsApiSink:
         if headers is None:
             self._counts.add(not_sent=len(batch))
             return
+        import urllib.error
+        import urllib.request
+
         body = json.dumps({"events": [event.body for event in batch]}).encode()
         request = urllib.request.Request(self.url, data=body, method="POST")
         for name, value in headers.items():
@@ -167,7 +172,7 @@ class TrackEventsApiSink:
             self._counts.add(failed=len(batch))
             reason = getattr(exc, "reason", exc)
             self._counts.warn_once(
-                "send", f"failed to send events request to {self.url} ({reason})"
+                "send", f"failed to send events request to {redact_url(self.url)} ({reason})"
             )
         else:
             self._counts.add(delivered=len(batch))
