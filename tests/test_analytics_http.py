@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -148,7 +149,10 @@ def test_a_hanging_server_is_bounded_by_the_timeout_and_counted(backend: Backend
 
 
 def test_unreachable_backend_is_counted() -> None:
-    sink = TrackEventsApiSink("http://127.0.0.1:9", Tokens(), timeout=2)
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = TrackEventsApiSink(f"http://127.0.0.1:{port}", Tokens(), timeout=2)
     sink.send([event(1)], None)
     assert sink.stats() == SinkStats(failed=1, requests=1)
 

@@ -1015,3 +1015,75 @@ def test_reducer_tables_are_bounded() -> None:
         request = {"id": n, "method": "turn/start", "params": {"threadId": "t", "input": []}}
         reducer.ingest(ClientRequestFact(TUI, request))
     assert len(reducer._requests) == _reducer.MAX_TRACKED
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "answer", "expected"),
+    [
+        (
+            "item/commandExecution/requestApproval",
+            {"source": "unifiedExec"},
+            {"result": {"decision": {"acceptWithExecpolicyAmendment": {"prefix": ["ls"]}}}},
+            ("command_execution", "unified_exec", "initial", "approved", "exec_policy_amendment"),
+        ),
+        (
+            "item/commandExecution/requestApproval",
+            {"networkApprovalContext": {"host": "example.com", "protocol": "https"}},
+            {"result": {"decision": "decline"}},
+            ("network_access", "https", "network_policy_denial", "denied", "none"),
+        ),
+        (
+            "item/permissions/requestApproval",
+            {"permissions": {"network": {"enabled": True}}},
+            {"result": {"permissions": {"network": {"enabled": True}}, "scope": "session"}},
+            ("permissions", "request_permissions", "initial", "approved", "session_approval"),
+        ),
+        (
+            "item/permissions/requestApproval",
+            {"permissions": {"network": {"enabled": True}}},
+            {"result": {"permissions": {}}},
+            ("permissions", "request_permissions", "initial", "denied", "none"),
+        ),
+        (
+            "item/fileChange/requestApproval",
+            {},
+            {"error": {"code": -32000, "message": "client went away"}},
+            ("file_change", "apply_patch", "initial", "aborted", "none"),
+        ),
+    ],
+)
+def test_user_review_subjects_and_answers(
+    method: str, params: dict[str, Any], answer: dict[str, Any], expected: tuple[str, ...]
+) -> None:
+    reducer = AnalyticsReducer()
+    initialized(reducer)
+    reducer.ingest(thread_response(TUI, "thread/start", "th-1", 1))
+    request = {
+        "id": 11,
+        "method": method,
+        "params": {"threadId": "th-1", "turnId": "tu-1", "itemId": "i", **params},
+    }
+    assert reducer.ingest(ServerRequestFact(TUI, request, 1_000)) == []
+    params_out = only(
+        reducer.ingest(ServerResponseFact(TUI, {"id": 11, **answer}, 1_900)), "codex_review_event"
+    )
+    keys = ("subject_kind", "subject_name", "trigger", "status", "resolution")
+    assert tuple(params_out[k] for k in keys) == expected
+    assert (params_out["reviewer"], params_out["duration_ms"]) == ("user", 900)
+    assert "example.com" not in repr(params_out)
+
+
+def test_an_answer_is_paired_once_and_on_its_own_connection() -> None:
+    reducer = AnalyticsReducer()
+    initialized(reducer)
+    reducer.ingest(thread_response(TUI, "thread/start", "th-1", 1))
+    request = {
+        "id": 1,
+        "method": "item/fileChange/requestApproval",
+        "params": {"threadId": "th-1", "turnId": "tu-1"},
+    }
+    reducer.ingest(ServerRequestFact(TUI, request, 0))
+    answer = {"id": 1, "result": {"decision": "accept"}}
+    assert reducer.ingest(ServerResponseFact(EXEC, answer, 5)) == []
+    assert len(reducer.ingest(ServerResponseFact(TUI, answer, 5))) == 1
+    assert reducer.ingest(ServerResponseFact(TUI, answer, 6)) == []
