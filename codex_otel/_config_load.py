@@ -28,7 +28,15 @@ from ._config import (
 )
 from ._errors import ConfigError
 
-__all__ = ["OtelConfig", "default_config_path", "load_config", "parse_table"]
+__all__ = [
+    "AnalyticsConfig",
+    "OtelConfig",
+    "default_config_path",
+    "load_analytics_config",
+    "load_config",
+    "parse_analytics_table",
+    "parse_table",
+]
 
 _ENV_REF = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -78,6 +86,23 @@ class OtelConfig:
         Relative certificate paths resolve against `base_dir` (default: the working folder).
         """
         return parse_table(table, source, env, Path(base_dir) if base_dir is not None else None)
+
+
+@dataclass(frozen=True)
+class AnalyticsConfig:
+    """The resolved `[analytics]` table (Codex's product analytics)."""
+
+    enabled: bool = True
+    """Track facts and send analytics events; on unless set to false, as in Codex."""
+    source: str = field(default="<defaults>", compare=False)
+    """Where this config was read from, for messages."""
+
+    @classmethod
+    def from_mapping(
+        cls, table: Mapping[str, Any], *, source: str = "<mapping>"
+    ) -> AnalyticsConfig:
+        """Validate an already-parsed `[analytics]` table (the value of the `analytics` key)."""
+        return parse_analytics_table(table, source)
 
 
 def parse_table(
@@ -423,3 +448,41 @@ def _type_name(value: object) -> str:
     if isinstance(value, list):
         return "an array"
     return names.get(type(value), type(value).__name__)
+
+
+# -- the [analytics] table -----------------------------------------------------------------
+
+_ANALYTICS_KEYS = ("enabled",)
+
+
+def parse_analytics_table(table: object, source: str) -> AnalyticsConfig:
+    """Validate a parsed `[analytics]` table (the value of the `analytics` key)."""
+    parser = _Parser(source, {})
+    checked = parser.table(table, "analytics", _ANALYTICS_KEYS)
+    enabled = True
+    if "enabled" in checked:
+        enabled = parser.boolean(checked["enabled"], "analytics.enabled")
+    return AnalyticsConfig(enabled=enabled, source=source)
+
+
+def load_analytics_config(
+    path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] = os.environ
+) -> AnalyticsConfig:
+    """Read the `[analytics]` table of a TOML file; a missing file or table gives the defaults."""
+    file = Path(path) if path is not None else default_config_path(env)
+    source = str(file)
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return AnalyticsConfig(source=source)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(source, "analytics", f"could not read the file ({exc})") from None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "analytics", f"expected valid TOML ({exc})") from None
+    return parse_analytics_table(document.get("analytics", {}), source)

@@ -1,7 +1,8 @@
 """Every exception type of the package, and the one way an internal error is reported.
 
 Never break the host: an error inside telemetry is logged once and swallowed. This module
-imports nothing of the package's, so every layer can use it.
+imports nothing of the package's, so every layer can use it. (Private exceptions used only as
+control flow inside one module stay beside the code that raises and catches them.)
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import os
 import threading
 
 __all__ = [
+    "EXIT_USAGE",
     "IDLE_TIMEOUT_MESSAGE",
     "CliError",
     "ConfigError",
+    "ReplayError",
     "SseIdleTimeout",
     "internal_logger",
     "report_internal_error",
@@ -47,6 +50,11 @@ class SseIdleTimeout(TimeoutError):
 
     def __init__(self, message: str = IDLE_TIMEOUT_MESSAGE) -> None:
         super().__init__(message)
+
+
+class ReplayError(ValueError):
+    """A recorded app-server session that cannot be replayed: names the file, the line and
+    what was expected."""
 
 
 EXIT_USAGE = 2

@@ -1,8 +1,10 @@
-"""Names written once: events and their attribute keys, instruments and tags, resource names.
+"""Names written once: events and their attribute keys, instruments and tags, resource names,
+analytics event types.
 
 The event methods, the metrics pipeline, the command line and the tests all read these.
 """
 
+from ._analytics import ALL_EVENT_TYPES, AnalyticsEventType
 from ._events import (
     COMMON_ATTRIBUTES,
     EVENT_ATTRIBUTES,
@@ -19,6 +21,7 @@ from ._instruments import INSTRUMENTS, InstrumentSpec, MetricName, Tag
 from ._resource import DEFAULT_SERVICE_NAME, ENVIRONMENT_KEY, SCOPE_NAME
 
 __all__ = [
+    "ALL_EVENT_TYPES",
     "COMMON_ATTRIBUTES",
     "DEFAULT_SERVICE_NAME",
     "ENVIRONMENT_KEY",
@@ -29,6 +32,7 @@ __all__ = [
     "SCOPE_NAME",
     "SECRET_MARKER",
     "TRUNCATED_MARKER",
+    "AnalyticsEventType",
     "Attr",
     "Event",
     "InstrumentSpec",

@@ -1,4 +1,4 @@
-"""The `codex-otel` command line: demo, receive, config check.
+"""The `codex-otel` command line: demo, receive, config check, analytics replay.
 
 Errors a user can cause (a bad config, a busy port, an unreachable endpoint) are one
 line on stderr and a non-zero exit, never a traceback.
@@ -111,6 +111,23 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--timeout", type=float, default=5.0, help="seconds to wait for the collector (default 5)"
     )
+    analytics = commands.add_parser(
+        "analytics", help="Codex's product analytics", description="Codex's product analytics."
+    )
+    analytics_commands = analytics.add_subparsers(
+        dest="analytics_command", metavar="COMMAND", required=True
+    )
+    replay = analytics_commands.add_parser(
+        "replay",
+        help="feed a recorded app-server session through the analytics client",
+        description=(
+            "Feed a recorded app-server session (JSON Lines: one JSON-RPC message per line, "
+            "with who sent it) through the analytics client and print the track events."
+        ),
+    )
+    replay.add_argument(
+        "file", type=Path, help="the recording, e.g. examples/analytics/session.jsonl"
+    )
     return parser
 
 
@@ -123,6 +140,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(protocol=args.protocol, config_path=args.config, out=sys.stdout)
         if args.command == "receive":
             return _receive(args, sys.stdout)
+        if args.command == "analytics":
+            from ..analytics._replay import ReplayError, replay
+
+            try:
+                return replay(args.file, sys.stdout)
+            except ReplayError as exc:
+                raise CliError(str(exc)) from None
         return _config_check(args.path, args.timeout, sys.stdout)
     except CliError as exc:
         print(f"codex-otel: {exc}", file=sys.stderr)

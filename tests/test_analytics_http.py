@@ -1,0 +1,214 @@
+"""The track-events API sender against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from codex_otel.analytics import (
+    AnalyticsClient,
+    HookRunFact,
+    RuntimeMetadata,
+    SinkStats,
+    TrackEvent,
+    TrackEventsApiSink,
+    TrackEventsContext,
+)
+
+MAC = RuntimeMetadata("0.0.0", "macos", "26.4.0", "aarch64")
+PATH = "/codex/analytics-events/events"
+
+
+class Backend:
+    """Records every request; answers with `status`, or holds it while `hang` is set."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.status = 200
+        self.hang = threading.Event()
+        self.release = threading.Event()
+        backend = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                backend.requests.append(
+                    {
+                        "path": self.path,
+                        "authorization": self.headers.get("Authorization"),
+                        "account": self.headers.get("ChatGPT-Account-Id"),
+                        "content_type": self.headers.get("Content-Type"),
+                        "body": json.loads(body),
+                    }
+                )
+                if backend.hang.is_set():
+                    backend.release.wait(30)
+                    return
+                self.send_response(backend.status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}/"
+
+
+@pytest.fixture
+def backend() -> Iterator[Backend]:
+    server = Backend()
+    server.thread.start()
+    yield server
+    server.release.set()
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def event(n: int, *, isolated: bool = False) -> TrackEvent:
+    return TrackEvent({"event_type": "codex_hook_run", "event_params": {"n": n}}, isolated)
+
+
+class Tokens:
+    """The host's auth: a fresh token on every call, as a refreshing auth manager gives."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> dict[str, str]:
+        self.calls += 1
+        return {"Authorization": f"Bearer secret-token-{self.calls}", "ChatGPT-Account-Id": "acct"}
+
+
+def test_events_go_in_order_and_isolated_ones_alone(backend: Backend) -> None:
+    sink = TrackEventsApiSink(backend.base_url, Tokens())
+    sink.send([event(1), event(2), event(3, isolated=True), event(4)], None)
+    assert [r["body"] for r in backend.requests] == [
+        {"events": [event(1).body, event(2).body]},
+        {"events": [event(3).body]},
+        {"events": [event(4).body]},
+    ]
+    assert {r["path"] for r in backend.requests} == {PATH}
+    assert sink.stats() == SinkStats(delivered=4, requests=3)
+
+
+def test_auth_headers_are_asked_for_on_every_request(backend: Backend) -> None:
+    sink = TrackEventsApiSink(backend.base_url.rstrip("/"), Tokens())
+    sink.send([event(1)], None)
+    sink.send([event(2)], None)
+    assert [(r["authorization"], r["account"], r["content_type"]) for r in backend.requests] == [
+        ("Bearer secret-token-1", "acct", "application/json"),
+        ("Bearer secret-token-2", "acct", "application/json"),
+    ]
+
+
+def test_nothing_is_sent_without_backend_auth(backend: Backend) -> None:
+    sink = TrackEventsApiSink(backend.base_url, lambda: None)
+    sink.send([event(1), event(2, isolated=True)], None)
+    assert backend.requests == []
+    assert sink.stats() == SinkStats(not_sent=2)
+
+
+def test_a_500_is_counted_and_warned_once_without_the_token(
+    backend: Backend, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend.status = 500
+    sink = TrackEventsApiSink(backend.base_url, Tokens())
+    with caplog.at_level(logging.WARNING, logger="codex_otel"):
+        sink.send([event(1), event(2)], None)
+        sink.send([event(3)], None)
+    assert sink.stats() == SinkStats(failed=3, requests=2)
+    assert [r.getMessage() for r in caplog.records] == [
+        "codex_otel: analytics track_events_api: events failed with status 500; "
+        "further such failures are counted, not logged"
+    ]
+    assert "secret" not in caplog.text and "secret" not in repr(sink)
+
+
+def test_a_hanging_server_is_bounded_by_the_timeout_and_counted(backend: Backend) -> None:
+    backend.hang.set()
+    sink = TrackEventsApiSink(backend.base_url, Tokens(), timeout=0.3)
+    sink.send([event(1), event(2)], None)  # returns: the timeout ends the request
+    assert sink.stats() == SinkStats(failed=2, requests=1)
+
+
+def test_unreachable_backend_is_counted() -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = TrackEventsApiSink(f"http://127.0.0.1:{port}", Tokens(), timeout=2)
+    sink.send([event(1)], None)
+    assert sink.stats() == SinkStats(failed=1, requests=1)
+
+
+def test_failing_auth_callable_is_counted_not_raised(backend: Backend) -> None:
+    def broken() -> dict[str, str]:
+        raise RuntimeError("keychain locked")
+
+    sink = TrackEventsApiSink(backend.base_url, broken)
+    sink.send([event(1)], None)
+    assert (backend.requests, sink.stats()) == ([], SinkStats(failed=1))
+
+
+def test_client_batches_facts_into_requests_and_accounts_for_every_event(
+    backend: Backend,
+) -> None:
+    sink = TrackEventsApiSink(backend.base_url, Tokens())
+    with AnalyticsClient([sink], runtime=MAC) as client:
+        for n in range(3):
+            tracking = TrackEventsContext("th-1", f"tu-{n}", "gpt-5-codex")
+            client.track_hook_run(HookRunFact(tracking, "Stop", "user", "completed"))
+    sent = [e for r in backend.requests for e in r["body"]["events"]]
+    assert sent == [
+        {
+            "event_type": "codex_hook_run",
+            "event_params": {
+                "thread_id": "th-1",
+                "turn_id": f"tu-{n}",
+                "model_slug": "gpt-5-codex",
+                "hook_name": "Stop",
+                "hook_source": "user",
+                "status": "completed",
+            },
+        }
+        for n in range(3)
+    ]
+    stats = client.stats()
+    assert (stats.events, stats.sinks["track_events_api"].delivered) == (3, 3)
+
+
+def test_shutdown_with_a_hanging_server_is_bounded_and_every_fact_counted(
+    backend: Backend,
+) -> None:
+    backend.hang.set()
+    sink = TrackEventsApiSink(backend.base_url, Tokens())  # 10 s per request, as Codex
+    client = AnalyticsClient([sink], runtime=MAC, shutdown_timeout=0.5)
+    for n in range(20):
+        client.track_hook_run(
+            HookRunFact(TrackEventsContext("t", f"u{n}", "m"), "S", "user", "completed")
+        )
+    client.shutdown()  # within the bound: the request in flight is cut at the deadline
+    assert client._worker is not None
+    client._worker.join(15)
+    stats = client.stats()
+    api = stats.sinks["track_events_api"]
+    assert stats.accepted == 20
+    assert stats.reduced + stats.unsent_at_shutdown == 20
+    assert api.delivered == 0
+    assert api.failed + api.unsent_at_shutdown == stats.events
