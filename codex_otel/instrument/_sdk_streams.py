@@ -92,7 +92,9 @@ def record_typed(
 def _response_failed(
     manager: OtelEventManager, state: TypedStreamState, event: Any, kind: str, duration: float
 ) -> None:
-    manager.sse_event_failed(kind, duration, compact(plain(event)))
+    # The SDK keeps no raw data to quote: the error it parsed is the failure's message.
+    error = getattr(getattr(event, "response", None), "error", None)
+    manager.sse_event_failed(kind, duration, compact(plain(event if error is None else error)))
 
 
 def _output_item_done(
