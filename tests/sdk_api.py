@@ -184,7 +184,7 @@ _MESSAGE_START = (
             "type": "message",
             "role": "assistant",
             "content": [],
-            "model": "claude-sonnet-4-5",
+            "model": "claude-sonnet-5-5",
             "stop_reason": None,
             "stop_sequence": None,
             "usage": ANTHROPIC_START_USAGE,
