@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
+from openai.types import CompletionUsage
+from openai.types.chat import ChatCompletionChunk
 
 from codex_otel.instrument import SseIdleTimeout, instrument_sse
 from tests.conftest import Exported
@@ -123,9 +126,8 @@ def test_response_failed_records_a_failure_carrying_the_error(
     assert exported.records() == [
         api_request(1, 200),
         sse("response.created"),
-        failure("response.failed", '{"code":"server_error","message":"The model crashed."}'),
+        failure("response.failed", json.dumps(FAILED_ERROR, separators=(",", ":"))),
     ]
-    assert FAILED_ERROR == {"code": "server_error", "message": "The model crashed."}
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -220,6 +222,22 @@ def test_a_chat_stream_without_usage_records_no_completion(
     out = read("openai", api, exported.manager, "httpx2", mode, chat(include_usage=False))
     assert (out.error, out.closed, len(out.events)) == (None, True, 4)
     assert exported.records() == [api_request(1, 200), *[sse("chat.completion.chunk")] * 4]
+
+
+def test_a_chat_usage_with_a_count_that_is_not_an_integer_records_completed_failed(
+    exported: Exported,
+) -> None:
+    # Unit test of shape: the API sends integers; a proxy might not.
+    usage = CompletionUsage.construct(prompt_tokens="900", completion_tokens=120, total_tokens=1)
+    chunks = [ChatCompletionChunk.construct(object="chat.completion.chunk", usage=usage)]
+    assert list(instrument_sse(exported.manager, chunks)) == chunks
+    assert exported.records() == [
+        sse("chat.completion.chunk"),
+        completed_failed(
+            "chat.completion.chunk usage unreadable: "
+            "usage.prompt_tokens: expected a non-negative integer, got '900'"
+        ),
+    ]
 
 
 # -- closing however iteration ends --------------------------------------------------------
