@@ -1,6 +1,6 @@
 """A real OTLP receiver in another process, so its decoding does not share our GIL.
 
-Run as ``python -m benchmarks._remote``: it starts `codex_otel._receiver.OtlpReceiver` (HTTP and
+Run as ``python -m benchmarks._remote``: it starts `codex_otel.testing.OtlpReceiver` (HTTP and
 gRPC on 127.0.0.1), prints its endpoints as one JSON line, then answers one line per command
 read from stdin: ``count``, ``reset`` (forget what arrived), ``wait N SECONDS`` (until N logs
 arrived or the time passed), ``quit``. Every answer is the number of logs received since the

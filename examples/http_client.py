@@ -4,6 +4,7 @@ Self-contained: it starts a fake model API and an OTLP receiver on 127.0.0.1, se
 request the API rejects once (503) and the client retries, then one to a port where
 nothing listens, and prints the events the receiver got.
 
+    pip install "codex-otel[httpx]"
     python examples/http_client.py
 """
 

@@ -5,6 +5,7 @@ OTLP receiver on 127.0.0.1, reads the stream through `instrument_sse` (with an i
 timeout), prints the streamed text and then the events the receiver got, token usage
 included.
 
+    pip install "codex-otel[httpx]"
     python examples/sse_stream.py
 """
 

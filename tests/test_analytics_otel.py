@@ -6,8 +6,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from codex_otel.testing import OtlpReceiver
-
 from codex_otel import OtelConfig, OtelProvider
 from codex_otel.analytics import (
     AnalyticsClient,
@@ -17,6 +15,7 @@ from codex_otel.analytics import (
     SkillInvocation,
     TrackEventsContext,
 )
+from codex_otel.testing import OtlpReceiver
 
 MAC = RuntimeMetadata("0.0.0", "macos", "26.4.0", "aarch64")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")

@@ -31,6 +31,32 @@ EXPECTED = {
         "'tool_token_count': 1500}",
         "ok: 7 events",
     ],
+    "openai_sdk.py": [
+        "responses streamed: 'Hello, world'",
+        "chat streamed (async): 'Hi'",
+        "  codex.api_request {'attempt': 1, 'http.response.status_code': 429}",
+        "  codex.api_request {'attempt': 2, 'http.response.status_code': 200, "
+        "'cf_ray': '8f2a1c3b4d5e6f70-SJC'}",
+        "  codex.sse_event {'event.kind': 'response.output_text.delta'}",
+        "  codex.sse_event {'event.kind': 'response.completed', 'input_token_count': 1200, "
+        "'output_token_count': 300, 'cached_token_count': 1000, 'reasoning_token_count': 64, "
+        "'tool_token_count': 1500}",
+        "  codex.sse_event {'event.kind': 'chat.completion.chunk'}",
+        "  codex.sse_event {'event.kind': 'response.completed', 'input_token_count': 900, "
+        "'output_token_count': 120, 'tool_token_count': 1020}",
+        "ok: 13 events",
+    ],
+    "anthropic_sdk.py": [
+        "streamed: 'Hello, world'",
+        "streamed (async): 7 events",
+        "  codex.api_request {'attempt': 1, 'http.response.status_code': 200, "
+        "'cf_ray': '8f2a1c3b4d5e6f70-SJC'}",
+        "  codex.sse_event {'event.kind': 'message_start'}",
+        "  codex.sse_event {'event.kind': 'message_stop'}",
+        "  codex.sse_event {'event.kind': 'response.completed', 'input_token_count': 1200, "
+        "'output_token_count': 300, 'cached_token_count': 1000, 'tool_token_count': 2600}",
+        "ok: 18 events",
+    ],
     "tool_executor.py": [
         "call_1 shell: approved_for_session",
         "  -> {'exit_code': 0, 'stdout': '42\\n'}",

@@ -1,4 +1,8 @@
-"""InstrumentedTransport / AsyncInstrumentedTransport against a real local HTTP server."""
+"""The httpx and httpx2 transports, sync and async, against a real local HTTP server.
+
+Each test of `MODES` runs with `httpx` (`InstrumentedTransport`, ...) and with `httpx2`
+(`Httpx2InstrumentedTransport`, ...): the records must be the same.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +12,37 @@ import socket
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
 
 from codex_otel import OtelEventManager, OtelProvider
 from codex_otel._errors import set_strict
-from codex_otel.instrument import AsyncInstrumentedTransport, InstrumentedTransport
+from codex_otel.instrument import (
+    AsyncHttpx2InstrumentedTransport,
+    AsyncInstrumentedTransport,
+    Httpx2InstrumentedTransport,
+    InstrumentedTransport,
+)
 from tests.conftest import METADATA, Exported, expect
 from tests.fake_api import CF_RAY, FakeApi
 
-MODES = ["sync", "async"]
+MODES = ["sync", "async", "httpx2-sync", "httpx2-async"]
 API = "codex.api_request"
-Outcome = httpx.Response | Exception
+Outcome = httpx.Response | httpx2.Response | Exception
+RESPONSE = (httpx.Response, httpx2.Response)
 
 
 def send_all(manager: OtelEventManager, mode: str, calls: list[dict[str, Any]]) -> list[Outcome]:
-    """Send each call (httpx.Client.request kwargs) through one instrumented client."""
-    if mode == "async":
-        return asyncio.run(_send_all_async(manager, calls))
+    """Send each call (Client.request kwargs) through one instrumented client."""
+    if mode.endswith("async"):
+        return asyncio.run(_send_all_async(manager, mode, calls))
+    client: Any
+    if mode.startswith("httpx2"):
+        client = httpx2.Client(transport=Httpx2InstrumentedTransport(manager), timeout=5.0)
+    else:
+        client = httpx.Client(transport=InstrumentedTransport(manager), timeout=5.0)
     out: list[Outcome] = []
-    with httpx.Client(transport=InstrumentedTransport(manager), timeout=5.0) as client:
+    with client:
         for call in calls:
             try:
                 out.append(client.request(**call))
@@ -35,10 +51,17 @@ def send_all(manager: OtelEventManager, mode: str, calls: list[dict[str, Any]]) 
     return out
 
 
-async def _send_all_async(manager: OtelEventManager, calls: list[dict[str, Any]]) -> list[Outcome]:
+async def _send_all_async(
+    manager: OtelEventManager, mode: str, calls: list[dict[str, Any]]
+) -> list[Outcome]:
+    client: Any
+    if mode.startswith("httpx2"):
+        transport = AsyncHttpx2InstrumentedTransport(manager)
+        client = httpx2.AsyncClient(transport=transport, timeout=5.0)
+    else:
+        client = httpx.AsyncClient(transport=AsyncInstrumentedTransport(manager), timeout=5.0)
     out: list[Outcome] = []
-    transport = AsyncInstrumentedTransport(manager)
-    async with httpx.AsyncClient(transport=transport, timeout=5.0) as client:
+    async with client:
         for call in calls:
             try:
                 out.append(await client.request(**call))
@@ -69,7 +92,7 @@ def test_a_response_records_status_and_cf_ray_and_reaches_the_caller(
     (response,) = send_all(
         exported.manager, mode, [{"method": "POST", "url": f"{fake_api.url}/v1/json", "json": [1]}]
     )
-    assert isinstance(response, httpx.Response)
+    assert isinstance(response, RESPONSE)
     assert (response.status_code, response.json()) == (200, {"ok": True, "echo": [1]})
     assert response.headers["cf-ray"] == CF_RAY
     assert exported.records() == [answered(1, 200)]
@@ -82,7 +105,7 @@ def test_an_error_status_is_recorded_as_a_status_not_an_error(
     (response,) = send_all(
         exported.manager, mode, [{"method": "GET", "url": f"{fake_api.url}/v1/status/429"}]
     )
-    assert isinstance(response, httpx.Response)
+    assert isinstance(response, RESPONSE)
     assert (response.status_code, response.json()) == (429, {"error": {"message": "status 429"}})
     assert exported.records() == [answered(1, 429)]
 
@@ -94,7 +117,7 @@ def test_a_transport_error_records_its_message_and_reaches_the_caller_unchanged(
     (error,) = send_all(
         exported.manager, mode, [{"method": "GET", "url": f"http://127.0.0.1:{closed_port()}/"}]
     )
-    assert isinstance(error, httpx.ConnectError)
+    assert isinstance(error, (httpx.ConnectError, httpx2.ConnectError))
     assert exported.records() == [request(1, **{"error.message": str(error)})]
 
 
@@ -129,7 +152,7 @@ def test_a_retried_request_counts_up_until_it_succeeds(
         # new request; turn 2's failure is its own, not a retry of turn 1.
         [{**turn_1, **fail}, {**turn_1, **fail}, turn_1, turn_1, {**turn_2, **fail}, turn_2],
     )
-    statuses = [o.status_code for o in outcomes if isinstance(o, httpx.Response)]
+    statuses = [o.status_code for o in outcomes if isinstance(o, RESPONSE)]
     assert statuses == [503, 503, 200, 200, 503, 200]
     assert exported.records() == [
         answered(1, 503),
@@ -230,7 +253,7 @@ def test_a_non_integer_attempt_extension_is_reported_once_and_the_attempt_counte
     call = {"method": "GET", "url": url, "extensions": {"codex_otel.attempt": "2"}}
     with caplog.at_level(logging.WARNING, logger="codex_otel"):
         outcomes = send_all(exported.manager, "sync", [call, call])
-    assert [o.status_code for o in outcomes if isinstance(o, httpx.Response)] == [200, 200]
+    assert [o.status_code for o in outcomes if isinstance(o, RESPONSE)] == [200, 200]
     assert [r.getMessage() for r in caplog.records] == [
         "codex_otel: reading the codex_otel.attempt extension failed (TypeError: request "
         "extension 'codex_otel.attempt' must be an int, got str); telemetry carries on without it"
@@ -241,4 +264,57 @@ def test_a_non_integer_attempt_extension_is_reported_once_and_the_attempt_counte
 def test_with_no_exporter_requests_pass_through(fake_api: FakeApi) -> None:
     manager = OtelEventManager(OtelProvider(None), **METADATA)
     outcomes = send_all(manager, "sync", [{"method": "GET", "url": f"{fake_api.url}/v1/json"}])
-    assert [o.status_code for o in outcomes if isinstance(o, httpx.Response)] == [200]
+    assert [o.status_code for o in outcomes if isinstance(o, RESPONSE)] == [200]
+
+
+# -- httpx2: the library of the OpenAI and Anthropic SDKs ----------------------------------
+
+
+def test_an_httpx2_streaming_response_body_is_left_to_the_caller(
+    exported: Exported, fake_api: FakeApi
+) -> None:
+    transport = Httpx2InstrumentedTransport(exported.manager)
+    with (
+        httpx2.Client(transport=transport, timeout=5.0) as client,
+        client.stream("POST", f"{fake_api.url}/v1/sse/end") as response,
+    ):
+        assert not response.is_stream_consumed and not response.is_closed
+        body = response.read().decode()
+    assert body.startswith("event: response.created\ndata: ")
+    assert exported.records() == [answered(1, 200)]
+
+
+class _ClosingHttpx2Transport(httpx2.HTTPTransport):
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        super().close()
+
+
+class _AsyncClosingHttpx2Transport(httpx2.AsyncHTTPTransport):
+    closed = False
+
+    async def aclose(self) -> None:
+        self.closed = True
+        await super().aclose()
+
+
+def test_the_httpx2_transports_wrap_the_inner_transport_given_and_close_it(
+    exported: Exported, fake_api: FakeApi
+) -> None:
+    inner = _ClosingHttpx2Transport()
+    transport = Httpx2InstrumentedTransport(exported.manager, inner)
+    assert transport.inner is inner
+    with httpx2.Client(transport=transport) as client:
+        assert client.get(f"{fake_api.url}/v1/json").status_code == 200
+    async_inner = _AsyncClosingHttpx2Transport()
+
+    async def main() -> int:
+        async_transport = AsyncHttpx2InstrumentedTransport(exported.manager, async_inner)
+        async with httpx2.AsyncClient(transport=async_transport) as client:
+            return (await client.get(f"{fake_api.url}/v1/json")).status_code
+
+    assert asyncio.run(main()) == 200
+    assert (inner.closed, async_inner.closed) == (True, True)
+    assert exported.records() == [answered(1, 200), answered(1, 200)]

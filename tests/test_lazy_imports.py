@@ -36,6 +36,50 @@ def test_start_with_exporter_none_imports_no_structlog_exporter_or_metadata() ->
     assert json.loads(result.stdout) == []
 
 
+HTTP_LIBRARIES_LOADED = """
+import json, sys
+import codex_otel
+from codex_otel import instrument
+provider = codex_otel.OtelProvider(None)
+manager = codex_otel.OtelEventManager(provider, conversation_id="c", model="m", slug="s")
+list(instrument.instrument_sse(manager, []))
+if sys.argv[1] != "-":
+    getattr(instrument, sys.argv[1])(manager)
+libraries = ("httpx", "httpx2", "httpx_sse", "openai", "anthropic")
+print(json.dumps(sorted(name for name in libraries if name in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize(
+    ("used", "loaded"),
+    [
+        ("-", []),
+        ("InstrumentedTransport", ["httpx"]),
+        ("AsyncInstrumentedTransport", ["httpx"]),
+        ("Httpx2InstrumentedTransport", ["httpx2"]),
+        ("AsyncHttpx2InstrumentedTransport", ["httpx2"]),
+    ],
+)
+def test_an_http_library_is_imported_only_when_its_transport_is_used(
+    used: str, loaded: list[str]
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", HTTP_LIBRARIES_LOADED, used],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(result.stdout) == loaded
+
+
+def test_instrument_names_only_what_it_has() -> None:
+    from codex_otel import instrument
+
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchTransport'"):
+        _ = instrument.NoSuchTransport  # type: ignore[attr-defined]
+
+
 def test_resource_without_exporter_is_built_on_demand_with_every_attribute() -> None:
     provider = OtelProvider(None, environment="staging")
     resource = dict(provider.resource.attributes)

@@ -193,7 +193,7 @@ def _is_tls_error(exc: BaseException | None) -> bool:
 
 
 def _ssl_context(exporter: OtlpHttpExporter) -> ssl.SSLContext | bool:
-    """The configured `tls` as httpx takes it (True: the system's roots)."""
+    """The configured `tls` as httpx2 takes it (True: the system's roots)."""
     tls = exporter.tls
     if tls is None:
         return True
@@ -206,7 +206,7 @@ def _ssl_context(exporter: OtlpHttpExporter) -> ssl.SSLContext | bool:
 
 
 def _check_http(exporter: OtlpHttpExporter, request: object, timeout: float) -> CheckResult:
-    import httpx
+    import httpx2
     from google.protobuf import json_format
 
     if exporter.protocol == "json":
@@ -221,12 +221,12 @@ def _check_http(exporter: OtlpHttpExporter, request: object, timeout: float) -> 
         return CheckResult("tls", f"cannot use the TLS files: {exc}")
     start = time.perf_counter()
     try:
-        response = httpx.post(
+        response = httpx2.post(
             exporter.endpoint, content=body, headers=headers, timeout=timeout, verify=verify
         )
-    except httpx.TimeoutException:
+    except httpx2.TimeoutException:
         return CheckResult("timed out", f"no answer from {shown} within {timeout:g} s")
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         if _is_tls_error(exc):
             return CheckResult("tls", f"TLS handshake with {shown} failed: {exc}")
         return CheckResult("refused", f"could not connect to {shown}: {exc}")

@@ -108,10 +108,14 @@ def fake_responses_api() -> Iterator[str]:
 
 def run_session(manager: OtelEventManager, api_url: str) -> None:
     """One agent turn: start, prompt, a streamed response, a tool that works and one that fails."""
-    import httpx
-    from httpx_sse import EventSource
+    import httpx2
 
-    from ..instrument import InstrumentedTransport, decide_tool, instrument_sse, instrument_tool
+    from ..instrument import (
+        Httpx2InstrumentedTransport,
+        decide_tool,
+        instrument_sse,
+        instrument_tool,
+    )
 
     manager.conversation_starts(
         provider_name="openai",
@@ -127,10 +131,10 @@ def run_session(manager: OtelEventManager, api_url: str) -> None:
     manager.user_prompt(["List the files in this repository."])
     call: dict[str, Any] = {}
     with (
-        httpx.Client(transport=InstrumentedTransport(manager), timeout=10) as client,
+        httpx2.Client(transport=Httpx2InstrumentedTransport(manager), timeout=10) as client,
         client.stream("POST", api_url, json={"model": MODEL, "stream": True}) as response,
     ):
-        for sse in instrument_sse(manager, EventSource(response).iter_sse(), idle_timeout=10):
+        for sse in instrument_sse(manager, iter(httpx2.EventSource(response)), idle_timeout=10):
             if sse.event == "response.output_item.done":
                 call = json.loads(sse.data)["item"]
 

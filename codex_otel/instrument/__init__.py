@@ -1,16 +1,31 @@
-"""One-line instrumentation: httpx transports, SSE streams and tool executors."""
+"""One-line instrumentation: httpx/httpx2 transports, SSE and SDK streams, tool executors.
+
+The transports are imported on first use, so that neither HTTP library is loaded by a
+program that does not use its transport.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .._errors import SseIdleTimeout
-from ._http import ATTEMPT_EXTENSION, AsyncInstrumentedTransport, InstrumentedTransport
+from ._http import ATTEMPT_EXTENSION
 from ._reader import MAX_READER_THREADS
 from ._sse import ServerSentEventLike, instrument_sse
 from ._tools import CALL_ID, ToolDecorator, adecide_tool, decide_tool, instrument_tool
+
+if TYPE_CHECKING:
+    from ._httpx import AsyncInstrumentedTransport, InstrumentedTransport
+    from ._httpx2 import AsyncHttpx2InstrumentedTransport, Httpx2InstrumentedTransport
 
 __all__ = [
     "ATTEMPT_EXTENSION",
     "CALL_ID",
     "MAX_READER_THREADS",
+    "AsyncHttpx2InstrumentedTransport",
     "AsyncInstrumentedTransport",
+    "Httpx2InstrumentedTransport",
     "InstrumentedTransport",
     "ServerSentEventLike",
     "SseIdleTimeout",
@@ -20,3 +35,24 @@ __all__ = [
     "instrument_sse",
     "instrument_tool",
 ]
+
+# public name -> the private module defining it, imported when the name is first looked up
+_LAZY = {
+    "InstrumentedTransport": "._httpx",
+    "AsyncInstrumentedTransport": "._httpx",
+    "Httpx2InstrumentedTransport": "._httpx2",
+    "AsyncHttpx2InstrumentedTransport": "._httpx2",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,13 +1,15 @@
-"""httpx transports that record every request they send as `codex.api_request`."""
+"""What the httpx and httpx2 transports share: the attempt of a send and its record.
+
+Neither HTTP library is imported here: the transports (`_httpx`, `_httpx2`) each import
+their own, so a program using one never loads the other.
+"""
 
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING
-
-import httpx
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import report_internal_error
 from .._values import seconds_since
@@ -15,7 +17,7 @@ from .._values import seconds_since
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
 
-__all__ = ["ATTEMPT_EXTENSION", "AsyncInstrumentedTransport", "InstrumentedTransport"]
+__all__ = ["ATTEMPT_EXTENSION", "RequestRecorder"]
 
 ATTEMPT_EXTENSION = "codex_otel.attempt"
 
@@ -23,6 +25,34 @@ ATTEMPT_EXTENSION = "codex_otel.attempt"
 _RETRYABLE = frozenset({408, 409, 429})
 # Requests remembered between a failure and its retry; the oldest is forgotten first.
 _MAX_REMEMBERED = 1024
+
+_Key = tuple[str, str, int | None]
+
+
+class _Request(Protocol):
+    """What is read of an `httpx.Request` or an `httpx2.Request`."""
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def url(self) -> object: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def extensions(self) -> Mapping[str, Any]: ...
+
+
+class _Response(Protocol):
+    """What is read of an `httpx.Response` or an `httpx2.Response`."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
 
 
 class _AttemptCounter:
@@ -33,26 +63,26 @@ class _AttemptCounter:
     so sending the same request again later is attempt 1 again.
     """
 
-    __slots__ = ("_failures", "_lock")
+    __slots__ = ("_failures", "_lock", "_not_read")
 
-    def __init__(self) -> None:
-        self._failures: OrderedDict[tuple[str, str, int | None], int] = OrderedDict()
+    def __init__(self, not_read: type[Exception]) -> None:
+        self._failures: OrderedDict[_Key, int] = OrderedDict()
         self._lock = threading.Lock()
+        self._not_read = not_read  # the library's RequestNotRead: a streamed body
 
-    @staticmethod
-    def key(request: httpx.Request) -> tuple[str, str, int | None]:
+    def key(self, request: _Request) -> _Key:
         body: int | None
         try:
             body = hash(request.content)
-        except httpx.RequestNotRead:
+        except self._not_read:
             body = None
         return request.method, str(request.url), body
 
-    def attempt(self, key: tuple[str, str, int | None]) -> int:
+    def attempt(self, key: _Key) -> int:
         with self._lock:
             return self._failures.get(key, 0) + 1
 
-    def settle(self, key: tuple[str, str, int | None], attempt: int, failed: bool) -> None:
+    def settle(self, key: _Key, attempt: int, failed: bool) -> None:
         with self._lock:
             if not failed:
                 self._failures.pop(key, None)
@@ -63,18 +93,21 @@ class _AttemptCounter:
                 self._failures.popitem(last=False)
 
 
-class _RequestRecorder:
-    """What both transports share: choosing the attempt and recording the outcome."""
+class RequestRecorder:
+    """What every transport shares: choosing the attempt and recording the outcome.
 
-    def __init__(self, manager: OtelEventManager) -> None:
+    `not_read` is the library's `RequestNotRead`, raised when a streamed body is hashed.
+    """
+
+    def __init__(self, manager: OtelEventManager, not_read: type[Exception]) -> None:
         self._manager = manager
-        self._counter = _AttemptCounter()
+        self._counter = _AttemptCounter(not_read)
 
     @property
     def enabled(self) -> bool:
         return self._manager.recording
 
-    def begin(self, request: httpx.Request) -> tuple[int, tuple[str, str, int | None] | None]:
+    def begin(self, request: _Request) -> tuple[int, _Key | None]:
         """The attempt of this send, and the key to settle it under (None: caller-given)."""
         given = request.extensions.get(ATTEMPT_EXTENSION)
         if given is not None:
@@ -97,9 +130,9 @@ class _RequestRecorder:
     def response(
         self,
         attempt: int,
-        key: tuple[str, str, int | None] | None,
+        key: _Key | None,
         start_ns: int,
-        response: httpx.Response,
+        response: _Response,
     ) -> None:
         duration = seconds_since(start_ns)
         try:
@@ -116,7 +149,7 @@ class _RequestRecorder:
     def error(
         self,
         attempt: int,
-        key: tuple[str, str, int | None] | None,
+        key: _Key | None,
         start_ns: int,
         error: Exception,
     ) -> None:
@@ -129,67 +162,3 @@ class _RequestRecorder:
             report_internal_error("recording an HTTP error", exc)
             return
         self._manager.api_request(attempt, duration, error=message)
-
-
-class InstrumentedTransport(httpx.BaseTransport):
-    """Wraps any httpx transport; every request sent emits `codex.api_request`.
-
-    The duration is the time to the response headers: the body is left to the caller
-    (streaming responses included), and the response or exception reaches the caller
-    unchanged. The attempt is the request extension ``"codex_otel.attempt"`` when the
-    caller gives it, else counted per request (see `_AttemptCounter`).
-    """
-
-    def __init__(self, manager: OtelEventManager, inner: httpx.BaseTransport | None = None) -> None:
-        self._inner = inner if inner is not None else httpx.HTTPTransport()
-        self._recorder = _RequestRecorder(manager)
-
-    @property
-    def inner(self) -> httpx.BaseTransport:
-        return self._inner
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if not self._recorder.enabled:  # nothing to record: not even a body hash
-            return self._inner.handle_request(request)
-        attempt, key = self._recorder.begin(request)
-        start = time.perf_counter_ns()
-        try:
-            response = self._inner.handle_request(request)
-        except Exception as exc:
-            self._recorder.error(attempt, key, start, exc)
-            raise
-        self._recorder.response(attempt, key, start, response)
-        return response
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class AsyncInstrumentedTransport(httpx.AsyncBaseTransport):
-    """`InstrumentedTransport` for `httpx.AsyncClient`."""
-
-    def __init__(
-        self, manager: OtelEventManager, inner: httpx.AsyncBaseTransport | None = None
-    ) -> None:
-        self._inner = inner if inner is not None else httpx.AsyncHTTPTransport()
-        self._recorder = _RequestRecorder(manager)
-
-    @property
-    def inner(self) -> httpx.AsyncBaseTransport:
-        return self._inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if not self._recorder.enabled:
-            return await self._inner.handle_async_request(request)
-        attempt, key = self._recorder.begin(request)
-        start = time.perf_counter_ns()
-        try:
-            response = await self._inner.handle_async_request(request)
-        except Exception as exc:
-            self._recorder.error(attempt, key, start, exc)
-            raise
-        self._recorder.response(attempt, key, start, response)
-        return response
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()

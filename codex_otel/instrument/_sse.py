@@ -1,8 +1,9 @@
-"""Wrap a stream of server-sent events so that each wait emits `codex.sse_event`."""
+"""Wrap a stream of server-sent events or SDK stream events: each wait emits `codex.sse_event`."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import sys
 import threading
 import time
@@ -14,19 +15,26 @@ from collections.abc import (
     Iterable,
     Iterator,
 )
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-from .._errors import IDLE_TIMEOUT_MESSAGE, SseIdleTimeout, internal_logger
+from .._errors import (
+    IDLE_TIMEOUT_MESSAGE,
+    SseIdleTimeout,
+    internal_logger,
+    report_internal_error,
+)
 from .._values import error_text, seconds_since
+from ..catalog import Event
 from ._reader import MAX_READER_THREADS, ReaderIdle, ThreadedReader, close_iterator
-from ._sse_events import ServerSentEventLike, record_event
+from ._sdk_streams import TypedStreamState, record_typed
+from ._sse_events import ServerSentEventLike, record_raw
 
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
 
 __all__ = ["ServerSentEventLike", "SseIdleTimeout", "instrument_sse"]
 
-E = TypeVar("E", bound=ServerSentEventLike)
+E = TypeVar("E")
 
 
 @overload
@@ -49,15 +57,88 @@ def instrument_sse(
 ) -> Generator[E, None, None] | AsyncGenerator[E, None]:
     """Pass every event through unchanged, recording each wait as `codex.sse_event`.
 
-    An async iterable gives an async generator, anything else a generator. With
+    `events` is a stream of raw server-sent events (anything with `event` and `data`,
+    as httpx-sse and httpx2 give) or a typed SDK stream: an OpenAI `Stream`/`AsyncStream`
+    of Responses API events or Chat Completions chunks, or an Anthropic one of Messages
+    events. An async iterable gives an async generator, anything else a generator
+    (httpx2's `EventSource` is both: pass `iter(source)` to read it sync). With
     `idle_timeout` (seconds), a wait longer than that is recorded and raises
-    `SseIdleTimeout`. The wrapped stream is closed however iteration ends.
+    `SseIdleTimeout`. The wrapped stream, and the SDK stream with its HTTP
+    response, is closed however iteration ends.
     """
     if idle_timeout is not None and not idle_timeout > 0:
         raise ValueError(f"idle_timeout must be a positive number of seconds, got {idle_timeout!r}")
     if isinstance(events, AsyncIterable):
-        return _async_events(manager, aiter(events), idle_timeout)
-    return _sync_events(manager, iter(events), idle_timeout)
+        return _async_events(manager, _owned_async(events), idle_timeout)
+    return _sync_events(manager, _owned(events), idle_timeout)
+
+
+def _owned(events: Iterable[E]) -> Iterator[E]:
+    """An iterator over `events` whose closing closes `events` too.
+
+    An SDK stream's iterator is a fresh generator over the stream: closing only that
+    would leave the stream's HTTP response open.
+    """
+    iterator = iter(events)
+    if iterator is events or not callable(getattr(events, "close", None)):
+        return iterator
+    return _closing(iterator, events)
+
+
+def _closing(iterator: Iterator[E], owner: object) -> Generator[E, None, None]:
+    try:
+        yield from iterator
+    finally:
+        try:
+            close_iterator(iterator)
+        finally:
+            close_iterator(owner)
+
+
+def _owned_async(events: AsyncIterable[E]) -> AsyncIterator[E]:
+    iterator = aiter(events)
+    if iterator is events or not (hasattr(events, "aclose") or hasattr(events, "close")):
+        return iterator
+    return _aclosing(iterator, events)
+
+
+async def _aclosing(iterator: AsyncIterator[E], owner: object) -> AsyncGenerator[E, None]:
+    try:
+        async for event in iterator:
+            yield event
+    finally:
+        try:
+            await _aclose(iterator)
+        finally:
+            await _aclose(owner)
+
+
+async def _aclose(iterator: object) -> None:
+    """`aclose()`, or `close()` awaited when it is a coroutine (the SDKs' `AsyncStream`)."""
+    close: Any = getattr(iterator, "aclose", None) or getattr(iterator, "close", None)
+    if close is not None:
+        result = close()
+        if inspect.isawaitable(result):
+            await result
+
+
+class _Recorder:
+    """Records each event of one stream, raw or typed."""
+
+    __slots__ = ("_manager", "_state")
+
+    def __init__(self, manager: OtelEventManager) -> None:
+        self._manager = manager
+        self._state = TypedStreamState()
+
+    def record(self, event: object, duration: float) -> None:
+        try:
+            if hasattr(event, "data") and hasattr(event, "event"):
+                record_raw(self._manager, cast("ServerSentEventLike", event), duration)
+            else:
+                record_typed(self._manager, self._state, event, duration)
+        except Exception as exc:
+            report_internal_error(f"recording a server-sent event as {Event.SSE_EVENT}", exc)
 
 
 def _sync_events(
@@ -65,6 +146,7 @@ def _sync_events(
 ) -> Generator[E, None, None]:
     reader = _start_reader(events) if idle_timeout is not None else None
     wait = idle_timeout or 0.0
+    recorder = _Recorder(manager)
     try:
         while True:
             start = time.perf_counter_ns()
@@ -79,7 +161,7 @@ def _sync_events(
                 manager.sse_event_failed(None, seconds_since(start), error_text(exc))
                 raise
             if manager.recording:
-                record_event(manager, event, seconds_since(start))
+                recorder.record(event, seconds_since(start))
             yield event
     finally:
         if reader is None:
@@ -132,6 +214,7 @@ else:  # pragma: no cover - Python 3.10
 async def _async_events(
     manager: OtelEventManager, events: AsyncIterator[E], idle_timeout: float | None
 ) -> AsyncGenerator[E, None]:
+    recorder = _Recorder(manager)
     try:
         while True:
             start = time.perf_counter_ns()
@@ -149,9 +232,7 @@ async def _async_events(
                 manager.sse_event_failed(None, seconds_since(start), error_text(exc))
                 raise
             if manager.recording:
-                record_event(manager, event, seconds_since(start))
+                recorder.record(event, seconds_since(start))
             yield event
     finally:
-        aclose: Any = getattr(events, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await _aclose(events)

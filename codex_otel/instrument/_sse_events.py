@@ -1,17 +1,21 @@
-"""What one server-sent event records as `codex.sse_event`, kind by kind."""
+"""What one raw server-sent event records as `codex.sse_event`, kind by kind."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._errors import report_internal_error
-from ..catalog import Event
-
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
 
-__all__ = ["ServerSentEventLike", "record_event"]
+__all__ = [
+    "OUTPUT_ITEM_DONE_MESSAGE",
+    "ServerSentEventLike",
+    "compact",
+    "is_output_item_done",
+    "record_completion",
+    "record_raw",
+]
 
 OUTPUT_ITEM_DONE_MESSAGE = "failed to parse response.output_item.done"
 
@@ -43,15 +47,9 @@ class ServerSentEventLike(Protocol):
     def data(self) -> str: ...
 
 
-def record_event(manager: OtelEventManager, sse: ServerSentEventLike, duration: float) -> None:
-    """Record one event that arrived after waiting `duration` seconds."""
-    try:
-        _record(manager, sse, duration)
-    except Exception as exc:
-        report_internal_error(f"recording a server-sent event as {Event.SSE_EVENT}", exc)
-
-
-def _record(manager: OtelEventManager, sse: ServerSentEventLike, duration: float) -> None:
+def record_raw(manager: OtelEventManager, sse: ServerSentEventLike, duration: float) -> None:
+    """Record one event that arrived after waiting `duration` seconds (the caller reports
+    any error)."""
     kind = str(sse.event)
     data: object = sse.data
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
@@ -66,20 +64,20 @@ def _record(manager: OtelEventManager, sse: ServerSentEventLike, duration: float
             manager.sse_event_completed_failed(f"response.completed data is not JSON: {exc}")
         return
     if kind == _FAILED:
-        manager.sse_event_failed(kind, duration, _compact(value))
-    elif kind == _ITEM_DONE and not _is_output_item_done(value):
+        manager.sse_event_failed(kind, duration, compact(value))
+    elif kind == _ITEM_DONE and not is_output_item_done(value):
         manager.sse_event_failed(kind, duration, OUTPUT_ITEM_DONE_MESSAGE)
     else:
         manager.sse_event(kind, duration)
     if kind == _COMPLETED:
-        _record_completion(manager, value)
+        record_completion(manager, value)
 
 
-def _compact(value: object) -> str:
+def compact(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _is_output_item_done(value: object) -> bool:
+def is_output_item_done(value: object) -> bool:
     """`{"type": "response.output_item.done", "item": {...}}` with a well-formed item."""
     item = value.get("item") if isinstance(value, dict) else None
     if not isinstance(item, dict):
@@ -94,7 +92,7 @@ class _UnreadableUsage(Exception):
     pass
 
 
-def _record_completion(manager: OtelEventManager, value: object) -> None:
+def record_completion(manager: OtelEventManager, value: object) -> None:
     """The token usage of `response.completed`, or why it could not be read."""
     response = value.get("response") if isinstance(value, dict) else None
     usage = response.get("usage") if isinstance(response, dict) else None

@@ -1,0 +1,80 @@
+"""httpx transports that record every request they send as `codex.api_request`."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import httpx
+
+from ._http import RequestRecorder
+
+if TYPE_CHECKING:
+    from .._manager import OtelEventManager
+
+__all__ = ["AsyncInstrumentedTransport", "InstrumentedTransport"]
+
+
+class InstrumentedTransport(httpx.BaseTransport):
+    """Wraps any httpx transport; every request sent emits `codex.api_request`.
+
+    The duration is the time to the response headers: the body is left to the caller
+    (streaming responses included), and the response or exception reaches the caller
+    unchanged. The attempt is the request extension ``"codex_otel.attempt"`` when the
+    caller gives it, else counted per request (an identical request right after a
+    failed one is the next attempt).
+    """
+
+    def __init__(self, manager: OtelEventManager, inner: httpx.BaseTransport | None = None) -> None:
+        self._inner = inner if inner is not None else httpx.HTTPTransport()
+        self._recorder = RequestRecorder(manager, httpx.RequestNotRead)
+
+    @property
+    def inner(self) -> httpx.BaseTransport:
+        return self._inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not self._recorder.enabled:  # nothing to record: not even a body hash
+            return self._inner.handle_request(request)
+        attempt, key = self._recorder.begin(request)
+        start = time.perf_counter_ns()
+        try:
+            response = self._inner.handle_request(request)
+        except Exception as exc:
+            self._recorder.error(attempt, key, start, exc)
+            raise
+        self._recorder.response(attempt, key, start, response)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class AsyncInstrumentedTransport(httpx.AsyncBaseTransport):
+    """`InstrumentedTransport` for `httpx.AsyncClient`."""
+
+    def __init__(
+        self, manager: OtelEventManager, inner: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self._inner = inner if inner is not None else httpx.AsyncHTTPTransport()
+        self._recorder = RequestRecorder(manager, httpx.RequestNotRead)
+
+    @property
+    def inner(self) -> httpx.AsyncBaseTransport:
+        return self._inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self._recorder.enabled:
+            return await self._inner.handle_async_request(request)
+        attempt, key = self._recorder.begin(request)
+        start = time.perf_counter_ns()
+        try:
+            response = await self._inner.handle_async_request(request)
+        except Exception as exc:
+            self._recorder.error(attempt, key, start, exc)
+            raise
+        self._recorder.response(attempt, key, start, response)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
