@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ._config import (
     DEFAULT_HTTP_ENDPOINT,
@@ -23,6 +24,7 @@ from ._config import (
     OtlpHttpExporter,
     TlsConfig,
     ToolResultConfig,
+    redact_url,
 )
 
 __all__ = ["default_config_path", "load_config", "parse_table"]
@@ -211,7 +213,7 @@ class _Parser:
             table["tls"], key, ("ca-certificate", "client-certificate", "client-private-key")
         )
         if not endpoint.startswith("https://"):
-            raise self.fail(key, f"TLS needs an https:// endpoint, got {endpoint!r}")
+            raise self.fail(key, f"TLS needs an https:// endpoint, got {redact_url(endpoint)!r}")
         if ("client-certificate" in tls) != ("client-private-key" in tls):
             raise self.fail(
                 key, "expected client-certificate and client-private-key together, or neither"
@@ -299,6 +301,14 @@ class _Parser:
     def otlp_grpc(self, value: object, key: str) -> OtlpGrpcExporter:
         table = self.table(value, key, ("endpoint", "headers", "tls"))
         endpoint = self.endpoint(table, key)
+        if "@" in urlsplit(endpoint).netloc:
+            # gRPC sends no userinfo: the exporter would fail on it (printing it) and deliver
+            # nothing, so it is refused here, where it can be said without showing it.
+            raise self.fail(
+                f"{key}.endpoint",
+                "expected no user:password@ in a gRPC endpoint (gRPC does not send it; "
+                f"put credentials in headers), got {redact_url(endpoint)!r}",
+            )
         return OtlpGrpcExporter(
             endpoint=endpoint,
             headers=self.headers(table.get("headers", {}), f"{key}.headers"),
@@ -312,7 +322,8 @@ class _Parser:
         scheme, sep, rest = endpoint.partition("://")
         if not sep or scheme not in ("http", "https") or not rest.split("/", 1)[0]:
             raise self.fail(
-                f"{key}.endpoint", f"expected an http:// or https:// URL, got {endpoint!r}"
+                f"{key}.endpoint",
+                f"expected an http:// or https:// URL, got {redact_url(endpoint)!r}",
             )
         return endpoint
 
