@@ -142,7 +142,7 @@ def redact_url(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     authority, slash, path = rest.partition("/")
     # The last "@" of the authority ends the userinfo: a password may contain "@" itself.
-    userinfo, at, host = authority.rpartition("@")
+    _, at, host = authority.rpartition("@")
     if sep and at:
         return f"{scheme}{sep}***@{host}{slash}{path}"
     if not sep and "@" in url:
