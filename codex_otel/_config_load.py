@@ -50,15 +50,27 @@ def default_config_path(env: Mapping[str, str] = os.environ) -> Path:
 def load_config(
     path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] = os.environ
 ) -> OtelConfig:
-    """Read the `[otel]` table of a TOML file; a missing file or table gives the defaults."""
+    """Read the `[otel]` table of a TOML file; a missing table gives the defaults.
+
+    With no `path`, the default file may be missing (the defaults then); a `path` the caller
+    names must exist.
+    """
     file = Path(path) if path is not None else default_config_path(env)
     source = str(file)
     try:
         text = file.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        return OtelConfig(source=source)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(source, "otel", f"could not read the file ({exc})") from None
+        if path is None:
+            return OtelConfig(source=source)
+        raise ConfigError(source, "otel", "could not read the file: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(source, "otel", "could not read the file: it is a directory") from None
+    except OSError as exc:
+        # strerror: the reason in words, without the "[Errno 13]" prefix str() adds.
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise ConfigError(source, "otel", f"could not read the file: {reason}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(source, "otel", "expected UTF-8 text") from None
     # Imported here, not at the top: a host that never reads a file does not pay for the parser.
     if sys.version_info >= (3, 11):
         import tomllib

@@ -25,9 +25,29 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_missing_file_gives_defaults(tmp_path: Path) -> None:
-    config = load_config(tmp_path / "absent.toml")
-    assert config == OtelConfig(environment="dev", exporter=NoneExporter(), log_user_prompt=False)
+def test_missing_default_file_gives_defaults(tmp_path: Path) -> None:
+    config = load_config(env={"CODEX_HOME": str(tmp_path)})
+    assert config == OtelConfig(
+        environment="dev",
+        exporter=NoneExporter(),
+        log_user_prompt=False,
+        source=str(tmp_path / "config.toml"),
+    )
+
+
+def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
+    # A path the caller named and mistyped must not silently turn telemetry off.
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path / "absent.toml")
+    assert (
+        str(err.value) == f"{tmp_path / 'absent.toml'}: otel: could not read the file: no such file"
+    )
+
+
+def test_a_directory_is_said_to_be_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert str(err.value) == f"{tmp_path}: otel: could not read the file: it is a directory"
 
 
 def test_file_without_otel_table_gives_defaults(tmp_path: Path) -> None:
