@@ -17,6 +17,7 @@ from ._values import (
     cf_ray,
     duration_ms,
     elapsed_ms,
+    failure,
     metric_millis,
     metric_status,
     opt_int,
@@ -189,8 +190,8 @@ class OtelEventManager:
         start = time.perf_counter_ns()
         try:
             response = fn()
-        except Exception as exc:
-            self._record_request(attempt, elapsed_ms(start), exc, failed=True)
+        except BaseException as exc:
+            self._record_request(attempt, elapsed_ms(start), failure(exc), failed=True)
             raise
         self._record_request(attempt, elapsed_ms(start), response, failed=False)
         return response
@@ -200,8 +201,8 @@ class OtelEventManager:
         start = time.perf_counter_ns()
         try:
             response = await fn()
-        except Exception as exc:
-            self._record_request(attempt, elapsed_ms(start), exc, failed=True)
+        except BaseException as exc:
+            self._record_request(attempt, elapsed_ms(start), failure(exc), failed=True)
             raise
         self._record_request(attempt, elapsed_ms(start), response, failed=False)
         return response
@@ -377,8 +378,9 @@ class OtelEventManager:
         start = time.perf_counter_ns()
         try:
             output = fn()
-        except Exception as exc:
-            self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), False, exc)
+        except BaseException as exc:
+            # An interruption too, by the rule of `failure`, then re-raised unchanged.
+            self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), False, failure(exc))
             raise
         self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), True, output)
         return output
@@ -390,8 +392,9 @@ class OtelEventManager:
         start = time.perf_counter_ns()
         try:
             output = await fn()
-        except Exception as exc:
-            self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), False, exc)
+        except BaseException as exc:
+            # An interruption too, by the rule of `failure`, then re-raised unchanged.
+            self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), False, failure(exc))
             raise
         self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), True, output)
         return output

@@ -15,6 +15,7 @@ __all__ = [
     "cf_ray",
     "duration_ms",
     "elapsed_ms",
+    "failure",
     "metric_millis",
     "metric_status",
     "opt_int",
@@ -111,3 +112,12 @@ def text_parts(items: Iterable[str | Mapping[str, Any]]) -> Iterable[str]:
             text = item.get("text")
             if isinstance(text, str):
                 yield text
+
+
+def failure(exc: BaseException) -> object:
+    """What a failed call records: an Exception itself (its message is read later); for an
+    interruption (KeyboardInterrupt, SystemExit, asyncio.CancelledError: any BaseException
+    that is not an Exception) a fixed text naming it, the same in every wrapper."""
+    if isinstance(exc, Exception):
+        return exc
+    return f"interrupted ({type(exc).__name__})"

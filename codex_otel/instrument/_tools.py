@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, Protocol, TypeVar,
 
 from .._errors import report_internal_error
 from .._events import ToolDecision, ToolDecisionSource
+from .._values import failure, safe_str
 
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
@@ -76,7 +77,12 @@ class _Call(NamedTuple):
 
 
 def _describe(error: BaseException) -> str:
-    return str(error) or type(error).__name__
+    """The recorded output of a call that raised: an Exception's message (its type name if
+    empty); an interruption's fixed text (see `failure`)."""
+    outcome = failure(error)
+    if isinstance(outcome, str):
+        return outcome
+    return safe_str(outcome) or type(error).__name__
 
 
 def instrument_tool(manager: OtelEventManager, tool_name: str) -> ToolDecorator:
