@@ -15,6 +15,7 @@ from ._provider import OtelProvider
 from ._values import (
     as_text,
     cf_ray,
+    clamp_int,
     duration_ms,
     elapsed_ms,
     failure,
@@ -216,9 +217,9 @@ class OtelEventManager:
             fields: dict[str, Any] = {Attr.ATTEMPT: opt_int(attempt), Attr.DURATION_MS: millis}
             status = status_code(outcome)
             if status is not None:
-                fields[Attr.HTTP_STATUS_CODE] = status
+                fields[Attr.HTTP_STATUS_CODE] = clamp_int(status)
             if failed:
-                fields[Attr.ERROR_MESSAGE] = str(outcome)
+                fields[Attr.ERROR_MESSAGE] = safe_str(outcome)
             else:
                 ray = cf_ray(outcome)
                 if ray is not None:
@@ -246,8 +247,8 @@ class OtelEventManager:
             fields = {
                 Attr.ATTEMPT: opt_int(attempt),
                 Attr.DURATION_MS: duration_ms(duration),
-                Attr.HTTP_STATUS_CODE: int(status_code) if status_code is not None else None,
-                Attr.ERROR_MESSAGE: None if error is None else str(error),
+                Attr.HTTP_STATUS_CODE: opt_int(status_code),
+                Attr.ERROR_MESSAGE: safe_str(error),
                 Attr.CF_RAY: cf_ray,
             }
         except Exception as exc:
@@ -280,7 +281,7 @@ class OtelEventManager:
             fields = {
                 Attr.EVENT_KIND: safe_str(kind),
                 Attr.DURATION_MS: duration_ms(duration),
-                Attr.ERROR_MESSAGE: str(error),
+                Attr.ERROR_MESSAGE: safe_str(error),
             }
         except Exception as exc:
             report_internal_error(f"building {Event.SSE_EVENT}", exc)
