@@ -62,8 +62,9 @@ class OtelEventManager:
         """`api_key` (for API-key auth) only feeds the metrics' hashed user id; it is not kept."""
         self._provider = provider
         self._log_user_prompts = log_user_prompts
-        # Tool arguments and output: secrets scrubbed and size capped unless configured off;
-        # the provider's `[otel.tool_result]` unless the caller passes its own.
+        # Secrets scrubbed from free text (tool arguments and output, error messages, an
+        # exported prompt) and tool text size capped, unless configured off; the provider's
+        # `[otel.tool_result]` unless the caller passes its own.
         self._content = ContentPolicy.from_config(tool_result or provider.tool_result)
         metrics = provider.metrics
         self._metrics: MetricsRecorder | None = None
@@ -219,7 +220,7 @@ class OtelEventManager:
             if status is not None:
                 fields[Attr.HTTP_STATUS_CODE] = clamp_int(status)
             if failed:
-                fields[Attr.ERROR_MESSAGE] = safe_str(outcome)
+                fields[Attr.ERROR_MESSAGE] = self._content.scrub_field(safe_str(outcome))
             else:
                 ray = cf_ray(outcome)
                 if ray is not None:
@@ -248,7 +249,7 @@ class OtelEventManager:
                 Attr.ATTEMPT: opt_int(attempt),
                 Attr.DURATION_MS: duration_ms(duration),
                 Attr.HTTP_STATUS_CODE: opt_int(status_code),
-                Attr.ERROR_MESSAGE: safe_str(error),
+                Attr.ERROR_MESSAGE: self._content.scrub_field(safe_str(error)),
                 Attr.CF_RAY: cf_ray,
             }
         except Exception as exc:
@@ -281,7 +282,7 @@ class OtelEventManager:
             fields = {
                 Attr.EVENT_KIND: safe_str(kind),
                 Attr.DURATION_MS: duration_ms(duration),
-                Attr.ERROR_MESSAGE: safe_str(error),
+                Attr.ERROR_MESSAGE: self._content.scrub_field(safe_str(error)),
             }
         except Exception as exc:
             report_internal_error(f"building {Event.SSE_EVENT}", exc)
@@ -327,7 +328,10 @@ class OtelEventManager:
         # No metric: the completion was counted by the `sse_event` of its wait.
         if self._log is None:
             return
-        fields = {Attr.EVENT_KIND: "response.completed", Attr.ERROR_MESSAGE: safe_str(error)}
+        fields = {
+            Attr.EVENT_KIND: "response.completed",
+            Attr.ERROR_MESSAGE: self._content.scrub_field(safe_str(error)),
+        }
         self._emit(Event.SSE_EVENT, fields)
 
     # -- codex.user_prompt ---------------------------------------------------------
@@ -340,7 +344,7 @@ class OtelEventManager:
             prompt = "".join(text_parts(items or ()))
             fields = {
                 Attr.PROMPT_LENGTH: len(prompt),
-                Attr.PROMPT: prompt if self._log_user_prompts else REDACTED,
+                Attr.PROMPT: self._content.scrub(prompt) if self._log_user_prompts else REDACTED,
             }
         except Exception as exc:
             report_internal_error(f"building {Event.USER_PROMPT}", exc)
