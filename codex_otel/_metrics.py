@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from opentelemetry.metrics import Counter, Histogram
 from opentelemetry.sdk import metrics as sdk_metrics
@@ -37,6 +37,7 @@ from ._errors import report_internal_error
 from ._provider import (
     EXPORT_TIMEOUT_SECONDS,
     SCOPE_NAME,
+    grpc_retryable_codes,
     only_configured_headers,
     package_version,
 )
@@ -215,8 +216,13 @@ def _otlp_http(
         )
 
         exporter = ProtoExporter
-    # The events' `tls` applies here too (a requests session only for the protobuf one).
-    session = {"session": pinned_ca_session(config.tls)} if config.protocol == "binary" else {}
+    # The events' `tls` applies here too (a requests session only for the protobuf one), and
+    # always a session of our own: an inherited credential-provider variable does not apply.
+    session: dict[str, Any] = {}
+    if config.protocol == "binary":
+        import requests
+
+        session["session"] = pinned_ca_session(config.tls) or requests.Session()
     built = exporter(
         endpoint=config.endpoint,
         headers=dict(config.headers),
@@ -234,6 +240,7 @@ def _otlp_grpc(
     config: ExporterConfig, temporality: dict[type, AggregationTemporality]
 ) -> MetricExporter:
     assert isinstance(config, OtlpGrpcExporter)
+    from grpc import Compression
     from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
 
     insecure = config.endpoint.startswith("http://")
@@ -246,6 +253,9 @@ def _otlp_grpc(
         timeout=EXPORT_TIMEOUT_SECONDS,
         preferred_temporality=temporality,
         preferred_aggregation=_aggregation(),
+        # Explicit, so garbage in inherited OTEL_* variables for these cannot raise.
+        compression=Compression.NoCompression,
+        retryable_error_codes=grpc_retryable_codes(),
     )
     only_configured_headers(exporter, config.headers)
     return exporter

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordLimits
 from opentelemetry.sdk.resources import Resource
 
 from ._config import (
@@ -89,18 +89,29 @@ def _otlp_http(config: ExporterConfig) -> LogRecordExporter:
         )
         only_configured_headers(json_exporter, config.headers)
         return json_exporter
+    import requests
     from opentelemetry.exporter.otlp.proto.http import Compression
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 
+    # A session of our own, always: without one the exporter loads whatever an inherited
+    # OTEL_PYTHON_EXPORTER_OTLP_HTTP_*CREDENTIAL_PROVIDER names (and fails to start on a bad one).
+    session = pinned_ca_session(config.tls) or requests.Session()
+    files = http_tls_files(config.tls)
     exporter = OTLPLogExporter(
         endpoint=config.endpoint,
         headers=dict(config.headers),
         timeout=EXPORT_TIMEOUT_SECONDS,
         compression=Compression.NoCompression,
-        session=pinned_ca_session(config.tls),
-        **http_tls_files(config.tls)._asdict(),
+        session=session,
+        **files._asdict(),
     )
     only_configured_headers(exporter, config.headers)
+    # The exporter fills what the table leaves unset from inherited
+    # OTEL_EXPORTER_OTLP_*CERTIFICATE / *CLIENT_KEY (a client certificate that does not exist
+    # fails every export, even over http://): only the table's TLS files apply.
+    session.verify = files.certificate_file or True
+    client = files.client_certificate_file
+    session.cert = (client, files.client_key_file) if client and files.client_key_file else client
     return exporter
 
 
@@ -110,18 +121,73 @@ def _otlp_grpc(config: ExporterConfig) -> LogRecordExporter:
     from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
 
     insecure = config.endpoint.startswith("http://")
-    exporter = OTLPLogExporter(
-        endpoint=config.endpoint,
+    options: dict[str, Any] = {
+        "endpoint": config.endpoint,
         # The scheme decides, not an inherited OTEL_EXPORTER_OTLP_INSECURE.
-        insecure=insecure,
-        credentials=None if insecure else grpc_credentials(config.tls),
+        "insecure": insecure,
+        "credentials": None if insecure else grpc_credentials(config.tls),
         # gRPC metadata keys must be lower-case.
-        headers=tuple((name.lower(), value) for name, value in config.headers.items()),
-        timeout=EXPORT_TIMEOUT_SECONDS,
+        "headers": tuple((name.lower(), value) for name, value in config.headers.items()),
+        "timeout": EXPORT_TIMEOUT_SECONDS,
         # Explicit, so an invalid inherited OTEL_EXPORTER_OTLP_*_COMPRESSION cannot raise.
-        compression=Compression.NoCompression,
-    )
+        "compression": Compression.NoCompression,
+        # Explicit, so a garbage OTEL_PYTHON_EXPORTER_OTLP_GRPC_RETRYABLE_ERROR_CODES cannot.
+        "retryable_error_codes": grpc_retryable_codes(),
+    }
+    exporter: LogRecordExporter
+    try:
+        exporter = OTLPLogExporter(**options)
+    except ValueError:
+        if _TIMEOUT_VARIABLE not in os.environ:
+            raise
+        exporter = _grpc_exporter_without_timeout_variable(OTLPLogExporter, options)
     only_configured_headers(exporter, config.headers)
+    return exporter
+
+
+_TIMEOUT_VARIABLE = "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT"
+
+
+def grpc_retryable_codes() -> frozenset[Any]:
+    """The SDK's default retryable gRPC codes, given explicitly."""
+    from grpc import StatusCode
+
+    return frozenset(
+        {
+            StatusCode.CANCELLED,
+            StatusCode.DEADLINE_EXCEEDED,
+            StatusCode.RESOURCE_EXHAUSTED,
+            StatusCode.ABORTED,
+            StatusCode.OUT_OF_RANGE,
+            StatusCode.UNAVAILABLE,
+            StatusCode.DATA_LOSS,
+        }
+    )
+
+
+def _grpc_exporter_without_timeout_variable(
+    exporter_class: type[LogRecordExporter], options: dict[str, Any]
+) -> LogRecordExporter:
+    """The gRPC log exporter parses OTEL_EXPORTER_OTLP_LOGS_TIMEOUT with float() even when given
+    a timeout, so garbage there raises. Its own __init__ only reads such variables before
+    handing every value to the shared OTLP mixin; with every value given, the mixin is it."""
+    from opentelemetry.exporter.otlp.proto.grpc.exporter import OTLPExporterMixin
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2_grpc import LogsServiceStub
+    from opentelemetry.sdk._logs.export import LogRecordExportResult
+    from opentelemetry.semconv._incubating.attributes.otel_attributes import (
+        OtelComponentTypeValues,
+    )
+
+    exporter = object.__new__(exporter_class)
+    mixin: Any = OTLPExporterMixin  # its generic typing cannot express this call
+    mixin.__init__(
+        exporter,
+        stub=LogsServiceStub,
+        result=LogRecordExportResult,
+        component_type=OtelComponentTypeValues.OTLP_GRPC_LOG_EXPORTER,
+        signal="logs",
+        **options,
+    )
     return exporter
 
 
@@ -221,6 +287,23 @@ def _shut_down_live_providers() -> None:
         thread.join(max(0.0, deadline - time.monotonic()))
 
 
+def _catalog_limits() -> LogRecordLimits:
+    """Explicit limits, so inherited OTEL_*ATTRIBUTE* variables neither truncate the catalog
+    (`OTEL_ATTRIBUTE_COUNT_LIMIT=3` would keep 3 of an event's attributes) nor, set to
+    garbage, stop the start. Text sizes are this package's own caps, not the SDK's."""
+    unset = LogRecordLimits.UNSET
+    return LogRecordLimits(
+        max_attributes=_MAX_ATTRIBUTES,
+        max_attribute_length=unset,
+        max_log_record_attributes=_MAX_ATTRIBUTES,
+        max_log_record_attribute_length=unset,
+    )
+
+
+# The SDK's default; the largest event of the catalog carries fewer than 20 attributes.
+_MAX_ATTRIBUTES = 128
+
+
 def _describe(config: ExporterConfig) -> str:
     """`otlp-http https://host/v1/logs` for messages, without any user:password in the URL."""
     return f"{config.kind} {redact_url(getattr(config, 'endpoint', ''))}"
@@ -274,7 +357,11 @@ class OtelProvider:
             from ._delivery import BoundedBatchProcessor
 
             # Our own exit hook (below) replaces the SDK's, so exit runs one bounded flush.
-            self._logger_provider = LoggerProvider(resource=self.resource, shutdown_on_exit=False)
+            self._logger_provider = LoggerProvider(
+                resource=self.resource,
+                shutdown_on_exit=False,
+                log_record_limits=_catalog_limits(),
+            )
             batch = batch or BatchConfig()
             self._processor = BoundedBatchProcessor(
                 exporter,
