@@ -131,9 +131,14 @@ class OtlpGrpcExporter:
 def redact_url(url: str) -> str:
     """The URL with any `user:password@` replaced by `***@`, for messages and reprs."""
     scheme, sep, rest = url.partition("://")
-    userinfo, at, host = rest.partition("@")
-    if sep and at and "/" not in userinfo:
-        return f"{scheme}{sep}***@{host}"
+    authority, slash, path = rest.partition("/")
+    # The last "@" of the authority ends the userinfo: a password may contain "@" itself.
+    _, at, host = authority.rpartition("@")
+    if sep and at:
+        return f"{scheme}{sep}***@{host}{slash}{path}"
+    if not sep and "@" in url:
+        # Not a URL we can parse (a mistyped scheme): keep nothing before the last "@".
+        return "***@" + url.rpartition("@")[2]
     return url
 
 

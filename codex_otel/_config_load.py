@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ._config import (
     DEFAULT_HTTP_ENDPOINT,
@@ -25,6 +26,7 @@ from ._config import (
     OtlpHttpExporter,
     TlsConfig,
     ToolResultConfig,
+    redact_url,
 )
 from ._errors import ConfigError
 
@@ -122,15 +124,27 @@ def default_config_path(env: Mapping[str, str] = os.environ) -> Path:
 def load_config(
     path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] = os.environ
 ) -> OtelConfig:
-    """Read the `[otel]` table of a TOML file; a missing file or table gives the defaults."""
+    """Read the `[otel]` table of a TOML file; a missing table gives the defaults.
+
+    With no `path`, the default file may be missing (the defaults then); a `path` the caller
+    names must exist.
+    """
     file = Path(path) if path is not None else default_config_path(env)
     source = str(file)
     try:
         text = file.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        return OtelConfig(source=source)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(source, "otel", f"could not read the file ({exc})") from None
+        if path is None:
+            return OtelConfig(source=source)
+        raise ConfigError(source, "otel", "could not read the file: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(source, "otel", "could not read the file: it is a directory") from None
+    except OSError as exc:
+        # strerror: the reason in words, without the "[Errno 13]" prefix str() adds.
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise ConfigError(source, "otel", f"could not read the file: {reason}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(source, "otel", "expected UTF-8 text") from None
     # Imported here, not at the top: a host that never reads a file does not pay for the parser.
     if sys.version_info >= (3, 11):
         import tomllib
@@ -285,7 +299,7 @@ class _Parser:
             table["tls"], key, ("ca-certificate", "client-certificate", "client-private-key")
         )
         if not endpoint.startswith("https://"):
-            raise self.fail(key, f"TLS needs an https:// endpoint, got {endpoint!r}")
+            raise self.fail(key, f"TLS needs an https:// endpoint, got {redact_url(endpoint)!r}")
         if ("client-certificate" in tls) != ("client-private-key" in tls):
             raise self.fail(
                 key, "expected client-certificate and client-private-key together, or neither"
@@ -373,6 +387,14 @@ class _Parser:
     def otlp_grpc(self, value: object, key: str) -> OtlpGrpcExporter:
         table = self.table(value, key, ("endpoint", "headers", "tls"))
         endpoint = self.endpoint(table, key)
+        if "@" in urlsplit(endpoint).netloc:
+            # gRPC sends no userinfo: the exporter would fail on it (printing it) and deliver
+            # nothing, so it is refused here, where it can be said without showing it.
+            raise self.fail(
+                f"{key}.endpoint",
+                "expected no user:password@ in a gRPC endpoint (gRPC does not send it; "
+                f"put credentials in headers), got {redact_url(endpoint)!r}",
+            )
         return OtlpGrpcExporter(
             endpoint=endpoint,
             headers=self.headers(table.get("headers", {}), f"{key}.headers"),
@@ -386,7 +408,8 @@ class _Parser:
         scheme, sep, rest = endpoint.partition("://")
         if not sep or scheme not in ("http", "https") or not rest.split("/", 1)[0]:
             raise self.fail(
-                f"{key}.endpoint", f"expected an http:// or https:// URL, got {endpoint!r}"
+                f"{key}.endpoint",
+                f"expected an http:// or https:// URL, got {redact_url(endpoint)!r}",
             )
         return endpoint
 

@@ -1,4 +1,5 @@
-"""Content safety for tool arguments and output: secrets scrubbed, size capped.
+"""Content safety for free text (tool arguments and output, error messages, an exported
+prompt): secrets scrubbed; tool text size capped.
 
 Scrubbing runs before the cap, so a secret is matched whole and never half-kept at the cut.
 A scrubbed secret becomes `SECRET_MARKER`; for `name=value` pairs, URLs and bearer tokens the
@@ -32,6 +33,12 @@ def _keep_prefix(match: re.Match[str]) -> str:
     return match.group("keep") + SECRET_MARKER
 
 
+def _pair(match: re.Match[str]) -> str:
+    """`name: "value"` -> `name: "[SECRET]"`: the quotes stay, all of the value goes."""
+    quote = match.group("q") or ""
+    return match.group("keep") + quote + SECRET_MARKER + (match.group("close") or "")
+
+
 _SECRET_NAMES = (
     r"password|passwd|pwd|passphrase|secret|client[_-]?secret|token|access[_-]?token"
     r"|refresh[_-]?token|auth[_-]?token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key"
@@ -61,9 +68,12 @@ _BUILTIN: tuple[_Rule, ...] = (
         _whole,
         ("private key-----",),
     ),
-    # Passwords in URLs: scheme://user:password@host keeps the user.
+    # Passwords in URLs: scheme://user:password@host keeps the user. The password runs to
+    # the last "@" of the authority: it may contain "@" itself.
     _Rule(
-        re.compile(r"(?P<keep>[A-Za-z][A-Za-z0-9+.-]{0,30}://[^/\s:@]{0,256}:)[^/\s@]{1,256}(?=@)"),
+        re.compile(
+            r"(?P<keep>[A-Za-z][A-Za-z0-9+.-]{0,30}://[^/\s:@]{0,256}:)[^/\s\"]{1,256}(?=@)"
+        ),
         _keep_prefix,
         ("://",),
     ),
@@ -73,13 +83,18 @@ _BUILTIN: tuple[_Rule, ...] = (
         _keep_prefix,
         ("bearer", "basic", "token"),
     ),
-    # name=value, name: value, "name": "value" (JSON arguments), name = 'value'.
+    # name=value, name: value, "name": "value" (JSON arguments), name = 'value', and the
+    # JSON-escaped \"name\": \"value\" of a config written through a tool. A quoted value goes
+    # whole, to its closing quote (escaped quotes inside it included) or the end of the line;
+    # an unquoted one to a space, quote, ';', '&' or '}'.
     _Rule(
         re.compile(
-            rf"(?P<keep>(?i:[\"']?\b[A-Za-z0-9_-]{{0,40}}(?:{_SECRET_NAMES})\b[\"']?)\s*[:=]\s*[\"']?)"
-            r"(?!\[)[^\s\"',;&}]+"
+            rf"(?P<keep>(?i:\b[A-Za-z0-9_-]{{0,40}}(?:{_SECRET_NAMES})\b(?:\\{{0,3}}[\"'])?)"
+            r"\s*[:=]\s*)"
+            r"(?:(?P<q>\\{0,3}[\"'])(?:(?!(?P=q))(?:\\.|[^\\\n])){1,4096}(?P<close>(?P=q))?"
+            r"|(?!\[)(?:[^\s\"'\\;&}]|\\(?![\"'])){1,4096})"
         ),
-        _keep_prefix,
+        _pair,
         ("pass", "pwd", "secret", "token", "key"),
     ),
     # Well-known API key shapes, wherever they stand.
@@ -90,10 +105,11 @@ _BUILTIN: tuple[_Rule, ...] = (
             r"|xox[abposr]-[A-Za-z0-9-]{10,}"  # Slack
             r"|AKIA[0-9A-Z]{16}"  # AWS access key id
             r"|AIza[0-9A-Za-z_-]{35}"  # Google
-            r"|glpat-[A-Za-z0-9_-]{20,})"  # GitLab
+            r"|glpat-[A-Za-z0-9_-]{20,}"  # GitLab
+            r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)"  # JWT
         ),
         _whole,
-        ("sk-", "gh", "xox", "akia", "aiza", "glpat-"),
+        ("sk-", "gh", "xox", "akia", "aiza", "glpat-", "eyj"),
     ),
 )
 
@@ -155,6 +171,21 @@ class ContentPolicy:
             rules = _BUILTIN + extra
         return cls(max_bytes=config.max_bytes, rules=rules, extra=bool(config.extra_patterns))
 
+    def scrub(self, text: str) -> str:
+        """`text` with each secret the rules know replaced by `SECRET_MARKER`."""
+        if not self.rules:
+            return text
+        lowered = text.lower()
+        if self.extra or _ANY_HINT.search(lowered):
+            for rule in self.rules:
+                if not rule.hints or any(hint in lowered for hint in rule.hints):
+                    text = rule.pattern.sub(rule.replace, text)
+        return text
+
+    def scrub_field(self, value: object) -> object:
+        """An attribute value scrubbed if it is text (None and numbers pass as they are)."""
+        return self.scrub(value) if isinstance(value, str) else value
+
     def apply(self, text: str) -> tuple[str, int | None]:
         """Scrubbed and capped text, and its original size in bytes when it was cut."""
         original, sliced = text, False
@@ -162,12 +193,7 @@ class ContentPolicy:
             # Only what can be kept is scrubbed (a 5 MB output costs no more than a 10 kB
             # one); the margin lets a secret that straddles the cut be matched whole.
             sliced = len(text) > self.max_bytes + _SCRUB_MARGIN
-            text = text[: self.max_bytes + _SCRUB_MARGIN]
-            lowered = text.lower()
-            if self.extra or _ANY_HINT.search(lowered):
-                for rule in self.rules:
-                    if not rule.hints or any(hint in lowered for hint in rule.hints):
-                        text = rule.pattern.sub(rule.replace, text)
+            text = self.scrub(text[: self.max_bytes + _SCRUB_MARGIN])
         capped, cut = cap_utf8(text, self.max_bytes)
         if cut is None and sliced:
             # Scrubbing shrank the kept part below the cap; the rest is still cut off.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordLimits
 
 from ._config import BatchConfig
 from ._errors import report_internal_error
@@ -19,6 +19,22 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
 
 __all__ = ["LogsPipeline"]
+
+# The SDK's default; the largest event of the catalog carries fewer than 20 attributes.
+_MAX_ATTRIBUTES = 128
+
+
+def _catalog_limits() -> LogRecordLimits:
+    """Explicit limits, so inherited OTEL_*ATTRIBUTE* variables neither truncate the catalog
+    (`OTEL_ATTRIBUTE_COUNT_LIMIT=3` would keep 3 of an event's attributes) nor, set to
+    garbage, stop the start. Text sizes are this package's own caps, not the SDK's."""
+    unset = LogRecordLimits.UNSET
+    return LogRecordLimits(
+        max_attributes=_MAX_ATTRIBUTES,
+        max_attribute_length=unset,
+        max_log_record_attributes=_MAX_ATTRIBUTES,
+        max_log_record_attribute_length=unset,
+    )
 
 
 class LogsPipeline:
@@ -38,7 +54,9 @@ class LogsPipeline:
         from .export._delivery import BoundedBatchProcessor
 
         # The OtelProvider's own exit hook replaces the SDK's, so exit runs one bounded flush.
-        self._provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+        self._provider = LoggerProvider(
+            resource=resource, shutdown_on_exit=False, log_record_limits=_catalog_limits()
+        )
         self._processor = BoundedBatchProcessor(
             exporter,
             max_queue_size=batch.max_queue_size,

@@ -15,8 +15,10 @@ from ._provider import OtelProvider
 from ._values import (
     as_text,
     cf_ray,
+    clamp_int,
     duration_ms,
     elapsed_ms,
+    failure,
     metric_millis,
     metric_status,
     opt_int,
@@ -72,7 +74,8 @@ class OtelEventManager:
         self._provider = provider
         chosen = log_user_prompt if log_user_prompt is not None else log_user_prompts
         self._log_user_prompt = provider.log_user_prompt if chosen is None else chosen
-        # Tool arguments and output: secrets scrubbed and size capped unless configured off.
+        # Secrets scrubbed from free text (tool arguments and output, error messages, an
+        # exported prompt) and tool text size capped, unless configured off.
         self._content = ContentPolicy.from_config(tool_result or provider.tool_result)
         metrics = provider.metrics
         self._metrics: MetricsRecorder | None = None
@@ -200,8 +203,9 @@ class OtelEventManager:
         start = time.perf_counter_ns()
         try:
             response = fn()
-        except Exception as exc:
-            self._record_request(attempt, elapsed_ms(start), exc, True)
+        except BaseException as exc:
+            # An interruption too, by the rule of `failure`, then re-raised unchanged.
+            self._record_request(attempt, elapsed_ms(start), failure(exc), True)
             raise
         self._record_request(attempt, elapsed_ms(start), response, False)
         return response
@@ -211,15 +215,22 @@ class OtelEventManager:
         start = time.perf_counter_ns()
         try:
             response = await fn()
-        except Exception as exc:
-            self._record_request(attempt, elapsed_ms(start), exc, True)
+        except BaseException as exc:
+            # An interruption too, by the rule of `failure`, then re-raised unchanged.
+            self._record_request(attempt, elapsed_ms(start), failure(exc), True)
             raise
         self._record_request(attempt, elapsed_ms(start), response, False)
         return response
 
     def _record_request(self, attempt: int, millis: int, outcome: object, failed: bool) -> None:
         self._record(
-            Event.API_REQUEST, _request_fields, _request_metric, attempt, millis, outcome, failed
+            Event.API_REQUEST,
+            self._request_fields,
+            _request_metric,
+            attempt,
+            millis,
+            outcome,
+            failed,
         )
 
     def api_request(
@@ -238,7 +249,7 @@ class OtelEventManager:
                 Attr.ATTEMPT: opt_int(attempt),
                 Attr.DURATION_MS: duration_ms(duration),
                 Attr.HTTP_STATUS_CODE: opt_int(status_code),
-                Attr.ERROR_MESSAGE: safe_str(error),
+                Attr.ERROR_MESSAGE: self._content.scrub_field(safe_str(error)),
                 Attr.CF_RAY: safe_str(cf_ray),
             }
 
@@ -250,12 +261,12 @@ class OtelEventManager:
     # -- codex.sse_event -----------------------------------------------------------
 
     def sse_event(self, kind: str, duration: timedelta | float) -> None:
-        self._record(Event.SSE_EVENT, _sse_fields, _sse_metric, kind, duration, None, False)
+        self._record(Event.SSE_EVENT, self._sse_fields, _sse_metric, kind, duration, None, False)
 
     def sse_event_failed(
         self, kind: str | None, duration: timedelta | float, error: object
     ) -> None:
-        self._record(Event.SSE_EVENT, _sse_fields, _sse_metric, kind, duration, error, True)
+        self._record(Event.SSE_EVENT, self._sse_fields, _sse_metric, kind, duration, error, True)
 
     def sse_event_completed(
         self,
@@ -291,7 +302,10 @@ class OtelEventManager:
 
     def sse_event_completed_failed(self, error: object) -> None:
         def fields() -> dict[str, Any]:
-            return {Attr.EVENT_KIND: _COMPLETED, Attr.ERROR_MESSAGE: safe_str(error)}
+            return {
+                Attr.EVENT_KIND: _COMPLETED,
+                Attr.ERROR_MESSAGE: self._content.scrub_field(safe_str(error)),
+            }
 
         # No metric: the completion was counted by the `sse_event` of its wait.
         self._record(Event.SSE_EVENT, fields, None)
@@ -305,7 +319,7 @@ class OtelEventManager:
             prompt = "".join(text_parts(items or ()))
             return {
                 Attr.PROMPT_LENGTH: len(prompt),
-                Attr.PROMPT: prompt if self._log_user_prompt else REDACTED,
+                Attr.PROMPT: self._content.scrub(prompt) if self._log_user_prompt else REDACTED,
             }
 
         self._record(Event.USER_PROMPT, fields, None)
@@ -343,8 +357,9 @@ class OtelEventManager:
         start = time.perf_counter_ns()
         try:
             output = fn()
-        except Exception as exc:
-            self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), False, exc)
+        except BaseException as exc:
+            # An interruption too, by the rule of `failure`, then re-raised unchanged.
+            self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), False, failure(exc))
             raise
         self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), True, output)
         return output
@@ -356,8 +371,9 @@ class OtelEventManager:
         start = time.perf_counter_ns()
         try:
             output = await fn()
-        except Exception as exc:
-            self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), False, exc)
+        except BaseException as exc:
+            # An interruption too, by the rule of `failure`, then re-raised unchanged.
+            self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), False, failure(exc))
             raise
         self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), True, output)
         return output
@@ -424,6 +440,30 @@ class OtelEventManager:
             output,
         )
 
+    def _request_fields(
+        self, attempt: int, millis: int, outcome: object, failed: bool
+    ) -> dict[str, Any]:
+        status = status_code(outcome)
+        fields: dict[str, Any] = {
+            Attr.ATTEMPT: opt_int(attempt),
+            Attr.DURATION_MS: millis,
+            Attr.HTTP_STATUS_CODE: None if status is None else clamp_int(status),
+        }
+        if failed:
+            fields[Attr.ERROR_MESSAGE] = self._content.scrub_field(safe_str(outcome))
+        else:
+            fields[Attr.CF_RAY] = cf_ray(outcome)
+        return fields
+
+    def _sse_fields(
+        self, kind: str | None, duration: timedelta | float, error: object, failed: bool
+    ) -> dict[str, Any]:
+        return {
+            Attr.EVENT_KIND: safe_str(kind),
+            Attr.DURATION_MS: duration_ms(duration),
+            Attr.ERROR_MESSAGE: self._content.scrub_field(safe_str(error)) if failed else None,
+        }
+
     def _tool_fields(
         self,
         tool_name: str,
@@ -452,41 +492,18 @@ class OtelEventManager:
         return f"OtelEventManager(metadata={self.metadata!r}, enabled={self.enabled})"
 
 
-# Field builders and metric calls shared by several methods, as plain functions: the record
-# path calls them with the method's own arguments, so no closure is built per event.
+# Metric calls shared by several methods, as plain functions: the record path calls them with
+# the method's own arguments, so no closure is built per event.
 
 
 def _conversation_metric(recorder: MetricsRecorder) -> None:
     recorder.conversation_start()
 
 
-def _request_fields(attempt: int, millis: int, outcome: object, failed: bool) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        Attr.ATTEMPT: opt_int(attempt),
-        Attr.DURATION_MS: millis,
-        Attr.HTTP_STATUS_CODE: status_code(outcome),
-    }
-    if failed:
-        fields[Attr.ERROR_MESSAGE] = safe_str(outcome)
-    else:
-        fields[Attr.CF_RAY] = cf_ray(outcome)
-    return fields
-
-
 def _request_metric(
     recorder: MetricsRecorder, attempt: int, millis: int, outcome: object, failed: bool
 ) -> None:
     recorder.api_request(millis, metric_status(outcome), not failed)
-
-
-def _sse_fields(
-    kind: str | None, duration: timedelta | float, error: object, failed: bool
-) -> dict[str, Any]:
-    return {
-        Attr.EVENT_KIND: safe_str(kind),
-        Attr.DURATION_MS: duration_ms(duration),
-        Attr.ERROR_MESSAGE: safe_str(error) if failed else None,
-    }
 
 
 def _sse_metric(

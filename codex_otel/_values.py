@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
@@ -11,11 +12,15 @@ from typing import Any
 from ._errors import report_internal_error
 
 __all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
     "as_text",
     "cf_ray",
+    "clamp_int",
     "duration_ms",
     "elapsed_ms",
     "error_text",
+    "failure",
     "metric_millis",
     "metric_status",
     "opt_int",
@@ -27,17 +32,30 @@ __all__ = [
 
 _NS_PER_MS = 1_000_000
 _NS_PER_SECOND = 1_000_000_000
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+
+
+def clamp_int(value: int) -> int:
+    """An integer as OTLP carries it: one outside int64 is clamped to int64's range (a single
+    out-of-range value would otherwise fail the encoding of its event, or of its whole batch)."""
+    return INT64_MIN if value < INT64_MIN else INT64_MAX if value > INT64_MAX else value
 
 
 def duration_ms(duration: timedelta | float | None) -> int:
-    """A timedelta or seconds -> whole milliseconds (truncated, never negative; None is 0)."""
+    """A timedelta or seconds -> whole milliseconds, never raising: truncated; None, negative,
+    NaN and anything `float()` refuses are 0; beyond int64 (or +inf) is int64's maximum."""
     if duration is None:
         return 0
     if isinstance(duration, timedelta):
-        millis = duration // timedelta(milliseconds=1)
-    else:
-        millis = int(float(duration) * 1000)
-    return max(millis, 0)
+        return clamp_int(max(duration // timedelta(milliseconds=1), 0))
+    try:
+        millis = float(duration) * 1000
+    except Exception:
+        return 0
+    if not millis > 0:  # negative, zero or NaN
+        return 0
+    return INT64_MAX if millis >= INT64_MAX else int(millis)
 
 
 def elapsed_ms(start_ns: int) -> int:
@@ -80,12 +98,16 @@ def cf_ray(response: object) -> str | None:
 
 
 def metric_millis(duration: timedelta | float) -> int | None:
-    """`duration_ms` for a metric: a bad value skips the histogram instead of raising."""
-    try:
+    """`duration_ms` for a metric: a value that is no number (NaN, or one `float()` refuses)
+    skips the histogram rather than skew it with the 0 an event carries."""
+    if duration is None or isinstance(duration, timedelta):
         return duration_ms(duration)
+    try:
+        seconds = float(duration)
     except Exception as exc:
         report_internal_error("recording a metric's duration", exc)
         return None
+    return None if math.isnan(seconds) else duration_ms(seconds)
 
 
 def metric_status(outcome: object) -> int | None:
@@ -97,7 +119,19 @@ def metric_status(outcome: object) -> int | None:
 
 
 def opt_int(value: int | None) -> int | None:
-    return None if value is None else int(value)
+    """A count or code as an attribute, never raising: clamped to int64 (±inf to its bounds),
+    a float truncated; None, NaN and what `int()` refuses are None (left out, like None)."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return INT64_MAX if value > 0 else INT64_MIN
+    try:
+        return clamp_int(int(value))
+    except Exception:
+        return None
 
 
 def safe_str(value: object) -> Any:
@@ -113,9 +147,12 @@ def safe_str(value: object) -> Any:
 
 
 def error_text(error: BaseException) -> str:
-    """An exception as its message, or its type's name when it has none; never raises."""
-    text = safe_str(error)
-    return text if text else type(error).__name__
+    """The recorded text of a call that raised, never raising: an Exception's message (its
+    type's name if empty); an interruption's fixed text (see `failure`)."""
+    outcome = failure(error)
+    if isinstance(outcome, str):
+        return outcome
+    return safe_str(error) or type(error).__name__
 
 
 def text_parts(items: Iterable[str | Mapping[str, Any]]) -> Iterable[str]:
@@ -126,3 +163,12 @@ def text_parts(items: Iterable[str | Mapping[str, Any]]) -> Iterable[str]:
             text = item.get("text")
             if isinstance(text, str):
                 yield text
+
+
+def failure(exc: BaseException) -> object:
+    """What a failed call records: an Exception itself (its message is read later); for an
+    interruption (KeyboardInterrupt, SystemExit, asyncio.CancelledError: any BaseException
+    that is not an Exception) a fixed text naming it, the same in every wrapper."""
+    if isinstance(exc, Exception):
+        return exc
+    return f"interrupted ({type(exc).__name__})"

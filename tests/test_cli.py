@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -184,8 +185,10 @@ def test_config_check_closed_port_is_refused(tmp_path: Path) -> None:
         "config", "check", str(write_config(tmp_path, http_table(endpoint))), CHECK_TOKEN="x"
     )
     assert result.returncode == 1
-    last = result.stdout.splitlines()[-1]
-    assert last.startswith(f"test export:      refused: could not connect to {endpoint}: "), last
+    # In the package's words: no "[Errno 111]" prefix.
+    assert result.stdout.splitlines()[-1] == (
+        f"test export:      refused: could not connect to {endpoint}: Connection refused"
+    )
 
 
 def test_config_check_grpc_closed_port_is_refused(tmp_path: Path) -> None:
@@ -299,7 +302,64 @@ def test_config_check_broken_config_is_one_line_on_stderr(
 def test_config_check_missing_file_is_an_error(tmp_path: Path) -> None:
     result = run("config", "check", str(tmp_path / "nope.toml"))
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == f"codex-otel: {tmp_path / 'nope.toml'}: no such file\n"
+    assert result.stderr == (
+        f"codex-otel: {tmp_path / 'nope.toml'}: otel: could not read the file: no such file\n"
+    )
+
+
+def test_config_check_directory_is_said_to_be_one(tmp_path: Path) -> None:
+    result = run("config", "check", str(tmp_path))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"codex-otel: {tmp_path}: otel: could not read the file: it is a directory\n"
+    )
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "0", "-inf", "abc", "601"])
+def test_config_check_bad_timeout_is_a_one_line_usage_error(tmp_path: Path, value: str) -> None:
+    path = write_config(tmp_path, 'exporter = "none"\n')
+    result = run("config", "check", str(path), f"--timeout={value}")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"codex-otel: --timeout: expected seconds > 0 and <= 600, got {value!r}\n"
+    )
+
+
+@pytest.fixture
+def trickling_collector() -> Iterator[str]:
+    """An HTTP endpoint that reads the request, then answers one byte every 0.5 s."""
+    stop = threading.Event()
+    server = socket.create_server(("127.0.0.1", 0))
+    answer = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n" + b"x-pad: " + b"." * 400
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(65536)
+                for byte in answer:  # bounded: about 200 s at most, stopped at teardown
+                    if stop.wait(0.5):
+                        return
+                    conn.sendall(bytes([byte]))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/v1/logs"
+    stop.set()
+    server.close()
+    thread.join(5)
+
+
+def test_config_check_of_a_trickling_collector_ends_at_its_timeout(
+    tmp_path: Path, trickling_collector: str
+) -> None:
+    path = write_config(tmp_path, http_table(trickling_collector))
+    # Bounded generously: the point is that it returns, with the outcome said.
+    result = run("config", "check", str(path), "--timeout", "1", CHECK_TOKEN="x", timeout=30)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[-1] == (
+        f"test export:      timed out: no answer from {trickling_collector} within 1 s"
+    )
 
 
 # -- receive ---------------------------------------------------------------------------
@@ -411,6 +471,7 @@ def test_receive_port_in_use_is_one_line_on_stderr() -> None:
     assert result.stderr.startswith("codex-otel: ")
     assert str(port) in result.stderr
     assert "Traceback" not in result.stderr
+    assert "[Errno" not in result.stderr
 
 
 def test_receive_unwritable_output_is_one_line_on_stderr(tmp_path: Path) -> None:

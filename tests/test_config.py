@@ -25,9 +25,29 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_missing_file_gives_defaults(tmp_path: Path) -> None:
-    config = load_config(tmp_path / "absent.toml")
-    assert config == OtelConfig(environment="dev", exporter=NoneExporter(), log_user_prompt=False)
+def test_missing_default_file_gives_defaults(tmp_path: Path) -> None:
+    config = load_config(env={"CODEX_HOME": str(tmp_path)})
+    assert config == OtelConfig(
+        environment="dev",
+        exporter=NoneExporter(),
+        log_user_prompt=False,
+        source=str(tmp_path / "config.toml"),
+    )
+
+
+def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
+    # A path the caller named and mistyped must not silently turn telemetry off.
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path / "absent.toml")
+    assert (
+        str(err.value) == f"{tmp_path / 'absent.toml'}: otel: could not read the file: no such file"
+    )
+
+
+def test_a_directory_is_said_to_be_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert str(err.value) == f"{tmp_path}: otel: could not read the file: it is a directory"
 
 
 def test_file_without_otel_table_gives_defaults(tmp_path: Path) -> None:
@@ -223,7 +243,7 @@ def test_endpoint_password_never_appears_in_repr() -> None:
     config = OtelConfig.from_mapping(
         {
             "exporter": {"otlp-http": {"endpoint": "https://u:hunter2@c.example/v1/logs"}},
-            "metrics_exporter": {"otlp-grpc": {"endpoint": "https://u:hunter2@c.example:4317"}},
+            "metrics_exporter": {"otlp-http": {"endpoint": "https://u:hunter2@c.example:4318"}},
         }
     )
     assert "hunter2" not in repr(config)
@@ -232,7 +252,8 @@ def test_endpoint_password_never_appears_in_repr() -> None:
         "headers=Headers({}), tls=None)"
     )
     assert repr(config.metrics_exporter) == (
-        "OtlpGrpcExporter(endpoint='https://***@c.example:4317', headers=Headers({}), tls=None)"
+        "OtlpHttpExporter(endpoint='https://***@c.example:4318', protocol='binary', "
+        "headers=Headers({}), tls=None)"
     )
     # The real endpoint is kept for the exporter.
     assert config.exporter.endpoint == "https://u:hunter2@c.example/v1/logs"  # type: ignore[union-attr]
@@ -401,3 +422,62 @@ def test_header_values_never_appear_in_errors(tmp_path: Path) -> None:
         load_config(path, env=ENV)
     assert "s3cret-token" not in str(err.value)
     assert "plain-secret" not in str(err.value)
+
+
+@pytest.mark.parametrize("key", ["exporter", "metrics_exporter", "trace_exporter"])
+def test_grpc_endpoint_with_a_password_is_rejected_without_showing_it(key: str) -> None:
+    # gRPC has no place for a user:password: it would be neither used nor kept secret.
+    table = {key: {"otlp-grpc": {"endpoint": "https://agent:hunter2@c.example:4317"}}}
+    with pytest.raises(ConfigError) as err:
+        OtelConfig.from_mapping(table)
+    assert str(err.value) == (
+        f"<mapping>: otel.{key}.otlp-grpc.endpoint: expected no user:password@ in a gRPC "
+        "endpoint (gRPC does not send it; put credentials in headers), "
+        "got 'https://***@c.example:4317'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "shown"),
+    [
+        ("htps://agent:hunter2@c.example/v1/logs", "'htps://***@c.example/v1/logs'"),
+        ("http:/agent:hunter2@c.example/v1/logs", "'***@c.example/v1/logs'"),
+        ("agent:hunter2@c.example:4318", "'***@c.example:4318'"),
+    ],
+)
+def test_a_mistyped_endpoint_error_never_shows_its_password(endpoint: str, shown: str) -> None:
+    for kind in ("otlp-http", "otlp-grpc"):
+        with pytest.raises(ConfigError) as err:
+            OtelConfig.from_mapping({"exporter": {kind: {"endpoint": endpoint}}})
+        assert str(err.value) == (
+            f"<mapping>: otel.exporter.{kind}.endpoint: "
+            f"expected an http:// or https:// URL, got {shown}"
+        )
+
+
+def test_tls_on_a_plain_endpoint_error_never_shows_its_password(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("x")
+    table = {
+        "exporter": {
+            "otlp-http": {
+                "endpoint": "http://agent:hunter2@c.example/v1/logs",
+                "tls": {"ca-certificate": str(tmp_path / "ca.pem")},
+            }
+        }
+    }
+    with pytest.raises(ConfigError) as err:
+        OtelConfig.from_mapping(table)
+    assert str(err.value) == (
+        "<mapping>: otel.exporter.otlp-http.tls: TLS needs an https:// endpoint, "
+        "got 'http://***@c.example/v1/logs'"
+    )
+
+
+def test_a_password_containing_at_signs_is_masked_whole_in_reprs() -> None:
+    config = OtelConfig.from_mapping(
+        {"exporter": {"otlp-http": {"endpoint": "https://u:p@ss@word@c.example/v1/logs"}}}
+    )
+    assert repr(config.exporter) == (
+        "OtlpHttpExporter(endpoint='https://***@c.example/v1/logs', protocol='binary', "
+        "headers=Headers({}), tls=None)"
+    )

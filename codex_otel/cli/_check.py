@@ -7,7 +7,10 @@ endpoint, protocol and headers, and classifies the outcome.
 
 from __future__ import annotations
 
+import math
+import re
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -161,13 +164,73 @@ def _metrics_request(config: OtelConfig) -> Any:
 
 def check_exports(config: OtelConfig, *, timeout: float = 5.0) -> dict[str, CheckResult | None]:
     """One test export per signal: `logs` always (None when its exporter is `none`), and
-    `metrics` when a metrics exporter is set."""
-    results = {"logs": _check_signal(config.exporter, _logs_request, config, timeout, "logs")}
+    `metrics` when a metrics exporter is set. Returns within `timeout` seconds (> 0, finite).
+
+    The exports run side by side on daemon threads, joined up to one deadline: an HTTP
+    client's timeout bounds each read, not a collector that trickles its answer a byte at a
+    time. An export still running at the deadline is reported `timed out` and left to end
+    on its own.
+    """
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"timeout: expected seconds > 0, got {timeout!r}")
+    deadline = time.monotonic() + timeout
+    signals = {"logs": (config.exporter, _logs_request)}
     if config.metrics_exporter.kind != "none":
-        results["metrics"] = _check_signal(
-            config.metrics_exporter, _metrics_request, config, timeout, "metrics"
+        signals["metrics"] = (config.metrics_exporter, _metrics_request)
+    running: dict[str, tuple[threading.Thread, list[CheckResult | BaseException | None]]] = {}
+    for signal, (exporter, build) in signals.items():
+        box: list[CheckResult | BaseException | None] = []
+        thread = threading.Thread(
+            target=_run_into,
+            args=(box, exporter, build, config, timeout, signal),
+            name=f"codex-otel-check-{signal}",
+            daemon=True,
         )
+        thread.start()
+        running[signal] = (thread, box)
+    results: dict[str, CheckResult | None] = {}
+    for signal, (thread, box) in running.items():
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if not box:
+            exporter = signals[signal][0]
+            results[signal] = CheckResult(
+                "timed out", f"no answer from {_shown(exporter)} within {timeout:g} s"
+            )
+        elif isinstance(box[0], BaseException):
+            raise box[0]
+        else:
+            results[signal] = box[0]  # None: exporter none, nothing sent
     return results
+
+
+def _run_into(
+    box: list[CheckResult | BaseException | None],
+    exporter: ExporterConfig,
+    build: Callable[[OtelConfig], Any],
+    config: OtelConfig,
+    timeout: float,
+    signal: str,
+) -> None:
+    try:
+        box.append(_check_signal(exporter, build, config, timeout, signal))
+    except BaseException as exc:  # handed to the caller's thread, which raises it
+        box.append(exc)
+
+
+def _shown(exporter: ExporterConfig) -> str:
+    """Where a check went, as its messages say it: no user:password."""
+    endpoint = getattr(exporter, "endpoint", "")
+    if isinstance(exporter, OtlpGrpcExporter):
+        return urlsplit(endpoint).netloc.rpartition("@")[2]
+    return redact_url(endpoint)
+
+
+def _plain(exc: BaseException) -> str:
+    """An error's message in words: without the "[Errno 111] " prefix of an OSError."""
+    return _ERRNO.sub("", str(exc))
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] ")
 
 
 def _check_signal(
@@ -218,7 +281,7 @@ def _check_http(exporter: OtlpHttpExporter, request: object, timeout: float) -> 
     try:
         verify = _ssl_context(exporter)
     except (OSError, ssl.SSLError) as exc:
-        return CheckResult("tls", f"cannot use the TLS files: {exc}")
+        return CheckResult("tls", f"cannot use the TLS files: {_plain(exc)}")
     start = time.perf_counter()
     try:
         response = httpx2.post(
@@ -228,8 +291,8 @@ def _check_http(exporter: OtlpHttpExporter, request: object, timeout: float) -> 
         return CheckResult("timed out", f"no answer from {shown} within {timeout:g} s")
     except httpx2.HTTPError as exc:
         if _is_tls_error(exc):
-            return CheckResult("tls", f"TLS handshake with {shown} failed: {exc}")
-        return CheckResult("refused", f"could not connect to {shown}: {exc}")
+            return CheckResult("tls", f"TLS handshake with {shown} failed: {_plain(exc)}")
+        return CheckResult("refused", f"could not connect to {shown}: {_plain(exc)}")
     millis = (time.perf_counter() - start) * 1000
     status = response.status_code
     if 200 <= status < 300:
@@ -257,7 +320,7 @@ def _check_grpc(
         try:
             credentials = grpc_credentials(exporter.tls)
         except OSError as exc:
-            return CheckResult("tls", f"cannot use the TLS files: {exc}")
+            return CheckResult("tls", f"cannot use the TLS files: {_plain(exc)}")
         channel = grpc.secure_channel(target, credentials)
     else:
         channel = grpc.insecure_channel(target)

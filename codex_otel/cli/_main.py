@@ -7,6 +7,7 @@ line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import threading
@@ -109,7 +110,10 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the config file (default: {default_config_path()})",
     )
     check.add_argument(
-        "--timeout", type=float, default=5.0, help="seconds to wait for the collector (default 5)"
+        "--timeout",
+        default="5",
+        metavar="SECONDS",
+        help="the whole check ends within this many seconds (default 5; at most 600)",
     )
     analytics = commands.add_parser(
         "analytics", help="Codex's product analytics", description="Codex's product analytics."
@@ -147,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return replay(args.file, sys.stdout)
             except ReplayError as exc:
                 raise CliError(str(exc)) from None
-        return _config_check(args.path, args.timeout, sys.stdout)
+        return _config_check(args.path, _timeout(args.timeout), sys.stdout)
     except CliError as exc:
         print(f"codex-otel: {exc}", file=sys.stderr)
         return exc.code
@@ -156,11 +160,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def _timeout(text: str) -> float:
+    """`--timeout`, checked here rather than by argparse: one line, not usage plus error."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= _MAX_TIMEOUT_S:  # also refuses nan
+        raise CliError(f"--timeout: expected seconds > 0 and <= {_MAX_TIMEOUT_S}, got {text!r}")
+    return seconds
+
+
+_MAX_TIMEOUT_S = 600
+
+
 def _config_check(path: Path | None, timeout: float, out: TextIO) -> int:
     from ._check import check_exports, describe_config
 
-    if path is not None and not path.is_file():
-        raise CliError(f"{path}: no such file")
     config = load_config(path)
     for line in describe_config(config):
         print(line, file=out)
@@ -213,7 +229,8 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
     except OSError as exc:
         if sink is not None:
             sink.close()
-        raise CliError(str(exc)) from None
+        # strerror holds the receiver's own sentence; str() would prefix "[Errno 98]".
+        raise CliError(exc.strerror or str(exc)) from None
     listening = []
     if not args.no_http:
         listening.append(f"OTLP/HTTP {receiver.logs_endpoint}")

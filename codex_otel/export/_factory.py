@@ -9,6 +9,7 @@ no inherited `OTEL_EXPORTER_OTLP_*` variable changes or breaks what the table as
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,7 +20,7 @@ from .._config import (
     OtlpHttpExporter,
     redact_url,
 )
-from ._sdk_private import pin_headers
+from ._sdk_private import grpc_log_exporter_ignoring_timeout_variable, pin_headers
 from ._tls import grpc_credentials, http_tls_files, pinned_ca_session
 
 if TYPE_CHECKING:
@@ -111,17 +112,27 @@ def _otlp_http(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
             **options,
         )
     else:
+        import requests
         from opentelemetry.exporter.otlp.proto.http import Compression
 
+        # A session of our own, always: without one the exporter loads whatever an inherited
+        # OTEL_PYTHON_EXPORTER_OTLP_HTTP_*CREDENTIAL_PROVIDER names (and fails on a bad one).
+        session = pinned_ca_session(config.tls) or requests.Session()
         exporter = _exporter_class(_PROTO_HTTP, signal)(
             endpoint=config.endpoint,
             headers=dict(config.headers),
             timeout=EXPORT_TIMEOUT_SECONDS,
             compression=Compression.NoCompression,
-            session=pinned_ca_session(config.tls),
+            session=session,
             **tls,
             **options,
         )
+        # The exporter fills what the table leaves unset from inherited
+        # OTEL_EXPORTER_OTLP_*CERTIFICATE / *CLIENT_KEY (a client certificate that does not
+        # exist fails every export, even over http://): only the table's TLS files apply.
+        session.verify = tls["certificate_file"] or True
+        client, key = tls["client_certificate_file"], tls["client_key_file"]
+        session.cert = (client, key) if client and key else client
     pin_headers(exporter, config.headers)
     return exporter
 
@@ -131,19 +142,48 @@ def _otlp_grpc(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
     from grpc import Compression
 
     insecure = config.endpoint.startswith("http://")
-    exporter = _exporter_class(_GRPC, signal)(
-        endpoint=config.endpoint,
+    arguments: dict[str, Any] = {
+        "endpoint": config.endpoint,
         # The scheme decides, not an inherited OTEL_EXPORTER_OTLP_INSECURE.
-        insecure=insecure,
-        credentials=None if insecure else grpc_credentials(config.tls),
+        "insecure": insecure,
+        "credentials": None if insecure else grpc_credentials(config.tls),
         # gRPC metadata keys must be lower-case.
-        headers=tuple((name.lower(), value) for name, value in config.headers.items()),
-        timeout=EXPORT_TIMEOUT_SECONDS,
-        compression=Compression.NoCompression,
+        "headers": tuple((name.lower(), value) for name, value in config.headers.items()),
+        "timeout": EXPORT_TIMEOUT_SECONDS,
+        "compression": Compression.NoCompression,
+        # Explicit, so a garbage OTEL_PYTHON_EXPORTER_OTLP_GRPC_RETRYABLE_ERROR_CODES cannot raise.
+        "retryable_error_codes": _grpc_retryable_codes(),
         **options,
-    )
+    }
+    try:
+        exporter = _exporter_class(_GRPC, signal)(**arguments)
+    except ValueError:
+        # Garbage in the one variable the log exporter parses whatever it is given.
+        if signal != "logs" or _GRPC_LOGS_TIMEOUT not in os.environ:
+            raise
+        exporter = grpc_log_exporter_ignoring_timeout_variable(arguments)
     pin_headers(exporter, config.headers)
     return exporter
+
+
+_GRPC_LOGS_TIMEOUT = "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT"
+
+
+def _grpc_retryable_codes() -> frozenset[Any]:
+    """The SDK's default retryable gRPC codes, given explicitly."""
+    from grpc import StatusCode
+
+    return frozenset(
+        {
+            StatusCode.CANCELLED,
+            StatusCode.DEADLINE_EXCEEDED,
+            StatusCode.RESOURCE_EXHAUSTED,
+            StatusCode.ABORTED,
+            StatusCode.OUT_OF_RANGE,
+            StatusCode.UNAVAILABLE,
+            StatusCode.DATA_LOSS,
+        }
+    )
 
 
 # Exporter kind -> factory; `none` has none.

@@ -8,7 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["BATCH_PROCESSOR", "inner_batch_processor", "pin_headers"]
+__all__ = [
+    "BATCH_PROCESSOR",
+    "GRPC_LOG_EXPORTER_MIXIN",
+    "grpc_log_exporter_ignoring_timeout_variable",
+    "inner_batch_processor",
+    "pin_headers",
+]
 
 # `BatchLogRecordProcessor._batch_processor`: the SDK's generic `BatchProcessor`, whose
 # `shutdown(timeout_millis=...)` takes a bound where the public wrapper waits a fixed 30 s.
@@ -18,6 +24,9 @@ HTTP_CLIENT = "_client"
 HTTP_HEADERS = "_headers"
 # OTLP/gRPC exporters: `_headers`, the metadata tuple sent on every export.
 GRPC_HEADERS = "_headers"
+# The gRPC log exporter's base: `OTLPExporterMixin.__init__(stub=, result=, component_type=,
+# signal=, ...)` takes every value the exporter's own `__init__` would have read from OTEL_*.
+GRPC_LOG_EXPORTER_MIXIN = "opentelemetry.exporter.otlp.proto.grpc.exporter.OTLPExporterMixin"
 # What the OTLP/HTTP exporters send besides the user's headers, kept when pinning.
 _TRANSPORT_HEADERS = ("content-type", "user-agent")
 
@@ -44,3 +53,31 @@ def pin_headers(exporter: object, headers: Mapping[str, str]) -> None:
         setattr(exporter, GRPC_HEADERS, tuple(ours.items()))
     else:
         raise TypeError(f"{type(exporter).__name__}: no header field to pin")
+
+
+def grpc_log_exporter_ignoring_timeout_variable(options: dict[str, Any]) -> Any:
+    """The gRPC log exporter, built without reading OTEL_EXPORTER_OTLP_LOGS_TIMEOUT.
+
+    Its `__init__` parses that variable with float() even when given a timeout, so garbage
+    there raises. That `__init__` only reads such variables before handing every value to the
+    shared OTLP mixin; with every value given (`options`), the mixin is all it does.
+    """
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.grpc.exporter import OTLPExporterMixin
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2_grpc import LogsServiceStub
+    from opentelemetry.sdk._logs.export import LogRecordExportResult
+    from opentelemetry.semconv._incubating.attributes.otel_attributes import (
+        OtelComponentTypeValues,
+    )
+
+    exporter = object.__new__(OTLPLogExporter)
+    mixin: Any = OTLPExporterMixin  # its generic typing cannot express this call
+    mixin.__init__(
+        exporter,
+        stub=LogsServiceStub,
+        result=LogRecordExportResult,
+        component_type=OtelComponentTypeValues.OTLP_GRPC_LOG_EXPORTER,
+        signal="logs",
+        **options,
+    )
+    return exporter
