@@ -5,13 +5,14 @@ interruption, and the interruption is re-raised unchanged."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import httpx2
 import pytest
 
 from codex_otel import OtelEventManager
-from codex_otel.instrument import instrument_tool
+from codex_otel.instrument import Httpx2InstrumentedTransport, instrument_sse, instrument_tool
 from tests.conftest import Exported, expect
 
 INTERRUPTIONS = [
@@ -141,3 +142,46 @@ def test_an_ordinary_error_keeps_its_message(exported: Exported) -> None:
     error = PermissionError("denied")
     run_sync(lambda: error, lambda fn: exported.manager.log_tool_result("shell", "call-1", "x", fn))
     assert exported.records() == [tool_failed("denied", arguments="x")]
+
+
+class _InterruptingTransport(httpx2.BaseTransport):
+    """The network layer under the instrumented transport, interrupted mid-request."""
+
+    def __init__(self, raised: BaseException) -> None:
+        self.raised = raised
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        raise self.raised
+
+
+@pytest.mark.parametrize(("make", "message"), INTERRUPTIONS)
+def test_the_http_transport_records_an_interruption_and_reraises_it(
+    exported: Exported, make: Make, message: str
+) -> None:
+    def call(interrupted: Callable[[], Any]) -> Any:
+        try:
+            interrupted()
+        except BaseException as exc:
+            inner = _InterruptingTransport(exc)
+        transport = Httpx2InstrumentedTransport(exported.manager, inner)
+        with httpx2.Client(transport=transport) as client:
+            return client.get("http://127.0.0.1:9/v1/responses")
+
+    run_sync(make, call)
+    assert exported.records() == [request_failed(message)]
+
+
+@pytest.mark.parametrize(("make", "message"), INTERRUPTIONS)
+def test_the_sse_wrapper_records_an_interrupted_wait_and_reraises_it(
+    exported: Exported, make: Make, message: str
+) -> None:
+    def call(interrupted: Callable[[], Any]) -> Any:
+        def stream() -> Iterator[Any]:
+            yield interrupted()
+
+        return list(instrument_sse(exported.manager, stream()))
+
+    run_sync(make, call)
+    assert exported.records() == [
+        expect("codex.sse_event", duration_ms="<ms>", **{"error.message": message})
+    ]

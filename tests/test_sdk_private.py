@@ -58,3 +58,13 @@ def test_every_exporter_keeps_its_headers_where_pinning_replaces_them(
 def test_an_exporter_with_no_header_field_is_refused_not_left_unpinned() -> None:
     with pytest.raises(TypeError, match="InMemoryLogRecordExporter: no header field to pin"):
         _sdk_private.pin_headers(InMemoryLogRecordExporter(), {"x": "1"})
+
+
+def test_the_grpc_exporter_mixin_takes_every_value_the_log_exporter_would_read() -> None:
+    from opentelemetry.exporter.otlp.proto.grpc.exporter import OTLPExporterMixin
+
+    parameters = inspect.signature(OTLPExporterMixin.__init__).parameters
+    wanted = {"stub", "result", "component_type", "signal", "endpoint", "insecure", "credentials"}
+    wanted |= {"headers", "timeout", "compression", "retryable_error_codes"}
+    assert wanted <= set(parameters)
+    assert _sdk_private.GRPC_LOG_EXPORTER_MIXIN.endswith(OTLPExporterMixin.__qualname__)

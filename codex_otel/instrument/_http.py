@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import report_internal_error
-from .._values import seconds_since
+from .._values import error_text, seconds_since
 
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
@@ -151,13 +151,14 @@ class RequestRecorder:
         attempt: int,
         key: _Key | None,
         start_ns: int,
-        error: Exception,
+        error: BaseException,
     ) -> None:
         duration = seconds_since(start_ns)
         try:
             if key is not None:
                 self._counter.settle(key, attempt, True)
-            message = str(error) or type(error).__name__
+            # An interruption is recorded by the same rule as everywhere (see `failure`).
+            message = error_text(error)
         except Exception as exc:
             report_internal_error("recording an HTTP error", exc)
             return

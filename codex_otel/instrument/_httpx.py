@@ -40,7 +40,7 @@ class InstrumentedTransport(httpx.BaseTransport):
         start = time.perf_counter_ns()
         try:
             response = self._inner.handle_request(request)
-        except Exception as exc:
+        except BaseException as exc:
             self._recorder.error(attempt, key, start, exc)
             raise
         self._recorder.response(attempt, key, start, response)
@@ -70,7 +70,7 @@ class AsyncInstrumentedTransport(httpx.AsyncBaseTransport):
         start = time.perf_counter_ns()
         try:
             response = await self._inner.handle_async_request(request)
-        except Exception as exc:
+        except BaseException as exc:
             self._recorder.error(attempt, key, start, exc)
             raise
         self._recorder.response(attempt, key, start, response)

@@ -46,7 +46,7 @@ class Httpx2InstrumentedTransport(httpx2.BaseTransport):
         start = time.perf_counter_ns()
         try:
             response = self._inner.handle_request(request)
-        except Exception as exc:
+        except BaseException as exc:
             self._recorder.error(attempt, key, start, exc)
             raise
         self._recorder.response(attempt, key, start, response)
@@ -76,7 +76,7 @@ class AsyncHttpx2InstrumentedTransport(httpx2.AsyncBaseTransport):
         start = time.perf_counter_ns()
         try:
             response = await self._inner.handle_async_request(request)
-        except Exception as exc:
+        except BaseException as exc:
             self._recorder.error(attempt, key, start, exc)
             raise
         self._recorder.response(attempt, key, start, response)

@@ -157,7 +157,8 @@ def _sync_events(
             except ReaderIdle:
                 manager.sse_event_failed(None, seconds_since(start), IDLE_TIMEOUT_MESSAGE)
                 raise SseIdleTimeout from None
-            except Exception as exc:
+            except BaseException as exc:
+                # An interruption too, by the rule of `failure`, then re-raised unchanged.
                 manager.sse_event_failed(None, seconds_since(start), error_text(exc))
                 raise
             if manager.recording:
@@ -228,7 +229,8 @@ async def _async_events(
             except _Idle:
                 manager.sse_event_failed(None, seconds_since(start), IDLE_TIMEOUT_MESSAGE)
                 raise SseIdleTimeout from None
-            except Exception as exc:
+            except BaseException as exc:
+                # An interruption too, by the rule of `failure`, then re-raised unchanged.
                 manager.sse_event_failed(None, seconds_since(start), error_text(exc))
                 raise
             if manager.recording:
