@@ -16,7 +16,21 @@ from typing import NamedTuple
 from ._config import ToolResultConfig
 from .catalog import SECRET_MARKER, TRUNCATED_MARKER
 
-__all__ = ["ContentPolicy", "cap_utf8", "wire_safe"]
+__all__ = [
+    "NAME_MAX_BYTES",
+    "PROMPT_MAX_BYTES",
+    "ContentPolicy",
+    "cap_name",
+    "cap_utf8",
+    "wire_safe",
+]
+
+# Caps on the free text outside tool arguments and output (those have `tool_result.max_bytes`),
+# so no single value can make its event, or its batch, too large for a collector to take.
+# Names and ids (tool names, call ids, kinds, model, policies): far above any real one.
+NAME_MAX_BYTES = 1024
+# An exported prompt (`log_user_prompt = true`): a long one whole, a pasted file cut.
+PROMPT_MAX_BYTES = 256 * 1024
 
 _Replace = Callable[[re.Match[str]], str]
 
@@ -155,6 +169,13 @@ def cap_utf8(text: str, max_bytes: int) -> tuple[str, int | None]:
     return kept + TRUNCATED_MARKER, len(data)
 
 
+def cap_name(value: object) -> object:
+    """A name or id as sent: text capped at `NAME_MAX_BYTES` (and marked); others as they are."""
+    if type(value) is str and (len(value) > NAME_MAX_BYTES // 4 or not value.isascii()):
+        return cap_utf8(value, NAME_MAX_BYTES)[0]
+    return value
+
+
 @dataclass(frozen=True)
 class ContentPolicy:
     """Applies `[otel].tool_result` to one text."""
@@ -183,18 +204,25 @@ class ContentPolicy:
         return text
 
     def scrub_field(self, value: object) -> object:
-        """An attribute value scrubbed if it is text (None and numbers pass as they are)."""
-        return self.scrub(value) if isinstance(value, str) else value
+        """Free text such as an error message, scrubbed and capped at `max_bytes` (None and
+        numbers pass as they are)."""
+        return self.apply(value)[0] if isinstance(value, str) else value
 
-    def apply(self, text: str) -> tuple[str, int | None]:
-        """Scrubbed and capped text, and its original size in bytes when it was cut."""
+    def prompt(self, text: str) -> str:
+        """An exported prompt: scrubbed, and capped at `PROMPT_MAX_BYTES`."""
+        return self.apply(text, PROMPT_MAX_BYTES)[0]
+
+    def apply(self, text: str, max_bytes: int | None = None) -> tuple[str, int | None]:
+        """Scrubbed and capped text (at `max_bytes`, else the policy's), and its original size
+        in bytes when it was cut."""
+        limit = self.max_bytes if max_bytes is None else max_bytes
         original, sliced = text, False
         if self.rules:
             # Only what can be kept is scrubbed (a 5 MB output costs no more than a 10 kB
             # one); the margin lets a secret that straddles the cut be matched whole.
-            sliced = len(text) > self.max_bytes + _SCRUB_MARGIN
-            text = self.scrub(text[: self.max_bytes + _SCRUB_MARGIN])
-        capped, cut = cap_utf8(text, self.max_bytes)
+            sliced = len(text) > limit + _SCRUB_MARGIN
+            text = self.scrub(text[: limit + _SCRUB_MARGIN])
+        capped, cut = cap_utf8(text, limit)
         if cut is None and sliced:
             # Scrubbing shrank the kept part below the cap; the rest is still cut off.
             capped += TRUNCATED_MARKER

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._config import ToolResultConfig
-from ._content import ContentPolicy, wire_safe
+from ._content import ContentPolicy, cap_name, wire_safe
 from ._errors import report_internal_error
 from ._provider import OtelProvider
 from ._values import (
@@ -35,6 +35,11 @@ __all__ = ["OtelEventManager"]
 
 T = TypeVar("T")
 _COMPLETED = "response.completed"
+
+
+def _name(value: object) -> object:
+    """A name or id: text, capped (a tool name, call id, kind or policy is never free text)."""
+    return cap_name(safe_str(value))
 
 
 def _stamp(value: object) -> object:
@@ -103,7 +108,9 @@ class OtelEventManager:
             # Imported here: structlog costs ~20 ms to import and exporter none never needs it.
             from ._bridge import bound_logger
 
-            context = {key: _stamp(value) for key, value in metadata.items() if value is not None}
+            context = {
+                key: _stamp(cap_name(value)) for key, value in metadata.items() if value is not None
+            }
             self._log = bound_logger(logger, context)
 
     def with_model(self, model: str, slug: str) -> OtelEventManager:
@@ -112,7 +119,8 @@ class OtelEventManager:
         # only what depends on the model is rebound.
         clone = copy.copy(self)
         if self._log is not None:
-            clone._log = self._log.bind(**{Attr.MODEL: _stamp(model), Attr.SLUG: _stamp(slug)})
+            stamp = {Attr.MODEL: _stamp(cap_name(model)), Attr.SLUG: _stamp(cap_name(slug))}
+            clone._log = self._log.bind(**stamp)
         if self._metrics is not None:
             clone._metrics = self._metrics.with_model(model)
         return clone
@@ -182,16 +190,16 @@ class OtelEventManager:
     ) -> None:
         def fields() -> dict[str, Any]:
             return {
-                Attr.PROVIDER_NAME: safe_str(provider_name),
-                Attr.REASONING_EFFORT: safe_str(reasoning_effort),
-                Attr.REASONING_SUMMARY: safe_str(reasoning_summary),
+                Attr.PROVIDER_NAME: _name(provider_name),
+                Attr.REASONING_EFFORT: _name(reasoning_effort),
+                Attr.REASONING_SUMMARY: _name(reasoning_summary),
                 Attr.CONTEXT_WINDOW: opt_int(context_window),
                 Attr.MAX_OUTPUT_TOKENS: opt_int(max_output_tokens),
                 Attr.AUTO_COMPACT_TOKEN_LIMIT: opt_int(auto_compact_token_limit),
-                Attr.APPROVAL_POLICY: safe_str(approval_policy),
-                Attr.SANDBOX_POLICY: safe_str(sandbox_policy),
-                Attr.MCP_SERVERS: ", ".join(safe_str(name) for name in mcp_servers or ()),
-                Attr.ACTIVE_PROFILE: safe_str(active_profile),
+                Attr.APPROVAL_POLICY: _name(approval_policy),
+                Attr.SANDBOX_POLICY: _name(sandbox_policy),
+                Attr.MCP_SERVERS: _name(", ".join(safe_str(name) for name in mcp_servers or ())),
+                Attr.ACTIVE_PROFILE: _name(active_profile),
             }
 
         self._record(Event.CONVERSATION_STARTS, fields, _conversation_metric)
@@ -250,7 +258,7 @@ class OtelEventManager:
                 Attr.DURATION_MS: duration_ms(duration),
                 Attr.HTTP_STATUS_CODE: opt_int(status_code),
                 Attr.ERROR_MESSAGE: self._content.scrub_field(safe_str(error)),
-                Attr.CF_RAY: safe_str(cf_ray),
+                Attr.CF_RAY: _name(cf_ray),
             }
 
         def metric(recorder: MetricsRecorder) -> None:
@@ -319,7 +327,7 @@ class OtelEventManager:
             prompt = "".join(text_parts(items or ()))
             return {
                 Attr.PROMPT_LENGTH: len(prompt),
-                Attr.PROMPT: self._content.scrub(prompt) if self._log_user_prompt else REDACTED,
+                Attr.PROMPT: self._content.prompt(prompt) if self._log_user_prompt else REDACTED,
             }
 
         self._record(Event.USER_PROMPT, fields, None)
@@ -340,8 +348,8 @@ class OtelEventManager:
 
         def fields() -> dict[str, Any]:
             return {
-                Attr.TOOL_NAME: safe_str(tool_name),
-                Attr.CALL_ID: safe_str(call_id),
+                Attr.TOOL_NAME: _name(tool_name),
+                Attr.CALL_ID: _name(call_id),
                 Attr.DECISION: decided.value,
                 Attr.SOURCE: by.value,
             }
@@ -384,7 +392,7 @@ class OtelEventManager:
         def fields() -> dict[str, Any]:
             output_text, output_bytes = self._content.apply(as_text(safe_str(error)))
             return {
-                Attr.TOOL_NAME: safe_str(tool_name),
+                Attr.TOOL_NAME: _name(tool_name),
                 Attr.DURATION_MS: 0,
                 Attr.SUCCESS: "false",
                 Attr.OUTPUT: output_text,
@@ -452,14 +460,14 @@ class OtelEventManager:
         if failed:
             fields[Attr.ERROR_MESSAGE] = self._content.scrub_field(safe_str(outcome))
         else:
-            fields[Attr.CF_RAY] = cf_ray(outcome)
+            fields[Attr.CF_RAY] = _name(cf_ray(outcome))
         return fields
 
     def _sse_fields(
         self, kind: str | None, duration: timedelta | float, error: object, failed: bool
     ) -> dict[str, Any]:
         return {
-            Attr.EVENT_KIND: safe_str(kind),
+            Attr.EVENT_KIND: _name(kind),
             Attr.DURATION_MS: duration_ms(duration),
             Attr.ERROR_MESSAGE: self._content.scrub_field(safe_str(error)) if failed else None,
         }
@@ -477,8 +485,8 @@ class OtelEventManager:
         text = safe_str(output) if isinstance(output, BaseException) else as_text(output)
         output_text, output_bytes = self._content.apply(text)
         return {
-            Attr.TOOL_NAME: safe_str(tool_name),
-            Attr.CALL_ID: safe_str(call_id),
+            Attr.TOOL_NAME: _name(tool_name),
+            Attr.CALL_ID: _name(call_id),
             Attr.ARGUMENTS: args_text,
             Attr.DURATION_MS: millis,
             Attr.SUCCESS: "true" if success else "false",
