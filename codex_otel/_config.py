@@ -152,10 +152,16 @@ class BatchConfig:
 
     max_queue_size: int = 24576
     """Events held while waiting for export; beyond it new events are dropped (and counted).
-    Larger than a 20,000-event burst, so one is never cut even if no export got through yet;
-    a full queue holds about 35 MiB."""
+    Larger than a 20,000-event burst, so one is never cut even if no export got through yet."""
+    max_queue_bytes: int = 16 * 1024 * 1024
+    """Estimated wire size of the events held; beyond it new events are dropped (and
+    counted), so large tool results cannot grow the queue past a bounded memory."""
     max_export_batch_size: int = 1024
     """Events per export request."""
+    max_export_bytes: int = 3 * 1024 * 1024
+    """Largest export request, by estimated protobuf size (OTLP/JSON is counted double):
+    collectors and gRPC refuse requests over 4 MiB by default. A batch is cut to fit; an
+    event bigger than this on its own is dropped and counted as `too_large`."""
     schedule_delay_ms: int = 500
     """Longest wait before a partial batch is sent."""
 

@@ -241,7 +241,15 @@ class _Parser:
 
     def batch(self, value: object, key: str) -> BatchConfig:
         table = self.table(
-            value, key, ("max_queue_size", "max_export_batch_size", "schedule_delay_ms")
+            value,
+            key,
+            (
+                "max_queue_size",
+                "max_queue_bytes",
+                "max_export_batch_size",
+                "max_export_bytes",
+                "schedule_delay_ms",
+            ),
         )
         defaults = BatchConfig()
         queue = self.integer(
@@ -262,8 +270,23 @@ class _Parser:
             f"{key}.schedule_delay_ms",
             1,
         )
+        # At least 64 KiB: smaller would refuse ordinary events on their own.
+        queue_bytes = self.integer(
+            table.get("max_queue_bytes", defaults.max_queue_bytes),
+            f"{key}.max_queue_bytes",
+            _MIN_BYTES,
+        )
+        export_bytes = self.integer(
+            table.get("max_export_bytes", defaults.max_export_bytes),
+            f"{key}.max_export_bytes",
+            _MIN_BYTES,
+        )
         return BatchConfig(
-            max_queue_size=queue, max_export_batch_size=size, schedule_delay_ms=delay
+            max_queue_size=queue,
+            max_queue_bytes=queue_bytes,
+            max_export_batch_size=size,
+            max_export_bytes=export_bytes,
+            schedule_delay_ms=delay,
         )
 
     def tool_result(self, value: object, key: str) -> ToolResultConfig:
@@ -436,6 +459,7 @@ class _Parser:
         return _ENV_REF.sub(substitute, raw)
 
 
+_MIN_BYTES = 64 * 1024
 _DELIVERY_KEYS = ("shutdown_timeout", "batch", "tool_result")
 
 _EXPORTER_KINDS: dict[str, type[ExporterConfig]] = {

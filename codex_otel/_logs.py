@@ -49,7 +49,9 @@ class LogsPipeline:
         export_timeout_s: float,
         shutdown_timeout: float,
         target: str,
+        json: bool = False,
     ) -> None:
+        """`json`: the exporter speaks OTLP/JSON, about twice the protobuf size on the wire."""
         # Imported here: with exporter none the export module (~2 ms) is never needed.
         from .export._delivery import BoundedBatchProcessor
 
@@ -64,6 +66,8 @@ class LogsPipeline:
             schedule_delay_millis=batch.schedule_delay_ms,
             export_timeout_millis=int(export_timeout_s * 1000),
             shutdown_timeout=shutdown_timeout,
+            max_queue_bytes=batch.max_queue_bytes,
+            max_request_bytes=batch.max_export_bytes // (2 if json else 1),
             target=target,
         )
         self._provider.add_log_record_processor(self._processor)

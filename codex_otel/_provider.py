@@ -153,8 +153,10 @@ class OtelProvider:
         target: str | None = None,
         tool_result: ToolResultConfig | None = None,
         log_user_prompt: bool = False,
+        json: bool = False,
     ) -> None:
-        """`target` names the destination in messages (`from_config`: kind and endpoint)."""
+        """`target` names the destination in messages (`from_config`: kind and endpoint);
+        `json`: the exporter speaks OTLP/JSON (its requests are sized accordingly)."""
         self._exporter = exporter
         self._shutdown_timeout = shutdown_timeout
         self.tool_result = tool_result or ToolResultConfig()
@@ -186,6 +188,7 @@ class OtelProvider:
                 export_timeout_s=EXPORT_TIMEOUT_SECONDS,
                 shutdown_timeout=shutdown_timeout - self._metrics_shutdown_s,
                 target=target or type(exporter).__name__,
+                json=json,
             )
         self._metrics = self._start_metrics(metric_readers, metrics_conversation_id)
         if self._logs is not None or self._metrics is not None:
@@ -263,6 +266,7 @@ class OtelProvider:
             target=_target(config),
             tool_result=config.tool_result,
             log_user_prompt=config.log_user_prompt,
+            json=getattr(config.exporter, "protocol", None) == "json",
         )
 
     def _start_metrics(

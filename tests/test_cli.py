@@ -595,7 +595,7 @@ def test_demo_with_config_says_what_the_collector_did_not_accept(tmp_path: Path)
     # Refused exports are retried until the shutdown bound: which reason wins is timing.
     assert re.fullmatch(
         r"sent 14, accepted by the collector 0, "
-        r"dropped 14 \(14 (export_failed|unsent_at_shutdown)\)",
+        r"dropped 14 \(14 (export_failed|unsent_at_shutdown|in_flight_at_shutdown)\)",
         said,
     ), said
     assert hint == f"see why: codex-otel config check {path}"

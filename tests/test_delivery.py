@@ -77,15 +77,16 @@ def finishes(call: Callable[[], object]) -> bool:
 def undelivered(stats: DeliveryStats) -> tuple[int, int, int, int, int]:
     """(accepted, exported, queue_full, after_shutdown, failed or left at shutdown).
 
-    Whether a batch stuck in retries counts as `export_failed` or `unsent_at_shutdown`
-    depends on which side of the bound its last retry fell: both mean "not delivered".
+    Whether a batch stuck in retries counts as `export_failed`, `in_flight_at_shutdown` or
+    `unsent_at_shutdown` depends on which side of the bound its last retry fell: all mean
+    "not delivered".
     """
     return (
         stats.accepted,
         stats.exported,
         stats.queue_full,
         stats.after_shutdown,
-        stats.export_failed + stats.unsent_at_shutdown,
+        stats.export_failed + stats.in_flight_at_shutdown + stats.unsent_at_shutdown,
     )
 
 
@@ -247,7 +248,13 @@ def test_events_emitted_after_the_collector_comes_back_arrive(transport: str) ->
     assert [kind for kind in kinds if kind.startswith("up")] == ["up-0", "up-1", "up-2"]
     stats = provider.stats()
     assert (stats.accepted, stats.exported, stats.pending) == (6, len(kinds), 0)
-    assert stats.exported + stats.export_failed + stats.unsent_at_shutdown == 6
+    assert (
+        stats.exported
+        + stats.export_failed
+        + stats.in_flight_at_shutdown
+        + stats.unsent_at_shutdown
+        == 6
+    )
 
 
 def test_a_full_queue_refuses_new_events_counts_them_and_never_logs_per_drop(
@@ -338,7 +345,7 @@ def test_the_exit_time_flush_is_bounded_when_the_collector_hangs(dropped: bool) 
         done = run_and_exit(f"http://127.0.0.1:{port}/v1/logs", dropped=dropped)
     assert done.returncode == 0
     assert done.stderr == (
-        "codex_otel: 10 of 10 telemetry events were not delivered (10 unsent_at_shutdown)\n"
+        "codex_otel: 10 of 10 telemetry events were not delivered (10 in_flight_at_shutdown)\n"
     )
 
 

@@ -33,6 +33,7 @@ from opentelemetry.sdk._logs.export import (
 
 from .._errors import internal_logger
 from ._sdk_private import inner_batch_processor
+from ._sizes import log_record_size, split_by_size
 from ._stats import DeliveryStats
 
 __all__ = ["BoundedBatchProcessor", "CountedDelivery"]
@@ -43,9 +44,6 @@ class _Counts:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.reset()
-
-    def reset(self) -> None:
         self.accepted = 0
         self.handed = 0  # taken off the SDK's queue and given to the exporter
         self.exported = 0
@@ -53,9 +51,17 @@ class _Counts:
         self.export_failed = 0
         self.after_shutdown = 0
         self.unsent_at_shutdown = 0
+        self.rejected = 0
+        self.too_large = 0
+        self.in_flight_at_shutdown = 0
+        self.queued_bytes = 0  # estimated wire size of what is accepted and not handed yet
         # Once shutdown has reported, results of exports it stopped waiting for are ignored,
         # so the numbers the host read stay true.
         self.final = False
+
+    def settled(self) -> int:
+        """Accepted items with an outcome."""
+        return self.exported + self.export_failed + self.rejected + self.too_large
 
     def snapshot(self) -> DeliveryStats:
         with self.lock:
@@ -66,28 +72,65 @@ class _Counts:
                 export_failed=self.export_failed,
                 after_shutdown=self.after_shutdown,
                 unsent_at_shutdown=self.unsent_at_shutdown,
+                rejected=self.rejected,
+                too_large=self.too_large,
+                in_flight_at_shutdown=self.in_flight_at_shutdown,
             )
 
 
 class _CountingExporter:
-    """Wraps any signal's SDK exporter: counts each batch's outcome, says the first failure once."""
+    """Wraps any signal's SDK exporter: cuts each batch to the request size limit, counts
+    each item's outcome, and says the first failure of each kind once."""
 
-    def __init__(self, exporter: Any, success: object, counts: _Counts, target: str) -> None:
+    def __init__(
+        self,
+        exporter: Any,
+        success: object,
+        counts: _Counts,
+        target: str,
+        size_of: Callable[[Any], int],
+        max_request_bytes: int,
+    ) -> None:
         self._exporter = exporter
         self._success = success
         self.counts = counts
         self._target = target
-        self._warned = False
+        self._size_of = size_of
+        self._max_request_bytes = max_request_bytes
+        self._said: set[str] = set()
         self._shut_down = False
         # Set once shutdown has reported: late failures are not announced after the summary.
         self.closing = threading.Event()
 
     def export(self, batch: Sequence[object]) -> Any:
-        counts, size = self.counts, len(batch)
+        counts = self.counts
+        sizes = [self._size_of(item) for item in batch]
         with counts.lock:
-            counts.handed += size
+            counts.handed += len(batch)
+            counts.queued_bytes -= sum(sizes)
+        chunks, too_large = split_by_size(batch, sizes, self._max_request_bytes)
+        if too_large:
+            with counts.lock:
+                if not counts.final:
+                    counts.too_large += len(too_large)
+            self._say_once(
+                "too_large",
+                "codex_otel: %d telemetry event(s) bigger than one export request may be "
+                "(%d bytes) were dropped; each is counted in provider.stats().too_large",
+                len(too_large),
+                self._max_request_bytes,
+            )
+        result = self._success
+        for chunk in chunks:
+            outcome = self._export_chunk(chunk)
+            if outcome is not self._success:
+                result = outcome
+        return result
+
+    def _export_chunk(self, chunk: Sequence[object]) -> Any:
+        counts, size = self.counts, len(chunk)
         try:
-            result = self._exporter.export(batch)
+            result = self._exporter.export(chunk)
         except Exception:
             # The SDK exporters catch their own errors; a foreign one may not.
             result = None
@@ -98,14 +141,20 @@ class _CountingExporter:
                     counts.exported += size
                 else:
                     counts.export_failed += size
-        if not ok and not self._warned and not self.closing.is_set():
-            self._warned = True  # once; later failures are only counted (and summed at shutdown)
-            internal_logger.warning(
+        if not ok:
+            self._say_once(
+                "failed",
                 "codex_otel: exporting telemetry to %s failed; the OpenTelemetry exporter's "
                 "log says why. Events not delivered are counted in provider.stats()",
                 self._target,
             )
         return result
+
+    def _say_once(self, kind: str, message: str, *args: object) -> None:
+        if kind in self._said or self.closing.is_set():
+            return
+        self._said.add(kind)  # once; later ones are only counted (and summed at shutdown)
+        internal_logger.warning(message, *args)
 
     def shutdown(self) -> None:
         # Called by us at the deadline and again by the SDK when its worker ends.
@@ -130,15 +179,23 @@ class CountedDelivery:
         *,
         success: object,
         batch_processor: Callable[[Any], Any],
+        size_of: Callable[[Any], int],
         max_queue_size: int,
+        max_queue_bytes: int,
+        max_request_bytes: int,
         shutdown_timeout: float,
         target: str,
     ) -> None:
         """`batch_processor(counting_exporter)` builds the SDK processor; `success` is the
-        signal's export result that means delivered."""
+        signal's export result that means delivered; `size_of(item)` estimates an item's
+        wire size, which bounds the queue (`max_queue_bytes`) and each export request."""
         self._counts = _Counts()
-        self._exporter = _CountingExporter(exporter, success, self._counts, target)
+        self._exporter = _CountingExporter(
+            exporter, success, self._counts, target, size_of, max_request_bytes
+        )
+        self._size_of = size_of
         self._max_queue_size = max_queue_size
+        self._max_queue_bytes = max_queue_bytes
         self._shutdown_timeout = shutdown_timeout
         self._shut_down = False
         self._flusher: threading.Thread | None = None
@@ -165,8 +222,9 @@ class CountedDelivery:
     def stats(self) -> DeliveryStats:
         return self._counts.snapshot()
 
-    def admit(self) -> bool:
+    def admit(self, item: object) -> bool:
         """Count one item offered; True if the SDK's queue should take it."""
+        size = self._size_of(item)
         counts = self._counts
         with counts.lock:
             if self._shut_down:
@@ -174,10 +232,14 @@ class CountedDelivery:
                 return False
             # handed trails the SDK's pops by a moment, so this errs towards refusing early;
             # the SDK itself never gets to drop (it would drop the oldest, with a warning).
-            if counts.accepted - counts.handed >= self._max_queue_size:
+            if (
+                counts.accepted - counts.handed >= self._max_queue_size
+                or counts.queued_bytes + size > self._max_queue_bytes
+            ):
                 counts.queue_full += 1
                 return False
             counts.accepted += 1
+            counts.queued_bytes += size
             return True
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -190,7 +252,7 @@ class CountedDelivery:
             return False
         counts = self._counts
         with counts.lock:
-            accepted, failed = counts.accepted, counts.export_failed
+            accepted, failed = counts.accepted, counts.export_failed + counts.rejected
         with self._flusher_lock:
             # One flush at a time: against a hanging collector, repeated calls wait on the
             # same attempt instead of piling up threads.
@@ -206,8 +268,8 @@ class CountedDelivery:
         with counts.lock:
             # The queue is first in, first out: once as many items as were accepted before
             # the call have an outcome, each of those has one.
-            settled = counts.exported + counts.export_failed >= accepted
-            return settled and counts.export_failed == failed
+            settled = counts.settled() >= accepted
+            return settled and counts.export_failed + counts.rejected == failed
 
     def shutdown(self) -> None:
         """Export what is queued within the shutdown bound, then count what is left."""
@@ -226,9 +288,10 @@ class CountedDelivery:
         self._exporter.closing.set()
         counts = self._counts
         with counts.lock:
-            counts.unsent_at_shutdown += (
-                counts.accepted - counts.exported - counts.export_failed - counts.unsent_at_shutdown
-            )
+            # Never handed to the exporter: unsent. Handed without an answer yet: in flight,
+            # its outcome unknown (a late answer is not counted: the numbers said stay true).
+            counts.unsent_at_shutdown = counts.accepted - counts.handed
+            counts.in_flight_at_shutdown = counts.handed - counts.settled()
             counts.final = True
         stats = self.stats()
         if stats.dropped:
@@ -252,6 +315,8 @@ class BoundedBatchProcessor(LogRecordProcessor):
         schedule_delay_millis: int,
         export_timeout_millis: int,
         shutdown_timeout: float,
+        max_queue_bytes: int,
+        max_request_bytes: int,
         target: str = "the collector",
     ) -> None:
         def batch_processor(counting: Any) -> BatchLogRecordProcessor:
@@ -268,7 +333,10 @@ class BoundedBatchProcessor(LogRecordProcessor):
             exporter,
             success=LogRecordExportResult.SUCCESS,
             batch_processor=batch_processor,
+            size_of=log_record_size,
             max_queue_size=max_queue_size,
+            max_queue_bytes=max_queue_bytes,
+            max_request_bytes=max_request_bytes,
             shutdown_timeout=shutdown_timeout,
             target=target,
         )
@@ -278,7 +346,7 @@ class BoundedBatchProcessor(LogRecordProcessor):
         return self._delivery.stats()
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        if self._delivery.admit():
+        if self._delivery.admit(log_record):
             self._batch.on_emit(log_record)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:

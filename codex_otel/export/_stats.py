@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 __all__ = ["DeliveryStats"]
 
@@ -11,10 +11,14 @@ __all__ = ["DeliveryStats"]
 class DeliveryStats:
     """What happened to the events handed to the exporter pipeline so far.
 
-    `accepted` events were queued; each of them is, in the end, `exported` (the collector
-    acknowledged it), `export_failed` (refused or unreachable after the exporter's retries)
-    or `unsent_at_shutdown` (still queued or in flight when the shutdown bound ran out).
-    Events that never entered the queue are `queue_full` or `after_shutdown`.
+    `accepted` events were queued; each of them ends under exactly one of: `exported` (the
+    collector acknowledged it), `export_failed` (refused or unreachable after the exporter's
+    retries), `rejected` (the collector answered with a partial success that left it out),
+    `too_large` (bigger on its own than one export request may be, so never sent),
+    `unsent_at_shutdown` (still queued when the shutdown bound ran out) or
+    `in_flight_at_shutdown` (being exported when the bound ran out: whether the collector
+    got it is not known). Events that never entered the queue are `queue_full` or
+    `after_shutdown`.
     """
 
     accepted: int = 0
@@ -23,16 +27,19 @@ class DeliveryStats:
     export_failed: int = 0
     after_shutdown: int = 0
     unsent_at_shutdown: int = 0
+    rejected: int = 0
+    too_large: int = 0
+    in_flight_at_shutdown: int = 0
 
     @property
     def dropped(self) -> int:
-        """Every event not delivered, whatever the reason."""
-        return self.queue_full + self.export_failed + self.after_shutdown + self.unsent_at_shutdown
+        """Every event not confirmed delivered, whatever the reason."""
+        return sum(getattr(self, reason) for reason in _REASONS)
 
     @property
     def pending(self) -> int:
         """Accepted events whose fate is not known yet (queued or being exported)."""
-        return self.accepted - self.exported - self.export_failed - self.unsent_at_shutdown
+        return self.accepted + self.queue_full + self.after_shutdown - self.exported - self.dropped
 
     @property
     def offered(self) -> int:
@@ -41,5 +48,8 @@ class DeliveryStats:
 
     def summary(self) -> str:
         """`3 queue_full, 12 export_failed` — the non-zero drop reasons, for one log line."""
-        reasons = ("queue_full", "export_failed", "after_shutdown", "unsent_at_shutdown")
-        return ", ".join(f"{getattr(self, r)} {r}" for r in reasons if getattr(self, r))
+        return ", ".join(f"{getattr(self, r)} {r}" for r in _REASONS if getattr(self, r))
+
+
+# Every field but `accepted` and `exported` is a reason an event was not delivered.
+_REASONS = tuple(f.name for f in fields(DeliveryStats) if f.name not in ("accepted", "exported"))

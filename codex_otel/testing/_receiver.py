@@ -11,6 +11,7 @@ import base64
 import errno
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -69,6 +70,9 @@ class OtlpReceiver:
         self._ports: dict[str, int] = {}
         self._faults: list[Fault] = []
         self._refused = 0
+        self._partial: list[tuple[int, str]] = []
+        self._delay = 0.0
+        self._log_request_sizes: list[int] = []
 
     def start(self) -> OtlpReceiver:
         if self._ports:
@@ -119,7 +123,7 @@ class OtlpReceiver:
                 metadata = context.invocation_metadata()
                 headers = {key.lower(): _metadata_value(value) for key, value in metadata}
                 receiver.accept_logs(decode_logs_request(request, "grpc", headers))
-                return ExportLogsServiceResponse()
+                return receiver.logs_response(request.ByteSize())
 
         class _MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             def Export(self, request: ExportMetricsServiceRequest, context: Any) -> Any:
@@ -238,6 +242,37 @@ class OtlpReceiver:
         """How many export requests were refused by `fail_next` so far."""
         with self._cond:
             return self._refused
+
+    def reject_next(self, rejected: int, message: str) -> None:
+        """Answer the next logs export with a partial success: `rejected` of its records
+        refused, with `message` (as a collector with a full pipeline or a bad record does)."""
+        with self._cond:
+            self._partial.append((rejected, message))
+
+    def slow_down(self, seconds: float) -> None:
+        """Take `seconds` over every logs export from now on, as a busy collector does."""
+        with self._cond:
+            self._delay = seconds
+
+    @property
+    def log_request_sizes(self) -> list[int]:
+        """The size in bytes of each logs export request received, in order."""
+        with self._cond:
+            return list(self._log_request_sizes)
+
+    def logs_response(self, size: int) -> ExportLogsServiceResponse:
+        """The answer to one received logs export of `size` bytes (after any slow-down)."""
+        with self._cond:
+            self._log_request_sizes.append(size)
+            delay = self._delay
+            partial = self._partial.pop(0) if self._partial else None
+        if delay:
+            time.sleep(delay)
+        response = ExportLogsServiceResponse()
+        if partial is not None:
+            response.partial_success.rejected_log_records = partial[0]
+            response.partial_success.error_message = partial[1]
+        return response
 
     def next_fault(self) -> Fault | None:
         with self._cond:

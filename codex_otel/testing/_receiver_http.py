@@ -49,6 +49,8 @@ class ReceiverSink(Protocol):
 
     def accept_logs(self, received: list[ReceivedLog]) -> None: ...
 
+    def logs_response(self, size: int) -> ExportLogsServiceResponse: ...
+
     def accept_metrics(self, received: list[Metric], body: bytes) -> None: ...
 
 
@@ -149,7 +151,7 @@ class _HttpHandler(BaseHTTPRequestHandler):
             response = ExportMetricsServiceResponse()
         else:
             self.server.receiver.accept_logs(decode_logs_request(request, transport, headers))
-            response = ExportLogsServiceResponse()
+            response = self.server.receiver.logs_response(len(body))
         if is_json:
             self._reply(200, _JSON_TYPE, json_format.MessageToJson(response).encode())
         else:
