@@ -28,7 +28,13 @@ def test_delivery_and_content_defaults() -> None:
     config = OtelConfig.from_mapping({})
     assert (config.shutdown_timeout, config.batch, config.tool_result) == (
         3.0,
-        BatchConfig(max_queue_size=24576, max_export_batch_size=1024, schedule_delay_ms=500),
+        BatchConfig(
+            max_queue_size=24576,
+            max_queue_bytes=16 * 1024 * 1024,
+            max_export_batch_size=1024,
+            max_export_bytes=3 * 1024 * 1024,
+            schedule_delay_ms=500,
+        ),
         ToolResultConfig(max_bytes=2048, scrub_secrets=True, extra_patterns=()),
     )
 
@@ -39,14 +45,21 @@ def test_every_delivery_and_content_key_is_read(tmp_path: Path) -> None:
         """
 [otel]
 shutdown_timeout = 1.5
-batch = { max_queue_size = 4096, max_export_batch_size = 256, schedule_delay_ms = 200 }
+batch = { max_queue_size = 4096, max_export_batch_size = 256, schedule_delay_ms = 200, \
+  max_queue_bytes = 1048576, max_export_bytes = 524288 }
 tool_result = { max_bytes = 512, scrub_secrets = false, extra_patterns = ["ACME-[0-9]+"] }
 """,
     )
     config = load_config(path)
     assert (config.shutdown_timeout, config.batch, config.tool_result) == (
         1.5,
-        BatchConfig(max_queue_size=4096, max_export_batch_size=256, schedule_delay_ms=200),
+        BatchConfig(
+            max_queue_size=4096,
+            max_queue_bytes=1048576,
+            max_export_batch_size=256,
+            max_export_bytes=524288,
+            schedule_delay_ms=200,
+        ),
         ToolResultConfig(max_bytes=512, scrub_secrets=False, extra_patterns=("ACME-[0-9]+",)),
     )
 
@@ -119,9 +132,21 @@ ERROR_CASES = [
     pytest.param(
         "[otel.batch]\nqueue = 5\n",
         "otel.batch.queue",
-        "unknown key; expected one of 'max_queue_size', 'max_export_batch_size', "
-        "'schedule_delay_ms'",
+        "unknown key; expected one of 'max_queue_size', 'max_queue_bytes', "
+        "'max_export_batch_size', 'max_export_bytes', 'schedule_delay_ms'",
         id="batch-unknown-key",
+    ),
+    pytest.param(
+        "[otel.batch]\nmax_export_bytes = 1000\n",
+        "otel.batch.max_export_bytes",
+        "expected an integer >= 65536, got 1000",
+        id="export-bytes-too-small",
+    ),
+    pytest.param(
+        "[otel.batch]\nmax_queue_bytes = \"16M\"\n",
+        "otel.batch.max_queue_bytes",
+        "expected an integer, got a string",
+        id="queue-bytes-type",
     ),
     pytest.param(
         "[otel.batch]\nmax_queue_size = 1.5\n",
