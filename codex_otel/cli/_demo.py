@@ -24,6 +24,7 @@ from .._manager import OtelEventManager
 from .._provider import OtelProvider
 from ..catalog import EVENT_NAMES
 from ..export import DeliveryStats
+from ..export._factory import describe_exporter
 from ..testing import OtlpReceiver
 from ._format import event_line, summary_lines
 
@@ -213,10 +214,11 @@ def _run_against_config(config_path: Path, out: TextIO) -> int:
     if not config_path.is_file():
         raise CliError(f"{config_path}: no such file")
     config = load_config(config_path)
-    if not isinstance(config.exporter, OtlpHttpExporter | OtlpGrpcExporter):
+    if config.exporter.kind == "none":
         raise CliError(f"{config_path}: otel.exporter is 'none': there is nowhere to send events")
     with fake_responses_api() as api_url:
-        print(f"codex-otel demo: sending to {config.exporter.endpoint} ({config_path})", file=out)
+        destination = describe_exporter(config.exporter).partition(" ")[2]
+        print(f"codex-otel demo: sending to {destination} ({config_path})", file=out)
         stats = _run(config, api_url)
     sent = stats.offered
     print(f"sent {sent}, accepted by the collector {stats.exported}", end="", file=out)

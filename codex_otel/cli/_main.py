@@ -140,6 +140,14 @@ def _config_check(path: Path | None, timeout: float, out: TextIO) -> int:
     config = load_config(path)
     for line in describe_config(config):
         print(line, file=out)
+    if path is None and not default_config_path().is_file():
+        # Not an error (a host without the file runs with these defaults), but a newcomer
+        # who expected their table to be read must hear that none was found.
+        print(
+            f"note:             no file at {default_config_path()}: these are the defaults "
+            "(set CODEX_HOME or pass a PATH)",
+            file=out,
+        )
     labels = {"logs": "test export:      ", "metrics": "metrics export:   "}
     accepted = True
     for kind, result in check_exports(config, timeout=timeout).items():

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._config import (
     ExporterConfig,
     MetricsTemporality,
+    OtlpFileExporter,
     OtlpGrpcExporter,
     OtlpHttpExporter,
     redact_url,
@@ -146,10 +147,18 @@ def _otlp_grpc(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
     return exporter
 
 
+def _otlp_file(config: ExporterConfig, signal: Signal, options: dict[str, Any]) -> Any:
+    assert isinstance(config, OtlpFileExporter)
+    from ._file import build_file_exporter
+
+    return build_file_exporter(config.path, signal, options)
+
+
 # Exporter kind -> factory; `none` has none.
 EXPORTER_FACTORIES: dict[str, Callable[[ExporterConfig, Signal, dict[str, Any]], Any]] = {
     OtlpHttpExporter.kind: _otlp_http,
     OtlpGrpcExporter.kind: _otlp_grpc,
+    OtlpFileExporter.kind: _otlp_file,
 }
 
 
@@ -172,5 +181,7 @@ def build_exporter(
 
 def describe_exporter(config: ExporterConfig) -> str:
     """`otlp-http https://host/v1/logs` for messages, without any user:password in the URL."""
+    if isinstance(config, OtlpFileExporter):
+        return f"{config.kind} {config.path}"
     endpoint = getattr(config, "endpoint", "")
     return f"{config.kind} {redact_url(endpoint)}".rstrip()
