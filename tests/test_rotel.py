@@ -20,7 +20,6 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metric
 
 from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
 from codex_otel._metrics import reader_from_config
-from codex_otel.export._factory import build_exporter
 from codex_otel.testing import InMemoryMetrics, Metric, OtlpReceiver
 from tests.conftest import METADATA, emit_catalog, expected_catalog, normalise
 from tests.rotel import Rotel
