@@ -67,11 +67,11 @@ def _parser() -> argparse.ArgumentParser:
 
     receive = commands.add_parser(
         "receive",
-        help="a local OTLP receiver that prints events as they arrive (for development)",
+        help="a local OTLP receiver that prints events and metrics as they arrive",
         description=(
-            "Listen for OTLP on 127.0.0.1 (HTTP and gRPC) and print each event as it "
-            "arrives. Ctrl-C stops it. For production, run the OpenTelemetry Collector "
-            "(see examples/collector/otelcol.yaml)."
+            "Listen for OTLP on 127.0.0.1 (HTTP and gRPC) and print each event, and each "
+            "metric's data points, as they arrive. Ctrl-C stops it. For production, run the "
+            "OpenTelemetry Collector (see examples/collector/otelcol.yaml)."
         ),
     )
     receive.add_argument(
@@ -87,7 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     receive.add_argument("--no-grpc", action="store_true", help="do not listen for OTLP/gRPC")
     receive.add_argument("--json", action="store_true", help="print JSON lines instead")
     receive.add_argument(
-        "--output", type=Path, metavar="FILE", help="also append each event as a JSON line here"
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="also append each event and metric as a JSON line here",
     )
 
     config = commands.add_parser(
@@ -164,13 +167,13 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _receive(args: argparse.Namespace, out: TextIO) -> int:
-    from ..testing import OtlpReceiver, ReceivedLog
-    from ._format import event_json, event_line
+    from ..testing import Metric, OtlpReceiver, ReceivedLog
+    from ._format import event_json, event_line, metric_json, metric_lines
 
     if args.no_http and args.no_grpc:
         raise CliError("nothing to listen on: --no-http and --no-grpc together")
     lock = threading.Lock()
-    count = 0
+    count = points = 0
     try:
         sink = args.output.open("a", encoding="utf-8") if args.output else None
     except OSError as exc:
@@ -186,11 +189,24 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
                 sink.write(line + "\n")
                 sink.flush()
 
+    def show_metrics(metrics: list[Metric]) -> None:
+        nonlocal points
+        lines = []
+        for metric in metrics:
+            lines += [metric_json(metric)] if args.json else metric_lines(metric)
+        with lock:
+            points += sum(len(metric.points) for metric in metrics)
+            print("\n".join(lines), file=out, flush=True)
+            if sink is not None:
+                sink.write("".join(metric_json(metric) + "\n" for metric in metrics))
+                sink.flush()
+
     receiver = OtlpReceiver(
         host=args.host,
         http_port=None if args.no_http else args.http_port,
         grpc_port=None if args.no_grpc else args.grpc_port,
         on_log=show,
+        on_metrics=show_metrics,
     )
     try:
         receiver.start()
@@ -214,7 +230,8 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
         receiver.stop()
         if sink is not None:
             sink.close()
-    print(f"stopped: {count} events received", file=sys.stderr, flush=True)
+    received = f"{count} events" + (f" and {points} metric points" if points else "")
+    print(f"stopped: {received} received", file=sys.stderr, flush=True)
     return EXIT_OK
 
 
