@@ -1,4 +1,4 @@
-"""The `codex-otel` command line: demo, receive, config check.
+"""The `codex-otel` command line: demo, receive, view, config check.
 
 Errors a user can cause (a bad config, a busy port, an unreachable endpoint) are one
 line on stderr and a non-zero exit, never a traceback.
@@ -33,6 +33,16 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
     return port
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,6 +103,41 @@ def _parser() -> argparse.ArgumentParser:
         help="also append each event and metric as a JSON line here",
     )
 
+    view = commands.add_parser(
+        "view",
+        help="a local page showing sessions as pictures, live or from files",
+        description=(
+            "Serve a page on 127.0.0.1 (its URL is printed) showing conversations, turns, a "
+            "timeline of their events and charts, from what an embedded OTLP receiver "
+            "receives (HTTP and gRPC, as `receive` listens; the default without FILEs) and/or "
+            "from OTLP/JSON lines FILEs (the otlp-file exporter's), followed as they grow."
+        ),
+    )
+    view.add_argument("files", nargs="*", type=Path, metavar="FILE", help="OTLP/JSON lines files")
+    view.add_argument(
+        "--listen",
+        action="store_true",
+        help="also receive OTLP live when FILEs are given (without FILEs it always does)",
+    )
+    view.add_argument("--port", type=_port, default=0, help="the page's port (default 0: any)")
+    view.add_argument(
+        "--host", default="127.0.0.1", help="address the receiver listens on (default 127.0.0.1)"
+    )
+    view.add_argument(
+        "--http-port", type=_port, default=4318, help="OTLP/HTTP port (default 4318; 0: any)"
+    )
+    view.add_argument(
+        "--grpc-port", type=_port, default=4317, help="OTLP/gRPC port (default 4317; 0: any)"
+    )
+    view.add_argument("--no-http", action="store_true", help="do not listen for OTLP/HTTP")
+    view.add_argument("--no-grpc", action="store_true", help="do not listen for OTLP/gRPC")
+    view.add_argument(
+        "--max-events",
+        type=_positive,
+        default=20_000,
+        help="events kept (and spans kept); older ones are dropped and counted (default 20000)",
+    )
+
     config = commands.add_parser(
         "config", help="work with the [otel] table", description="Work with the [otel] table."
     )
@@ -126,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(protocol=args.protocol, config_path=args.config, out=sys.stdout)
         if args.command == "receive":
             return _receive(args, sys.stdout)
+        if args.command == "view":
+            return _view(args, sys.stdout)
         return _config_check(args.path, args.timeout, sys.stdout)
     except CliError as exc:
         print(f"codex-otel: {exc}", file=sys.stderr)
@@ -160,6 +207,22 @@ def _config_check(path: Path | None, timeout: float, out: TextIO) -> int:
         print(f"{labels[kind]}{result.outcome}: {result.detail}", file=out)
         accepted = accepted and result.accepted
     return EXIT_OK if accepted else EXIT_FAILED
+
+
+def _view(args: argparse.Namespace, out: TextIO) -> int:
+    from ._view import run_view
+    from ._view_model import Limits
+
+    return run_view(
+        files=args.files,
+        listen=args.listen or not args.files,
+        host=args.host,
+        port=args.port,
+        http_port=None if args.no_http else args.http_port,
+        grpc_port=None if args.no_grpc else args.grpc_port,
+        limits=Limits(max_events=args.max_events, max_spans=args.max_events),
+        out=out,
+    )
 
 
 def _interrupt(signum: int, frame: object) -> None:
