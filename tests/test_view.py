@@ -378,3 +378,31 @@ def test_view_of_a_missing_file_is_one_line_on_stderr(tmp_path: Path) -> None:
     )
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"codex-otel: {tmp_path / 'nope.jsonl'}: no such file\n"
+
+
+def test_demo_records_what_it_sent_and_says_how_to_view_it(tmp_path: Path) -> None:
+    path = tmp_path / "demo" / "session.jsonl"
+    result = subprocess.run(
+        [CLI, "demo", "--record", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-4:] == [
+        "",
+        f"recorded to {path} (appended): events and metrics as OTLP/JSON lines",
+        f"see it as a picture: {CLI} view {path}",
+        f"or live: {CLI} view (listens on 4318 and 4317), then in another terminal "
+        f"{CLI} demo --config config/otel-view.toml",
+    ]
+    store = ViewStore()
+    assert all(read_otlp_line(line, store) for line in path.read_bytes().splitlines())
+    state = store.snapshot()
+    (conversation,) = state["conversations"]
+    assert [[e["name"] for e in turn["events"]] for turn in conversation["turns"]] == [
+        ["codex.conversation_starts"],
+        DEMO_TURN,
+    ]
+    calls = {
+        tool: (entry["ok"], entry["failed"])
+        for tool, entry in state["charts"]["tool_metrics"].items()
+    }
+    assert calls == {"shell": (1, 0), "read_file": (0, 1)}

@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="send the session to the exporter of this [otel] table (your collector) instead",
     )
+    demo.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="also append the session (events and metrics) to FILE as OTLP/JSON lines, "
+        "for `codex-otel view FILE`",
+    )
 
     receive = commands.add_parser(
         "receive",
@@ -168,7 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from ._demo import run_demo
 
-            return run_demo(protocol=args.protocol, config_path=args.config, out=sys.stdout)
+            return run_demo(
+                protocol=args.protocol, config_path=args.config, out=sys.stdout, record=args.record
+            )
         if args.command == "receive":
             return _receive(args, sys.stdout)
         if args.command == "view":
