@@ -326,7 +326,10 @@ def viewing(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     )
     assert process.stdout is not None
     try:
-        lines = [process.stdout.readline() for _ in range(args.count("--listen") + 2)]
+        # `listening:` when it receives (no FILE, or --listen), a `reading:` line per FILE.
+        files = [arg for arg in args if not arg.startswith("-") and not arg.isdigit()]
+        listens = "--listen" in args or not files
+        lines = [process.stdout.readline() for _ in range(listens + len(files) + 1)]
         match = re.search(r"viewer: (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)", lines[-1])
         assert match, lines
         yield process, match.group(1)
@@ -406,3 +409,28 @@ def test_demo_records_what_it_sent_and_says_how_to_view_it(tmp_path: Path) -> No
         for tool, entry in state["charts"]["tool_metrics"].items()
     }
     assert calls == {"shell": (1, 0), "read_file": (0, 1)}
+
+
+def test_view_without_files_listens_like_receive_and_shows_what_arrives() -> None:
+    with viewing("--http-port", "0", "--grpc-port", "0") as (process, url):
+        assert process.stdout is not None
+        state = httpx.get(url + "api/state").json()
+        (live,) = state["sources"]
+        match = re.fullmatch(r"live: OTLP/HTTP (\S+), OTLP/gRPC (\S+)", live)
+        assert match, live
+        config = OtelConfig.from_mapping({"exporter": {"otlp-grpc": {"endpoint": match[2]}}})
+        with OtelProvider.from_config(config) as provider:
+            OtelEventManager(provider, **METADATA).user_prompt(["hi"])
+        for _ in range(100):  # the receiver hands each export to the store as it arrives
+            if httpx.get(url + "api/state").json()["counts"]["events"] == 1:
+                break
+            time.sleep(0.05)
+        state = httpx.get(url + "api/state").json()
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    (conversation,) = state["conversations"]
+    (turn,) = conversation["turns"]
+    assert [(e["name"], e["attributes"]["prompt"]) for e in turn["events"]] == [
+        ("codex.user_prompt", "[REDACTED]")
+    ]
+    assert (process.returncode, err) == (0, "stopped: showed 1 events, 0 metric series, 0 spans\n")
