@@ -15,9 +15,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/codex-otel demo
+	$(BIN)/codex-otel demo --record .demo/session.jsonl
 
+# The viewer's browser tests drive Debian's chromium; the script installs it where missing.
 test: $(STAMP)
+	.ci/install-chromium
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -29,4 +31,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts .demo

@@ -21,6 +21,7 @@ __all__ = [
     "Headers",
     "MetricsTemporality",
     "NoneExporter",
+    "OtlpFileExporter",
     "OtlpGrpcExporter",
     "OtlpHttpExporter",
     "TlsConfig",
@@ -128,6 +129,18 @@ class OtlpGrpcExporter:
         )
 
 
+@dataclass(frozen=True)
+class OtlpFileExporter:
+    """OTLP/JSON lines appended to a file: one export request per line, the OpenTelemetry
+    file exporter's format, which `codex-otel view` and the Collector's file receivers read."""
+
+    kind: ClassVar[str] = "otlp-file"
+
+    path: Path
+    """The file; `~` expanded and relative paths resolved against the config file's folder
+    at load. Missing parent folders are created when the exporter starts."""
+
+
 def redact_url(url: str) -> str:
     """The URL with any `user:password@` replaced by `***@`, for messages and reprs."""
     scheme, sep, rest = url.partition("://")
@@ -142,7 +155,7 @@ def redact_url(url: str) -> str:
     return url
 
 
-ExporterConfig = NoneExporter | OtlpHttpExporter | OtlpGrpcExporter
+ExporterConfig = NoneExporter | OtlpHttpExporter | OtlpGrpcExporter | OtlpFileExporter
 MetricsTemporality = Literal["delta", "cumulative"]
 
 

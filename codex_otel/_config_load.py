@@ -22,6 +22,7 @@ from ._config import (
     Headers,
     MetricsTemporality,
     NoneExporter,
+    OtlpFileExporter,
     OtlpGrpcExporter,
     OtlpHttpExporter,
     TlsConfig,
@@ -373,7 +374,12 @@ class _Parser:
         """`exporter`, `metrics_exporter` or `trace_exporter`; the short form `"otlp-http"`
         means the local collector's endpoint for that signal (`http_default`)."""
         kinds = tuple(_EXPORTER_KINDS)
+        tables = (*kinds[1:], OtlpFileExporter.kind)
         if isinstance(value, str):
+            if value == OtlpFileExporter.kind:
+                raise self.fail(
+                    key, 'expected a table naming the file: { otlp-file = { path = "..." } }'
+                )
             if value not in _EXPORTER_KINDS:
                 raise self.fail(
                     key, f"unknown exporter {value!r}; expected one of {_choices(kinds)}"
@@ -385,14 +391,32 @@ class _Parser:
             raise self.fail(
                 key,
                 f"expected one of {_choices(kinds)} or a table with exactly one of "
-                f"{_choices(kinds[1:])}",
+                f"{_choices(tables)}",
             )
         ((kind, options),) = value.items()
         if kind == "otlp-http":
             return self.otlp_http(options, f"{key}.otlp-http")
         if kind == "otlp-grpc":
             return self.otlp_grpc(options, f"{key}.otlp-grpc")
-        raise self.fail(f"{key}.{kind}", f"unknown exporter; expected one of {_choices(kinds[1:])}")
+        if kind == OtlpFileExporter.kind:
+            return self.otlp_file(options, f"{key}.{kind}")
+        raise self.fail(f"{key}.{kind}", f"unknown exporter; expected one of {_choices(tables)}")
+
+    def otlp_file(self, value: object, key: str) -> OtlpFileExporter:
+        table = self.table(value, key, ("path",))
+        if "path" not in table:
+            raise self.fail(
+                f"{key}.path", "missing; expected the file to append OTLP/JSON lines to"
+            )
+        raw = self.string(table["path"], f"{key}.path").strip()
+        if not raw:
+            raise self.fail(f"{key}.path", "expected a file path, got an empty string")
+        path = self.base_dir / Path(raw).expanduser()
+        # Only what is certain now: whether the folders can be created is for `config check`
+        # and the exporter's start to say (a host must not fail to load over telemetry).
+        if path.is_dir():
+            raise self.fail(f"{key}.path", f"expected a file, {str(path)!r} is a folder")
+        return OtlpFileExporter(path=path)
 
     def otlp_http(self, value: object, key: str) -> OtlpHttpExporter:
         table = self.table(value, key, ("endpoint", "protocol", "headers", "tls"))
@@ -462,7 +486,8 @@ class _Parser:
 _MIN_BYTES = 64 * 1024
 _DELIVERY_KEYS = ("shutdown_timeout", "batch", "tool_result")
 
-_EXPORTER_KINDS: dict[str, type[ExporterConfig]] = {
+# The kinds a plain string may name (`otlp-file` needs its path, so only the table form).
+_EXPORTER_KINDS: dict[str, type[NoneExporter | OtlpHttpExporter | OtlpGrpcExporter]] = {
     "none": NoneExporter,
     "otlp-http": OtlpHttpExporter,
     "otlp-grpc": OtlpGrpcExporter,

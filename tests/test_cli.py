@@ -566,7 +566,14 @@ def test_demo_shows_all_six_event_kinds_and_nothing_lost(protocol: str, banner: 
     assert blank == ""
     shown, summary = events[: len(DEMO_EVENTS)], events[len(DEMO_EVENTS) + 1 :]
     assert [normalise_demo_line(line) for line in shown] == DEMO_EVENTS
-    assert summary == DEMO_SUMMARY
+    assert summary == [
+        *DEMO_SUMMARY,
+        "",
+        f"see it as a picture: {CLI} demo --record session.jsonl",
+        f"                     {CLI} view session.jsonl",
+        f"or live: {CLI} view (listens on 4318 and 4317), then in another terminal "
+        f"{CLI} demo --config config/otel-view.toml",
+    ]
 
 
 def test_demo_with_config_sends_the_session_to_that_collector(

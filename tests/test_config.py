@@ -283,7 +283,7 @@ ERROR_CASES = [
         "[otel]\nexporter = 5\n",
         "otel.exporter",
         "expected one of 'none', 'otlp-http', 'otlp-grpc' or a table with exactly one of "
-        "'otlp-http', 'otlp-grpc'",
+        "'otlp-http', 'otlp-grpc', 'otlp-file'",
         id="wrong-type-exporter",
     ),
     pytest.param(
@@ -346,7 +346,7 @@ ERROR_CASES = [
     pytest.param(
         '[otel.exporter.kafka]\nendpoint = "http://c"\n',
         "otel.exporter.kafka",
-        "unknown exporter; expected one of 'otlp-http', 'otlp-grpc'",
+        "unknown exporter; expected one of 'otlp-http', 'otlp-grpc', 'otlp-file'",
         id="unknown-exporter-table",
     ),
     pytest.param(

@@ -143,7 +143,7 @@ ERROR_CASES = [
         id="export-bytes-too-small",
     ),
     pytest.param(
-        "[otel.batch]\nmax_queue_bytes = \"16M\"\n",
+        '[otel.batch]\nmax_queue_bytes = "16M"\n',
         "otel.batch.max_queue_bytes",
         "expected an integer, got a string",
         id="queue-bytes-type",

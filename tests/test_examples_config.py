@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codex_otel import Headers, NoneExporter, OtlpGrpcExporter, OtlpHttpExporter, load_config
+from codex_otel import (
+    Headers,
+    NoneExporter,
+    OtlpFileExporter,
+    OtlpGrpcExporter,
+    OtlpHttpExporter,
+    load_config,
+)
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 ENV = {"OTLP_API_KEY": "key-1", "OTLP_TOKEN": "tok-2"}
@@ -26,6 +33,8 @@ def test_every_example_table_loads() -> None:
         "otel-metrics.toml": OtlpHttpExporter(
             "http://localhost:4318/v1/logs", "binary", Headers({"x-otlp-api-key": "key-1"})
         ),
+        "otel-file.toml": OtlpFileExporter(Path("~/.codex/telemetry/session.jsonl").expanduser()),
+        "otel-view.toml": OtlpHttpExporter("http://localhost:4318/v1/logs"),
     }
 
 

@@ -8,16 +8,24 @@ endpoint, protocol and headers, and classifies the outcome.
 from __future__ import annotations
 
 import math
+import os
 import re
 import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._config import ExporterConfig, OtlpGrpcExporter, OtlpHttpExporter, redact_url
+from .._config import (
+    ExporterConfig,
+    OtlpFileExporter,
+    OtlpGrpcExporter,
+    OtlpHttpExporter,
+    redact_url,
+)
 from .._config_load import OtelConfig
 from .._version import package_version
 from ..catalog import DEFAULT_SERVICE_NAME, SCOPE_NAME
@@ -32,14 +40,15 @@ _CONTENT_TYPES = {"binary": "application/x-protobuf", "json": "application/json"
 
 @dataclass(frozen=True)
 class CheckResult:
-    """How the test export went: `outcome` is accepted, refused, timed out, rejected or tls."""
+    """How the test export went: `outcome` is accepted, refused, timed out, rejected or tls;
+    for a file, writable or not writable."""
 
     outcome: str
     detail: str
 
     @property
     def accepted(self) -> bool:
-        return self.outcome == "accepted"
+        return self.outcome in ("accepted", "writable")
 
 
 def _label(name: str) -> str:
@@ -48,6 +57,8 @@ def _label(name: str) -> str:
 
 def _exporter_lines(exporter: ExporterConfig, prefix: str = "") -> list[str]:
     """An exporter's settings, header values masked; `prefix` names the signal."""
+    if isinstance(exporter, OtlpFileExporter):
+        return [_label(f"{prefix}path") + str(exporter.path)]
     if not isinstance(exporter, OtlpHttpExporter | OtlpGrpcExporter):
         return []
     lines = [_label(f"{prefix}endpoint") + redact_url(exporter.endpoint)]
@@ -244,7 +255,31 @@ def _check_signal(
         return _check_http(exporter, build(config), timeout)
     if isinstance(exporter, OtlpGrpcExporter):
         return _check_grpc(exporter, build(config), timeout, signal)
+    if isinstance(exporter, OtlpFileExporter):
+        return check_file(exporter.path)
     return None
+
+
+def check_file(path: Path) -> CheckResult:
+    """Whether the exporter could append to `path`, without writing to it (nor creating any
+    folder): the file itself if it exists, else the nearest folder that does."""
+    if path.is_dir():
+        return CheckResult("not writable", f"{path} is a folder")
+    if path.exists():
+        if os.access(path, os.W_OK):
+            return CheckResult(
+                "writable", f"{path} exists ({path.stat().st_size} bytes): appending"
+            )
+        return CheckResult("not writable", f"{path}: permission denied")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return CheckResult("not writable", f"{folder} is not a folder, so {path} cannot be created")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return CheckResult("not writable", f"cannot create {path}: {folder} is not writable")
+    created = "" if folder == path.parent else f" (creating {path.parent})"
+    return CheckResult("writable", f"{path} will be created{created}")
 
 
 def _is_tls_error(exc: BaseException | None) -> bool:

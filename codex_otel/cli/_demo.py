@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,13 +18,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._config import OtlpGrpcExporter, OtlpHttpExporter
+from opentelemetry.sdk._logs.export import LogRecordExporter
+
+from .._config import OtlpFileExporter, OtlpGrpcExporter, OtlpHttpExporter
 from .._config_load import OtelConfig, load_config
 from .._errors import CliError
 from .._manager import OtelEventManager
 from .._provider import OtelProvider
 from ..catalog import EVENT_NAMES
 from ..export import DeliveryStats
+from ..export._factory import describe_exporter
 from ..testing import OtlpReceiver
 from ._format import event_line, summary_lines
 
@@ -167,9 +171,43 @@ def _demo_config(protocol: str, receiver: OtlpReceiver) -> OtelConfig:
     )
 
 
-def _run(config: OtelConfig, api_url: str) -> DeliveryStats:
+class _Tee(LogRecordExporter):
+    """The demo's events to the receiver and, a copy, to the recording (`--record`)."""
+
+    def __init__(self, main: Any, copy: Any) -> None:
+        self._main, self._copy = main, copy
+
+    def export(self, batch: Any) -> Any:
+        self._copy.export(batch)
+        return self._main.export(batch)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return bool(self._main.force_flush(timeout_millis))
+
+    def shutdown(self) -> None:
+        self._copy.shutdown()
+        self._main.shutdown()
+
+
+def _provider(config: OtelConfig, record: Path | None) -> OtelProvider:
+    if record is None:
+        return OtelProvider.from_config(config)
+    from .._metrics import reader_from_config
+    from ..export._factory import build_exporter
+
+    # Events to the receiver and the file alike; metrics to the file (the charts' data).
+    recording = OtlpFileExporter(path=record)
+    reader = reader_from_config(OtelConfig(metrics_exporter=recording))
+    return OtelProvider(
+        _Tee(build_exporter("logs", config.exporter), build_exporter("logs", recording)),
+        metric_readers=[reader] if reader is not None else [],
+        target=describe_exporter(config.exporter),
+    )
+
+
+def _run(config: OtelConfig, api_url: str, record: Path | None = None) -> DeliveryStats:
     """Run the session through a provider for `config`; what became of its events."""
-    with OtelProvider.from_config(config) as provider:
+    with _provider(config, record) as provider:
         manager = OtelEventManager(
             provider,
             conversation_id=str(uuid.uuid4()),
@@ -183,7 +221,15 @@ def _run(config: OtelConfig, api_url: str) -> DeliveryStats:
     return provider.stats()
 
 
-def run_demo(*, protocol: str, config_path: Path | None, out: TextIO) -> int:
+def _command() -> str:
+    """How the user ran us (`.venv/bin/codex-otel` under `make demo`), for the hints."""
+    program = Path(sys.argv[0])
+    return str(program) if program.name == "codex-otel" else "codex-otel"
+
+
+def run_demo(
+    *, protocol: str, config_path: Path | None, out: TextIO, record: Path | None = None
+) -> int:
     if config_path is not None:
         return _run_against_config(config_path, out)
     transport = {"binary": "OTLP/HTTP protobuf", "json": "OTLP/HTTP JSON", "grpc": "OTLP/gRPC"}
@@ -195,7 +241,7 @@ def run_demo(*, protocol: str, config_path: Path | None, out: TextIO) -> int:
             file=out,
         )
         print(f"fake Responses API at {api_url}\n", file=out)
-        sent = _run(config, api_url).offered
+        sent = _run(config, api_url, record).offered
         arrived = receiver.wait_for(sent, timeout=10)
     for log in arrived:
         print(event_line(log), file=out)
@@ -209,6 +255,18 @@ def run_demo(*, protocol: str, config_path: Path | None, out: TextIO) -> int:
         f"{len(kinds & set(EVENT_NAMES))} of {len(EVENT_NAMES)} event kinds",
         file=out,
     )
+    command = _command()
+    if record is not None:
+        print(f"\nrecorded to {record} (appended): events and metrics as OTLP/JSON lines", file=out)
+        print(f"see it as a picture: {command} view {record}", file=out)
+    else:
+        print(f"\nsee it as a picture: {command} demo --record session.jsonl", file=out)
+        print(f"                     {command} view session.jsonl", file=out)
+    print(
+        f"or live: {command} view (listens on 4318 and 4317), then in another terminal "
+        f"{command} demo --config config/otel-view.toml",
+        file=out,
+    )
     return 0 if lost == 0 else 1
 
 
@@ -217,10 +275,11 @@ def _run_against_config(config_path: Path, out: TextIO) -> int:
     if not config_path.is_file():
         raise CliError(f"{config_path}: no such file")
     config = load_config(config_path)
-    if not isinstance(config.exporter, OtlpHttpExporter | OtlpGrpcExporter):
+    if config.exporter.kind == "none":
         raise CliError(f"{config_path}: otel.exporter is 'none': there is nowhere to send events")
     with fake_responses_api() as api_url:
-        print(f"codex-otel demo: sending to {config.exporter.endpoint} ({config_path})", file=out)
+        destination = describe_exporter(config.exporter).partition(" ")[2]
+        print(f"codex-otel demo: sending to {destination} ({config_path})", file=out)
         stats = _run(config, api_url)
     sent = stats.offered
     print(f"sent {sent}, accepted by the collector {stats.exported}", end="", file=out)

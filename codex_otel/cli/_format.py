@@ -1,16 +1,17 @@
-"""Received events as one readable line, or one JSON line, each (for `demo` and `receive`)."""
+"""Received events and metrics as readable lines, or JSON lines (for `demo` and `receive`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections import Counter
 from collections.abc import Iterable
 
-from ..catalog import EVENT_ATTRIBUTES, Attr
-from ..testing import ReceivedLog
+from ..catalog import EVENT_ATTRIBUTES, Attr, Tag
+from ..testing import Metric, MetricPoint, ReceivedLog
 
-__all__ = ["event_json", "event_line", "summary_lines"]
+__all__ = ["event_json", "event_line", "metric_json", "metric_lines", "summary_lines"]
 
 _MAX_VALUE = 60
 # Shown first, when present, because they say what the event was about.
@@ -56,6 +57,66 @@ def event_json(log: ReceivedLog) -> str:
             "transport": log.transport,
         },
         default=lambda value: value.hex() if isinstance(value, bytes) else str(value),
+        ensure_ascii=False,
+    )
+
+
+# On every point; left to `--json`, as the events' common metadata is.
+_COMMON_TAGS = (Tag.AUTH_MODE, Tag.MODEL, Tag.APP_VERSION, Tag.USER_HASH, Tag.CONVERSATION_ID)
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _point_fields(point: MetricPoint) -> str:
+    tags = " ".join(
+        f"{key}={_short(value)}"
+        for key, value in point.attributes.items()
+        if key not in _COMMON_TAGS
+    )
+    if point.count is None:
+        measured = f"value={_number(point.value)}"
+    else:
+        measured = (
+            f"count={point.count} sum={_number(point.sum)} "
+            f"min={_number(point.min)} max={_number(point.max)}"
+        )
+    return f"{tags} {measured}".strip()
+
+
+def metric_lines(metric: Metric) -> list[str]:
+    """One line per data point: `12:03:04.567 metric codex.tool.call  tool=shell … value=1`."""
+    kind = metric.kind if metric.temporality is None else f"{metric.kind}/{metric.temporality}"
+    return [
+        f"{_clock(point.time_unix_nano)} metric {metric.name:<28} {kind:<15} "
+        f"{_point_fields(point)}".rstrip()
+        for point in metric.points
+    ]
+
+
+def metric_json(metric: Metric) -> str:
+    """One JSON object per metric: name, unit, kind, temporality, points, resource, transport."""
+    return json.dumps(
+        {
+            "metric": metric.name,
+            "unit": metric.unit,
+            "kind": metric.kind,
+            "temporality": metric.temporality,
+            "points": [
+                {
+                    key: value
+                    for key, value in dataclasses.asdict(point).items()
+                    if value is not None and value != ()
+                }
+                for point in metric.points
+            ],
+            "resource": metric.resource,
+            "transport": metric.transport,
+        },
+        default=str,
         ensure_ascii=False,
     )
 

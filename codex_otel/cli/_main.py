@@ -1,4 +1,4 @@
-"""The `codex-otel` command line: demo, receive, config check, analytics replay.
+"""The `codex-otel` command line: demo, receive, view, config check, analytics replay.
 
 Errors a user can cause (a bad config, a busy port, an unreachable endpoint) are one
 line on stderr and a non-zero exit, never a traceback.
@@ -36,6 +36,16 @@ def _port(text: str) -> int:
     return port
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="codex-otel",
@@ -65,14 +75,21 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="send the session to the exporter of this [otel] table (your collector) instead",
     )
+    demo.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="also append the session (events and metrics) to FILE as OTLP/JSON lines, "
+        "for `codex-otel view FILE`",
+    )
 
     receive = commands.add_parser(
         "receive",
-        help="a local OTLP receiver that prints events as they arrive (for development)",
+        help="a local OTLP receiver that prints events and metrics as they arrive",
         description=(
-            "Listen for OTLP on 127.0.0.1 (HTTP and gRPC) and print each event as it "
-            "arrives. Ctrl-C stops it. For production, run the OpenTelemetry Collector "
-            "(see examples/collector/otelcol.yaml)."
+            "Listen for OTLP on 127.0.0.1 (HTTP and gRPC) and print each event, and each "
+            "metric's data points, as they arrive. Ctrl-C stops it. For production, run the "
+            "OpenTelemetry Collector (see examples/collector/otelcol.yaml)."
         ),
     )
     receive.add_argument(
@@ -88,7 +105,45 @@ def _parser() -> argparse.ArgumentParser:
     receive.add_argument("--no-grpc", action="store_true", help="do not listen for OTLP/gRPC")
     receive.add_argument("--json", action="store_true", help="print JSON lines instead")
     receive.add_argument(
-        "--output", type=Path, metavar="FILE", help="also append each event as a JSON line here"
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="also append each event and metric as a JSON line here",
+    )
+
+    view = commands.add_parser(
+        "view",
+        help="a local page showing sessions as pictures, live or from files",
+        description=(
+            "Serve a page on 127.0.0.1 (its URL is printed) showing conversations, turns, a "
+            "timeline of their events and charts, from what an embedded OTLP receiver "
+            "receives (HTTP and gRPC, as `receive` listens; the default without FILEs) and/or "
+            "from OTLP/JSON lines FILEs (the otlp-file exporter's), followed as they grow."
+        ),
+    )
+    view.add_argument("files", nargs="*", type=Path, metavar="FILE", help="OTLP/JSON lines files")
+    view.add_argument(
+        "--listen",
+        action="store_true",
+        help="also receive OTLP live when FILEs are given (without FILEs it always does)",
+    )
+    view.add_argument("--port", type=_port, default=0, help="the page's port (default 0: any)")
+    view.add_argument(
+        "--host", default="127.0.0.1", help="address the receiver listens on (default 127.0.0.1)"
+    )
+    view.add_argument(
+        "--http-port", type=_port, default=4318, help="OTLP/HTTP port (default 4318; 0: any)"
+    )
+    view.add_argument(
+        "--grpc-port", type=_port, default=4317, help="OTLP/gRPC port (default 4317; 0: any)"
+    )
+    view.add_argument("--no-http", action="store_true", help="do not listen for OTLP/HTTP")
+    view.add_argument("--no-grpc", action="store_true", help="do not listen for OTLP/gRPC")
+    view.add_argument(
+        "--max-events",
+        type=_positive,
+        default=20_000,
+        help="events kept (and spans kept); older ones are dropped and counted (default 20000)",
     )
 
     config = commands.add_parser(
@@ -141,7 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from ._demo import run_demo
 
-            return run_demo(protocol=args.protocol, config_path=args.config, out=sys.stdout)
+            return run_demo(
+                protocol=args.protocol, config_path=args.config, out=sys.stdout, record=args.record
+            )
         if args.command == "receive":
             return _receive(args, sys.stdout)
         if args.command == "analytics":
@@ -151,6 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return replay(args.file, sys.stdout)
             except ReplayError as exc:
                 raise CliError(str(exc)) from None
+        if args.command == "view":
+            return _view(args, sys.stdout)
         return _config_check(args.path, _timeout(args.timeout), sys.stdout)
     except CliError as exc:
         print(f"codex-otel: {exc}", file=sys.stderr)
@@ -180,6 +239,14 @@ def _config_check(path: Path | None, timeout: float, out: TextIO) -> int:
     config = load_config(path)
     for line in describe_config(config):
         print(line, file=out)
+    if path is None and not default_config_path().is_file():
+        # Not an error (a host without the file runs with these defaults), but a newcomer
+        # who expected their table to be read must hear that none was found.
+        print(
+            f"note:             no file at {default_config_path()}: these are the defaults "
+            "(set CODEX_HOME or pass a PATH)",
+            file=out,
+        )
     labels = {"logs": "test export:      ", "metrics": "metrics export:   "}
     accepted = True
     for kind, result in check_exports(config, timeout=timeout).items():
@@ -191,18 +258,34 @@ def _config_check(path: Path | None, timeout: float, out: TextIO) -> int:
     return EXIT_OK if accepted else EXIT_FAILED
 
 
+def _view(args: argparse.Namespace, out: TextIO) -> int:
+    from ._view import run_view
+    from ._view_model import Limits
+
+    return run_view(
+        files=args.files,
+        listen=args.listen or not args.files,
+        host=args.host,
+        port=args.port,
+        http_port=None if args.no_http else args.http_port,
+        grpc_port=None if args.no_grpc else args.grpc_port,
+        limits=Limits(max_events=args.max_events, max_spans=args.max_events),
+        out=out,
+    )
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
 def _receive(args: argparse.Namespace, out: TextIO) -> int:
-    from ..testing import OtlpReceiver, ReceivedLog
-    from ._format import event_json, event_line
+    from ..testing import Metric, OtlpReceiver, ReceivedLog
+    from ._format import event_json, event_line, metric_json, metric_lines
 
     if args.no_http and args.no_grpc:
         raise CliError("nothing to listen on: --no-http and --no-grpc together")
     lock = threading.Lock()
-    count = 0
+    count = points = 0
     try:
         sink = args.output.open("a", encoding="utf-8") if args.output else None
     except OSError as exc:
@@ -218,11 +301,24 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
                 sink.write(line + "\n")
                 sink.flush()
 
+    def show_metrics(metrics: list[Metric]) -> None:
+        nonlocal points
+        lines = []
+        for metric in metrics:
+            lines += [metric_json(metric)] if args.json else metric_lines(metric)
+        with lock:
+            points += sum(len(metric.points) for metric in metrics)
+            print("\n".join(lines), file=out, flush=True)
+            if sink is not None:
+                sink.write("".join(metric_json(metric) + "\n" for metric in metrics))
+                sink.flush()
+
     receiver = OtlpReceiver(
         host=args.host,
         http_port=None if args.no_http else args.http_port,
         grpc_port=None if args.no_grpc else args.grpc_port,
         on_log=show,
+        on_metrics=show_metrics,
     )
     try:
         receiver.start()
@@ -247,7 +343,8 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
         receiver.stop()
         if sink is not None:
             sink.close()
-    print(f"stopped: {count} events received", file=sys.stderr, flush=True)
+    received = f"{count} events" + (f" and {points} metric points" if points else "")
+    print(f"stopped: {received} received", file=sys.stderr, flush=True)
     return EXIT_OK
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._config import (
     ExporterConfig,
     MetricsTemporality,
+    OtlpFileExporter,
     OtlpGrpcExporter,
     OtlpHttpExporter,
     redact_url,
@@ -186,10 +187,18 @@ def _grpc_retryable_codes() -> frozenset[Any]:
     )
 
 
+def _otlp_file(config: ExporterConfig, signal: Signal, options: dict[str, Any]) -> Any:
+    assert isinstance(config, OtlpFileExporter)
+    from ._file import build_file_exporter
+
+    return build_file_exporter(config.path, signal, options)
+
+
 # Exporter kind -> factory; `none` has none.
 EXPORTER_FACTORIES: dict[str, Callable[[ExporterConfig, Signal, dict[str, Any]], Any]] = {
     OtlpHttpExporter.kind: _otlp_http,
     OtlpGrpcExporter.kind: _otlp_grpc,
+    OtlpFileExporter.kind: _otlp_file,
 }
 
 
@@ -212,5 +221,7 @@ def build_exporter(
 
 def describe_exporter(config: ExporterConfig) -> str:
     """`otlp-http https://host/v1/logs` for messages, without any user:password in the URL."""
+    if isinstance(config, OtlpFileExporter):
+        return f"{config.kind} {config.path}"
     endpoint = getattr(config, "endpoint", "")
     return f"{config.kind} {redact_url(endpoint)}".rstrip()

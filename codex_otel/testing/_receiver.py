@@ -54,11 +54,15 @@ class OtlpReceiver:
         grpc_port: int | None = 0,
         on_log: Callable[[ReceivedLog], None] | None = None,
         tls: ServerTls | None = None,
+        on_metrics: Callable[[list[Metric]], None] | None = None,
     ) -> None:
+        """`on_log` is called with each event as it arrives, `on_metrics` with the metrics of
+        each export request (on the server's threads, outside the receiver's lock)."""
         self._host = host
         self._tls = tls
         self._want_http, self._want_grpc = http_port, grpc_port
         self._on_log = on_log
+        self._on_metrics = on_metrics
         self._logs: list[ReceivedLog] = []
         self._metrics: list[Metric] = []
         self._metric_bodies: list[bytes] = []
@@ -310,6 +314,12 @@ class OtlpReceiver:
             self._metrics.extend(received)
             self._metric_bodies.append(body)
             self._cond.notify_all()
+        if self._on_metrics is None or not received:
+            return
+        try:
+            self._on_metrics(received)
+        except Exception:
+            _logger.exception("OTLP receiver: on_metrics callback failed")
 
     def accept_logs(self, received: list[ReceivedLog]) -> None:
         with self._cond:

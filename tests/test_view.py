@@ -1,0 +1,436 @@
+"""`codex-otel view`: the store's model of conversations and turns, the page in a real headless
+chromium (against a recorded file with spans, and live against a receiver fed by the demo's
+session), and the command itself."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.trace import Status, StatusCode
+
+from codex_otel import OtelConfig, OtelEventManager, OtelProvider
+from codex_otel.cli._demo import fake_responses_api, run_session
+from codex_otel.cli._view import ViewServer, live_receiver, read_otlp_line, serving
+from codex_otel.cli._view_model import Limits, ViewStore
+from codex_otel.export._factory import build_exporter
+from tests.browser import CHROMIUM, Browser
+from tests.conftest import METADATA
+from tests.test_cli import CLI
+
+DEMO_TURN = [
+    "codex.user_prompt",
+    "codex.api_request",
+    *["codex.sse_event"] * 7,
+    "codex.tool_decision",
+    "codex.tool_result",
+    "codex.tool_decision",
+    "codex.tool_result",
+]
+
+
+def _need_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"{CHROMIUM} is missing: .ci/install-chromium installs it (make test runs it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)  # CI installs it: its absence there is a broken set-up
+    pytest.skip(message)
+
+
+def record_session(path: Path) -> None:
+    """A turn recorded with the otlp-file exporter (events, metrics and spans in one file):
+    the model call and each tool in a span of their own, inside the turn's."""
+    config = OtelConfig.from_mapping(
+        {
+            "exporter": {"otlp-file": {"path": str(path)}},
+            "metrics_exporter": {"otlp-file": {"path": str(path)}},
+        }
+    )
+    tracing = TracerProvider()
+    tracing.add_span_processor(SimpleSpanProcessor(build_exporter("traces", config.exporter)))
+    tracer = tracing.get_tracer("test")
+    with OtelProvider.from_config(config) as provider:
+        otel = OtelEventManager(provider, **METADATA)
+        otel.conversation_starts(
+            provider_name="openai",
+            reasoning_summary="auto",
+            approval_policy="on-request",
+            sandbox_policy="workspace-write",
+        )
+        with tracer.start_as_current_span("turn"):
+            otel.user_prompt(["fix the failing test"])
+            with tracer.start_as_current_span("model call"):
+                otel.api_request(1, 0.8, status_code=200)
+                otel.sse_event("response.created", 0.3)
+                otel.sse_event_completed(
+                    input_token_count=5000,
+                    output_token_count=700,
+                    cached_token_count=4000,
+                    reasoning_token_count=300,
+                    tool_token_count=5700,
+                )
+            with tracer.start_as_current_span("tool shell"):
+                otel.tool_decision("shell", "call-1", "approved", "user")
+                otel.tool_result("shell", "call-1", {"command": ["pytest"]}, 2.5, True, "1 passed")
+            with tracer.start_as_current_span("tool apply_patch") as span:
+                otel.tool_result("apply_patch", "call-2", {"patch": "..."}, 0.1, False, "rejected")
+                span.set_status(Status(StatusCode.ERROR, "rejected"))
+    tracing.shutdown()
+
+
+RECORDED_TURN = [
+    "codex.user_prompt",
+    "codex.api_request",
+    "codex.sse_event",
+    "codex.sse_event",
+    "codex.tool_decision",
+    "codex.tool_result",
+    "codex.tool_result",
+]
+
+# Metric series, one per instrument and tag set: the conversation start, the request's count and
+# duration, the SSE wait's count and duration, two tools' counts and durations, 5 token types.
+RECORDED_COUNTS = {"events": 8, "spans": 4, "series": 14}
+
+
+# -- the model -------------------------------------------------------------------------
+
+
+def test_a_recorded_file_becomes_conversation_turns_and_charts(tmp_path: Path) -> None:
+    path = tmp_path / "session.jsonl"
+    record_session(path)
+    store = ViewStore()
+    assert all(read_otlp_line(line, store) for line in path.read_bytes().splitlines())
+    state = store.snapshot()
+    (conversation,) = state["conversations"]
+    assert (conversation["id"], conversation["events"], conversation["errors"]) == (
+        "conv-1234",
+        8,
+        1,
+    )
+    start, turn = conversation["turns"]
+    assert [event["name"] for event in start["events"]] == ["codex.conversation_starts"]
+    assert [event["name"] for event in turn["events"]] == RECORDED_TURN
+    assert turn["prompt"] == "[REDACTED]"  # shown as exported
+    assert turn["tokens"] == {"input": 5000, "cached": 4000, "output": 700, "reasoning": 300}
+    assert [event["error"] for event in turn["events"]] == [False] * 6 + [True]
+    spans = {span["name"]: span for span in turn["spans"]}
+    assert sorted(spans) == ["model call", "tool apply_patch", "tool shell", "turn"]
+    assert spans["model call"]["parent_span_id"] == spans["turn"]["span_id"]
+    assert spans["tool apply_patch"]["error"] is True
+    pinned = {e["name"]: e["span_id"] for e in turn["events"] if e["name"] != "codex.sse_event"}
+    assert pinned["codex.api_request"] == spans["model call"]["span_id"]
+    assert pinned["codex.tool_decision"] == spans["tool shell"]["span_id"]
+    charts = state["charts"]
+    assert charts["tools"] == {
+        "shell": {"ok": 1, "failed": 0, "duration_ms": 2500},
+        "apply_patch": {"ok": 0, "failed": 1, "duration_ms": 100},
+    }
+    assert charts["tool_metrics"] == charts["tools"]
+    assert sum(charts["api_latency"]["events"]) == sum(charts["api_latency"]["metrics"]) == 1
+    assert charts["token_metrics"] == {
+        "input": 5000,
+        "cached_input": 4000,
+        "output": 700,
+        "reasoning_output": 300,
+        "total": 5700,
+    }
+
+
+def test_the_store_keeps_the_newest_events_and_counts_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "session.jsonl"
+    record_session(path)
+    store = ViewStore(Limits(max_events=3, max_spans=2, max_series=4))
+    for line in path.read_bytes().splitlines():
+        read_otlp_line(line, store)
+    state = store.snapshot()
+    assert state["counts"] == {"events": 3, "spans": 2, "series": 4}
+    assert state["dropped"] == {"events": 5, "spans": 2, "metric_points": 10}
+    names = [e["name"] for t in state["conversations"][0]["turns"] for e in t["events"]]
+    assert names == RECORDED_TURN[-3:]
+
+
+def test_lines_that_are_not_otlp_are_skipped_and_said(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    record_session(path)
+    with path.open("a") as file:
+        file.write('{"event": "codex.user_prompt"}\nnot json\n')
+    store = ViewStore()
+    with serving(store, files=[path]):
+        pass
+    assert store.snapshot()["notes"] == [f"{path}: 2 lines are not OTLP/JSON and were skipped"]
+    assert store.snapshot()["counts"]["events"] == 8
+
+
+# -- the page, in chromium ---------------------------------------------------------------
+
+# The page has drawn a state from the server (the body exists once the document is parsed).
+RENDERED = "document.body !== null && document.body.dataset.version"
+
+# What a person sees, read from the page as rendered (innerText: visible text only).
+SEEN = """(() => {
+  const text = (node) => node ? node.innerText.trim() : null;
+  const all = (selector, root) => [...(root || document).querySelectorAll(selector)];
+  const turns = all("section.turn").map((turn) => ({
+    heading: text(turn.querySelector("h3")),
+    events: all("ol.events li", turn).map((li) => li.dataset.name),
+    errors: all("ol.events li.error", turn).map((li) => li.dataset.name),
+    timeline_marks: all("svg.timeline .mark", turn).length,
+    spans: all("svg.waterfall rect.span-bar", turn).map((bar) => bar.dataset.span),
+    error_spans: all("svg.waterfall rect.span-bar.error", turn).map((bar) => bar.dataset.span),
+    pins: all("svg.waterfall .pin", turn).length,
+  }));
+  const bars = (chart) => all(`figure[data-chart="${chart}"] rect.bar`).map((bar) => [
+    bar.dataset.tool || null, bar.dataset.series, Number(bar.dataset.value)]);
+  return {
+    version: document.body.dataset.version || null,
+    conversations: all("#conversations li").map(text),
+    title: text(document.getElementById("conversation-title")),
+    limits: text(document.getElementById("limits")),
+    empty_hint_shown: !document.getElementById("empty").hidden,
+    turns,
+    charts: {tokens: bars("tokens"), api: bars("api_latency"), sse: bars("sse_wait"),
+             tools: bars("tools")},
+    chart_text: all("figure.chart").map(text),
+  };
+})()"""
+
+
+def _nonzero(bars: list[list[Any]]) -> list[list[Any]]:
+    return [bar for bar in bars if bar[2]]
+
+
+def test_the_page_shows_a_recorded_file(tmp_path: Path) -> None:
+    _need_chromium()
+    path = tmp_path / "session.jsonl"
+    record_session(path)
+    store = ViewStore()
+    with serving(store, files=[path]) as server, Browser() as browser:
+        browser.open(server.url)
+        assert browser.wait_until(RENDERED) == str(store.version)
+        seen = browser.evaluate(SEEN)
+        browser.screenshot("view-recorded-file.png")
+    assert seen["conversations"] == [
+        f"conv-1234 1 error\ngpt-5-codex · 2 turns · 8 events · {seen['conversations'][0][-12:]}"
+    ]
+    assert seen["title"] == "Conversation conv-1234 · gpt-5-codex"
+    assert seen["limits"].startswith(
+        "Memory cap: the newest 20,000 events and 20,000 spans, 2,000 metric series; values "
+        "longer than 4096 characters are cut. Holding 8 events, "
+    )
+    assert not seen["empty_hint_shown"]
+    start, turn = seen["turns"]
+    assert start["heading"] == "Turn 0: before the first prompt"
+    assert start["events"] == ["codex.conversation_starts"]
+    assert turn["heading"] == "Turn 1: [REDACTED]"
+    assert turn["events"] == RECORDED_TURN
+    assert turn["errors"] == ["codex.tool_result"]
+    assert turn["timeline_marks"] == len(RECORDED_TURN)
+    assert turn["spans"] == ["turn", "model call", "tool shell", "tool apply_patch"]
+    assert turn["error_spans"] == ["tool apply_patch"]
+    assert turn["pins"] == len(RECORDED_TURN)  # every event of the turn on its span's row
+    charts = seen["charts"]
+    assert charts["tokens"] == [
+        [None, "input", 5000],
+        [None, "cached", 4000],
+        [None, "output", 700],
+        [None, "reasoning", 300],
+    ]
+    assert _nonzero(charts["api"]) == [[None, "events", 1], [None, "metrics", 1]]
+    assert sum(bar[2] for bar in charts["sse"] if bar[1] == "events") == 1
+    assert charts["tools"] == [
+        ["apply_patch", "ok", 0],
+        ["apply_patch", "failed", 1],
+        ["shell", "ok", 1],
+        ["shell", "failed", 0],
+    ]
+    assert seen["chart_text"][3].splitlines()[-4:] == [
+        "apply_patch",
+        "0 ok, 1 failed, mean 100 ms [1]",
+        "shell",
+        "1 ok, 0 failed, mean 2.5k ms [1]",
+    ]
+
+
+def test_the_page_follows_a_live_session_from_the_demo_without_reloading() -> None:
+    _need_chromium()
+    store = ViewStore()
+    receiver = live_receiver(store, host="127.0.0.1", http_port=0, grpc_port=0)
+    with serving(store, receiver=receiver) as server, Browser() as browser:
+        browser.open(server.url)
+        assert browser.wait_until(RENDERED)
+        before = browser.evaluate(SEEN)
+        browser.evaluate("window.loadedOnce = true")  # gone if the page reloads
+        config = OtelConfig.from_mapping(
+            {
+                "exporter": {"otlp-grpc": {"endpoint": receiver.grpc_endpoint}},
+                "metrics_exporter": {"otlp-http": {"endpoint": receiver.metrics_endpoint}},
+            }
+        )
+        conversation = str(uuid.uuid4())
+        with fake_responses_api() as api_url, OtelProvider.from_config(config) as provider:
+            manager = OtelEventManager(
+                provider, conversation_id=conversation, model="gpt-5-codex", slug="gpt-5"
+            )
+            run_session(manager, api_url)
+        shown = browser.wait_until(
+            "document.querySelectorAll('svg.timeline').length === 2 && "
+            "document.querySelectorAll(`figure[data-chart='tools'] rect.bar`).length === 4 && "
+            "[...document.querySelectorAll(`figure[data-chart='api_latency'] rect.bar`)]"
+            ".some((bar) => bar.dataset.series === 'metrics')"
+        )
+        seen = browser.evaluate(SEEN)
+        still_loaded = browser.evaluate("window.loadedOnce === true")
+        browser.screenshot("view-live-demo.png")
+    assert (before["conversations"], before["empty_hint_shown"]) == ([], True)
+    assert shown and still_loaded
+    assert seen["title"] == f"Conversation {conversation} · gpt-5-codex"
+    start, turn = seen["turns"]
+    assert start["events"] == ["codex.conversation_starts"]
+    assert turn["heading"] == "Turn 1: [REDACTED]"
+    assert turn["events"] == DEMO_TURN
+    assert turn["errors"] == ["codex.tool_result"]
+    assert turn["spans"] == []  # no spans yet: no waterfall
+    assert seen["charts"]["tokens"] == [
+        [None, "input", 1250],
+        [None, "cached", 1024],
+        [None, "output", 96],
+        [None, "reasoning", 64],
+    ]
+    assert [bar for bar in seen["charts"]["tools"] if bar[2]] == [
+        ["read_file", "failed", 1],
+        ["shell", "ok", 1],
+    ]
+
+
+# -- the command -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def viewing(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    process = subprocess.Popen(
+        [CLI, "view", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    try:
+        # `listening:` when it receives (no FILE, or --listen), a `reading:` line per FILE.
+        files = [arg for arg in args if not arg.startswith("-") and not arg.isdigit()]
+        listens = "--listen" in args or not files
+        lines = [process.stdout.readline() for _ in range(listens + len(files) + 1)]
+        match = re.search(r"viewer: (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)", lines[-1])
+        assert match, lines
+        yield process, match.group(1)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+
+
+def test_view_command_serves_a_file_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    path = tmp_path / "session.jsonl"
+    record_session(path)
+    with viewing(str(path)) as (process, url):
+        page = httpx.get(url)
+        state = httpx.get(url + "api/state").json()
+        again = httpx.get(url + f"api/state?since={state['version']}").json()
+        foreign = httpx.get(url, headers={"host": "attacker.example"})
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    assert (page.status_code, page.headers["content-type"]) == (200, "text/html; charset=utf-8")
+    assert '<script src="/static/view.js">' in page.text
+    assert state["sources"] == [f"file {path} (followed as it grows)"]
+    assert state["counts"] == RECORDED_COUNTS
+    assert again == {"version": state["version"], "unchanged": True}
+    assert foreign.status_code == 403
+    assert (process.returncode, err) == (
+        0,
+        "stopped: showed 8 events, 14 metric series, 4 spans\n",
+    )
+
+
+def test_view_follows_a_file_as_it_grows(tmp_path: Path) -> None:
+    path = tmp_path / "session.jsonl"
+    path.write_text("")
+    store = ViewStore()
+    with serving(store, files=[path]) as server:
+        assert isinstance(server, ViewServer)
+        record_session(path)
+        for _ in range(200):  # the follower reads every half second
+            if store.snapshot()["counts"] == RECORDED_COUNTS:
+                break
+            time.sleep(0.05)
+    assert store.snapshot()["counts"] == RECORDED_COUNTS
+
+
+def test_view_of_a_missing_file_is_one_line_on_stderr(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [CLI, "view", str(tmp_path / "nope.jsonl")], capture_output=True, text=True, timeout=30
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"codex-otel: {tmp_path / 'nope.jsonl'}: no such file\n"
+
+
+def test_demo_records_what_it_sent_and_says_how_to_view_it(tmp_path: Path) -> None:
+    path = tmp_path / "demo" / "session.jsonl"
+    result = subprocess.run(
+        [CLI, "demo", "--record", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-4:] == [
+        "",
+        f"recorded to {path} (appended): events and metrics as OTLP/JSON lines",
+        f"see it as a picture: {CLI} view {path}",
+        f"or live: {CLI} view (listens on 4318 and 4317), then in another terminal "
+        f"{CLI} demo --config config/otel-view.toml",
+    ]
+    store = ViewStore()
+    assert all(read_otlp_line(line, store) for line in path.read_bytes().splitlines())
+    state = store.snapshot()
+    (conversation,) = state["conversations"]
+    assert [[e["name"] for e in turn["events"]] for turn in conversation["turns"]] == [
+        ["codex.conversation_starts"],
+        DEMO_TURN,
+    ]
+    calls = {
+        tool: (entry["ok"], entry["failed"])
+        for tool, entry in state["charts"]["tool_metrics"].items()
+    }
+    assert calls == {"shell": (1, 0), "read_file": (0, 1)}
+
+
+def test_view_without_files_listens_like_receive_and_shows_what_arrives() -> None:
+    with viewing("--http-port", "0", "--grpc-port", "0") as (process, url):
+        assert process.stdout is not None
+        state = httpx.get(url + "api/state").json()
+        (live,) = state["sources"]
+        match = re.fullmatch(r"live: OTLP/HTTP (\S+), OTLP/gRPC (\S+)", live)
+        assert match, live
+        config = OtelConfig.from_mapping({"exporter": {"otlp-grpc": {"endpoint": match[2]}}})
+        with OtelProvider.from_config(config) as provider:
+            OtelEventManager(provider, **METADATA).user_prompt(["hi"])
+        for _ in range(100):  # the receiver hands each export to the store as it arrives
+            if httpx.get(url + "api/state").json()["counts"]["events"] == 1:
+                break
+            time.sleep(0.05)
+        state = httpx.get(url + "api/state").json()
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    (conversation,) = state["conversations"]
+    (turn,) = conversation["turns"]
+    assert [(e["name"], e["attributes"]["prompt"]) for e in turn["events"]] == [
+        ("codex.user_prompt", "[REDACTED]")
+    ]
+    assert (process.returncode, err) == (0, "stopped: showed 1 events, 0 metric series, 0 spans\n")
