@@ -122,3 +122,28 @@ def test_the_queue_is_bounded_in_bytes_as_well_as_in_count(lenient: None) -> Non
     # Each event's arguments and output are 2 KiB apiece: about 230 fit in 1 MiB.
     assert 150 < stats.accepted < 260
     assert stats.queue_full == 2000 - stats.accepted
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_partial_success_counts_the_rejected_events_and_says_the_collectors_reason_once(
+    receiver: OtlpReceiver, transport: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.reject_next(7, "pipeline full")
+    receiver.reject_next(3, "pipeline full")
+    provider = provider_for(
+        transport, receiver_port(receiver, transport), batch={"max_export_batch_size": 100}
+    )
+    manager = OtelEventManager(provider, **METADATA)
+    for index in range(200):
+        manager.sse_event(f"e-{index}", 0)
+    provider.shutdown()
+    assert provider.stats() == DeliveryStats(accepted=200, exported=190, rejected=10)
+    target = "otlp-grpc" if transport == "grpc" else "otlp-http"
+    assert warnings(caplog)[0].startswith(f"codex_otel: the collector at {target} ")
+    assert warnings(caplog)[0].endswith(
+        "accepted an export but rejected 7 of its 100 events: pipeline full. "
+        "Rejected events are counted in provider.stats().rejected"
+    )
+    assert warnings(caplog)[1:] == [
+        "codex_otel: 10 of 200 telemetry events were not delivered (10 rejected)"
+    ]

@@ -68,3 +68,22 @@ def test_the_grpc_exporter_mixin_takes_every_value_the_log_exporter_would_read()
     wanted |= {"headers", "timeout", "compression", "retryable_error_codes"}
     assert wanted <= set(parameters)
     assert _sdk_private.GRPC_LOG_EXPORTER_MIXIN.endswith(OTLPExporterMixin.__qualname__)
+
+
+@pytest.mark.parametrize("transport", sorted(EXPORTERS))
+def test_every_logs_exporter_is_watched_for_partial_success_where_it_answers(
+    transport: str,
+) -> None:
+    from codex_otel.export._partial import probe_of
+
+    exporter = build_exporter("logs", EXPORTERS[transport])
+    try:
+        assert probe_of(exporter) is not None
+        if transport == "grpc":
+            assert callable(getattr(exporter, _sdk_private.GRPC_STUB))
+            assert hasattr(getattr(exporter, _sdk_private.GRPC_CLIENT), "Export")
+        elif transport == "http/json":
+            client = getattr(exporter, _sdk_private.HTTP_CLIENT)
+            assert hasattr(getattr(client, _sdk_private.HTTP_TRANSPORT), "request")
+    finally:
+        exporter.shutdown()

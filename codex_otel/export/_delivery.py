@@ -32,6 +32,7 @@ from opentelemetry.sdk._logs.export import (
 )
 
 from .._errors import internal_logger
+from ._partial import probe_of
 from ._sdk_private import inner_batch_processor
 from ._sizes import log_record_size, split_by_size
 from ._stats import DeliveryStats
@@ -92,6 +93,7 @@ class _CountingExporter:
         max_request_bytes: int,
     ) -> None:
         self._exporter = exporter
+        self._probe = probe_of(exporter)
         self._success = success
         self.counts = counts
         self._target = target
@@ -129,18 +131,34 @@ class _CountingExporter:
 
     def _export_chunk(self, chunk: Sequence[object]) -> Any:
         counts, size = self.counts, len(chunk)
+        probe = self._probe
+        if probe is not None:
+            probe.start()
         try:
             result = self._exporter.export(chunk)
         except Exception:
             # The SDK exporters catch their own errors; a foreign one may not.
             result = None
         ok = result is self._success
+        rejected, message = probe.take() if ok and probe is not None else (0, "")
+        rejected = min(rejected, size)
         with counts.lock:
             if not counts.final:
                 if ok:
-                    counts.exported += size
+                    counts.exported += size - rejected
+                    counts.rejected += rejected
                 else:
                     counts.export_failed += size
+        if rejected:
+            self._say_once(
+                "rejected",
+                "codex_otel: the collector at %s accepted an export but rejected %d of its "
+                "%d events: %s. Rejected events are counted in provider.stats().rejected",
+                self._target,
+                rejected,
+                size,
+                message or "(no reason given)",
+            )
         if not ok:
             self._say_once(
                 "failed",

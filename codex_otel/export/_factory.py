@@ -21,7 +21,11 @@ from .._config import (
     OtlpHttpExporter,
     redact_url,
 )
-from ._sdk_private import grpc_log_exporter_ignoring_timeout_variable, pin_headers
+from ._sdk_private import (
+    grpc_log_exporter_ignoring_timeout_variable,
+    pin_headers,
+    watch_partial_success,
+)
 from ._tls import grpc_credentials, http_tls_files, pinned_ca_session
 
 if TYPE_CHECKING:
@@ -112,6 +116,7 @@ def _otlp_http(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
             **tls,
             **options,
         )
+        _watch(exporter, signal)
     else:
         import requests
         from opentelemetry.exporter.otlp.proto.http import Compression
@@ -134,6 +139,7 @@ def _otlp_http(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
         session.verify = tls["certificate_file"] or True
         client, key = tls["client_certificate_file"], tls["client_key_file"]
         session.cert = (client, key) if client and key else client
+        _watch(exporter, signal, session)
     pin_headers(exporter, config.headers)
     return exporter
 
@@ -163,8 +169,25 @@ def _otlp_grpc(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
         if signal != "logs" or _GRPC_LOGS_TIMEOUT not in os.environ:
             raise
         exporter = grpc_log_exporter_ignoring_timeout_variable(arguments)
+    _watch(exporter, signal)
     pin_headers(exporter, config.headers)
     return exporter
+
+
+# The answer type of each signal whose delivery counts records (metrics are exported by
+# the SDK's periodic reader, outside that count).
+_RESPONSES: dict[Signal, tuple[str, str]] = {
+    "logs": (
+        "opentelemetry.proto.collector.logs.v1.logs_service_pb2",
+        "ExportLogsServiceResponse",
+    ),
+}
+
+
+def _watch(exporter: Any, signal: Signal, session: Any | None = None) -> None:
+    """Read the collector's partial-success answers for a signal whose records are counted."""
+    if signal in _RESPONSES:
+        watch_partial_success(exporter, _exporter_class(_RESPONSES, signal), session)
 
 
 _GRPC_LOGS_TIMEOUT = "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT"

@@ -5,15 +5,22 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+from ._partial import PROBE_ATTRIBUTE, PartialSuccessProbe, rejected_in
+
 __all__ = [
     "BATCH_PROCESSOR",
+    "GRPC_CLIENT",
     "GRPC_LOG_EXPORTER_MIXIN",
+    "GRPC_STUB",
+    "HTTP_TRANSPORT",
     "grpc_log_exporter_ignoring_timeout_variable",
     "inner_batch_processor",
     "pin_headers",
+    "watch_partial_success",
 ]
 
 # `BatchLogRecordProcessor._batch_processor`: the SDK's generic `BatchProcessor`, whose
@@ -24,6 +31,13 @@ HTTP_CLIENT = "_client"
 HTTP_HEADERS = "_headers"
 # OTLP/gRPC exporters: `_headers`, the metadata tuple sent on every export.
 GRPC_HEADERS = "_headers"
+# OTLP/gRPC exporters: `_client`, the service stub whose `Export` returns the collector's
+# answer (which the exporter drops), and `_stub`, the stub class it is rebuilt from on
+# reconnection.
+GRPC_CLIENT = "_client"
+GRPC_STUB = "_stub"
+# OTLP/JSON exporters: `_client._transport`, whose `request()` returns the HTTP result.
+HTTP_TRANSPORT = "_transport"
 # The gRPC log exporter's base: `OTLPExporterMixin.__init__(stub=, result=, component_type=,
 # signal=, ...)` takes every value the exporter's own `__init__` would have read from OTEL_*.
 GRPC_LOG_EXPORTER_MIXIN = "opentelemetry.exporter.otlp.proto.grpc.exporter.OTLPExporterMixin"
@@ -81,3 +95,68 @@ def grpc_log_exporter_ignoring_timeout_variable(options: dict[str, Any]) -> Any:
         **options,
     )
     return exporter
+
+
+class _ProbedStub:
+    """A gRPC service stub that hands each answer's partial success to the probe."""
+
+    def __init__(self, stub: Any, probe: PartialSuccessProbe) -> None:
+        self._stub = stub
+        self._probe = probe
+
+    def Export(self, *args: Any, **kwargs: Any) -> Any:
+        response = self._stub.Export(*args, **kwargs)
+        self._probe.record(*rejected_in(response))
+        return response
+
+
+class _ProbedTransport:
+    """An OTLP/JSON HTTP transport that hands each answer's partial success to the probe."""
+
+    def __init__(self, transport: Any, probe: PartialSuccessProbe) -> None:
+        self._transport = transport
+        self._probe = probe
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        result = self._transport.request(*args, **kwargs)
+        if result.status_code == 200:
+            with contextlib.suppress(Exception):  # an answer without a body is a full success
+                partial = result.json().get("partialSuccess") or {}
+                rejected = sum(
+                    int(partial.get(key) or 0)
+                    for key in ("rejectedLogRecords", "rejectedSpans", "rejectedDataPoints")
+                )
+                self._probe.record(rejected, str(partial.get("errorMessage") or ""))
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def watch_partial_success(
+    exporter: Any, response_type: Any, session: Any | None = None
+) -> PartialSuccessProbe:
+    """Hook a probe onto an OTLP exporter this package built, and put it on the exporter.
+
+    `response_type` decodes an OTLP/HTTP protobuf answer; `session` is the `requests`
+    session of such an exporter (hooked through the public `requests` response hooks).
+    """
+    probe = PartialSuccessProbe()
+    if session is not None:
+
+        def on_response(response: Any, *args: Any, **kwargs: Any) -> Any:
+            if response.status_code == 200 and response.content:
+                with contextlib.suppress(Exception):
+                    probe.record(*rejected_in(response_type.FromString(response.content)))
+            return response
+
+        session.hooks["response"].append(on_response)
+    elif hasattr(exporter, GRPC_STUB) and hasattr(exporter, GRPC_CLIENT):
+        stub_class = getattr(exporter, GRPC_STUB)
+        setattr(exporter, GRPC_STUB, lambda channel: _ProbedStub(stub_class(channel), probe))
+        setattr(exporter, GRPC_CLIENT, _ProbedStub(getattr(exporter, GRPC_CLIENT), probe))
+    else:
+        client = getattr(exporter, HTTP_CLIENT)
+        setattr(client, HTTP_TRANSPORT, _ProbedTransport(getattr(client, HTTP_TRANSPORT), probe))
+    setattr(exporter, PROBE_ATTRIBUTE, probe)
+    return probe
