@@ -168,8 +168,10 @@ def test_a_failing_file_is_counted_and_said_once(
     assert provider.stats() == DeliveryStats(accepted=2, export_failed=2)
     ours = [r.getMessage() for r in caplog.records if r.name == "codex_otel"]
     assert ours == [
-        "codex_otel: exporting telemetry to otlp-file /dev/full failed; the OpenTelemetry "
-        "exporter's log says why. Events not delivered are counted in provider.stats()",
+        "codex_otel: exporting telemetry to otlp-file /dev/full failed (Failed to write logs "
+        "batch to stream: OSError: [Errno 28] "
+        "No space left on device). Events not delivered are counted in provider.stats(); "
+        "later failures are only counted",
         "codex_otel: 2 of 2 telemetry events were not delivered (2 export_failed)",
     ]
 

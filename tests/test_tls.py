@@ -117,16 +117,14 @@ def test_a_wrong_ca_fails_with_a_clear_message_and_the_host_carries_on(
     )
     kind = "otlp-grpc" if transport == "grpc" else "otlp-http"
     ours = [r.getMessage() for r in caplog.records if r.name == "codex_otel"]
-    failed = (
-        f"codex_otel: exporting telemetry to {kind} {endpoint} failed; the OpenTelemetry "
-        "exporter's log says why. Events not delivered are counted in provider.stats()"
-    )
+    failed = f"codex_otel: exporting telemetry to {kind} {endpoint} failed ("
     summary = f"codex_otel: 3 of 3 telemetry events were not delivered ({stats.summary()})"
     # The exporter retries a failed handshake: whether it gave up within the shutdown
-    # bound (and said so) depends on its backoff jitter.
-    assert ours in ([summary], [failed, summary])
-    # The exporter's own log says why, in the words of the TLS library.
-    assert any(message in r.getMessage() for r in caplog.records if r.name != "codex_otel")
+    # bound (and said so) depends on its backoff jitter. When it did, the warning says why,
+    # in the words of the TLS library; the exporter's own retry lines never reach the host.
+    assert ours[-1] == summary
+    assert [line for line in ours[:-1] if not (line.startswith(failed) and message in line)] == []
+    assert [r.name for r in caplog.records if r.name != "codex_otel"] == []
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

@@ -33,6 +33,7 @@ from opentelemetry.sdk._logs.export import (
 
 from .._errors import internal_logger
 from ._partial import probe_of
+from ._quiet import capturing_sdk_logs, quiet_sdk_loggers
 from ._sdk_private import inner_batch_processor
 from ._sizes import log_record_size, split_by_size
 from ._stats import DeliveryStats
@@ -134,11 +135,13 @@ class _CountingExporter:
         probe = self._probe
         if probe is not None:
             probe.start()
-        try:
-            result = self._exporter.export(chunk)
-        except Exception:
-            # The SDK exporters catch their own errors; a foreign one may not.
-            result = None
+        with capturing_sdk_logs() as sdk_said:
+            try:
+                result = self._exporter.export(chunk)
+            except Exception as exc:
+                # The SDK exporters catch their own errors; a foreign one may not.
+                result = None
+                sdk_said.append(f"{type(exc).__name__}: {exc}")
         ok = result is self._success
         rejected, message = probe.take() if ok and probe is not None else (0, "")
         rejected = min(rejected, size)
@@ -162,9 +165,10 @@ class _CountingExporter:
         if not ok:
             self._say_once(
                 "failed",
-                "codex_otel: exporting telemetry to %s failed; the OpenTelemetry exporter's "
-                "log says why. Events not delivered are counted in provider.stats()",
+                "codex_otel: exporting telemetry to %s failed (%s). Events not delivered are "
+                "counted in provider.stats(); later failures are only counted",
                 self._target,
+                "; ".join(sdk_said) or "the exporter gave no reason",
             )
         return result
 
@@ -212,6 +216,7 @@ class CountedDelivery:
             exporter, success, self._counts, target, size_of, max_request_bytes
         )
         self._size_of = size_of
+        quiet_sdk_loggers()  # the exporter's modules are loaded by now
         self._max_queue_size = max_queue_size
         self._max_queue_bytes = max_queue_bytes
         self._shutdown_timeout = shutdown_timeout
