@@ -26,7 +26,7 @@ def test_retries_of_our_exports_log_nothing_and_the_hosts_otel_logging_still_wor
         # The host logs through the same SDK logger itself: that line must still show.
         exporter_logger = "opentelemetry.exporter.otlp.proto.grpc.exporter"
         # (Unique per run: the SDK's own DuplicateFilter drops a repeat within 20 s.)
-        logging.getLogger(exporter_logger).warning("the host's own line, %s", transport)
+        logging.getLogger(exporter_logger).warning(f"the host's own line, {transport}")
         provider.shutdown()
     assert receiver.refused == 2
     assert provider.stats() == DeliveryStats(accepted=1, exported=1)
