@@ -1,4 +1,4 @@
-"""Names written once: events and their attribute keys, instruments and tags, resource names.
+"""Names written once: events and their attribute keys, instruments and tags, resource names, spans.
 
 The event methods, the metrics pipeline, the command line and the tests all read these.
 """
@@ -17,8 +17,10 @@ from ._events import (
 )
 from ._instruments import INSTRUMENTS, InstrumentSpec, MetricName, Tag
 from ._resource import DEFAULT_SERVICE_NAME, ENVIRONMENT_KEY, SCOPE_NAME
+from ._spans import AGENT_NAME, SPAN_ATTRIBUTES, Operation, SpanAttr
 
 __all__ = [
+    "AGENT_NAME",
     "COMMON_ATTRIBUTES",
     "DEFAULT_SERVICE_NAME",
     "ENVIRONMENT_KEY",
@@ -28,11 +30,14 @@ __all__ = [
     "REDACTED",
     "SCOPE_NAME",
     "SECRET_MARKER",
+    "SPAN_ATTRIBUTES",
     "TRUNCATED_MARKER",
     "Attr",
     "Event",
     "InstrumentSpec",
     "MetricName",
+    "Operation",
+    "SpanAttr",
     "Tag",
     "ToolDecision",
     "ToolDecisionSource",

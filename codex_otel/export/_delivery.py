@@ -3,7 +3,8 @@
 The SDK queues and exports (`BatchLogRecordProcessor`, and its generic `BatchProcessor` that
 every signal's batch processor wraps); this module only wraps it where it falls short for a
 host that must never be hurt by its telemetry. `CountedDelivery` does so for any signal;
-`BoundedBatchProcessor` is the events' log record processor built on it:
+`BoundedBatchProcessor` is the events' log record processor built on it, and
+`BoundedSpanProcessor` the spans' one:
 
 - a full queue silently drops the oldest event and logs a warning per drop (which also costs
   the caller time); here the new event is refused before the SDK sees it, and counted;
@@ -35,7 +36,7 @@ from .._errors import internal_logger
 from ._sdk_private import inner_batch_processor
 from ._stats import DeliveryStats
 
-__all__ = ["BoundedBatchProcessor", "CountedDelivery"]
+__all__ = ["BoundedBatchProcessor", "BoundedSpanProcessor", "CountedDelivery"]
 
 
 class _Counts:
@@ -280,6 +281,68 @@ class BoundedBatchProcessor(LogRecordProcessor):
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         if self._delivery.admit():
             self._batch.on_emit(log_record)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._delivery.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self._delivery.shutdown()
+
+
+class BoundedSpanProcessor:
+    """`BatchSpanProcessor` with a bounded shutdown and flush and counted drops: the span
+    processor of the traces' signal, on the same `CountedDelivery` as events.
+
+    The tracing SDK is imported here, when a span processor is built, so exporter settings
+    without traces never load it.
+    """
+
+    def __init__(
+        self,
+        exporter: Any,
+        *,
+        max_queue_size: int,
+        max_export_batch_size: int,
+        schedule_delay_millis: int,
+        export_timeout_millis: int,
+        shutdown_timeout: float,
+        target: str = "the collector",
+    ) -> None:
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
+
+        def batch_processor(counting: Any) -> BatchSpanProcessor:
+            return BatchSpanProcessor(
+                counting,
+                # Explicit values: inherited OTEL_BSP_* variables do not apply.
+                schedule_delay_millis=schedule_delay_millis,
+                max_queue_size=max_queue_size,
+                max_export_batch_size=max_export_batch_size,
+                export_timeout_millis=export_timeout_millis,
+            )
+
+        self._delivery = CountedDelivery(
+            exporter,
+            success=SpanExportResult.SUCCESS,
+            batch_processor=batch_processor,
+            max_queue_size=max_queue_size,
+            shutdown_timeout=shutdown_timeout,
+            target=target,
+        )
+        self._batch: Any = self._delivery.batch
+
+    def stats(self) -> DeliveryStats:
+        return self._delivery.stats()
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        pass
+
+    def _on_ending(self, span: Any) -> None:
+        pass
+
+    def on_end(self, span: Any) -> None:
+        # The SDK's processor skips unsampled spans: they are neither offered nor counted.
+        if span.context.trace_flags.sampled and self._delivery.admit():
+            self._batch.on_end(span)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self._delivery.force_flush(timeout_millis)

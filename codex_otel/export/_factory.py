@@ -34,21 +34,24 @@ __all__ = [
     "temporality_preference",
 ]
 
-Signal = Literal["logs", "metrics"]
+Signal = Literal["logs", "metrics", "traces"]
 EXPORT_TIMEOUT_SECONDS = 10.0
 
 # (module, class) of each transport's exporter, per signal.
 _PROTO_HTTP: dict[Signal, tuple[str, str]] = {
     "logs": ("opentelemetry.exporter.otlp.proto.http._log_exporter", "OTLPLogExporter"),
     "metrics": ("opentelemetry.exporter.otlp.proto.http.metric_exporter", "OTLPMetricExporter"),
+    "traces": ("opentelemetry.exporter.otlp.proto.http.trace_exporter", "OTLPSpanExporter"),
 }
 _JSON_HTTP: dict[Signal, tuple[str, str]] = {
     "logs": ("opentelemetry.exporter.otlp.json.http._log_exporter", "OTLPLogExporter"),
     "metrics": ("opentelemetry.exporter.otlp.json.http.metric_exporter", "OTLPMetricExporter"),
+    "traces": ("opentelemetry.exporter.otlp.json.http.trace_exporter", "OTLPSpanExporter"),
 }
 _GRPC: dict[Signal, tuple[str, str]] = {
     "logs": ("opentelemetry.exporter.otlp.proto.grpc._log_exporter", "OTLPLogExporter"),
     "metrics": ("opentelemetry.exporter.otlp.proto.grpc.metric_exporter", "OTLPMetricExporter"),
+    "traces": ("opentelemetry.exporter.otlp.proto.grpc.trace_exporter", "OTLPSpanExporter"),
 }
 
 
