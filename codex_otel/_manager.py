@@ -438,6 +438,7 @@ class OtelEventManager:
                 output_token_count,
                 cached_token_count,
                 reasoning_token_count,
+                tool_token_count,
                 response_id,
                 response_model,
             )
@@ -471,6 +472,7 @@ class OtelEventManager:
         output_tokens: int,
         cached: int | None,
         reasoning: int | None,
+        total: int,
         response_id: str | None,
         response_model: str | None,
     ) -> None:
@@ -480,7 +482,8 @@ class OtelEventManager:
                 SpanAttr.OUTPUT_TOKENS: int(output_tokens),
                 SpanAttr.CACHE_READ_INPUT_TOKENS: opt_int(cached),
                 SpanAttr.REASONING_OUTPUT_TOKENS: opt_int(reasoning),
-                SpanAttr.TOTAL_TOKENS: int(input_tokens) + int(output_tokens),
+                # Codex's total: the response's own (`tool_token_count` in the event).
+                SpanAttr.TOTAL_TOKENS: int(total),
             }
             usage = {key: value for key, value in given.items() if value is not None}
             chat = self._chat_scope()
@@ -929,7 +932,10 @@ class _SpanScope:
     """A chat or tool span, current while its operation runs (a plain context manager, so
     the same object serves sync and async callers)."""
 
+    recording = True
+
     __slots__ = (
+        "_ended",
         "_otel_token",
         "_previous",
         "_token",
@@ -962,6 +968,7 @@ class _SpanScope:
         self._token: Token[_Scope | None] | None = None
         self._previous: _Scope | None = None
         self._otel_token: object = None
+        self._ended = False
 
     def headers(self) -> dict[str, str]:
         """`traceparent` and `tracestate` for a request sent inside this span."""
@@ -1019,9 +1026,13 @@ class _SpanScope:
             report_internal_error("ending a chat span", error)
             self.end(None)
 
-    def end(self, error: BaseException | int | None) -> None:
+    def end(self, error: BaseException | int | None = None) -> None:
+        """End the span (once: whichever of its enders comes first)."""
         conversation = self.conversation
         with conversation.lock:
+            if self._ended:
+                return
+            self._ended = True
             if conversation.open_chat is self:
                 conversation.open_chat = None
         self.pipeline.end(self.span, error)
@@ -1032,6 +1043,7 @@ class _NoSpan:
     shared instance, so it keeps nothing either)."""
 
     __slots__ = ()
+    recording = False
 
     @property
     def outcome(self) -> object:
@@ -1049,6 +1061,9 @@ class _NoSpan:
 
     def __exit__(self, *exc_info: object) -> None:
         return None
+
+    def end(self, error: BaseException | int | None = None) -> None:
+        pass
 
 
 def _internal() -> SpanKind:

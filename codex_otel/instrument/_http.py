@@ -1,11 +1,13 @@
-"""httpx transports that record every request they send as `codex.api_request`."""
+"""httpx transports that record every request they send as `codex.api_request` (and, with
+traces on, as a `chat` span whose context the request carries)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -74,6 +76,15 @@ class _RequestRecorder:
     def enabled(self) -> bool:
         return self._manager.recording
 
+    def chat(self, request: httpx.Request, attempt: int) -> Any:
+        """The attempt's `chat` span (a no-op without traces); the request carries its
+        `traceparent`/`tracestate`."""
+        chat = self._manager.chat_span(attempt, method=request.method, url=str(request.url))
+        headers = chat.headers()
+        if headers:
+            request.headers.update(headers)
+        return chat
+
     def begin(self, request: httpx.Request) -> tuple[int, tuple[str, str, int | None] | None]:
         """The attempt of this send, and the key to settle it under (None: caller-given)."""
         given = request.extensions.get(ATTEMPT_EXTENSION)
@@ -131,6 +142,36 @@ class _RequestRecorder:
         self._manager.api_request(attempt, duration, error=message)
 
 
+class _EndsSpan(httpx.SyncByteStream):
+    """A response body that ends its chat span when closed (read whole, or abandoned)."""
+
+    def __init__(self, inner: Any, end: Callable[[], None]) -> None:
+        self._inner, self._end = inner, end
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._inner)
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            self._end()
+
+
+class _AsyncEndsSpan(httpx.AsyncByteStream):
+    def __init__(self, inner: Any, end: Callable[[], None]) -> None:
+        self._inner, self._end = inner, end
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._inner.__aiter__()  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            self._end()
+
+
 class InstrumentedTransport(httpx.BaseTransport):
     """Wraps any httpx transport; every request sent emits `codex.api_request`.
 
@@ -152,13 +193,17 @@ class InstrumentedTransport(httpx.BaseTransport):
         if not self._recorder.enabled:  # nothing to record: not even a body hash
             return self._inner.handle_request(request)
         attempt, key = self._recorder.begin(request)
-        start = time.perf_counter_ns()
-        try:
-            response = self._inner.handle_request(request)
-        except Exception as exc:
-            self._recorder.error(attempt, key, start, exc)
-            raise
-        self._recorder.response(attempt, key, start, response)
+        with self._recorder.chat(request, attempt) as chat:
+            start = time.perf_counter_ns()
+            try:
+                response = self._inner.handle_request(request)
+            except Exception as exc:
+                self._recorder.error(attempt, key, start, exc)
+                raise
+            self._recorder.response(attempt, key, start, response)
+            if chat.recording:  # the span ends with the body, however the caller reads it
+                response.stream = _EndsSpan(response.stream, chat.end)
+            chat.outcome = response
         return response
 
     def close(self) -> None:
@@ -182,13 +227,17 @@ class AsyncInstrumentedTransport(httpx.AsyncBaseTransport):
         if not self._recorder.enabled:
             return await self._inner.handle_async_request(request)
         attempt, key = self._recorder.begin(request)
-        start = time.perf_counter_ns()
-        try:
-            response = await self._inner.handle_async_request(request)
-        except Exception as exc:
-            self._recorder.error(attempt, key, start, exc)
-            raise
-        self._recorder.response(attempt, key, start, response)
+        with self._recorder.chat(request, attempt) as chat:
+            start = time.perf_counter_ns()
+            try:
+                response = await self._inner.handle_async_request(request)
+            except Exception as exc:
+                self._recorder.error(attempt, key, start, exc)
+                raise
+            self._recorder.response(attempt, key, start, response)
+            if chat.recording:
+                response.stream = _AsyncEndsSpan(response.stream, chat.end)
+            chat.outcome = response
         return response
 
     async def aclose(self) -> None:

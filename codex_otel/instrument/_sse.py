@@ -65,6 +65,7 @@ def _sync_events(
 ) -> Generator[E, None, None]:
     reader = _start_reader(events) if idle_timeout is not None else None
     wait = idle_timeout or 0.0
+    failure: BaseException | None = None
     try:
         while True:
             start = time.perf_counter_ns()
@@ -74,14 +75,18 @@ def _sync_events(
                 return  # the end of the stream records nothing
             except ReaderIdle:
                 manager.sse_event_failed(None, seconds_since(start), IDLE_TIMEOUT_MESSAGE)
-                raise SseIdleTimeout from None
+                failure = SseIdleTimeout()
+                raise failure from None
             except Exception as exc:
                 manager.sse_event_failed(None, seconds_since(start), error_text(exc))
+                failure = exc
                 raise
             if manager.recording:
                 record_event(manager, event, seconds_since(start))
             yield event
     finally:
+        # The response is done with its stream: its chat span ends (failed, if the stream did).
+        manager.end_chat(failure)
         if reader is None:
             close_iterator(events)
         else:
@@ -132,6 +137,7 @@ else:  # pragma: no cover - Python 3.10
 async def _async_events(
     manager: OtelEventManager, events: AsyncIterator[E], idle_timeout: float | None
 ) -> AsyncGenerator[E, None]:
+    failure: BaseException | None = None
     try:
         while True:
             start = time.perf_counter_ns()
@@ -144,14 +150,17 @@ async def _async_events(
                 return
             except _Idle:
                 manager.sse_event_failed(None, seconds_since(start), IDLE_TIMEOUT_MESSAGE)
-                raise SseIdleTimeout from None
+                failure = SseIdleTimeout()
+                raise failure from None
             except Exception as exc:
                 manager.sse_event_failed(None, seconds_since(start), error_text(exc))
+                failure = exc
                 raise
             if manager.recording:
                 record_event(manager, event, seconds_since(start))
             yield event
     finally:
+        manager.end_chat(failure)
         aclose: Any = getattr(events, "aclose", None)
         if aclose is not None:
             await aclose()
