@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordLimits
 
 from ._config import BatchConfig
 from ._errors import report_internal_error
@@ -38,7 +38,18 @@ class LogsPipeline:
         from .export._delivery import BoundedBatchProcessor
 
         # The OtelProvider's own exit hook replaces the SDK's, so exit runs one bounded flush.
-        self._provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+        self._provider = LoggerProvider(
+            resource=resource,
+            shutdown_on_exit=False,
+            # Explicit: an inherited OTEL_*ATTRIBUTE* limit would cut every event's fields
+            # (or, not a number, stop the start).
+            log_record_limits=LogRecordLimits(
+                max_attributes=128,
+                max_attribute_length=LogRecordLimits.UNSET,
+                max_log_record_attributes=128,
+                max_log_record_attribute_length=LogRecordLimits.UNSET,
+            ),
+        )
         self._processor = BoundedBatchProcessor(
             exporter,
             max_queue_size=batch.max_queue_size,

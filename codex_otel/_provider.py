@@ -314,8 +314,11 @@ class OtelProvider:
     def _start_traces(self, exporter: Any, **options: Any) -> TracesPipeline | None:
         # Imported here: with trace_exporter none no tracing SDK module is ever loaded.
         try:
-            from ._traces import TracesPipeline
             from .export._factory import EXPORT_TIMEOUT_SECONDS
+            from .export._sdk_private import import_tracing_sdk
+
+            import_tracing_sdk()
+            from ._traces import TracesPipeline
 
             return TracesPipeline(
                 exporter, self.resource, export_timeout_s=EXPORT_TIMEOUT_SECONDS, **options

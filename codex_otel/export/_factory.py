@@ -19,7 +19,7 @@ from .._config import (
     OtlpHttpExporter,
     redact_url,
 )
-from ._sdk_private import pin_headers
+from ._sdk_private import import_tracing_sdk, pin_headers
 from ._tls import grpc_credentials, http_tls_files, pinned_ca_session
 
 if TYPE_CHECKING:
@@ -170,6 +170,7 @@ def build_exporter(
     factory = EXPORTER_FACTORIES.get(config.kind)
     if factory is None:
         return None
+    import_tracing_sdk()  # first, as every OTLP exporter's encoder imports it
     return factory(config, signal, _signal_options(signal, metrics_temporality))
 
 

@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
+import importlib
+import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["BATCH_PROCESSOR", "inner_batch_processor", "pin_headers"]
+__all__ = ["BATCH_PROCESSOR", "import_tracing_sdk", "inner_batch_processor", "pin_headers"]
 
 # `BatchLogRecordProcessor._batch_processor`: the SDK's generic `BatchProcessor`, whose
 # `shutdown(timeout_millis=...)` takes a bound where the public wrapper waits a fixed 30 s.
@@ -44,3 +47,33 @@ def pin_headers(exporter: object, headers: Mapping[str, str]) -> None:
         setattr(exporter, GRPC_HEADERS, tuple(ours.items()))
     else:
         raise TypeError(f"{type(exporter).__name__}: no header field to pin")
+
+
+# Read by `opentelemetry.sdk.trace` when imported, for a module constant kept for backward
+# compatibility: a value that is not a non-negative integer makes the import raise.
+_SPAN_ATTRIBUTE_COUNT_LIMIT = "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT"
+_TRACING_SDK = "opentelemetry.sdk.trace"
+
+
+def import_tracing_sdk() -> None:
+    """Import the tracing SDK even under an invalid inherited `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`.
+
+    Every OTLP exporter imports it (their encoders do, for spans), so such a value would
+    stop events and metrics too. The variable is hidden for the import only; the traces
+    pipeline passes explicit limits, so it never applies anyway.
+    """
+    if _TRACING_SDK in sys.modules:
+        return
+    value = os.environ.get(_SPAN_ATTRIBUTE_COUNT_LIMIT)
+    try:
+        valid = value is None or int(value) >= 0
+    except ValueError:
+        valid = False
+    if valid or value is None:
+        importlib.import_module(_TRACING_SDK)
+        return
+    del os.environ[_SPAN_ATTRIBUTE_COUNT_LIMIT]
+    try:
+        importlib.import_module(_TRACING_SDK)
+    finally:
+        os.environ[_SPAN_ATTRIBUTE_COUNT_LIMIT] = value
