@@ -16,8 +16,12 @@ model = "gpt-5-codex"
 
 [otel]
 environment = "prod"
-trace_exporter = { otlp-http = { endpoint = "https://otel.example.com/v1/traces", protocol = "json", headers = { "x-team" = "agents" } } }
 service_name = "my-agent"
+
+[otel.trace_exporter.otlp-http]
+endpoint = "https://otel.example.com/v1/traces"
+protocol = "json"
+headers = { "x-team" = "agents" }
 
 [otel.span_attributes]
 "deployment.region" = "eu-west-1"

@@ -74,10 +74,10 @@ def describe_config(config: OtelConfig) -> list[str]:
         lines.append(_label("metrics_exporter") + config.metrics_exporter.kind)
         lines += _exporter_lines(config.metrics_exporter, "metrics ")
     if config.trace_exporter.kind != "none":
-        lines.append(
-            _label("trace_exporter")
-            + f"{config.trace_exporter.kind} (ignored: this version exports no traces)"
-        )
+        lines.append(_label("trace_exporter") + config.trace_exporter.kind)
+        lines += _exporter_lines(config.trace_exporter, "traces ")
+    if config.service_name != DEFAULT_SERVICE_NAME:
+        lines.append(_label("service_name") + config.service_name)
     return lines
 
 
@@ -90,7 +90,8 @@ def _resource(config: OtelConfig) -> tuple[Any, Any]:
         attributes=[
             KeyValue(key=key, value=AnyValue(string_value=value))
             for key, value in (
-                ("service.name", DEFAULT_SERVICE_NAME),
+                *config.resource_attributes.items(),
+                ("service.name", config.service_name),
                 ("service.version", package_version()),
                 ("env", config.environment),
             )
@@ -129,6 +130,31 @@ def _logs_request(config: OtelConfig) -> Any:
     )
 
 
+def _traces_request(config: OtelConfig) -> Any:
+    import os
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+    from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+    now = time.time_ns()
+    span = Span(
+        trace_id=os.urandom(16),
+        span_id=os.urandom(8),
+        name=CHECK_NAME,
+        kind=Span.SPAN_KIND_INTERNAL,
+        start_time_unix_nano=now,
+        end_time_unix_nano=now,
+    )
+    resource, scope = _resource(config)
+    return ExportTraceServiceRequest(
+        resource_spans=[
+            ResourceSpans(resource=resource, scope_spans=[ScopeSpans(scope=scope, spans=[span])])
+        ]
+    )
+
+
 def _metrics_request(config: OtelConfig) -> Any:
     from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
         ExportMetricsServiceRequest,
@@ -161,11 +187,15 @@ def _metrics_request(config: OtelConfig) -> Any:
 
 def check_exports(config: OtelConfig, *, timeout: float = 5.0) -> dict[str, CheckResult | None]:
     """One test export per signal: `logs` always (None when its exporter is `none`), and
-    `metrics` when a metrics exporter is set."""
+    `metrics` and `traces` (one span) when their exporters are set."""
     results = {"logs": _check_signal(config.exporter, _logs_request, config, timeout, "logs")}
     if config.metrics_exporter.kind != "none":
         results["metrics"] = _check_signal(
             config.metrics_exporter, _metrics_request, config, timeout, "metrics"
+        )
+    if config.trace_exporter.kind != "none":
+        results["traces"] = _check_signal(
+            config.trace_exporter, _traces_request, config, timeout, "traces"
         )
     return results
 
@@ -250,6 +280,7 @@ def _check_grpc(
     from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2_grpc import (
         MetricsServiceStub,
     )
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceServiceStub
 
     url = urlsplit(exporter.endpoint)
     target = url.netloc.rpartition("@")[2]  # a user:password is not part of a gRPC target
@@ -264,7 +295,8 @@ def _check_grpc(
     metadata = [(name.lower(), value) for name, value in exporter.headers.items()]
     start = time.perf_counter()
     try:
-        stub_class: Any = MetricsServiceStub if signal == "metrics" else LogsServiceStub
+        stubs = {"metrics": MetricsServiceStub, "traces": TraceServiceStub}
+        stub_class: Any = stubs.get(signal, LogsServiceStub)
         stub = stub_class(channel)
         stub.Export(request, metadata=metadata, timeout=timeout)
     except grpc.RpcError as exc:

@@ -2,7 +2,8 @@
 
 An embedded OTLP receiver and a fake Responses API run on 127.0.0.1; the session uses
 the real provider, event manager and instrumentation helpers, so what it prints is
-what a collector would have received.
+what a collector would have received: the events, and the turn's spans with the events
+recorded in each nested under it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._config import OtlpGrpcExporter, OtlpHttpExporter
+from .._config import ExporterConfig, OtlpGrpcExporter, OtlpHttpExporter
 from .._config_load import OtelConfig, load_config
 from .._errors import CliError
 from .._manager import OtelEventManager
@@ -25,7 +26,7 @@ from .._provider import OtelProvider
 from ..catalog import EVENT_NAMES
 from ..export import DeliveryStats
 from ..testing import OtlpReceiver
-from ._format import event_line, summary_lines
+from ._format import event_line, span_tree_lines, summary_lines
 
 __all__ = ["fake_responses_api", "run_demo"]
 
@@ -107,11 +108,8 @@ def fake_responses_api() -> Iterator[str]:
 
 
 def run_session(manager: OtelEventManager, api_url: str) -> None:
-    """One agent turn: start, prompt, a streamed response, a tool that works and one that fails."""
-    import httpx
-    from httpx_sse import EventSource
-
-    from ..instrument import InstrumentedTransport, decide_tool, instrument_sse, instrument_tool
+    """A conversation's start, then one turn: prompt, a streamed response, a tool that works
+    and one that fails."""
 
     manager.conversation_starts(
         provider_name="openai",
@@ -124,6 +122,16 @@ def run_session(manager: OtelEventManager, api_url: str) -> None:
         mcp_servers=["github"],
         active_profile="demo",
     )
+    with manager.turn():
+        _turn(manager, api_url)
+
+
+def _turn(manager: OtelEventManager, api_url: str) -> None:
+    import httpx
+    from httpx_sse import EventSource
+
+    from ..instrument import InstrumentedTransport, decide_tool, instrument_sse, instrument_tool
+
     manager.user_prompt(["List the files in this repository."])
     call: dict[str, Any] = {}
     with (
@@ -154,17 +162,19 @@ def run_session(manager: OtelEventManager, api_url: str) -> None:
 
 
 def _demo_config(protocol: str, receiver: OtlpReceiver) -> OtelConfig:
+    exporter: ExporterConfig
+    traces: ExporterConfig
     if protocol == "grpc":
-        return OtelConfig(exporter=OtlpGrpcExporter(endpoint=receiver.grpc_endpoint))
-    return OtelConfig(
-        exporter=OtlpHttpExporter(
-            endpoint=receiver.logs_endpoint, protocol="json" if protocol == "json" else "binary"
-        )
-    )
+        exporter = traces = OtlpGrpcExporter(endpoint=receiver.grpc_endpoint)
+    else:
+        kind: Any = "json" if protocol == "json" else "binary"
+        exporter = OtlpHttpExporter(endpoint=receiver.logs_endpoint, protocol=kind)
+        traces = OtlpHttpExporter(endpoint=receiver.traces_endpoint, protocol=kind)
+    return OtelConfig(exporter=exporter, trace_exporter=traces)
 
 
-def _run(config: OtelConfig, api_url: str) -> DeliveryStats:
-    """Run the session through a provider for `config`; what became of its events."""
+def _run(config: OtelConfig, api_url: str) -> tuple[DeliveryStats, DeliveryStats]:
+    """Run the session through a provider for `config`; what became of its events and spans."""
     with OtelProvider.from_config(config) as provider:
         manager = OtelEventManager(
             provider,
@@ -176,7 +186,7 @@ def _run(config: OtelConfig, api_url: str) -> DeliveryStats:
             app_version="0.0.0-demo",
         )
         run_session(manager, api_url)
-    return provider.stats()
+    return provider.stats(), provider.stats("spans")
 
 
 def run_demo(*, protocol: str, config_path: Path | None, out: TextIO) -> int:
@@ -191,21 +201,28 @@ def run_demo(*, protocol: str, config_path: Path | None, out: TextIO) -> int:
             file=out,
         )
         print(f"fake Responses API at {api_url}\n", file=out)
-        sent = _run(config, api_url).offered
+        events, spans = _run(config, api_url)
+        sent = events.offered
         arrived = receiver.wait_for(sent, timeout=10)
+        spans_arrived = receiver.wait_for_spans(spans.offered, timeout=10)
     for log in arrived:
         print(event_line(log), file=out)
+    print("\nspans, each with the events recorded in it:", file=out)
+    for line in span_tree_lines(spans_arrived, arrived):
+        print(line, file=out)
     lost = sent - len(arrived)
+    spans_lost = spans.offered - len(spans_arrived)
     kinds = {log.event_name for log in arrived}
     print("\nevents by name:", file=out)
     for line in summary_lines(arrived):
         print(line, file=out)
     print(
         f"\nsent {sent}, arrived {len(arrived)}, lost {lost}; "
-        f"{len(kinds & set(EVENT_NAMES))} of {len(EVENT_NAMES)} event kinds",
+        f"{len(kinds & set(EVENT_NAMES))} of {len(EVENT_NAMES)} event kinds; "
+        f"spans sent {spans.offered}, arrived {len(spans_arrived)}, lost {spans_lost}",
         file=out,
     )
-    return 0 if lost == 0 else 1
+    return 0 if lost == 0 and spans_lost == 0 else 1
 
 
 def _run_against_config(config_path: Path, out: TextIO) -> int:
@@ -217,7 +234,7 @@ def _run_against_config(config_path: Path, out: TextIO) -> int:
         raise CliError(f"{config_path}: otel.exporter is 'none': there is nowhere to send events")
     with fake_responses_api() as api_url:
         print(f"codex-otel demo: sending to {config.exporter.endpoint} ({config_path})", file=out)
-        stats = _run(config, api_url)
+        stats, spans = _run(config, api_url)
     sent = stats.offered
     print(f"sent {sent}, accepted by the collector {stats.exported}", end="", file=out)
     if stats.dropped:
@@ -225,4 +242,9 @@ def _run_against_config(config_path: Path, out: TextIO) -> int:
         print(f"see why: codex-otel config check {config_path}", file=out)
     else:
         print(", dropped 0", file=out)
-    return 0 if stats.exported == sent else 1
+    if config.trace_exporter.kind != "none":
+        print(
+            f"spans sent {spans.offered}, accepted {spans.exported}, dropped {spans.dropped}",
+            file=out,
+        )
+    return 0 if stats.exported == sent and spans.exported == spans.offered else 1

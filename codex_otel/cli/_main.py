@@ -67,10 +67,11 @@ def _parser() -> argparse.ArgumentParser:
 
     receive = commands.add_parser(
         "receive",
-        help="a local OTLP receiver that prints events as they arrive (for development)",
+        help="a local OTLP receiver that prints events and spans as they arrive (development)",
         description=(
             "Listen for OTLP on 127.0.0.1 (HTTP and gRPC) and print each event as it "
-            "arrives. Ctrl-C stops it. For production, run the OpenTelemetry Collector "
+            "arrives, and spans as trees (indented by parentage) when their turn arrives. "
+            "Ctrl-C stops it. For production, run the OpenTelemetry Collector "
             "(see examples/collector/otelcol.yaml)."
         ),
     )
@@ -87,7 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     receive.add_argument("--no-grpc", action="store_true", help="do not listen for OTLP/gRPC")
     receive.add_argument("--json", action="store_true", help="print JSON lines instead")
     receive.add_argument(
-        "--output", type=Path, metavar="FILE", help="also append each event as a JSON line here"
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="also append each event and span as a JSON line here",
     )
 
     config = commands.add_parser(
@@ -140,7 +144,11 @@ def _config_check(path: Path | None, timeout: float, out: TextIO) -> int:
     config = load_config(path)
     for line in describe_config(config):
         print(line, file=out)
-    labels = {"logs": "test export:      ", "metrics": "metrics export:   "}
+    labels = {
+        "logs": "test export:      ",
+        "metrics": "metrics export:   ",
+        "traces": "span export:      ",
+    }
     accepted = True
     for kind, result in check_exports(config, timeout=timeout).items():
         if result is None:
@@ -156,13 +164,15 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _receive(args: argparse.Namespace, out: TextIO) -> int:
-    from ..testing import OtlpReceiver, ReceivedLog
-    from ._format import event_json, event_line
+    from ..testing import OtlpReceiver, ReceivedLog, ReceivedSpan
+    from ._format import SpanPrinter, event_json, event_line, span_json
 
     if args.no_http and args.no_grpc:
         raise CliError("nothing to listen on: --no-http and --no-grpc together")
     lock = threading.Lock()
     count = 0
+    span_count = 0
+    printer = SpanPrinter()
     try:
         sink = args.output.open("a", encoding="utf-8") if args.output else None
     except OSError as exc:
@@ -178,11 +188,26 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
                 sink.write(line + "\n")
                 sink.flush()
 
+    def show_span(span: ReceivedSpan) -> None:
+        nonlocal span_count
+        line = span_json(span)
+        with lock:
+            span_count += 1
+            if args.json:
+                print(line, file=out, flush=True)
+            else:
+                for text in printer.add(span):
+                    print(text, file=out, flush=True)
+            if sink is not None:
+                sink.write(line + "\n")
+                sink.flush()
+
     receiver = OtlpReceiver(
         host=args.host,
         http_port=None if args.no_http else args.http_port,
         grpc_port=None if args.no_grpc else args.grpc_port,
         on_log=show,
+        on_span=show_span,
     )
     try:
         receiver.start()
@@ -206,7 +231,10 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
         receiver.stop()
         if sink is not None:
             sink.close()
-    print(f"stopped: {count} events received", file=sys.stderr, flush=True)
+    with lock:
+        for text in [] if args.json else printer.rest():  # spans whose turn never came
+            print(text, file=out, flush=True)
+    print(f"stopped: {count} events and {span_count} spans received", file=sys.stderr, flush=True)
     return EXIT_OK
 
 
