@@ -199,7 +199,7 @@ class OtelEventManager:
                 attributes[SpanAttr.RESEND_COUNT] = int(attempt) - 1
             _add_url_attributes(attributes, method, url)
             return self._span_scope(
-                _CHAT, pipeline, f"{Operation.CHAT} {self._model}", _client(), attributes
+                _CHAT, pipeline, f"{Operation.CHAT} {self._model}", pipeline.client, attributes
             )
         except Exception as exc:
             report_internal_error("starting a chat span", exc)
@@ -225,7 +225,7 @@ class OtelEventManager:
                     decided
                 )
             return self._span_scope(
-                _TOOL, pipeline, f"{Operation.EXECUTE_TOOL} {name}", _internal(), attributes
+                _TOOL, pipeline, f"{Operation.EXECUTE_TOOL} {name}", pipeline.internal, attributes
             )
         except Exception as exc:
             report_internal_error("starting a tool span", exc)
@@ -650,7 +650,8 @@ class OtelEventManager:
     ) -> None:
         scope = _SCOPE.get()
         if scope is not None and scope.kind == _TOOL and scope.span is not None:
-            _tool_span_result(scope.span, arguments, success, output)
+            # As text once, for the span's lengths and the event's fields alike.
+            arguments, output = _tool_span_result(scope.span, arguments, success, output)
         self._record(
             Event.TOOL_RESULT,
             self._tool_fields,
@@ -691,19 +692,25 @@ class OtelEventManager:
         return f"OtelEventManager(metadata={self.metadata!r}, enabled={self.enabled})"
 
 
-def _tool_span_result(span: Span, arguments: object, success: bool, output: object) -> None:
-    """Success and sizes on the tool span: lengths only, never the content."""
+def _tool_span_result(
+    span: Span, arguments: object, success: bool, output: object
+) -> tuple[object, object]:
+    """Success and sizes on the tool span: lengths only, never the content. Returns the
+    arguments and output as the text the event records."""
     try:
         text = safe_str(output) if isinstance(output, BaseException) else as_text(output)
+        arguments_text = as_text(arguments)
         span.set_attributes(
             {
                 SpanAttr.TOOL_SUCCESS: bool(success),
-                SpanAttr.TOOL_ARGUMENTS_LENGTH: len(as_text(arguments)),
+                SpanAttr.TOOL_ARGUMENTS_LENGTH: len(arguments_text),
                 SpanAttr.TOOL_OUTPUT_LENGTH: len(text),
             }
         )
     except Exception as exc:
         report_internal_error("recording a tool's result on its span", exc)
+        return arguments, output
+    return arguments_text, text
 
 
 # Field builders and metric calls shared by several methods, as plain functions: the record
@@ -775,6 +782,7 @@ def _tool_metric(
 # shutdown.
 
 _TURN, _CHAT, _TOOL = "turn", "chat", "tool"
+_TURN_SPAN_NAME = f"{Operation.INVOKE_AGENT} {AGENT_NAME}"
 # Decisions remembered per turn until their tool runs; a turn never has this many calls.
 _MAX_DECISIONS = 1024
 
@@ -823,22 +831,6 @@ class _Scope:
 _SCOPE: ContextVar[_Scope | None] = ContextVar("codex_otel_scope", default=None)
 
 
-def _attach(context: Context | None) -> object:
-    if context is None:
-        return None
-    from opentelemetry import context as otel_context
-
-    return otel_context.attach(context)
-
-
-def _detach(token: object) -> None:
-    if token is None:
-        return
-    from opentelemetry import context as otel_context
-
-    otel_context.detach(token)  # type: ignore[arg-type]
-
-
 def _reset_scope(token: Token[_Scope | None], previous: _Scope | None) -> None:
     try:
         _SCOPE.reset(token)
@@ -849,10 +841,19 @@ def _reset_scope(token: Token[_Scope | None], previous: _Scope | None) -> None:
 class TurnScope:
     """`OtelEventManager.turn()`: a sync and async context manager giving the turn id."""
 
-    __slots__ = ("_manager", "_otel_token", "_previous", "_token", "_turn", "_turn_id")
+    __slots__ = (
+        "_manager",
+        "_otel_token",
+        "_pipeline",
+        "_previous",
+        "_token",
+        "_turn",
+        "_turn_id",
+    )
 
     def __init__(self, manager: OtelEventManager, turn_id: str | None) -> None:
         self._manager = manager
+        self._pipeline: TracesPipeline | None = None
         self._turn_id = turn_id
         self._turn: _Turn | None = None
         self._token: Token[_Scope | None] | None = None
@@ -862,15 +863,15 @@ class TurnScope:
     def __enter__(self) -> str:
         turn_id = self._turn_id if self._turn_id is not None else str(uuid.uuid4())
         manager = self._manager
-        pipeline = manager._provider.traces
+        pipeline = self._pipeline = manager._provider.traces
         span = None
         context = None
         if pipeline is not None:
             try:
                 parent = manager._parent(pipeline)
                 span = pipeline.start(
-                    f"{Operation.INVOKE_AGENT} {AGENT_NAME}",
-                    _internal(),
+                    _TURN_SPAN_NAME,
+                    pipeline.internal,
                     {
                         SpanAttr.OPERATION_NAME: Operation.INVOKE_AGENT,
                         SpanAttr.AGENT_NAME: AGENT_NAME,
@@ -881,7 +882,7 @@ class TurnScope:
                     parent,
                 )
                 context = pipeline.child_context(span, parent)
-                self._otel_token = _attach(context)
+                self._otel_token = pipeline.attach(context)
             except Exception as exc:
                 report_internal_error("starting a turn span", exc)
         self._turn = _Turn(turn_id, span)
@@ -898,21 +899,18 @@ class TurnScope:
         turn = self._turn
         if self._token is not None:
             _reset_scope(self._token, self._previous)
-        if turn is None or turn.span is None:
+        pipeline = self._pipeline
+        if turn is None or turn.span is None or pipeline is None:
             return
         try:
-            _detach(self._otel_token)
-            pipeline = self._manager._provider.traces
-            conversation = self._manager._conversation
-            open_chat = conversation.open_chat
+            if self._otel_token is not None:
+                pipeline.detach(self._otel_token)
+            open_chat = self._manager._conversation.open_chat
             if open_chat is not None and open_chat.turn is turn:
                 open_chat.end(None)
-            for key, value in turn.usage.items():
-                turn.span.set_attribute(key, value)
-            if pipeline is not None:
-                pipeline.end(turn.span, exc)
-            else:  # shut down meanwhile: end it anyway, nothing exports it
-                turn.span.end()
+            if turn.usage:
+                turn.span.set_attributes(turn.usage)
+            pipeline.end(turn.span, exc)
         except Exception as error:
             report_internal_error("ending a turn span", error)
 
@@ -936,6 +934,7 @@ class _SpanScope:
 
     __slots__ = (
         "_ended",
+        "_held",
         "_otel_token",
         "_previous",
         "_token",
@@ -969,6 +968,7 @@ class _SpanScope:
         self._previous: _Scope | None = None
         self._otel_token: object = None
         self._ended = False
+        self._held = False
 
     def headers(self) -> dict[str, str]:
         """`traceparent` and `tracestate` for a request sent inside this span."""
@@ -982,7 +982,7 @@ class _SpanScope:
         self._previous = _SCOPE.get()
         self._token = _SCOPE.set(_Scope(self.turn, self.kind, self.span, self.context, self))
         try:
-            self._otel_token = _attach(self.context)
+            self._otel_token = self.pipeline.attach(self.context)
         except Exception as exc:
             report_internal_error("activating a span", exc)
         return self
@@ -994,7 +994,8 @@ class _SpanScope:
         tb: TracebackType | None,
     ) -> None:
         try:
-            _detach(self._otel_token)
+            if self._otel_token is not None:
+                self.pipeline.detach(self._otel_token)
         except Exception as error:
             report_internal_error("leaving a span", error)
         if self._token is not None:
@@ -1019,6 +1020,7 @@ class _SpanScope:
                     previous, self.conversation.open_chat = self.conversation.open_chat, self
                 if previous is not None and previous is not self:
                     previous.end(None)
+                self._held = True
                 self.pipeline.hold(self.span)
             else:
                 self.end(None)
@@ -1035,7 +1037,7 @@ class _SpanScope:
             self._ended = True
             if conversation.open_chat is self:
                 conversation.open_chat = None
-        self.pipeline.end(self.span, error)
+        self.pipeline.end(self.span, error, self._held)
 
 
 class _NoSpan:
@@ -1066,18 +1068,6 @@ class _NoSpan:
         pass
 
 
-def _internal() -> SpanKind:
-    from opentelemetry.trace import SpanKind
-
-    return SpanKind.INTERNAL
-
-
-def _client() -> SpanKind:
-    from opentelemetry.trace import SpanKind
-
-    return SpanKind.CLIENT
-
-
 def _request_of(outcome: object) -> object:
     """The request a response or an error was for (httpx raises when it has none)."""
     try:
@@ -1102,14 +1092,14 @@ def _set_request_attributes(span: Span, outcome: object) -> None:
 
 
 def _add_url_attributes(attributes: dict[str, Any], method: object, url: object) -> None:
-    from urllib.parse import urlsplit
-
-    from ._traces import safe_url  # loaded already: spans are on
-
     if isinstance(method, str):
         attributes[SpanAttr.HTTP_METHOD] = method
     if url is None:
         return
+    from urllib.parse import urlsplit
+
+    from ._traces import safe_url  # loaded already: spans are on
+
     text = str(url)
     parts = urlsplit(text)
     if parts.hostname:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace as trace_api
 from opentelemetry.context import Context
 from opentelemetry.metrics import NoOpMeterProvider
@@ -68,6 +69,9 @@ _SECRET_QUERY = frozenset(
 
 class TracesPipeline:
     """Spans -> the SDK's TracerProvider -> `BoundedSpanProcessor` -> the exporter."""
+
+    client = CLIENT
+    internal = INTERNAL
 
     def __init__(
         self,
@@ -125,13 +129,23 @@ class TracesPipeline:
             set_status_on_exception=False,
         )
 
-    def end(self, span: Span, error: BaseException | int | None = None) -> None:
-        self.release(span)
+    def end(self, span: Span, error: BaseException | int | None = None, held: bool = False) -> None:
+        if held:
+            self.release(span)
         end_span(span, error)
 
     def child_context(self, span: Span, parent: Context | None) -> Context:
         """The context children of `span` (and events recorded in it) start from."""
         return trace_api.set_span_in_context(span, parent)
+
+    @staticmethod
+    def attach(context: Context) -> object:
+        """Make `context` current, so the host's own instrumentation nests under it."""
+        return otel_context.attach(context)
+
+    @staticmethod
+    def detach(token: object) -> None:
+        otel_context.detach(token)  # type: ignore[arg-type]
 
     def current_parent(self) -> Context | None:
         """The parent of a span opened outside this package's own: the active span of the
