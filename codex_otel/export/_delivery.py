@@ -289,6 +289,20 @@ class BoundedBatchProcessor(LogRecordProcessor):
         self._delivery.shutdown()
 
 
+def _daemon(target: Callable[[], object], name: str) -> threading.Thread:
+    """Start `target` on a daemon thread: interpreter exit never waits for it."""
+
+    def run() -> None:
+        try:
+            target()
+        except Exception as exc:
+            internal_logger.debug("codex_otel: %s failed: %r", name, exc)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
 class BoundedSpanProcessor:
     """`BatchSpanProcessor` with a bounded shutdown and flush and counted drops: the span
     processor of the traces' signal, on the same `CountedDelivery` as events.
@@ -349,17 +363,3 @@ class BoundedSpanProcessor:
 
     def shutdown(self) -> None:
         self._delivery.shutdown()
-
-
-def _daemon(target: Callable[[], object], name: str) -> threading.Thread:
-    """Start `target` on a daemon thread: interpreter exit never waits for it."""
-
-    def run() -> None:
-        try:
-            target()
-        except Exception as exc:
-            internal_logger.debug("codex_otel: %s failed: %r", name, exc)
-
-    thread = threading.Thread(target=run, name=name, daemon=True)
-    thread.start()
-    return thread
