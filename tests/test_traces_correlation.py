@@ -193,3 +193,83 @@ def test_spans_never_carry_content_or_the_account_id(receiver: OtlpReceiver) -> 
 
 def _fail() -> str:
     raise ValueError("the-error")
+
+
+def test_async_requests_and_tools_are_spans_of_their_async_turn(receiver: OtlpReceiver) -> None:
+    provider = start(receiver)
+    manager = OtelEventManager(provider, **METADATA)
+
+    async def respond() -> str:
+        await asyncio.sleep(0)
+        return "ok"
+
+    async def main() -> None:
+        async with manager.turn("turn-a"):
+            await manager.alog_request(3, respond)
+            await manager.alog_tool_result("shell", "call-1", {}, respond)
+
+    asyncio.run(main())
+    provider.shutdown()
+
+    turn = only(receiver.spans, "invoke_agent codex")
+    chat = only(receiver.spans, "chat gpt-5-codex")
+    tool = only(receiver.spans, "execute_tool shell")
+    assert (chat.parent_span_id, tool.parent_span_id, turn.parent_span_id) == (
+        turn.span_id,
+        turn.span_id,
+        "",
+    )
+    assert chat.attributes["http.request.resend_count"] == 2
+    spans = {span.span_id: span.name for span in receiver.spans}
+    assert [(log.event_name, spans[log.span_id]) for log in receiver.logs] == [
+        ("codex.api_request", "chat gpt-5-codex"),
+        ("codex.tool_result", "execute_tool shell"),
+    ]
+
+
+def test_an_active_span_of_the_host_parents_the_turn_before_traceparent(
+    receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    monkeypatch.setenv("TRACEPARENT", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    provider = start(receiver)
+    manager = OtelEventManager(provider, **METADATA)
+    host = TracerProvider(shutdown_on_exit=False)  # the host's own, not installed globally
+    with (
+        host.get_tracer("host").start_as_current_span("host operation") as outer,
+        manager.turn(),
+    ):
+        pass
+    with manager.turn():  # no span active: the inherited TRACEPARENT
+        pass
+    provider.shutdown()
+    host.shutdown()
+
+    inside, after = receiver.spans
+    context = outer.get_span_context()
+    assert (inside.trace_id, inside.parent_span_id) == (
+        f"{context.trace_id:032x}",
+        f"{context.span_id:016x}",
+    )
+    assert (after.trace_id, after.parent_span_id) == (
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "00f067aa0ba902b7",
+    )
+    assert trace.get_current_span().get_span_context().is_valid is False  # nothing left active
+
+
+def test_otel_sdk_disabled_turns_spans_off_and_says_so(
+    receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    provider = start(receiver)
+    manager = OtelEventManager(provider, **METADATA)
+    with manager.turn("turn-1") as turn_id:
+        manager.log_tool_result("shell", "call-1", {}, lambda: "ok")
+    provider.shutdown()
+    assert (turn_id, manager.tracing, receiver.spans) == ("turn-1", False, [])
+    assert [record.getMessage() for record in caplog.records] == [
+        "codex_otel: OTEL_SDK_DISABLED=true is set: events and spans are not exported"
+    ]
