@@ -212,3 +212,23 @@ def test_hostile_otel_trace_variables_neither_break_the_start_nor_drop_spans(
     }
     assert spans["chat gpt-5"].resource["inherited"] == "yes"
     assert len(receiver.logs) == 2
+
+
+def test_a_transports_chat_span_ends_when_its_response_body_is_closed(
+    receiver: OtlpReceiver, fake_api: FakeApi
+) -> None:
+    provider = OtelProvider.from_config(http_config(receiver))
+    manager = OtelEventManager(provider, **METADATA)
+    with manager.turn(), httpx.Client(transport=InstrumentedTransport(manager)) as client:
+        client.get(f"{fake_api.url}/v1/json")
+        read_whole = manager.trace_headers()
+        with client.stream("GET", f"{fake_api.url}/v1/sse/complete") as response:
+            while_unread = manager.trace_headers()
+            response.read()
+        after_close = manager.trace_headers()
+    provider.shutdown()
+
+    first, second = (span for span in receiver.spans if span.name == "chat gpt-5-codex")
+    assert (read_whole, after_close) == ({}, {})
+    assert while_unread == {"traceparent": f"00-{second.trace_id}-{second.span_id}-03"}
+    assert first.span_id != second.span_id
