@@ -21,6 +21,7 @@ from .catalog import Attr
 
 if TYPE_CHECKING:
     from opentelemetry._logs import Logger
+    from opentelemetry.context import Context
 
 __all__ = ["OtelBridge", "bound_logger", "rfc3339_millis"]
 
@@ -43,6 +44,15 @@ class _EventLogger(structlog.BoundLoggerBase):
         for processor in self._processors:
             event_dict = processor(self._logger, "info", event_dict)
         self._logger.info(event, event_dict)
+
+    def info_in(self, context: Context | None, event: str, fields: dict[str, Any]) -> None:
+        """`info`, the record carrying the trace and span id of `context`'s span (None: the
+        current context's, as the SDK does)."""
+        event_dict: Any = self._context.copy()
+        event_dict.update(fields)
+        for processor in self._processors:
+            event_dict = processor(self._logger, "info", event_dict)
+        self._logger.info(event, event_dict, context)
 
 
 class _SecondCache:
@@ -79,8 +89,9 @@ class OtelBridge:
     def __init__(self, logger: Logger) -> None:
         self._logger = logger
 
-    def info(self, event: str, attributes: dict[str, Any]) -> None:
-        """Emit `event` with `attributes`, a dict made for this one event (stamped in place)."""
+    def info(self, event: str, attributes: dict[str, Any], context: Context | None = None) -> None:
+        """Emit `event` with `attributes`, a dict made for this one event (stamped in place);
+        the record's trace and span ids are those of `context`'s span."""
         now = time.time_ns()
         attributes[Attr.EVENT_NAME] = event
         attributes[Attr.EVENT_TIMESTAMP] = rfc3339_millis(now)
@@ -92,6 +103,7 @@ class OtelBridge:
             body=event,
             attributes=attributes,
             event_name=event,
+            context=context,
         )
 
 

@@ -30,6 +30,7 @@ from ._config import (
     redact_url,
 )
 from ._errors import ConfigError
+from .catalog import DEFAULT_SERVICE_NAME
 
 __all__ = [
     "AnalyticsConfig",
@@ -70,8 +71,16 @@ class OtelConfig:
     metrics_conversation_id: bool = False
     """Tag every data point with `conversation.id` (off: one series per conversation is costly)."""
     trace_exporter: ExporterConfig = field(default_factory=NoneExporter)
-    """Validated and kept so a Codex `config.toml` that sets it loads; no traces are exported
-    yet, and the provider says so once when it is set."""
+    """Where spans go; `NoneExporter` by default (no TracerProvider, no tracing SDK import)."""
+    span_attributes: Mapping[str, str | bool | int | float] = field(default_factory=dict)
+    """Extra attributes stamped on every span."""
+    tracestate: Mapping[str, str] = field(default_factory=dict)
+    """W3C tracestate entries merged into what requests carry (they win over inherited ones)."""
+    service_name: str = DEFAULT_SERVICE_NAME
+    """`service.name` on the resource of every signal."""
+    resource_attributes: Mapping[str, str] = field(default_factory=dict)
+    """More resource attributes for every signal; over inherited `OTEL_RESOURCE_ATTRIBUTES`,
+    under what code passes."""
     source: str = field(default="<defaults>", compare=False)
     """Where this config was read from, for messages."""
 
@@ -212,7 +221,8 @@ class _Parser:
                 "environment",
                 "exporter",
                 "log_user_prompt",
-                "trace_exporter",
+                *_TRACE_KEYS,
+                *_RESOURCE_KEYS,
                 *_METRICS_KEYS,
                 *_DELIVERY_KEYS,
             ),
@@ -228,17 +238,75 @@ class _Parser:
                 table.get("environment", defaults.environment), "otel.environment"
             ),
             exporter=self.exporter(table.get("exporter", "none"), "otel.exporter"),
-            trace_exporter=self.exporter(
-                table.get("trace_exporter", "none"),
-                "otel.trace_exporter",
-                DEFAULT_HTTP_TRACES_ENDPOINT,
-            ),
+            **self.traces(table),
+            **self.resource(table),
             log_user_prompt=self.boolean(
                 table.get("log_user_prompt", defaults.log_user_prompt), "otel.log_user_prompt"
             ),
             **self.metrics(table, defaults),
             source=self.source,
         )
+
+    def traces(self, table: Mapping[str, Any]) -> dict[str, Any]:
+        """The trace keys, as OtelConfig keyword arguments."""
+        exporter = self.exporter(
+            table.get("trace_exporter", "none"), "otel.trace_exporter", DEFAULT_HTTP_TRACES_ENDPOINT
+        )
+        key = "otel.span_attributes"
+        attributes = table.get("span_attributes", {})
+        if not isinstance(attributes, Mapping):
+            raise self.fail(key, f"expected a table, got {_type_name(attributes)}")
+        for name, value in attributes.items():
+            if not name:
+                raise self.fail(key, "expected non-empty attribute names")
+            if not isinstance(value, (str, bool, int, float)):
+                raise self.fail(
+                    f"{key}.{name}",
+                    f"expected a string, boolean, integer or float, got {_type_name(value)}",
+                )
+        key = "otel.tracestate"
+        state = table.get("tracestate", {})
+        if not isinstance(state, Mapping):
+            raise self.fail(key, f"expected a table of strings, got {_type_name(state)}")
+        if len(state) > _TRACESTATE_MAX_ENTRIES:
+            raise self.fail(key, f"expected at most {_TRACESTATE_MAX_ENTRIES} entries")
+        for name, value in state.items():
+            if not _TRACESTATE_KEY.fullmatch(name):
+                raise self.fail(
+                    f"{key}.{name}",
+                    "expected a W3C tracestate key (lower-case letters, digits, _-*/, "
+                    "optionally tenant@system)",
+                )
+            if not isinstance(value, str) or not _TRACESTATE_VALUE.fullmatch(value):
+                raise self.fail(
+                    f"{key}.{name}",
+                    "expected a W3C tracestate value (1-256 printable ASCII characters, "
+                    "no ',' or '=', not ending in a space)",
+                )
+        return {
+            "trace_exporter": exporter,
+            "span_attributes": dict(attributes),
+            "tracestate": dict(state),
+        }
+
+    def resource(self, table: Mapping[str, Any]) -> dict[str, Any]:
+        """`service_name` and `resource_attributes`, as OtelConfig keyword arguments."""
+        key = "otel.service_name"
+        name = self.string(table.get("service_name", DEFAULT_SERVICE_NAME), key).strip()
+        if not name:
+            raise self.fail(key, "expected a non-empty string")
+        key = "otel.resource_attributes"
+        attributes = table.get("resource_attributes", {})
+        if not isinstance(attributes, Mapping):
+            raise self.fail(key, f"expected a table of strings, got {_type_name(attributes)}")
+        for attribute, value in attributes.items():
+            if attribute in _RESOURCE_KEYS_OF_THEIR_OWN:
+                raise self.fail(
+                    f"{key}.{attribute}",
+                    f"set by otel.{_RESOURCE_KEYS_OF_THEIR_OWN[attribute]} instead",
+                )
+            self.string(value, f"{key}.{attribute}")
+        return {"service_name": name, "resource_attributes": dict(attributes)}
 
     def batch(self, value: object, key: str) -> BatchConfig:
         table = self.table(
@@ -485,6 +553,18 @@ class _Parser:
 
 _MIN_BYTES = 64 * 1024
 _DELIVERY_KEYS = ("shutdown_timeout", "batch", "tool_result")
+_TRACE_KEYS = ("trace_exporter", "span_attributes", "tracestate")
+_RESOURCE_KEYS = ("service_name", "resource_attributes")
+# Resource attributes with a key of their own in the table: one place to set each.
+_RESOURCE_KEYS_OF_THEIR_OWN = {"service.name": "service_name", "env": "environment"}
+
+# W3C Trace Context: a key is `name` or `tenant@system`; a value is printable ASCII without
+# ',' and '=', not ending in a space; at most 32 entries.
+_TRACESTATE_KEY = re.compile(
+    r"[a-z0-9][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13}"
+)
+_TRACESTATE_VALUE = re.compile(r"[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]")
+_TRACESTATE_MAX_ENTRIES = 32
 
 # The kinds a plain string may name (`otlp-file` needs its path, so only the table form).
 _EXPORTER_KINDS: dict[str, type[NoneExporter | OtlpHttpExporter | OtlpGrpcExporter]] = {

@@ -1,6 +1,6 @@
 """The resource and the lifecycle of every signal: start, flush, shutdown, exit and fork.
 
-Each signal's pipeline lives in its own module (`_logs`, `_metrics`), built on `export/`;
+Each signal's pipeline lives in its own module (`_logs`, `_metrics`, `_traces`), built on `export/`;
 this module chooses which to start from the `[otel]` table and owns them together.
 """
 
@@ -11,9 +11,9 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from opentelemetry.sdk.resources import Resource
 
@@ -31,25 +31,27 @@ if TYPE_CHECKING:
 
     from ._logs import LogsPipeline
     from ._metrics import MetricsPipeline
+    from ._traces import TracesPipeline
 
 __all__ = ["OtelProvider"]
 
 # One bound (`[otel].shutdown_timeout`) covers the whole shutdown; with metrics on, their last
-# export gets this share of it and the events the rest.
+# export gets this share of it, and events and spans split the rest.
 METRICS_SHUTDOWN_SHARE = 1 / 3
 
 
-def _sdk_disabled(events: bool, metrics: bool) -> bool:
+def _sdk_disabled(events: bool, metrics: bool, traces: bool = False) -> bool:
     """True when `OTEL_SDK_DISABLED=true` turns the configured signals off; said once then.
 
     The SDK's kill switch would make its providers drop everything silently: honour it, but
     say so, and let the managers skip all work.
     """
-    if not (events or metrics):
+    if not (events or metrics or traces):
         return False
     if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() != "true":
         return False
-    signals = " and ".join(name for name, on in (("events", events), ("metrics", metrics)) if on)
+    on = [name for name, on in (("events", events), ("metrics", metrics), ("spans", traces)) if on]
+    signals = " and ".join(on)
     internal_logger.warning(
         "codex_otel: OTEL_SDK_DISABLED=true is set: %s are not exported", signals
     )
@@ -57,9 +59,15 @@ def _sdk_disabled(events: bool, metrics: bool) -> bool:
 
 
 def _close(
-    logs: LogsPipeline | None, metrics: MetricsPipeline | None, metrics_shutdown_s: float
+    logs: LogsPipeline | None,
+    metrics: MetricsPipeline | None,
+    metrics_shutdown_s: float,
+    traces: TracesPipeline | None = None,
 ) -> None:
-    """Flush and stop a provider's pipelines, within its bound."""
+    """Flush and stop a provider's pipelines, within its bound (each has its share)."""
+    if traces is not None:
+        # First: ending the spans still open for a stream, before their events' last export.
+        traces.shutdown()
     if metrics is not None:
         # Bounded: the last export runs on the reader's thread, joined with this timeout.
         metrics.shutdown(int(metrics_shutdown_s * 1000))
@@ -74,20 +82,21 @@ def _close_in_background(
     metrics: MetricsPipeline | None,
     metrics_shutdown_s: float,
     shutdown_timeout: float,
+    traces: TracesPipeline | None = None,
 ) -> None:
     """A provider dropped without `shutdown()`: its worker threads and queue must not outlive
     it. Closed on a daemon thread, so what it queued is still sent within its bound without
     making whoever dropped it (or the garbage collector) wait."""
     closing = threading.Thread(
         target=_close,
-        args=(logs, metrics, metrics_shutdown_s),
+        args=(logs, metrics, metrics_shutdown_s, traces),
         name="codex-otel-close",
         daemon=True,
     )
     try:
         closing.start()
     except RuntimeError:  # no new threads at interpreter exit (Python 3.12): close here
-        _close(logs, metrics, metrics_shutdown_s)
+        _close(logs, metrics, metrics_shutdown_s, traces)
         return
     # Exit waits for it (within its bound): a daemon thread would otherwise die with the
     # interpreter, and the events it was sending would be lost without a word.
@@ -100,7 +109,6 @@ def _close_in_background(
 
 
 _CLOSE_GRACE_SECONDS = 0.5
-_said_traces_ignored = threading.Event()
 # Background closes still running, with the time each must be done by.
 _closing: dict[threading.Thread, float] = {}
 _closing_lock = threading.Lock()
@@ -132,11 +140,11 @@ def _target(config: OtelConfig) -> str:
 
 
 class OtelProvider:
-    """Owns the OpenTelemetry pipeline the event manager writes to.
+    """Owns the OpenTelemetry pipelines the event manager writes to: events, metrics, spans.
 
-    The LoggerProvider is private to this object (never installed globally), so
-    only this package's events reach the exporter: stdlib logging, the host's
-    structlog and other OpenTelemetry loggers in the process never do.
+    The LoggerProvider (and the MeterProvider and TracerProvider) are private to this object
+    (never installed globally), so only this package's telemetry reaches the exporters:
+    stdlib logging, the host's structlog and other OpenTelemetry loggers never do.
     """
 
     def __init__(
@@ -154,9 +162,21 @@ class OtelProvider:
         tool_result: ToolResultConfig | None = None,
         log_user_prompt: bool = False,
         json: bool = False,
+        span_exporter: Any | None = None,
+        span_attributes: Mapping[str, Any] | None = None,
+        tracestate: Mapping[str, str] | None = None,
+        resource_attributes: Mapping[str, str] | None = None,
+        span_target: str | None = None,
+        span_json: bool = False,
     ) -> None:
         """`target` names the destination in messages (`from_config`: kind and endpoint);
-        `json`: the exporter speaks OTLP/JSON (its requests are sized accordingly)."""
+        `json`: the exporter speaks OTLP/JSON (its requests are sized accordingly).
+
+        `span_exporter` (an SDK `SpanExporter`) turns spans on; `span_attributes` are stamped
+        on every span and `tracestate` merged into what requests carry. `resource_attributes`
+        go on every signal's resource, under `service_name`, `service_version` and
+        `environment`, over inherited `OTEL_RESOURCE_ATTRIBUTES`.
+        """
         self._exporter = exporter
         self._shutdown_timeout = shutdown_timeout
         self.tool_result = tool_result or ToolResultConfig()
@@ -165,6 +185,7 @@ class OtelProvider:
         """Whether managers over this provider export prompt text (else `[REDACTED]`)."""
         self._shut_down = False
         self._resource_attributes = {
+            **(resource_attributes or {}),
             "service.name": service_name,
             "service.version": service_version,
             ENVIRONMENT_KEY: environment,
@@ -172,11 +193,15 @@ class OtelProvider:
         self._resource: Resource | None = None
         self._logs: LogsPipeline | None = None
         self._finalizer: weakref.finalize[Any, OtelProvider] | None = None
-        if _sdk_disabled(exporter is not None, bool(metric_readers)):
-            exporter, metric_readers = None, ()
+        self._traces: TracesPipeline | None = None
+        if _sdk_disabled(exporter is not None, bool(metric_readers), span_exporter is not None):
+            exporter, metric_readers, span_exporter = None, (), None
         self._metrics_shutdown_s = (
             shutdown_timeout * METRICS_SHUTDOWN_SHARE if metric_readers else 0
         )
+        # Events and spans split what metrics leave of the one bound.
+        queues = (exporter is not None) + (span_exporter is not None)
+        queue_shutdown_s = (shutdown_timeout - self._metrics_shutdown_s) / max(queues, 1)
         if exporter is not None:
             from ._logs import LogsPipeline
             from .export._factory import EXPORT_TIMEOUT_SECONDS
@@ -186,12 +211,22 @@ class OtelProvider:
                 self.resource,
                 batch=batch or BatchConfig(),
                 export_timeout_s=EXPORT_TIMEOUT_SECONDS,
-                shutdown_timeout=shutdown_timeout - self._metrics_shutdown_s,
+                shutdown_timeout=queue_shutdown_s,
                 target=target or type(exporter).__name__,
                 json=json,
             )
         self._metrics = self._start_metrics(metric_readers, metrics_conversation_id)
-        if self._logs is not None or self._metrics is not None:
+        if span_exporter is not None:
+            self._traces = self._start_traces(
+                span_exporter,
+                batch=batch or BatchConfig(),
+                shutdown_timeout=queue_shutdown_s,
+                target=span_target or type(span_exporter).__name__,
+                span_attributes=span_attributes,
+                tracestate=tracestate,
+                json=span_json,
+            )
+        if self._logs is not None or self._metrics is not None or self._traces is not None:
             self._register_for_exit()
 
     def _register_for_exit(self) -> None:
@@ -203,6 +238,7 @@ class OtelProvider:
             self._metrics,
             self._metrics_shutdown_s,
             self._shutdown_timeout,
+            self._traces,
         )
         # At exit, live providers shut down in the foreground instead: _shut_down_live_providers.
         self._finalizer.atexit = False
@@ -217,25 +253,22 @@ class OtelProvider:
         cls,
         config: OtelConfig,
         *,
-        service_name: str = DEFAULT_SERVICE_NAME,
+        service_name: str | None = None,
         service_version: str | None = None,
     ) -> OtelProvider:
-        """Build the pipeline an `[otel]` table asks for.
+        """Build the pipelines an `[otel]` table asks for.
 
-        Starting is best effort: if the exporter cannot be built (an invalid
-        inherited `OTEL_*` variable, say), that is said once and events are
+        `service_name` given here wins over the table's (code over config, as for every
+        resource attribute). Starting is best effort: if an exporter cannot be built (an
+        invalid inherited `OTEL_*` variable, say), that is said once and that signal is
         dropped; the host carries on.
         """
-        if config.trace_exporter.kind != "none" and not _said_traces_ignored.is_set():
-            _said_traces_ignored.set()  # once per process, however many providers
-            internal_logger.warning(
-                "codex_otel: trace_exporter is set but this version exports no traces; "
-                "it is ignored"
-            )
         events = config.exporter.kind != "none"
         metrics = config.metrics_exporter.kind != "none"
-        if _sdk_disabled(events, metrics):
-            events = metrics = False  # nothing built: a metric reader would start a thread
+        traces = config.trace_exporter.kind != "none"
+        if _sdk_disabled(events, metrics, traces):
+            # Nothing built: a metric reader would start a thread.
+            events = metrics = traces = False
         exporter: LogRecordExporter | None = None
         readers: list[MetricReader] = []
         if metrics:
@@ -254,10 +287,20 @@ class OtelProvider:
                 hint = f" with {', '.join(inherited)} set" if inherited else ""
                 kind = config.exporter.kind
                 report_internal_error(f"starting the {kind} exporter{hint}", exc)
+        span_exporter: Any = None
+        if traces:
+            from .export._factory import build_exporter, describe_exporter
+
+            try:
+                span_exporter = build_exporter("traces", config.trace_exporter)
+            except Exception as exc:
+                report_internal_error(
+                    f"starting the {config.trace_exporter.kind} span exporter", exc
+                )
         return cls(
             exporter,
             environment=config.environment,
-            service_name=service_name,
+            service_name=service_name if service_name is not None else config.service_name,
             service_version=service_version,
             metric_readers=readers,
             metrics_conversation_id=config.metrics_conversation_id,
@@ -267,7 +310,29 @@ class OtelProvider:
             tool_result=config.tool_result,
             log_user_prompt=config.log_user_prompt,
             json=getattr(config.exporter, "protocol", None) == "json",
+            span_json=getattr(config.trace_exporter, "protocol", None) == "json",
+            span_exporter=span_exporter,
+            span_attributes=config.span_attributes,
+            tracestate=config.tracestate,
+            resource_attributes=config.resource_attributes,
+            span_target=describe_exporter(config.trace_exporter) if traces else None,
         )
+
+    def _start_traces(self, exporter: Any, **options: Any) -> TracesPipeline | None:
+        # Imported here: with trace_exporter none no tracing SDK module is ever loaded.
+        try:
+            from .export._factory import EXPORT_TIMEOUT_SECONDS
+            from .export._sdk_private import import_tracing_sdk
+
+            import_tracing_sdk()
+            from ._traces import TracesPipeline
+
+            return TracesPipeline(
+                exporter, self.resource, export_timeout_s=EXPORT_TIMEOUT_SECONDS, **options
+            )
+        except Exception as exc:
+            report_internal_error("starting traces", exc)
+            return None
 
     def _start_metrics(
         self, readers: Sequence[MetricReader], conversation_id: bool
@@ -304,12 +369,21 @@ class OtelProvider:
         return self._logs is not None and not self._shut_down
 
     @property
+    def traces(self) -> TracesPipeline | None:
+        """The spans' pipeline (None with no span exporter, or after shutdown)."""
+        return self._traces if not self._shut_down else None
+
+    @property
     def logger(self) -> Logger | None:
         """The OpenTelemetry logger events are emitted to (None with no exporter)."""
         return self._logs.logger if self._logs is not None else None
 
-    def stats(self) -> DeliveryStats:
-        """Events accepted, exported and dropped (by reason) so far; all zero with no exporter."""
+    def stats(self, signal: Literal["events", "spans"] = "events") -> DeliveryStats:
+        """Events (or, with `"spans"`, spans) accepted, exported and dropped (by reason) so
+        far; all zero when that signal is off. Metrics are aggregated, not queued: they have
+        no such counts."""
+        if signal == "spans":
+            return self._traces.stats() if self._traces is not None else DeliveryStats()
         if self._logs is None:
             return DeliveryStats()
         return self._logs.stats()
@@ -325,8 +399,12 @@ class OtelProvider:
         # The metrics flush on a thread of their own meanwhile: neither signal waits for the other.
         metrics_flush = metrics.start_flush(timeout_millis) if metrics is not None else None
         flushed = metrics is None or metrics_flush is not None
+        if self._traces is not None and not self._shut_down:
+            # Spans first: a flush is bounded by its own deadline, which they share.
+            flushed = self._traces.force_flush(timeout_millis) and flushed
         if self._logs is not None and not self._shut_down:
-            flushed = self._logs.force_flush(timeout_millis) and flushed
+            left = max(0, int((deadline - time.monotonic()) * 1000))
+            flushed = self._logs.force_flush(left) and flushed
         if metrics_flush is not None:
             flushed = metrics_flush.wait(deadline - time.monotonic()) and flushed
         return flushed
@@ -342,7 +420,7 @@ class OtelProvider:
         _live.discard(self)
         if self._finalizer is not None:
             self._finalizer.detach()
-        _close(self._logs, self._metrics, self._metrics_shutdown_s)
+        _close(self._logs, self._metrics, self._metrics_shutdown_s, self._traces)
 
     def __enter__(self) -> OtelProvider:
         return self

@@ -85,8 +85,14 @@ def memory() -> Iterator[Memory]:
 
 
 def normalise(attributes: dict[str, Any]) -> dict[str, Any]:
-    """Check the varying timestamp's format, then replace it so whole dicts compare."""
+    """Check the varying timestamp's format, then replace it so whole dicts compare.
+
+    `event.sequence` is checked to be a positive integer and left out: the correlation tests
+    (tests/test_traces_correlation.py) assert its values whole.
+    """
     attributes = dict(attributes)
+    sequence = attributes.pop("event.sequence", None)
+    assert isinstance(sequence, int) and sequence > 0, sequence
     stamp = attributes.get("event.timestamp")
     assert isinstance(stamp, str) and TIMESTAMP.match(stamp), stamp
     attributes["event.timestamp"] = "<ts>"

@@ -88,6 +88,7 @@ class FakeApi(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.release = threading.Event()  # ends every STALL
+        self.request_headers: list[dict[str, str]] = []  # of every request, keys lower-cased
         self._thread = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -124,6 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._route(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
 
     def _route(self, body: bytes) -> None:
+        self.server.request_headers.append({k.lower(): v for k, v in self.headers.items()})
         path = self.path.split("?", 1)[0]
         if path == "/v1/json":
             echo = json.loads(body) if body else None

@@ -6,7 +6,7 @@ No timing is asserted here: the figures live in benchmarks/RESULTS.md (`make ben
 from __future__ import annotations
 
 from benchmarks import __main__ as cli
-from benchmarks import bench_caller
+from benchmarks import bench_caller, bench_turn
 from benchmarks._common import target
 
 CALLER_EVENTS = {
@@ -20,7 +20,7 @@ CALLER_EVENTS = {
 
 def test_discovery_finds_the_bench_modules_in_name_order() -> None:
     names = cli.discover()
-    assert {"caller", "export", "import", "sustained"} <= set(names)
+    assert {"caller", "export", "import", "sustained", "turn"} <= set(names)
     assert names == sorted(names)
 
 
@@ -39,6 +39,13 @@ def test_caller_measure_reports_every_event_for_both_pipelines() -> None:
         }
         assert all(case[key] > 0 for key in ("codex_otel_us", "raw_sdk_us", "exporter_none_us"))
         assert len(case["runs_codex_otel_us"]) == len(case["runs_raw_sdk_us"]) == 1
+
+
+def test_turn_measure_compares_a_traced_turn_with_the_raw_sdk() -> None:
+    result = bench_turn.measure(turns=5, reps=1)
+    assert result["codex_otel_us"] > 0 and result["raw_sdk_us"] > 0
+    # Warm-up (5 turns) and one run of 5, 3 spans each: every span was offered for export.
+    assert result["spans_exported"] == 30
 
 
 def test_target_line_says_pass_or_miss_with_value_and_limit() -> None:

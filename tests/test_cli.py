@@ -170,13 +170,23 @@ def test_config_check_fails_when_only_the_metrics_export_is_refused(
     ), metrics
 
 
-def test_config_check_says_a_trace_exporter_is_ignored(tmp_path: Path) -> None:
-    result = run("config", "check", str(write_config(tmp_path, 'trace_exporter = "otlp-grpc"\n')))
-    assert result.returncode == 0
-    assert result.stdout.splitlines()[-2:] == [
-        "trace_exporter:   otlp-grpc (ignored: this version exports no traces)",
-        "test export:      skipped (exporter is none: nothing is sent)",
-    ]
+@pytest.mark.parametrize("transport", ["http", "grpc"])
+def test_config_check_test_exports_one_span(
+    tmp_path: Path, receiver: OtlpReceiver, transport: str
+) -> None:
+    if transport == "grpc":
+        endpoint, accepted = receiver.grpc_endpoint, r"gRPC OK from 127\.0\.0\.1:\d+ in \d+ ms"
+    else:
+        endpoint, accepted = receiver.traces_endpoint, "HTTP 200 from .*"
+    table = f'trace_exporter = {{ otlp-{transport} = {{ endpoint = "{endpoint}" }} }}\n'
+    result = run("config", "check", str(write_config(tmp_path, table)))
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[4:6] == [f"trace_exporter:   otlp-{transport}", f"traces endpoint:  {endpoint}"]
+    assert lines[-2] == "test export:      skipped (exporter is none: nothing is sent)"
+    assert re.fullmatch(f"span export:      accepted: {accepted}", lines[-1]), lines[-1]
+    ((name, service),) = [(span.name, span.resource["service.name"]) for span in receiver.spans]
+    assert (name, service) == ("codex.config_check", "codex-cli")
 
 
 def test_config_check_closed_port_is_refused(tmp_path: Path) -> None:
@@ -413,7 +423,28 @@ def test_receive_prints_events_and_stops_cleanly_on_ctrl_c() -> None:
         r"tool_name=shell call_id=call-7 decision=denied source=user",
         second,
     ), second
-    assert (code, err) == (0, "stopped: 2 events received\n")
+    assert (code, err) == (0, "stopped: 2 events, 0 metric points and 0 spans received\n")
+
+
+def test_receive_prints_spans_indented_by_parentage_when_their_turn_arrives() -> None:
+    receiving = Receiving()
+    traces = receiving.logs_endpoint.replace("/v1/logs", "/v1/traces")
+    config = OtelConfig(trace_exporter=OtlpHttpExporter(endpoint=traces))
+    with OtelProvider.from_config(config) as provider:
+        manager = OtelEventManager(provider, **METADATA)
+        with manager.turn("turn-7"):
+            manager.log_request(1, lambda: None)
+            manager.log_tool_result("shell", "call-1", {}, lambda: "ok")
+    lines = receiving.read_lines(3)
+    code, err = receiving.interrupt()
+    assert [line[:34].rstrip() for line in lines] == [
+        "invoke_agent codex",
+        "  chat gpt-5-codex",
+        "  execute_tool shell",
+    ]
+    assert "turn.id=turn-7" in lines[0]
+    assert "codex.tool.success=true" in lines[2]
+    assert (code, err) == (0, "stopped: 0 events, 0 metric points and 3 spans received\n")
 
 
 def test_receive_json_lines_and_output_file(tmp_path: Path) -> None:
@@ -423,7 +454,7 @@ def test_receive_json_lines_and_output_file(tmp_path: Path) -> None:
     send_events(receiving.logs_endpoint)
     lines = receiving.read_lines(2)
     code, err = receiving.interrupt()
-    assert (code, err) == (0, "stopped: 2 events received\n")
+    assert (code, err) == (0, "stopped: 2 events, 0 metric points and 0 spans received\n")
     assert out_file.read_text().splitlines() == ['{"earlier": true}', *lines]
     events = [json_event(line) for line in lines]
     for event in events:
@@ -535,8 +566,31 @@ DEMO_SUMMARY = [
     "  codex.tool_decision              2",
     "  codex.tool_result                2",
     "",
-    "sent 14, arrived 14, lost 0; 6 of 6 event kinds",
+    "sent 14, arrived 14, lost 0; 6 of 6 event kinds; spans sent 4, arrived 4, lost 0",
 ]
+# The turn's spans, each with the events recorded in it (timestamps and values left out).
+DEMO_SPANS = [
+    "spans, each with the events recorded in it:",
+    "invoke_agent codex",
+    "  · codex.user_prompt",
+    "  · codex.tool_decision",
+    "  · codex.tool_decision",
+    "  chat gpt-5-codex",
+    "    · codex.api_request",
+    *["    · codex.sse_event"] * 7,
+    "  execute_tool shell",
+    "    · codex.tool_result",
+    "  execute_tool read_file",
+    "    · codex.tool_result",
+]
+
+
+def span_skeleton(line: str) -> str:
+    """A span line's indented name, or an event line's indented `· name`."""
+    if line.lstrip().startswith("·"):
+        indent = line[: len(line) - len(line.lstrip())]
+        return f"{indent}· {line.split()[2]}"
+    return line[:34].rstrip()
 
 
 def normalise_demo_line(line: str) -> str:
@@ -564,8 +618,10 @@ def test_demo_shows_all_six_event_kinds_and_nothing_lost(protocol: str, banner: 
     assert re.fullmatch(f"codex-otel demo: {banner}", first), first
     assert re.fullmatch(r"fake Responses API at http://127\.0\.0\.1:\d+/v1/responses", api), api
     assert blank == ""
-    shown, summary = events[: len(DEMO_EVENTS)], events[len(DEMO_EVENTS) + 1 :]
+    shown, rest = events[: len(DEMO_EVENTS)], events[len(DEMO_EVENTS) + 1 :]
+    spans, summary = rest[: len(DEMO_SPANS)], rest[len(DEMO_SPANS) + 1 :]
     assert [normalise_demo_line(line) for line in shown] == DEMO_EVENTS
+    assert [spans[0], *(span_skeleton(line) for line in spans[1:])] == DEMO_SPANS
     assert summary == [
         *DEMO_SUMMARY,
         "",

@@ -290,7 +290,8 @@ ERROR_CASES = [
         '[otel]\nenviroment = "prod"\n',
         "otel.enviroment",
         "unknown key; expected one of 'environment', 'exporter', 'log_user_prompt', "
-        "'trace_exporter', 'metrics_exporter', 'metrics_export_interval_ms', "
+        "'trace_exporter', 'span_attributes', 'tracestate', 'service_name', "
+        "'resource_attributes', 'metrics_exporter', 'metrics_export_interval_ms', "
         "'metrics_temporality', 'metrics_conversation_id', 'shutdown_timeout', 'batch', "
         "'tool_result'",
         id="unknown-key",

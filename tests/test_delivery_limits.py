@@ -78,7 +78,7 @@ def test_an_event_too_large_for_any_request_is_dropped_alone_counted_and_said_on
     assert arrived == [f"call-{index}" for index in range(40) if index not in (7, 30)]
     assert provider.stats() == DeliveryStats(accepted=40, exported=38, too_large=2)
     assert warnings(caplog) == [
-        "codex_otel: 2 telemetry event(s) bigger than one export request may be (65536 bytes) "
+        "codex_otel: 2 telemetry events bigger than one export request may be (65536 bytes) "
         "were dropped; each is counted in provider.stats().too_large",
         "codex_otel: 2 of 40 telemetry events were not delivered (2 too_large)",
     ]

@@ -35,7 +35,29 @@ def test_every_example_table_loads() -> None:
         ),
         "otel-file.toml": OtlpFileExporter(Path("~/.codex/telemetry/session.jsonl").expanduser()),
         "otel-view.toml": OtlpHttpExporter("http://localhost:4318/v1/logs"),
+        "otel-traces.toml": OtlpHttpExporter(
+            "http://localhost:4318/v1/logs", "binary", Headers({"x-otlp-api-key": "key-1"})
+        ),
     }
+
+
+def test_traces_example_table_loads() -> None:
+    config = load_config(CONFIG / "otel-traces.toml", env=ENV)
+    assert (
+        config.trace_exporter,
+        config.span_attributes,
+        config.tracestate,
+        config.service_name,
+        config.resource_attributes,
+    ) == (
+        OtlpHttpExporter(
+            "http://localhost:4318/v1/traces", "binary", Headers({"x-otlp-api-key": "key-1"})
+        ),
+        {"deployment.environment": "prod"},
+        {"codex": "cli"},
+        "codex-cli",
+        {"team.name": "agents"},
+    )
 
 
 def test_metrics_example_table_loads() -> None:

@@ -12,7 +12,7 @@ from codex_otel.testing import OtlpReceiver
 from tests.conftest import METADATA
 from tests.transports import TRANSPORTS, exporter_table, receiver_port
 
-SIGNALS = ("", "LOGS_", "METRICS_")
+SIGNALS = ("", "LOGS_", "METRICS_", "TRACES_")
 
 
 def hostile(compression: str) -> dict[str, str]:
@@ -43,10 +43,13 @@ def test_inherited_compression_headers_insecure_and_timeout_are_ignored_by_every
     table = {
         "exporter": exporter_table(transport, port),
         "metrics_exporter": exporter_table(transport, port, "/v1/metrics"),
+        "trace_exporter": exporter_table(transport, port, "/v1/traces"),
     }
     with caplog.at_level(logging.WARNING):
         provider = OtelProvider.from_config(OtelConfig.from_mapping(table))
-        OtelEventManager(provider, **METADATA).sse_event("response.created", 0)
+        manager = OtelEventManager(provider, **METADATA)
+        with manager.turn("turn-1"):
+            manager.sse_event("response.created", 0)
         provider.shutdown()
 
     (log,) = receiver.wait_for(1)
@@ -56,13 +59,16 @@ def test_inherited_compression_headers_insecure_and_timeout_are_ignored_by_every
         "codex.sse_event",
         "codex.sse_event.duration_ms",
     }
+    (span,) = receiver.wait_for_spans(1)
+    assert (span.name, span.attributes["turn.id"]) == ("invoke_agent codex", "turn-1")
     assert provider.stats() == DeliveryStats(accepted=1, exported=1)
-    # Identical for both signals: no compression (gRPC's is not visible in its metadata, but
+    assert provider.stats("spans") == DeliveryStats(accepted=1, exported=1)
+    # Identical for every signal: no compression (gRPC's is not visible in its metadata, but
     # a bogus value would have stopped its exporter), and only the exporter's own headers.
-    sent = [log.headers, *(metric.headers for metric in metrics)]
+    sent = [log.headers, span.headers, *(metric.headers for metric in metrics)]
     for headers in sent:
         assert "content-encoding" not in headers
         assert [value for value in headers.values() if "host-secret" in value] == []
-        # Both signals send the same header names (lengths and such aside).
+        # Every signal sends the same header names (lengths and such aside).
         assert headers.keys() - {"content-length"} == log.headers.keys() - {"content-length"}
     assert [record.getMessage() for record in caplog.records] == []

@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     # One private SDK provider per signal; they never import each other.
     "_logs": 4,
     "_metrics": 4,
+    "_traces": 4,
     "_provider": 5,
     "_bridge": 5,
     "_manager": 6,

@@ -17,15 +17,18 @@ import json, sys
 import codex_otel
 provider = codex_otel.OtelProvider.from_config(codex_otel.OtelConfig())
 manager = codex_otel.OtelEventManager(provider, conversation_id="c", model="m", slug="s")
-manager.sse_event("response.output_text.delta", 0.012)
+with manager.turn("turn-1"):
+    manager.log_request(1, lambda: None)
+    manager.sse_event("response.output_text.delta", 0.012)
 provider.shutdown()
-lazy = ("structlog", "grpc", "requests", "opentelemetry.exporter", "importlib.metadata", "tomllib")
+lazy = ("structlog", "grpc", "requests", "opentelemetry.exporter", "importlib.metadata", "tomllib",
+        "opentelemetry.sdk.trace", "codex_otel._traces")
 print(json.dumps(sorted({name for name in sys.modules for prefix in lazy if name == prefix
                          or name.startswith(prefix + ".")})))
 """
 
 
-def test_start_with_exporter_none_imports_no_structlog_exporter_or_metadata() -> None:
+def test_start_with_exporter_none_imports_no_structlog_exporter_tracing_sdk_or_metadata() -> None:
     result = subprocess.run(
         [sys.executable, "-c", START_WITH_EXPORTER_NONE],
         capture_output=True,
@@ -99,3 +102,29 @@ def test_version_is_the_installed_distributions_and_other_names_still_fail() -> 
     assert codex_otel.__version__ == metadata.version("codex-otel")
     with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
         _ = codex_otel.no_such_name  # type: ignore[attr-defined]
+
+
+EVENTS_WITHOUT_TRACES = """
+import json, sys
+import codex_otel
+config = codex_otel.OtelConfig.from_mapping(
+    {"exporter": {"otlp-http": {"endpoint": "http://127.0.0.1:1/v1/logs"}},
+     "shutdown_timeout": 0.1})
+provider = codex_otel.OtelProvider.from_config(config)
+manager = codex_otel.OtelEventManager(provider, conversation_id="c", model="m", slug="s")
+with manager.turn("turn-1"):
+    manager.log_request(1, lambda: None)
+print(json.dumps(sorted(name for name in sys.modules if name.startswith("codex_otel._traces"))))
+"""
+
+
+def test_events_without_a_trace_exporter_never_load_the_traces_pipeline() -> None:
+    # (The OTLP exporters themselves import the tracing SDK for their span encoders.)
+    result = subprocess.run(
+        [sys.executable, "-c", EVENTS_WITHOUT_TRACES],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(result.stdout) == []

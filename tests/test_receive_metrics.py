@@ -32,7 +32,7 @@ def test_receive_prints_each_metric_point_on_a_line() -> None:
         r"tool=shell success=true count=1 sum=250 min=250 max=250",
         lines[1],
     ), lines
-    assert (code, err) == (0, "stopped: 0 events and 2 metric points received\n")
+    assert (code, err) == (0, "stopped: 0 events, 2 metric points and 0 spans received\n")
 
 
 def test_receive_json_lines_carry_whole_metrics(tmp_path: Path) -> None:

@@ -99,6 +99,8 @@ def _expected(transport: str, content_type: str | None) -> ReceivedLog:
         time_unix_nano=TIMESTAMP,
         observed_time_unix_nano=OBSERVED,
         headers=headers,
+        trace_id=f"{0xABC:032x}",
+        span_id=f"{0xDEF:016x}",
     )
 
 
@@ -222,7 +224,7 @@ def test_otlp_json_with_enum_names_numbers_and_nested_values_is_decoded(
 
 
 def test_unknown_path_returns_404(receiver: OtlpReceiver) -> None:
-    url = f"http://127.0.0.1:{receiver.http_port}/v1/traces"
+    url = f"http://127.0.0.1:{receiver.http_port}/v1/profiles"
 
     status, _, _ = _post(url, b"", "application/x-protobuf")
 

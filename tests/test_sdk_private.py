@@ -6,6 +6,9 @@ If an OpenTelemetry release inside the pinned range renames one, this fails firs
 from __future__ import annotations
 
 import inspect
+import os
+import subprocess
+import sys
 
 import pytest
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, InMemoryLogRecordExporter
@@ -24,6 +27,38 @@ def test_the_log_batch_processor_holds_a_batch_processor_whose_shutdown_takes_a_
         processor.shutdown()
 
 
+def test_the_span_batch_processor_holds_a_batch_processor_whose_shutdown_takes_a_bound() -> None:
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    processor = BatchSpanProcessor(InMemorySpanExporter())
+    try:
+        inner = _sdk_private.inner_batch_processor(processor)
+        assert "timeout_millis" in inspect.signature(inner.shutdown).parameters
+    finally:
+        processor.shutdown()
+
+
+def test_the_tracing_sdk_imports_under_an_invalid_span_attribute_count_limit() -> None:
+    # Its import raises on such a value; `import_tracing_sdk` hides it for the import only.
+    script = (
+        "import os, sys\n"
+        "from codex_otel.export._sdk_private import import_tracing_sdk\n"
+        "import_tracing_sdk()\n"
+        "print('opentelemetry.sdk.trace' in sys.modules, os.environ[sys.argv[1]])\n"
+    )
+    name = "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT"
+    result = subprocess.run(
+        [sys.executable, "-c", script, name],
+        env={**os.environ, name: "not-a-number"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert (result.stdout, result.stderr) == ("True not-a-number\n", "")
+
+
 EXPORTERS = {
     "http/protobuf": OtlpHttpExporter(
         endpoint="http://127.0.0.1:9/v1/x", headers=Headers({"X-Ours": "1"})
@@ -35,7 +70,7 @@ EXPORTERS = {
 }
 
 
-@pytest.mark.parametrize("signal", ["logs", "metrics"])
+@pytest.mark.parametrize("signal", ["logs", "metrics", "traces"])
 @pytest.mark.parametrize("transport", sorted(EXPORTERS))
 def test_every_exporter_keeps_its_headers_where_pinning_replaces_them(
     transport: str, signal: Signal

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from codex_otel import (
     OtelConfig,
     OtelEventManager,
     OtelProvider,
-    _provider,
     load_config,
 )
 from codex_otel.testing import OtlpReceiver
@@ -163,35 +161,23 @@ def test_otel_sdk_disabled_says_nothing_when_no_signal_is_configured(
     assert caplog.records == []
 
 
-TRACE_WARNING = (
-    "codex_otel",
-    "WARNING",
-    "codex_otel: trace_exporter is set but this version exports no traces; it is ignored",
-)
-
-
-@pytest.fixture
-def traces_not_said_yet(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The warning is once per process: each test starts before it was said."""
-    monkeypatch.setattr(_provider, "_said_traces_ignored", threading.Event())
-
-
-@pytest.mark.usefixtures("traces_not_said_yet")
 @pytest.mark.parametrize(
     "trace_exporter",
     ['"otlp-http"', '{ otlp-grpc = { endpoint = "http://127.0.0.1:1" } }'],
 )
-def test_a_trace_exporter_is_said_to_be_ignored_once_per_process(
+def test_a_trace_exporter_starts_spans_and_says_nothing(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, trace_exporter: str
 ) -> None:
     path = tmp_path / "config.toml"
-    path.write_text(f"[otel]\ntrace_exporter = {trace_exporter}\n")
-    for _ in range(2):
-        OtelProvider.from_config(load_config(path)).shutdown()
-    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [TRACE_WARNING]
+    path.write_text(f"[otel]\ntrace_exporter = {trace_exporter}\nshutdown_timeout = 0.5\n")
+    provider = OtelProvider.from_config(load_config(path))
+    assert (provider.enabled, provider.traces is not None) == (False, True)
+    provider.shutdown()
+    assert (provider.traces, caplog.records) == (None, [])
 
 
-@pytest.mark.usefixtures("traces_not_said_yet")
-def test_a_trace_exporter_of_kind_none_says_nothing(caplog: pytest.LogCaptureFixture) -> None:
-    OtelProvider.from_config(OtelConfig.from_mapping({"trace_exporter": "none"})).shutdown()
+def test_a_trace_exporter_of_kind_none_starts_no_spans(caplog: pytest.LogCaptureFixture) -> None:
+    provider = OtelProvider.from_config(OtelConfig.from_mapping({"trace_exporter": "none"}))
+    assert provider.traces is None
+    provider.shutdown()
     assert caplog.records == []

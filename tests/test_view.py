@@ -391,7 +391,7 @@ def test_demo_records_what_it_sent_and_says_how_to_view_it(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-4:] == [
         "",
-        f"recorded to {path} (appended): events and metrics as OTLP/JSON lines",
+        f"recorded to {path} (appended): events, spans and metrics as OTLP/JSON lines",
         f"see it as a picture: {CLI} view {path}",
         f"or live: {CLI} view (listens on 4318 and 4317), then in another terminal "
         f"{CLI} demo --config config/otel-view.toml",

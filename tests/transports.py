@@ -10,7 +10,7 @@ TRANSPORTS = ["http/protobuf", "http/json", "grpc"]
 
 
 def exporter_table(transport: str, port: int, path: str = "/v1/logs") -> dict[str, Any]:
-    """`exporter` (or, with path `/v1/metrics`, `metrics_exporter`) for `transport`."""
+    """`exporter` (or, with path `/v1/metrics` or `/v1/traces`, that signal's) for `transport`."""
     if transport == "grpc":
         return {"otlp-grpc": {"endpoint": f"http://127.0.0.1:{port}"}}
     protocol = "json" if transport == "http/json" else "binary"

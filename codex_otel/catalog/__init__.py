@@ -1,5 +1,5 @@
 """Names written once: events and their attribute keys, instruments and tags, resource names,
-analytics event types.
+spans, analytics event types.
 
 The event methods, the metrics pipeline, the command line and the tests all read these.
 """
@@ -19,8 +19,10 @@ from ._events import (
 )
 from ._instruments import INSTRUMENTS, InstrumentSpec, MetricName, Tag
 from ._resource import DEFAULT_SERVICE_NAME, ENVIRONMENT_KEY, SCOPE_NAME
+from ._spans import AGENT_NAME, SPAN_ATTRIBUTES, Operation, SpanAttr
 
 __all__ = [
+    "AGENT_NAME",
     "ALL_EVENT_TYPES",
     "COMMON_ATTRIBUTES",
     "DEFAULT_SERVICE_NAME",
@@ -31,12 +33,15 @@ __all__ = [
     "REDACTED",
     "SCOPE_NAME",
     "SECRET_MARKER",
+    "SPAN_ATTRIBUTES",
     "TRUNCATED_MARKER",
     "AnalyticsEventType",
     "Attr",
     "Event",
     "InstrumentSpec",
     "MetricName",
+    "Operation",
+    "SpanAttr",
     "Tag",
     "ToolDecision",
     "ToolDecisionSource",

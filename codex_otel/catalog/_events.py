@@ -51,6 +51,9 @@ class Attr:
     TERMINAL_TYPE = "terminal.type"
     MODEL = "model"
     SLUG = "slug"
+    # Correlation: every event's place in its conversation, and its turn when inside one.
+    EVENT_SEQUENCE = "event.sequence"
+    TURN_ID = "turn.id"
     # codex.conversation_starts
     PROVIDER_NAME = "provider_name"
     REASONING_EFFORT = "reasoning_effort"
@@ -101,6 +104,8 @@ COMMON_ATTRIBUTES = (
     Attr.TERMINAL_TYPE,
     Attr.MODEL,
     Attr.SLUG,
+    Attr.EVENT_SEQUENCE,
+    Attr.TURN_ID,
 )
 
 # Every attribute each event may carry besides the common ones.

@@ -88,10 +88,10 @@ def describe_config(config: OtelConfig) -> list[str]:
         lines.append(_label("metrics_exporter") + config.metrics_exporter.kind)
         lines += _exporter_lines(config.metrics_exporter, "metrics ")
     if config.trace_exporter.kind != "none":
-        lines.append(
-            _label("trace_exporter")
-            + f"{config.trace_exporter.kind} (ignored: this version exports no traces)"
-        )
+        lines.append(_label("trace_exporter") + config.trace_exporter.kind)
+        lines += _exporter_lines(config.trace_exporter, "traces ")
+    if config.service_name != DEFAULT_SERVICE_NAME:
+        lines.append(_label("service_name") + config.service_name)
     return lines
 
 
@@ -104,7 +104,8 @@ def _resource(config: OtelConfig) -> tuple[Any, Any]:
         attributes=[
             KeyValue(key=key, value=AnyValue(string_value=value))
             for key, value in (
-                ("service.name", DEFAULT_SERVICE_NAME),
+                *config.resource_attributes.items(),
+                ("service.name", config.service_name),
                 ("service.version", package_version()),
                 ("env", config.environment),
             )
@@ -143,6 +144,31 @@ def _logs_request(config: OtelConfig) -> Any:
     )
 
 
+def _traces_request(config: OtelConfig) -> Any:
+    import os
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+    from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+    now = time.time_ns()
+    span = Span(
+        trace_id=os.urandom(16),
+        span_id=os.urandom(8),
+        name=CHECK_NAME,
+        kind=Span.SPAN_KIND_INTERNAL,
+        start_time_unix_nano=now,
+        end_time_unix_nano=now,
+    )
+    resource, scope = _resource(config)
+    return ExportTraceServiceRequest(
+        resource_spans=[
+            ResourceSpans(resource=resource, scope_spans=[ScopeSpans(scope=scope, spans=[span])])
+        ]
+    )
+
+
 def _metrics_request(config: OtelConfig) -> Any:
     from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
         ExportMetricsServiceRequest,
@@ -175,7 +201,8 @@ def _metrics_request(config: OtelConfig) -> Any:
 
 def check_exports(config: OtelConfig, *, timeout: float = 5.0) -> dict[str, CheckResult | None]:
     """One test export per signal: `logs` always (None when its exporter is `none`), and
-    `metrics` when a metrics exporter is set. Returns within `timeout` seconds (> 0, finite).
+    `metrics` and `traces` (one span) when their exporters are set. Returns within `timeout`
+    seconds (> 0, finite).
 
     The exports run side by side on daemon threads, joined up to one deadline: an HTTP
     client's timeout bounds each read, not a collector that trickles its answer a byte at a
@@ -188,6 +215,8 @@ def check_exports(config: OtelConfig, *, timeout: float = 5.0) -> dict[str, Chec
     signals = {"logs": (config.exporter, _logs_request)}
     if config.metrics_exporter.kind != "none":
         signals["metrics"] = (config.metrics_exporter, _metrics_request)
+    if config.trace_exporter.kind != "none":
+        signals["traces"] = (config.trace_exporter, _traces_request)
     running: dict[str, tuple[threading.Thread, list[CheckResult | BaseException | None]]] = {}
     for signal, (exporter, build) in signals.items():
         box: list[CheckResult | BaseException | None] = []
@@ -348,6 +377,7 @@ def _check_grpc(
     from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2_grpc import (
         MetricsServiceStub,
     )
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceServiceStub
 
     url = urlsplit(exporter.endpoint)
     target = url.netloc.rpartition("@")[2]  # a user:password is not part of a gRPC target
@@ -362,7 +392,8 @@ def _check_grpc(
     metadata = [(name.lower(), value) for name, value in exporter.headers.items()]
     start = time.perf_counter()
     try:
-        stub_class: Any = MetricsServiceStub if signal == "metrics" else LogsServiceStub
+        stubs = {"metrics": MetricsServiceStub, "traces": TraceServiceStub}
+        stub_class: Any = stubs.get(signal, LogsServiceStub)
         stub = stub_class(channel)
         stub.Export(request, metadata=metadata, timeout=timeout)
     except grpc.RpcError as exc:

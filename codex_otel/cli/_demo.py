@@ -2,7 +2,8 @@
 
 An embedded OTLP receiver and a fake Responses API run on 127.0.0.1; the session uses
 the real provider, event manager and instrumentation helpers, so what it prints is
-what a collector would have received.
+what a collector would have received: the events, and the turn's spans with the events
+recorded in each nested under it.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
-from opentelemetry.sdk._logs.export import LogRecordExporter
-
-from .._config import OtlpFileExporter, OtlpGrpcExporter, OtlpHttpExporter
+from .._config import ExporterConfig, OtlpFileExporter, OtlpGrpcExporter, OtlpHttpExporter
 from .._config_load import OtelConfig, load_config
 from .._errors import CliError
 from .._manager import OtelEventManager
@@ -29,7 +28,7 @@ from ..catalog import EVENT_NAMES
 from ..export import DeliveryStats
 from ..export._factory import describe_exporter
 from ..testing import OtlpReceiver
-from ._format import event_line, summary_lines
+from ._format import event_line, span_tree_lines, summary_lines
 
 __all__ = ["fake_responses_api", "run_demo"]
 
@@ -111,15 +110,8 @@ def fake_responses_api() -> Iterator[str]:
 
 
 def run_session(manager: OtelEventManager, api_url: str) -> None:
-    """One agent turn: start, prompt, a streamed response, a tool that works and one that fails."""
-    import httpx2
-
-    from ..instrument import (
-        Httpx2InstrumentedTransport,
-        decide_tool,
-        instrument_sse,
-        instrument_tool,
-    )
+    """A conversation's start, then one turn: prompt, a streamed response, a tool that works
+    and one that fails."""
 
     manager.conversation_starts(
         provider_name="openai",
@@ -132,6 +124,20 @@ def run_session(manager: OtelEventManager, api_url: str) -> None:
         mcp_servers=["github"],
         active_profile="demo",
     )
+    with manager.turn():
+        _turn(manager, api_url)
+
+
+def _turn(manager: OtelEventManager, api_url: str) -> None:
+    import httpx2
+
+    from ..instrument import (
+        Httpx2InstrumentedTransport,
+        decide_tool,
+        instrument_sse,
+        instrument_tool,
+    )
+
     manager.user_prompt(["List the files in this repository."])
     call: dict[str, Any] = {}
     with (
@@ -162,17 +168,19 @@ def run_session(manager: OtelEventManager, api_url: str) -> None:
 
 
 def _demo_config(protocol: str, receiver: OtlpReceiver) -> OtelConfig:
+    exporter: ExporterConfig
+    traces: ExporterConfig
     if protocol == "grpc":
-        return OtelConfig(exporter=OtlpGrpcExporter(endpoint=receiver.grpc_endpoint))
-    return OtelConfig(
-        exporter=OtlpHttpExporter(
-            endpoint=receiver.logs_endpoint, protocol="json" if protocol == "json" else "binary"
-        )
-    )
+        exporter = traces = OtlpGrpcExporter(endpoint=receiver.grpc_endpoint)
+    else:
+        kind: Any = "json" if protocol == "json" else "binary"
+        exporter = OtlpHttpExporter(endpoint=receiver.logs_endpoint, protocol=kind)
+        traces = OtlpHttpExporter(endpoint=receiver.traces_endpoint, protocol=kind)
+    return OtelConfig(exporter=exporter, trace_exporter=traces)
 
 
-class _Tee(LogRecordExporter):
-    """The demo's events to the receiver and, a copy, to the recording (`--record`)."""
+class _Tee:
+    """One signal's records to the receiver and, a copy, to the recording (`--record`)."""
 
     def __init__(self, main: Any, copy: Any) -> None:
         self._main, self._copy = main, copy
@@ -195,18 +203,27 @@ def _provider(config: OtelConfig, record: Path | None) -> OtelProvider:
     from .._metrics import reader_from_config
     from ..export._factory import build_exporter
 
-    # Events to the receiver and the file alike; metrics to the file (the charts' data).
+    # Events and spans to the receiver and the file alike; metrics to the file (the charts').
     recording = OtlpFileExporter(path=record)
     reader = reader_from_config(OtelConfig(metrics_exporter=recording))
+    spans = None
+    if config.trace_exporter.kind != "none":
+        spans = _Tee(
+            build_exporter("traces", config.trace_exporter), build_exporter("traces", recording)
+        )
     return OtelProvider(
-        _Tee(build_exporter("logs", config.exporter), build_exporter("logs", recording)),
+        cast(Any, _Tee(build_exporter("logs", config.exporter), build_exporter("logs", recording))),
         metric_readers=[reader] if reader is not None else [],
         target=describe_exporter(config.exporter),
+        span_exporter=spans,
+        span_target=describe_exporter(config.trace_exporter),
     )
 
 
-def _run(config: OtelConfig, api_url: str, record: Path | None = None) -> DeliveryStats:
-    """Run the session through a provider for `config`; what became of its events."""
+def _run(
+    config: OtelConfig, api_url: str, record: Path | None = None
+) -> tuple[DeliveryStats, DeliveryStats]:
+    """Run the session through a provider for `config`; what became of its events and spans."""
     with _provider(config, record) as provider:
         manager = OtelEventManager(
             provider,
@@ -218,7 +235,7 @@ def _run(config: OtelConfig, api_url: str, record: Path | None = None) -> Delive
             app_version="0.0.0-demo",
         )
         run_session(manager, api_url)
-    return provider.stats()
+    return provider.stats(), provider.stats("spans")
 
 
 def _command() -> str:
@@ -241,23 +258,33 @@ def run_demo(
             file=out,
         )
         print(f"fake Responses API at {api_url}\n", file=out)
-        sent = _run(config, api_url, record).offered
+        events, spans = _run(config, api_url, record)
+        sent = events.offered
         arrived = receiver.wait_for(sent, timeout=10)
+        spans_arrived = receiver.wait_for_spans(spans.offered, timeout=10)
     for log in arrived:
         print(event_line(log), file=out)
+    print("\nspans, each with the events recorded in it:", file=out)
+    for line in span_tree_lines(spans_arrived, arrived):
+        print(line, file=out)
     lost = sent - len(arrived)
+    spans_lost = spans.offered - len(spans_arrived)
     kinds = {log.event_name for log in arrived}
     print("\nevents by name:", file=out)
     for line in summary_lines(arrived):
         print(line, file=out)
     print(
         f"\nsent {sent}, arrived {len(arrived)}, lost {lost}; "
-        f"{len(kinds & set(EVENT_NAMES))} of {len(EVENT_NAMES)} event kinds",
+        f"{len(kinds & set(EVENT_NAMES))} of {len(EVENT_NAMES)} event kinds; "
+        f"spans sent {spans.offered}, arrived {len(spans_arrived)}, lost {spans_lost}",
         file=out,
     )
     command = _command()
     if record is not None:
-        print(f"\nrecorded to {record} (appended): events and metrics as OTLP/JSON lines", file=out)
+        print(
+            f"\nrecorded to {record} (appended): events, spans and metrics as OTLP/JSON lines",
+            file=out,
+        )
         print(f"see it as a picture: {command} view {record}", file=out)
     else:
         print(f"\nsee it as a picture: {command} demo --record session.jsonl", file=out)
@@ -267,11 +294,10 @@ def run_demo(
         f"{command} demo --config config/otel-view.toml",
         file=out,
     )
-    return 0 if lost == 0 else 1
+    return 0 if lost == 0 and spans_lost == 0 else 1
 
 
 def _run_against_config(config_path: Path, out: TextIO) -> int:
-
     if not config_path.is_file():
         raise CliError(f"{config_path}: no such file")
     config = load_config(config_path)
@@ -280,7 +306,7 @@ def _run_against_config(config_path: Path, out: TextIO) -> int:
     with fake_responses_api() as api_url:
         destination = describe_exporter(config.exporter).partition(" ")[2]
         print(f"codex-otel demo: sending to {destination} ({config_path})", file=out)
-        stats = _run(config, api_url)
+        stats, spans = _run(config, api_url)
     sent = stats.offered
     print(f"sent {sent}, accepted by the collector {stats.exported}", end="", file=out)
     if stats.dropped:
@@ -288,4 +314,9 @@ def _run_against_config(config_path: Path, out: TextIO) -> int:
         print(f"see why: codex-otel config check {config_path}", file=out)
     else:
         print(", dropped 0", file=out)
-    return 0 if stats.exported == sent else 1
+    if config.trace_exporter.kind != "none":
+        print(
+            f"spans sent {spans.offered}, accepted {spans.exported}, dropped {spans.dropped}",
+            file=out,
+        )
+    return 0 if stats.exported == sent and spans.exported == spans.offered else 1

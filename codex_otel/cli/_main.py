@@ -85,10 +85,11 @@ def _parser() -> argparse.ArgumentParser:
 
     receive = commands.add_parser(
         "receive",
-        help="a local OTLP receiver that prints events and metrics as they arrive",
+        help="a local OTLP receiver that prints events, metrics and spans as they arrive",
         description=(
             "Listen for OTLP on 127.0.0.1 (HTTP and gRPC) and print each event, and each "
-            "metric's data points, as they arrive. Ctrl-C stops it. For production, run the "
+            "metric's data points, as they arrive, and spans as trees (indented by parentage) "
+            "when their turn arrives. Ctrl-C stops it. For production, run the "
             "OpenTelemetry Collector (see examples/collector/otelcol.yaml)."
         ),
     )
@@ -108,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
         "--output",
         type=Path,
         metavar="FILE",
-        help="also append each event and metric as a JSON line here",
+        help="also append each event, metric and span as a JSON line here",
     )
 
     view = commands.add_parser(
@@ -247,7 +248,11 @@ def _config_check(path: Path | None, timeout: float, out: TextIO) -> int:
             "(set CODEX_HOME or pass a PATH)",
             file=out,
         )
-    labels = {"logs": "test export:      ", "metrics": "metrics export:   "}
+    labels = {
+        "logs": "test export:      ",
+        "metrics": "metrics export:   ",
+        "traces": "span export:      ",
+    }
     accepted = True
     for kind, result in check_exports(config, timeout=timeout).items():
         if result is None:
@@ -279,13 +284,14 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _receive(args: argparse.Namespace, out: TextIO) -> int:
-    from ..testing import Metric, OtlpReceiver, ReceivedLog
-    from ._format import event_json, event_line, metric_json, metric_lines
+    from ..testing import Metric, OtlpReceiver, ReceivedLog, ReceivedSpan
+    from ._format import SpanPrinter, event_json, event_line, metric_json, metric_lines, span_json
 
     if args.no_http and args.no_grpc:
         raise CliError("nothing to listen on: --no-http and --no-grpc together")
     lock = threading.Lock()
-    count = points = 0
+    count = points = span_count = 0
+    printer = SpanPrinter()
     try:
         sink = args.output.open("a", encoding="utf-8") if args.output else None
     except OSError as exc:
@@ -311,6 +317,19 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
             print("\n".join(lines), file=out, flush=True)
             if sink is not None:
                 sink.write("".join(metric_json(metric) + "\n" for metric in metrics))
+
+    def show_span(span: ReceivedSpan) -> None:
+        nonlocal span_count
+        line = span_json(span)
+        with lock:
+            span_count += 1
+            if args.json:
+                print(line, file=out, flush=True)
+            else:
+                for text in printer.add(span):
+                    print(text, file=out, flush=True)
+            if sink is not None:
+                sink.write(line + "\n")
                 sink.flush()
 
     receiver = OtlpReceiver(
@@ -319,6 +338,7 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
         grpc_port=None if args.no_grpc else args.grpc_port,
         on_log=show,
         on_metrics=show_metrics,
+        on_span=show_span,
     )
     try:
         receiver.start()
@@ -343,7 +363,10 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
         receiver.stop()
         if sink is not None:
             sink.close()
-    received = f"{count} events" + (f" and {points} metric points" if points else "")
+    with lock:
+        for text in [] if args.json else printer.rest():  # spans whose turn never came
+            print(text, file=out, flush=True)
+    received = f"{count} events, {points} metric points and {span_count} spans"
     print(f"stopped: {received} received", file=sys.stderr, flush=True)
     return EXIT_OK
 

@@ -3,7 +3,8 @@
 The SDK queues and exports (`BatchLogRecordProcessor`, and its generic `BatchProcessor` that
 every signal's batch processor wraps); this module only wraps it where it falls short for a
 host that must never be hurt by its telemetry. `CountedDelivery` does so for any signal;
-`BoundedBatchProcessor` is the events' log record processor built on it:
+`BoundedBatchProcessor` is the events' log record processor built on it, and
+`BoundedSpanProcessor` the spans' one:
 
 - a full queue silently drops the oldest event and logs a warning per drop (which also costs
   the caller time); here the new event is refused before the SDK sees it, and counted;
@@ -35,10 +36,10 @@ from .._errors import internal_logger
 from ._partial import probe_of
 from ._quiet import capturing_sdk_logs, quiet_sdk_loggers
 from ._sdk_private import inner_batch_processor
-from ._sizes import log_record_size, split_by_size
+from ._sizes import log_record_size, span_size, split_by_size
 from ._stats import DeliveryStats
 
-__all__ = ["BoundedBatchProcessor", "CountedDelivery"]
+__all__ = ["BoundedBatchProcessor", "BoundedSpanProcessor", "CountedDelivery"]
 
 
 class _Counts:
@@ -92,7 +93,9 @@ class _CountingExporter:
         target: str,
         size_of: Callable[[Any], int],
         max_request_bytes: int,
+        noun: str = "events",
     ) -> None:
+        self._noun = noun
         self._exporter = exporter
         self._probe = probe_of(exporter)
         self._success = success
@@ -118,9 +121,10 @@ class _CountingExporter:
                     counts.too_large += len(too_large)
             self._say_once(
                 "too_large",
-                "codex_otel: %d telemetry event(s) bigger than one export request may be "
+                "codex_otel: %d telemetry %s bigger than one export request may be "
                 "(%d bytes) were dropped; each is counted in provider.stats().too_large",
                 len(too_large),
+                self._noun,
                 self._max_request_bytes,
             )
         result = self._success
@@ -156,19 +160,22 @@ class _CountingExporter:
             self._say_once(
                 "rejected",
                 "codex_otel: the collector at %s accepted an export but rejected %d of its "
-                "%d events: %s. Rejected events are counted in provider.stats().rejected",
+                "%d %s: %s. Rejected %s are counted in provider.stats().rejected",
                 self._target,
                 rejected,
                 size,
+                self._noun,
                 message or "(no reason given)",
+                self._noun,
             )
         if not ok:
             self._say_once(
                 "failed",
-                "codex_otel: exporting telemetry to %s failed (%s). Events not delivered are "
+                "codex_otel: exporting telemetry to %s failed (%s). %s not delivered are "
                 "counted in provider.stats(); later failures are only counted",
                 self._target,
                 "; ".join(sdk_said) or "the exporter gave no reason",
+                self._noun.capitalize(),
             )
         return result
 
@@ -207,13 +214,15 @@ class CountedDelivery:
         max_request_bytes: int,
         shutdown_timeout: float,
         target: str,
+        noun: str = "events",
     ) -> None:
         """`batch_processor(counting_exporter)` builds the SDK processor; `success` is the
         signal's export result that means delivered; `size_of(item)` estimates an item's
         wire size, which bounds the queue (`max_queue_bytes`) and each export request."""
         self._counts = _Counts()
+        self._noun = noun
         self._exporter = _CountingExporter(
-            exporter, success, self._counts, target, size_of, max_request_bytes
+            exporter, success, self._counts, target, size_of, max_request_bytes, noun
         )
         self._size_of = size_of
         quiet_sdk_loggers()  # the exporter's modules are loaded by now
@@ -319,9 +328,10 @@ class CountedDelivery:
         stats = self.stats()
         if stats.dropped:
             internal_logger.warning(
-                "codex_otel: %d of %d telemetry events were not delivered (%s)",
+                "codex_otel: %d of %d telemetry %s were not delivered (%s)",
                 stats.dropped,
                 stats.offered,
+                self._noun,
                 stats.summary(),
             )
 
@@ -391,3 +401,71 @@ def _daemon(target: Callable[[], object], name: str) -> threading.Thread:
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     return thread
+
+
+class BoundedSpanProcessor:
+    """`BatchSpanProcessor` with a bounded shutdown and flush and counted drops: the span
+    processor of the traces' signal, on the same `CountedDelivery` as events.
+
+    The tracing SDK is imported here, when a span processor is built, so exporter settings
+    without traces never load it.
+    """
+
+    def __init__(
+        self,
+        exporter: Any,
+        *,
+        max_queue_size: int,
+        max_export_batch_size: int,
+        schedule_delay_millis: int,
+        export_timeout_millis: int,
+        shutdown_timeout: float,
+        max_queue_bytes: int,
+        max_request_bytes: int,
+        target: str = "the collector",
+    ) -> None:
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
+
+        def batch_processor(counting: Any) -> BatchSpanProcessor:
+            return BatchSpanProcessor(
+                counting,
+                # Explicit values: inherited OTEL_BSP_* variables do not apply.
+                schedule_delay_millis=schedule_delay_millis,
+                max_queue_size=max_queue_size,
+                max_export_batch_size=max_export_batch_size,
+                export_timeout_millis=export_timeout_millis,
+            )
+
+        self._delivery = CountedDelivery(
+            exporter,
+            success=SpanExportResult.SUCCESS,
+            batch_processor=batch_processor,
+            size_of=span_size,
+            max_queue_size=max_queue_size,
+            max_queue_bytes=max_queue_bytes,
+            max_request_bytes=max_request_bytes,
+            shutdown_timeout=shutdown_timeout,
+            target=target,
+            noun="spans",
+        )
+        self._batch: Any = self._delivery.batch
+
+    def stats(self) -> DeliveryStats:
+        return self._delivery.stats()
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        pass
+
+    def _on_ending(self, span: Any) -> None:
+        pass
+
+    def on_end(self, span: Any) -> None:
+        # The SDK's processor skips unsampled spans: they are neither offered nor counted.
+        if span.context.trace_flags.sampled and self._delivery.admit(span):
+            self._batch.on_end(span)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._delivery.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self._delivery.shutdown()

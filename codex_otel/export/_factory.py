@@ -23,6 +23,7 @@ from .._config import (
 )
 from ._sdk_private import (
     grpc_log_exporter_ignoring_timeout_variable,
+    import_tracing_sdk,
     pin_headers,
     watch_partial_success,
 )
@@ -40,21 +41,24 @@ __all__ = [
     "temporality_preference",
 ]
 
-Signal = Literal["logs", "metrics"]
+Signal = Literal["logs", "metrics", "traces"]
 EXPORT_TIMEOUT_SECONDS = 10.0
 
 # (module, class) of each transport's exporter, per signal.
 _PROTO_HTTP: dict[Signal, tuple[str, str]] = {
     "logs": ("opentelemetry.exporter.otlp.proto.http._log_exporter", "OTLPLogExporter"),
     "metrics": ("opentelemetry.exporter.otlp.proto.http.metric_exporter", "OTLPMetricExporter"),
+    "traces": ("opentelemetry.exporter.otlp.proto.http.trace_exporter", "OTLPSpanExporter"),
 }
 _JSON_HTTP: dict[Signal, tuple[str, str]] = {
     "logs": ("opentelemetry.exporter.otlp.json.http._log_exporter", "OTLPLogExporter"),
     "metrics": ("opentelemetry.exporter.otlp.json.http.metric_exporter", "OTLPMetricExporter"),
+    "traces": ("opentelemetry.exporter.otlp.json.http.trace_exporter", "OTLPSpanExporter"),
 }
 _GRPC: dict[Signal, tuple[str, str]] = {
     "logs": ("opentelemetry.exporter.otlp.proto.grpc._log_exporter", "OTLPLogExporter"),
     "metrics": ("opentelemetry.exporter.otlp.proto.grpc.metric_exporter", "OTLPMetricExporter"),
+    "traces": ("opentelemetry.exporter.otlp.proto.grpc.trace_exporter", "OTLPSpanExporter"),
 }
 
 
@@ -181,6 +185,10 @@ _RESPONSES: dict[Signal, tuple[str, str]] = {
         "opentelemetry.proto.collector.logs.v1.logs_service_pb2",
         "ExportLogsServiceResponse",
     ),
+    "traces": (
+        "opentelemetry.proto.collector.trace.v1.trace_service_pb2",
+        "ExportTraceServiceResponse",
+    ),
 }
 
 
@@ -239,6 +247,7 @@ def build_exporter(
     factory = EXPORTER_FACTORIES.get(config.kind)
     if factory is None:
         return None
+    import_tracing_sdk()  # first, as every OTLP exporter's encoder imports it
     return factory(config, signal, _signal_options(signal, metrics_temporality))
 
 

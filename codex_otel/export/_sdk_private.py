@@ -6,6 +6,9 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
+import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +21,7 @@ __all__ = [
     "GRPC_STUB",
     "HTTP_TRANSPORT",
     "grpc_log_exporter_ignoring_timeout_variable",
+    "import_tracing_sdk",
     "inner_batch_processor",
     "pin_headers",
     "watch_partial_success",
@@ -160,3 +164,33 @@ def watch_partial_success(
         setattr(client, HTTP_TRANSPORT, _ProbedTransport(getattr(client, HTTP_TRANSPORT), probe))
     setattr(exporter, PROBE_ATTRIBUTE, probe)
     return probe
+
+
+# Read by `opentelemetry.sdk.trace` when imported, for a module constant kept for backward
+# compatibility: a value that is not a non-negative integer makes the import raise.
+_SPAN_ATTRIBUTE_COUNT_LIMIT = "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT"
+_TRACING_SDK = "opentelemetry.sdk.trace"
+
+
+def import_tracing_sdk() -> None:
+    """Import the tracing SDK even under an invalid inherited `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`.
+
+    Every OTLP exporter imports it (their encoders do, for spans), so such a value would
+    stop events and metrics too. The variable is hidden for the import only; the traces
+    pipeline passes explicit limits, so it never applies anyway.
+    """
+    if _TRACING_SDK in sys.modules:
+        return
+    value = os.environ.get(_SPAN_ATTRIBUTE_COUNT_LIMIT)
+    try:
+        valid = value is None or int(value) >= 0
+    except ValueError:
+        valid = False
+    if valid or value is None:
+        importlib.import_module(_TRACING_SDK)
+        return
+    del os.environ[_SPAN_ATTRIBUTE_COUNT_LIMIT]
+    try:
+        importlib.import_module(_TRACING_SDK)
+    finally:
+        os.environ[_SPAN_ATTRIBUTE_COUNT_LIMIT] = value

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["log_record_size", "split_by_size"]
+__all__ = ["log_record_size", "span_size", "split_by_size"]
 
 T = TypeVar("T")
 
@@ -44,6 +44,19 @@ def log_record_size(record: Any) -> int:
     size += _value_size(log.severity_text)
     for key, value in (log.attributes or {}).items():
         size += _ATTRIBUTE_OVERHEAD + len(key) + _value_size(value)
+    return size
+
+
+def span_size(span: Any) -> int:
+    """Upper bound of one span's protobuf size (an SDK `ReadableSpan`)."""
+    size = _RECORD_OVERHEAD + _value_size(span.name)
+    for key, value in (span.attributes or {}).items():
+        size += _ATTRIBUTE_OVERHEAD + len(key) + _value_size(value)
+    for event in span.events or ():
+        size += _RECORD_OVERHEAD + _value_size(event.name)
+        for key, value in (event.attributes or {}).items():
+            size += _ATTRIBUTE_OVERHEAD + len(key) + _value_size(value)
+    size += _RECORD_OVERHEAD * len(span.links or ())
     return size
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import report_internal_error
@@ -17,7 +17,7 @@ from .._values import error_text, seconds_since
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
 
-__all__ = ["ATTEMPT_EXTENSION", "RequestRecorder"]
+__all__ = ["ATTEMPT_EXTENSION", "RequestRecorder", "span_ending_streams"]
 
 ATTEMPT_EXTENSION = "codex_otel.attempt"
 
@@ -43,6 +43,9 @@ class _Request(Protocol):
 
     @property
     def extensions(self) -> Mapping[str, Any]: ...
+
+    @property
+    def headers(self) -> Any: ...  # the library's mutable Headers (traceparent is added)
 
 
 class _Response(Protocol):
@@ -107,6 +110,15 @@ class RequestRecorder:
     def enabled(self) -> bool:
         return self._manager.recording
 
+    def chat(self, request: _Request, attempt: int) -> Any:
+        """The attempt's `chat` span (a no-op without traces); the request carries its
+        `traceparent`/`tracestate`."""
+        chat = self._manager.chat_span(attempt, method=request.method, url=str(request.url))
+        headers = chat.headers()
+        if headers:
+            request.headers.update(headers)
+        return chat
+
     def begin(self, request: _Request) -> tuple[int, _Key | None]:
         """The attempt of this send, and the key to settle it under (None: caller-given)."""
         given = request.extensions.get(ATTEMPT_EXTENSION)
@@ -163,3 +175,36 @@ class RequestRecorder:
             report_internal_error("recording an HTTP error", exc)
             return
         self._manager.api_request(attempt, duration, error=message)
+
+
+def span_ending_streams(sync_base: type[Any], async_base: type[Any]) -> tuple[type[Any], type[Any]]:
+    """One HTTP library's response-body classes that end their chat span when closed (read
+    whole, or abandoned): the span of a streamed response lasts as long as its stream."""
+
+    class EndsSpan(sync_base):  # type: ignore[misc]
+        def __init__(self, inner: Any, end: Callable[[], None]) -> None:
+            self._inner, self._end = inner, end
+
+        def __iter__(self) -> Iterator[bytes]:
+            return iter(self._inner)
+
+        def close(self) -> None:
+            try:
+                self._inner.close()
+            finally:
+                self._end()
+
+    class AsyncEndsSpan(async_base):  # type: ignore[misc]
+        def __init__(self, inner: Any, end: Callable[[], None]) -> None:
+            self._inner, self._end = inner, end
+
+        def __aiter__(self) -> AsyncIterator[bytes]:
+            return self._inner.__aiter__()  # type: ignore[no-any-return]
+
+        async def aclose(self) -> None:
+            try:
+                await self._inner.aclose()
+            finally:
+                self._end()
+
+    return EndsSpan, AsyncEndsSpan

@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING
 
 import httpx2
 
-from ._http import RequestRecorder
+from ._http import RequestRecorder, span_ending_streams
 
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
+
+# Response bodies that end their chat span when closed.
+_EndsSpan, _AsyncEndsSpan = span_ending_streams(httpx2.SyncByteStream, httpx2.AsyncByteStream)
 
 __all__ = ["AsyncHttpx2InstrumentedTransport", "Httpx2InstrumentedTransport"]
 
@@ -43,13 +46,17 @@ class Httpx2InstrumentedTransport(httpx2.BaseTransport):
         if not self._recorder.enabled:  # nothing to record: not even a body hash
             return self._inner.handle_request(request)
         attempt, key = self._recorder.begin(request)
-        start = time.perf_counter_ns()
-        try:
-            response = self._inner.handle_request(request)
-        except BaseException as exc:
-            self._recorder.error(attempt, key, start, exc)
-            raise
-        self._recorder.response(attempt, key, start, response)
+        with self._recorder.chat(request, attempt) as chat:
+            start = time.perf_counter_ns()
+            try:
+                response = self._inner.handle_request(request)
+            except BaseException as exc:
+                self._recorder.error(attempt, key, start, exc)
+                raise
+            self._recorder.response(attempt, key, start, response)
+            if chat.recording:  # the span ends with the body, however the caller reads it
+                response.stream = _EndsSpan(response.stream, chat.end)
+            chat.outcome = response
         return response
 
     def close(self) -> None:
@@ -73,13 +80,17 @@ class AsyncHttpx2InstrumentedTransport(httpx2.AsyncBaseTransport):
         if not self._recorder.enabled:
             return await self._inner.handle_async_request(request)
         attempt, key = self._recorder.begin(request)
-        start = time.perf_counter_ns()
-        try:
-            response = await self._inner.handle_async_request(request)
-        except BaseException as exc:
-            self._recorder.error(attempt, key, start, exc)
-            raise
-        self._recorder.response(attempt, key, start, response)
+        with self._recorder.chat(request, attempt) as chat:
+            start = time.perf_counter_ns()
+            try:
+                response = await self._inner.handle_async_request(request)
+            except BaseException as exc:
+                self._recorder.error(attempt, key, start, exc)
+                raise
+            self._recorder.response(attempt, key, start, response)
+            if chat.recording:
+                response.stream = _AsyncEndsSpan(response.stream, chat.end)
+            chat.outcome = response
         return response
 
     async def aclose(self) -> None:

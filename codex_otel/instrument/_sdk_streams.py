@@ -47,6 +47,9 @@ class TypedStreamState:
     cache_creation: object = None
     thinking: object = None
     usage_seen: bool = False
+    # For the chat span only (the events' fields are the catalog's).
+    response_id: str | None = None
+    response_model: str | None = None
 
 
 class _Unreadable(Exception):
@@ -72,7 +75,7 @@ def record_typed(
         manager.sse_event(CHAT_CHUNK, duration)
         usage = getattr(event, "usage", None)
         if usage is not None:
-            _chat_completion(manager, usage)
+            _chat_completion(manager, usage, event)
         return
     kind = event.type
     if not isinstance(kind, str):
@@ -111,14 +114,20 @@ def _response_completed(
 ) -> None:
     manager.sse_event(kind, duration)
     # Only the usage is read: the response's output can be large.
-    usage = getattr(getattr(event, "response", None), "usage", None)
-    record_completion(manager, {"response": {"usage": plain(usage)}})
+    response = getattr(event, "response", None)
+    usage = getattr(response, "usage", None)
+    completed = {
+        "usage": plain(usage),
+        "id": _text(response, "id"),
+        "model": _text(response, "model"),
+    }
+    record_completion(manager, {"response": completed})
 
 
 # -- OpenAI Chat Completions ---------------------------------------------------------------
 
 
-def _chat_completion(manager: OtelEventManager, usage: Any) -> None:
+def _chat_completion(manager: OtelEventManager, usage: Any, chunk: Any) -> None:
     try:
         prompt = _count(usage, "prompt_tokens", "usage")
         completion = _count(usage, "completion_tokens", "usage")
@@ -134,6 +143,8 @@ def _chat_completion(manager: OtelEventManager, usage: Any) -> None:
         cached_token_count=cached,
         reasoning_token_count=reasoning,
         tool_token_count=total,
+        response_id=_text(chunk, "id"),
+        response_model=_text(chunk, "model"),
     )
 
 
@@ -144,7 +155,10 @@ def _message_start(
     manager: OtelEventManager, state: TypedStreamState, event: Any, kind: str, duration: float
 ) -> None:
     manager.sse_event(kind, duration)
-    _remember_usage(state, getattr(getattr(event, "message", None), "usage", None))
+    message = getattr(event, "message", None)
+    state.response_id = _text(message, "id")
+    state.response_model = _text(message, "model")
+    _remember_usage(state, getattr(message, "usage", None))
 
 
 def _message_delta(
@@ -203,10 +217,17 @@ def _message_stop(
         reasoning_token_count=thinking,
         # Every token of the response: Anthropic's input_tokens leaves out the cached ones.
         tool_token_count=input_tokens + (cache_read or 0) + (cache_creation or 0) + output_tokens,
+        response_id=state.response_id,
+        response_model=state.response_model,
     )
 
 
 # -- reading counts ------------------------------------------------------------------------
+
+
+def _text(owner: Any, key: str) -> str | None:
+    value = getattr(owner, key, None)
+    return value if isinstance(value, str) else None
 
 
 def _count(owner: Any, key: str, where: str) -> int:

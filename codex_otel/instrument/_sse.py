@@ -147,6 +147,7 @@ def _sync_events(
     reader = _start_reader(events) if idle_timeout is not None else None
     wait = idle_timeout or 0.0
     recorder = _Recorder(manager)
+    ended_by: BaseException | None = None
     try:
         while True:
             start = time.perf_counter_ns()
@@ -156,15 +157,19 @@ def _sync_events(
                 return  # the end of the stream records nothing
             except ReaderIdle:
                 manager.sse_event_failed(None, seconds_since(start), IDLE_TIMEOUT_MESSAGE)
-                raise SseIdleTimeout from None
+                ended_by = SseIdleTimeout()
+                raise ended_by from None
             except BaseException as exc:
                 # An interruption too, by the rule of `failure`, then re-raised unchanged.
                 manager.sse_event_failed(None, seconds_since(start), error_text(exc))
+                ended_by = exc
                 raise
             if manager.recording:
                 recorder.record(event, seconds_since(start))
             yield event
     finally:
+        # The response is done with its stream: its chat span ends (failed, if the stream did).
+        manager.end_chat(ended_by)
         if reader is None:
             close_iterator(events)
         else:
@@ -216,6 +221,7 @@ async def _async_events(
     manager: OtelEventManager, events: AsyncIterator[E], idle_timeout: float | None
 ) -> AsyncGenerator[E, None]:
     recorder = _Recorder(manager)
+    ended_by: BaseException | None = None
     try:
         while True:
             start = time.perf_counter_ns()
@@ -228,13 +234,16 @@ async def _async_events(
                 return
             except _Idle:
                 manager.sse_event_failed(None, seconds_since(start), IDLE_TIMEOUT_MESSAGE)
-                raise SseIdleTimeout from None
+                ended_by = SseIdleTimeout()
+                raise ended_by from None
             except BaseException as exc:
                 # An interruption too, by the rule of `failure`, then re-raised unchanged.
                 manager.sse_event_failed(None, seconds_since(start), error_text(exc))
+                ended_by = exc
                 raise
             if manager.recording:
                 recorder.record(event, seconds_since(start))
             yield event
     finally:
+        manager.end_chat(ended_by)
         await _aclose(events)

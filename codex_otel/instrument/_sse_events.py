@@ -119,7 +119,15 @@ def record_completion(manager: OtelEventManager, value: object) -> None:
         reasoning_token_count=reasoning,
         # Codex reports the response's total as the tool token count.
         tool_token_count=total_tokens,
+        # For the chat span only (the event's fields are the catalog's).
+        response_id=_text(response, "id"),
+        response_model=_text(response, "model"),
     )
+
+
+def _text(mapping: object, key: str) -> str | None:
+    value = mapping.get(key) if isinstance(mapping, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _details(usage: dict[str, Any], key: str) -> dict[str, Any] | None:

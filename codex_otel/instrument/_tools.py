@@ -81,7 +81,8 @@ def instrument_tool(manager: OtelEventManager, tool_name: str) -> ToolDecorator:
     The executor takes a `call_id` parameter; its other arguments, as bound by its
     signature, are recorded as a JSON object. The return value is the output (JSON
     text unless a string); an exception is recorded with its message as the output
-    and re-raised unchanged. The signature is kept.
+    and re-raised unchanged. The signature is kept. With traces on, each call is an
+    `execute_tool {tool_name}` span.
     """
 
     def decorate(fn: Callable[P, R], /) -> Callable[P, R]:
@@ -107,13 +108,14 @@ def instrument_tool(manager: OtelEventManager, tool_name: str) -> ToolDecorator:
                 if not manager.recording:
                     return await run_async(*args, **kwargs)
                 call = start(args, kwargs)
-                start_ns = time.perf_counter_ns()
-                try:
-                    output = await run_async(*args, **kwargs)
-                except BaseException as exc:
-                    finish(call, start_ns, False, error_text(exc))
-                    raise
-                finish(call, start_ns, True, output)
+                with manager.tool_span(tool_name, call.call_id):
+                    start_ns = time.perf_counter_ns()
+                    try:
+                        output = await run_async(*args, **kwargs)
+                    except BaseException as exc:
+                        finish(call, start_ns, False, error_text(exc))
+                        raise
+                    finish(call, start_ns, True, output)
                 return output
 
             return cast(Callable[P, R], async_tool)
@@ -123,13 +125,15 @@ def instrument_tool(manager: OtelEventManager, tool_name: str) -> ToolDecorator:
             if not manager.recording:
                 return fn(*args, **kwargs)
             call = start(args, kwargs)
-            start_ns = time.perf_counter_ns()
-            try:
-                output = fn(*args, **kwargs)
-            except BaseException as exc:
-                finish(call, start_ns, False, error_text(exc))
-                raise
-            finish(call, start_ns, True, output)
+            # With traces on, the call is an `execute_tool` span its result is recorded in.
+            with manager.tool_span(tool_name, call.call_id):
+                start_ns = time.perf_counter_ns()
+                try:
+                    output = fn(*args, **kwargs)
+                except BaseException as exc:
+                    finish(call, start_ns, False, error_text(exc))
+                    raise
+                finish(call, start_ns, True, output)
             return output
 
         return tool

@@ -1,9 +1,10 @@
 """Helpers for your own tests: read what the event manager recorded.
 
 `capture_events()` keeps a provider's events in memory as plain dicts (shape tests).
-`OtlpReceiver` is a real OTLP receiver (HTTP protobuf/JSON and gRPC, logs and metrics) on
-127.0.0.1 that decodes what arrives into `ReceivedLog` and `Metric` values: point your
-`[otel]` exporter at `receiver.logs_endpoint` or `receiver.grpc_endpoint`. For metrics without
+`OtlpReceiver` is a real OTLP receiver (HTTP protobuf/JSON and gRPC, logs, metrics and
+traces) on 127.0.0.1 that decodes what arrives into `ReceivedLog`, `Metric` and
+`ReceivedSpan` values: point your `[otel]` exporters at `receiver.logs_endpoint`,
+`receiver.traces_endpoint` or `receiver.grpc_endpoint`. For metrics without
 a network, `InMemoryMetrics` is a reader to pass to the provider:
 
     from codex_otel import OtelEventManager, OtelProvider
@@ -20,7 +21,7 @@ a network, `InMemoryMetrics` is a reader to pass to the provider:
 from ._capture import CapturedEvents, capture_events
 from ._metric_data import Metric, MetricPoint
 from ._metrics import InMemoryMetrics
-from ._otlp_decode import ReceivedLog
+from ._otlp_decode import ReceivedLog, ReceivedSpan
 from ._receiver import OtlpReceiver
 from ._server_setup import Fault, ServerTls
 
@@ -32,6 +33,7 @@ __all__ = [
     "MetricPoint",
     "OtlpReceiver",
     "ReceivedLog",
+    "ReceivedSpan",
     "ServerTls",
     "capture_events",
 ]

@@ -18,15 +18,19 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.metrics.v1 import metrics_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
 
 from ._metric_data import Metric, MetricKind, MetricPoint, Temporality
 
 __all__ = [
     "ReceivedLog",
+    "ReceivedSpan",
     "decode_logs_request",
     "decode_metrics_request",
+    "decode_traces_request",
     "parse_otlp_json",
     "parse_otlp_json_into",
 ]
@@ -47,6 +51,29 @@ class ReceivedLog:
     time_unix_nano: int
     observed_time_unix_nano: int
     headers: dict[str, str]  # HTTP headers / gRPC metadata, keys lower-cased
+    trace_id: str = ""  # hex; "" when recorded outside any span
+    span_id: str = ""
+
+
+@dataclass(frozen=True)
+class ReceivedSpan:
+    """One decoded OTLP Span, with the context it arrived in."""
+
+    transport: str  # "http/protobuf", "http/json" or "grpc"
+    name: str
+    kind: str  # "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER" (or "UNSPECIFIED")
+    trace_id: str  # hex
+    span_id: str
+    parent_span_id: str  # "" for a root span
+    trace_state: str
+    attributes: dict[str, object]
+    status_code: str  # "UNSET", "OK" or "ERROR"
+    status_message: str
+    resource: dict[str, object]
+    scope_name: str
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    headers: dict[str, str]
 
 
 def _any_value(value: AnyValue) -> object:
@@ -81,6 +108,8 @@ def decode_logs_request(
             time_unix_nano=record.time_unix_nano,
             observed_time_unix_nano=record.observed_time_unix_nano,
             headers=dict(headers),  # each record gets its own copy
+            trace_id=record.trace_id.hex(),
+            span_id=record.span_id.hex(),
         )
         for resource_logs in request.resource_logs
         for scope_logs in resource_logs.scope_logs
@@ -88,11 +117,53 @@ def decode_logs_request(
     ]
 
 
+_SPAN_KINDS = {
+    trace_pb2.Span.SPAN_KIND_UNSPECIFIED: "UNSPECIFIED",
+    trace_pb2.Span.SPAN_KIND_INTERNAL: "INTERNAL",
+    trace_pb2.Span.SPAN_KIND_SERVER: "SERVER",
+    trace_pb2.Span.SPAN_KIND_CLIENT: "CLIENT",
+    trace_pb2.Span.SPAN_KIND_PRODUCER: "PRODUCER",
+    trace_pb2.Span.SPAN_KIND_CONSUMER: "CONSUMER",
+}
+_STATUS_CODES = {
+    trace_pb2.Status.STATUS_CODE_UNSET: "UNSET",
+    trace_pb2.Status.STATUS_CODE_OK: "OK",
+    trace_pb2.Status.STATUS_CODE_ERROR: "ERROR",
+}
+
+
+def decode_traces_request(
+    request: ExportTraceServiceRequest, transport: str, headers: dict[str, str]
+) -> list[ReceivedSpan]:
+    return [
+        ReceivedSpan(
+            transport=transport,
+            name=span.name,
+            kind=_SPAN_KINDS.get(span.kind, str(span.kind)),
+            trace_id=span.trace_id.hex(),
+            span_id=span.span_id.hex(),
+            parent_span_id=span.parent_span_id.hex(),
+            trace_state=span.trace_state,
+            attributes=_key_values(span.attributes),
+            status_code=_STATUS_CODES.get(span.status.code, str(span.status.code)),
+            status_message=span.status.message,
+            resource=_key_values(resource_spans.resource.attributes),
+            scope_name=scope_spans.scope.name,
+            start_time_unix_nano=span.start_time_unix_nano,
+            end_time_unix_nano=span.end_time_unix_nano,
+            headers=dict(headers),
+        )
+        for resource_spans in request.resource_spans
+        for scope_spans in resource_spans.scope_spans
+        for span in scope_spans.spans
+    ]
+
+
 def _hex_ids_to_base64(node: object) -> None:
     """OTLP/JSON sends traceId/spanId as hex; protobuf's JSON mapping expects base64."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in ("traceId", "spanId") and isinstance(value, str):
+            if key in ("traceId", "spanId", "parentSpanId") and isinstance(value, str):
                 # Not hex? Leave it for Parse to accept (as base64) or reject.
                 with contextlib.suppress(ValueError):
                     node[key] = base64.b64encode(bytes.fromhex(value)).decode("ascii")

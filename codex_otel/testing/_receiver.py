@@ -1,8 +1,8 @@
-"""A real, local OTLP logs and metrics receiver: HTTP (protobuf and JSON) and gRPC.
+"""A real, local OTLP logs, metrics and traces receiver: HTTP (protobuf and JSON) and gRPC.
 
 Used by the test-suite, ``codex-otel demo`` and ``codex-otel receive``: the exporters under
 test talk to it over the wire exactly as they would to a collector, and it decodes what
-arrives into flat :class:`ReceivedLog` and :class:`Metric` values.
+arrives into flat :class:`ReceivedLog`, :class:`Metric` and :class:`ReceivedSpan` values.
 """
 
 from __future__ import annotations
@@ -24,10 +24,20 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
     ExportMetricsServiceResponse,
 )
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 
 from ._metric_data import Metric
-from ._otlp_decode import ReceivedLog, decode_logs_request, decode_metrics_request
-from ._receiver_http import LOGS_PATH, METRICS_PATH, HttpServer
+from ._otlp_decode import (
+    ReceivedLog,
+    ReceivedSpan,
+    decode_logs_request,
+    decode_metrics_request,
+    decode_traces_request,
+)
+from ._receiver_http import LOGS_PATH, METRICS_PATH, TRACES_PATH, HttpServer
 from ._server_setup import Fault, ServerTls
 
 __all__ = ["OtlpReceiver"]
@@ -41,7 +51,7 @@ def _metadata_value(value: str | bytes) -> str:
 
 
 class OtlpReceiver:
-    """Local OTLP logs and metrics endpoint.
+    """Local OTLP logs, metrics and traces endpoint.
 
     Port 0 picks a free port; None disables that protocol.
     """
@@ -55,6 +65,7 @@ class OtlpReceiver:
         on_log: Callable[[ReceivedLog], None] | None = None,
         tls: ServerTls | None = None,
         on_metrics: Callable[[list[Metric]], None] | None = None,
+        on_span: Callable[[ReceivedSpan], None] | None = None,
     ) -> None:
         """`on_log` is called with each event as it arrives, `on_metrics` with the metrics of
         each export request (on the server's threads, outside the receiver's lock)."""
@@ -63,7 +74,9 @@ class OtlpReceiver:
         self._want_http, self._want_grpc = http_port, grpc_port
         self._on_log = on_log
         self._on_metrics = on_metrics
+        self._on_span = on_span
         self._logs: list[ReceivedLog] = []
+        self._spans: list[ReceivedSpan] = []
         self._metrics: list[Metric] = []
         self._metric_bodies: list[bytes] = []
         self._cond = threading.Condition()
@@ -116,6 +129,7 @@ class OtlpReceiver:
         import grpc  # lazily: importing this module must stay cheap and grpc-free
         from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
         from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
+        from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
         receiver = self
 
@@ -141,6 +155,16 @@ class OtlpReceiver:
                 receiver.accept_metrics(metrics, request.SerializeToString())
                 return ExportMetricsServiceResponse()
 
+        class _TraceServicer(trace_service_pb2_grpc.TraceServiceServicer):
+            def Export(self, request: ExportTraceServiceRequest, context: Any) -> Any:
+                fault = receiver.next_fault()
+                if fault is not None:
+                    context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
+                metadata = context.invocation_metadata()
+                headers = {key.lower(): _metadata_value(value) for key, value in metadata}
+                receiver.accept_spans(decode_traces_request(request, "grpc", headers))
+                return ExportTraceServiceResponse()
+
         self._grpc_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="otlp-receiver-grpc")
         # gRPC sets SO_REUSEPORT by default, which would let a second server "share" a busy port.
         self._grpc = grpc.server(self._grpc_pool, options=[("grpc.so_reuseport", 0)])
@@ -149,6 +173,8 @@ class OtlpReceiver:
         add_servicer(_LogsServicer(), self._grpc)
         add_metrics: Any = metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server
         add_metrics(_MetricsServicer(), self._grpc)
+        add_traces: Any = trace_service_pb2_grpc.add_TraceServiceServicer_to_server
+        add_traces(_TraceServicer(), self._grpc)
         address = f"{self._host}:{port}"
         try:
             if self._tls is None:
@@ -222,6 +248,11 @@ class OtlpReceiver:
         return f"http://{self._host}:{self.http_port}{METRICS_PATH}"
 
     @property
+    def traces_endpoint(self) -> str:
+        """The HTTP traces URL, for an `otlp-http` trace exporter."""
+        return f"{self._scheme}://{self._host}:{self.http_port}{TRACES_PATH}"
+
+    @property
     def grpc_endpoint(self) -> str:
         return f"{self._scheme}://{self._host}:{self.grpc_port}"
 
@@ -235,6 +266,18 @@ class OtlpReceiver:
         with self._cond:
             self._cond.wait_for(lambda: len(self._logs) >= count, timeout=timeout)
             return list(self._logs)
+
+    @property
+    def spans(self) -> list[ReceivedSpan]:
+        """Every span of every export, in arrival order."""
+        with self._cond:
+            return list(self._spans)
+
+    def wait_for_spans(self, count: int, timeout: float = 10.0) -> list[ReceivedSpan]:
+        """Block until at least ``count`` spans arrived or ``timeout`` passed; return them."""
+        with self._cond:
+            self._cond.wait_for(lambda: len(self._spans) >= count, timeout=timeout)
+            return list(self._spans)
 
     def fail_next(self, count: int, fault: Fault | None = None) -> None:
         """Refuse the next `count` export requests (logs or metrics, HTTP or gRPC) with `fault`."""
@@ -308,6 +351,7 @@ class OtlpReceiver:
             self._logs.clear()
             self._metrics.clear()
             self._metric_bodies.clear()
+            self._spans.clear()
 
     def accept_metrics(self, received: list[Metric], body: bytes) -> None:
         with self._cond:
@@ -320,6 +364,18 @@ class OtlpReceiver:
             self._on_metrics(received)
         except Exception:
             _logger.exception("OTLP receiver: on_metrics callback failed")
+
+    def accept_spans(self, received: list[ReceivedSpan]) -> None:
+        with self._cond:
+            self._spans.extend(received)
+            self._cond.notify_all()
+        if self._on_span is None:
+            return
+        for span in received:
+            try:
+                self._on_span(span)
+            except Exception:
+                _logger.exception("OTLP receiver: on_span callback failed")
 
     def accept_logs(self, received: list[ReceivedLog]) -> None:
         with self._cond:

@@ -21,23 +21,31 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
     ExportMetricsServiceResponse,
 )
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 
 from ._metric_data import Metric
 from ._otlp_decode import (
     ReceivedLog,
+    ReceivedSpan,
     decode_logs_request,
     decode_metrics_request,
+    decode_traces_request,
     parse_otlp_json,
     parse_otlp_json_into,
 )
 from ._server_setup import Fault
 
-__all__ = ["LOGS_PATH", "METRICS_PATH", "HttpServer", "ReceiverSink"]
+__all__ = ["LOGS_PATH", "METRICS_PATH", "TRACES_PATH", "HttpServer", "ReceiverSink"]
 
 _logger = logging.getLogger("codex_otel.testing")
 
 LOGS_PATH = "/v1/logs"
 METRICS_PATH = "/v1/metrics"
+TRACES_PATH = "/v1/traces"
+_PATHS = (LOGS_PATH, METRICS_PATH, TRACES_PATH)
 _PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
 _JSON_TYPE = "application/json"
 
@@ -52,6 +60,8 @@ class ReceiverSink(Protocol):
     def logs_response(self, size: int) -> ExportLogsServiceResponse: ...
 
     def accept_metrics(self, received: list[Metric], body: bytes) -> None: ...
+
+    def accept_spans(self, received: list[ReceivedSpan]) -> None: ...
 
 
 class HttpServer(ThreadingHTTPServer):
@@ -104,7 +114,7 @@ class _HttpHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def do_GET(self) -> None:
-        on_path = self.path.split("?", 1)[0] in (LOGS_PATH, METRICS_PATH)
+        on_path = self.path.split("?", 1)[0] in _PATHS
         self._reply(405 if on_path else 404)
 
     def do_POST(self) -> None:
@@ -112,7 +122,7 @@ class _HttpHandler(BaseHTTPRequestHandler):
         # and the client would see a connection error instead of our status.
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path = self.path.split("?", 1)[0]
-        if path not in (LOGS_PATH, METRICS_PATH):
+        if path not in _PATHS:
             return self._reply(404)
         fault = self.server.receiver.next_fault()
         if fault is not None:
@@ -127,7 +137,13 @@ class _HttpHandler(BaseHTTPRequestHandler):
                 body = gzip.decompress(body)
             elif encoding == "deflate":
                 body = zlib.decompress(body)
-            if path == METRICS_PATH:
+            if path == TRACES_PATH:
+                traces_request = (
+                    parse_otlp_json_into(body, ExportTraceServiceRequest())
+                    if is_json
+                    else ExportTraceServiceRequest.FromString(body)
+                )
+            elif path == METRICS_PATH:
                 metrics_request = (
                     parse_otlp_json_into(body, ExportMetricsServiceRequest())
                     if is_json
@@ -142,7 +158,12 @@ class _HttpHandler(BaseHTTPRequestHandler):
         headers = {key.lower(): value for key, value in self.headers.items()}
         transport = "http/json" if is_json else "http/protobuf"
         response: Message
-        if path == METRICS_PATH:
+        if path == TRACES_PATH:
+            self.server.receiver.accept_spans(
+                decode_traces_request(traces_request, transport, headers)
+            )
+            response = ExportTraceServiceResponse()
+        elif path == METRICS_PATH:
             try:
                 metrics = decode_metrics_request(metrics_request, transport, headers)
             except ValueError:  # a metric kind this package never sends
