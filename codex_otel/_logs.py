@@ -12,6 +12,7 @@ from ._errors import report_internal_error
 from ._version import package_version
 from .catalog import SCOPE_NAME
 from .export import DeliveryStats
+from .export._sdk_private import uses_grpc
 
 if TYPE_CHECKING:
     from opentelemetry._logs import Logger
@@ -55,6 +56,7 @@ class LogsPipeline:
         # Imported here: with exporter none the export module (~2 ms) is never needed.
         from .export._delivery import BoundedBatchProcessor
 
+        self._exporter = exporter
         # The OtelProvider's own exit hook replaces the SDK's, so exit runs one bounded flush.
         self._provider = LoggerProvider(
             resource=resource, shutdown_on_exit=False, log_record_limits=_catalog_limits()
@@ -72,6 +74,13 @@ class LogsPipeline:
         )
         self._provider.add_log_record_processor(self._processor)
         self.logger: Logger = self._provider.get_logger(SCOPE_NAME, package_version())
+
+    def abandon_if_grpc(self) -> bool:
+        """In a forked child: a gRPC pipeline stops without a call into gRPC. True if so."""
+        if not uses_grpc(self._exporter):
+            return False
+        self._processor.abandon()
+        return True
 
     def stats(self) -> DeliveryStats:
         return self._processor.stats()

@@ -24,6 +24,7 @@ from ._errors import report_internal_error
 from ._version import package_version
 from .catalog import INSTRUMENTS, SCOPE_NAME, MetricName, Tag
 from .export import _factory
+from .export._sdk_private import reader_exporter, stop_reader_thread, uses_grpc
 
 if TYPE_CHECKING:
     from ._config_load import OtelConfig
@@ -110,6 +111,7 @@ class MetricsPipeline:
     ) -> None:
         self.closed = False
         self.conversation_id = conversation_id
+        self._readers = tuple(readers)
         self._provider = MeterProvider(
             metric_readers=readers,
             # os.type and os.version ride on the metrics' resource.
@@ -177,6 +179,16 @@ class MetricsPipeline:
                 except RuntimeError:  # no new threads at interpreter exit (Python 3.12)
                     return None
             return self._flush
+
+    def abandon_if_grpc(self) -> bool:
+        """In a forked child: gRPC readers stop without a call into gRPC. True if so."""
+        grpc = [r for r in self._readers if uses_grpc(reader_exporter(r))]
+        if not grpc:
+            return False
+        self.closed = True  # nothing is recorded or flushed from now on
+        for reader in grpc:
+            stop_reader_thread(reader)
+        return True
 
     def shutdown(self, timeout_millis: int) -> None:
         """Export what is left and stop; waits at most `timeout_millis`."""

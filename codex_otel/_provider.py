@@ -118,6 +118,25 @@ _closing_lock = threading.Lock()
 _live: weakref.WeakSet[OtelProvider] = weakref.WeakSet()
 
 
+def _after_fork_in_child() -> None:
+    """gRPC cannot be used in a forked child (its threads are gone, its state half-copied:
+    a call hangs or aborts the process). Every live provider's gRPC pipelines stop here,
+    without a call into gRPC: what the child records through them is counted
+    `after_shutdown`, and said once. Pipelines over HTTP or to a file carry on."""
+    stopped = [provider._abandon_grpc() for provider in list(_live)]
+    if any(stopped):
+        internal_logger.warning(
+            "codex_otel: this process was forked from one exporting over gRPC, which cannot "
+            "be used after a fork: the inherited provider exports nothing over gRPC here "
+            "(counted as after_shutdown). Build an OtelProvider in the child, with an "
+            "otlp-http exporter, to export from it"
+        )
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _shut_down_live_providers() -> None:
     """At interpreter exit: flush and stop each provider still alive, each within its bound,
     and let the closes of dropped providers finish, each within its own."""
@@ -247,6 +266,17 @@ class OtelProvider:
         # provider, as a hook of its own would.
         atexit.unregister(_shut_down_live_providers)
         atexit.register(_shut_down_live_providers)
+
+    def _abandon_grpc(self) -> bool:
+        """In a forked child: stop the gRPC pipelines without a call into gRPC."""
+        stopped = False
+        for pipeline in (self._logs, self._metrics, self._traces):
+            if pipeline is not None:
+                try:
+                    stopped = pipeline.abandon_if_grpc() or stopped
+                except Exception as exc:
+                    report_internal_error("stopping gRPC in a forked child", exc)
+        return stopped
 
     @classmethod
     def from_config(

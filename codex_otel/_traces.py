@@ -30,6 +30,7 @@ from ._errors import report_internal_error
 from ._version import package_version
 from .catalog import SCOPE_NAME, SpanAttr
 from .export import DeliveryStats
+from .export._sdk_private import uses_grpc
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
@@ -89,6 +90,7 @@ class TracesPipeline:
     ) -> None:
         from .export._delivery import BoundedSpanProcessor
 
+        self._exporter = exporter
         self._provider = TracerProvider(
             sampler=ALWAYS_ON,  # every span is exported: no inherited sampler drops one
             resource=resource,
@@ -179,6 +181,13 @@ class TracesPipeline:
             )
         _W3C.inject(carrier, trace_api.set_span_in_context(trace_api.NonRecordingSpan(context)))
         return carrier
+
+    def abandon_if_grpc(self) -> bool:
+        """In a forked child: a gRPC pipeline stops without a call into gRPC. True if so."""
+        if not uses_grpc(self._exporter):
+            return False
+        self._processor.abandon()
+        return True
 
     def stats(self) -> DeliveryStats:
         return self._processor.stats()

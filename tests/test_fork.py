@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import time
 import warnings
 
@@ -14,6 +17,16 @@ from tests.conftest import METADATA
 from tests.transports import TRANSPORTS, exporter_table, receiver_port
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+
+
+def wait_listening(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on {port}")
 
 
 def wait_child(pid: int, timeout: float = 15.0) -> int:
@@ -30,7 +43,7 @@ def wait_child(pid: int, timeout: float = 15.0) -> int:
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_a_forked_child_delivers_its_own_events_and_the_parents_go_out_once(
+def test_a_forked_child_delivers_its_own_events_over_http_not_grpc_and_the_parents_go_out_once(
     receiver: OtlpReceiver, transport: str
 ) -> None:
     table = {
@@ -55,17 +68,86 @@ def test_a_forked_child_delivers_its_own_events_and_the_parents_go_out_once(
             manager.sse_event("child-0", 0)
             manager.sse_event("child-1", 0)
             provider.shutdown()
-            code = 0 if provider.stats() == DeliveryStats(accepted=2, exported=2) else 1
+            # gRPC cannot work after a fork: the child's events are counted, never sent.
+            expected = (
+                DeliveryStats(after_shutdown=2)
+                if transport == "grpc"
+                else DeliveryStats(accepted=2, exported=2)
+            )
+            code = 0 if provider.stats() == expected else 1
         finally:
             os._exit(code)
     assert wait_child(pid) == 0
     provider.shutdown()
-    logs = receiver.wait_for(5)
+    children = [] if transport == "grpc" else ["child-0", "child-1"]
+    logs = receiver.wait_for(3 + len(children))
     assert sorted(log.attributes["event.kind"] for log in logs) == [
-        "child-0",
-        "child-1",
+        *children,
         "parent-early",
         "parent-queued-0",
         "parent-queued-1",
     ]
     assert provider.stats() == DeliveryStats(accepted=3, exported=3)
+
+
+FORK_WHILE_EXPORTING = """
+import os, sys, time, warnings
+warnings.simplefilter("ignore")
+from codex_otel import OtelConfig, OtelEventManager, OtelProvider
+grpc = {{"otlp-grpc": {{"endpoint": "http://127.0.0.1:{port}"}}}}
+table = {{"exporter": grpc, "metrics_exporter": grpc, "trace_exporter": grpc,
+         "batch": {{"schedule_delay_ms": 1}}, "shutdown_timeout": 1}}
+provider = OtelProvider.from_config(OtelConfig.from_mapping(table))
+manager = OtelEventManager(provider, conversation_id="c", model="m", slug="s")
+outcomes = []
+for fork in range(10):
+    for index in range(300):  # the exporter thread is busy sending these at the fork
+        manager.sse_event(f"parent-{{fork}}-{{index}}", 0)
+    pid = os.fork()
+    if pid == 0:
+        if "{mode}" == "emit":
+            with manager.turn():
+                manager.sse_event("child", 0)
+        sys.exit(0)  # the exit-time flush runs in the child
+    deadline = time.monotonic() + 10
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            outcomes.append(os.waitstatus_to_exitcode(status))
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            outcomes.append("hung")
+            break
+        time.sleep(0.02)
+provider.shutdown()
+print(outcomes, provider.stats().exported)
+"""
+
+
+@pytest.mark.parametrize("mode", ["exit", "emit"])
+def test_a_child_forked_while_grpc_exports_never_hangs_or_aborts(mode: str) -> None:
+    # The collector runs in a process of its own: the test's in-process receiver would be
+    # inherited by the children (with its own gRPC server) and hide what is under test.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "codex_otel", "receive", "--no-http", "--grpc-port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_listening(port)
+        script = FORK_WHILE_EXPORTING.format(port=port, mode=mode)
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=200
+        )
+    finally:
+        collector.kill()
+        collector.wait(10)
+    assert result.returncode == 0, result.stderr
+    outcomes, exported = result.stdout.split("]")
+    assert outcomes + "]" == str([0] * 10)
+    assert int(exported) == 3000  # the parent's own events all went out

@@ -254,6 +254,12 @@ class CountedDelivery:
     def stats(self) -> DeliveryStats:
         return self._counts.snapshot()
 
+    def abandon(self) -> None:
+        """Stop for good without touching the exporter (in a forked child whose exporter
+        cannot work): what comes later is counted `after_shutdown`, nothing is sent."""
+        with self._counts.lock:
+            self._shut_down = True
+
     def admit(self, item: object) -> bool:
         """Count one item offered; True if the SDK's queue should take it."""
         size = self._size_of(item)
@@ -388,6 +394,9 @@ class BoundedBatchProcessor(LogRecordProcessor):
     def shutdown(self) -> None:
         self._delivery.shutdown()
 
+    def abandon(self) -> None:
+        self._delivery.abandon()
+
 
 def _daemon(target: Callable[[], object], name: str) -> threading.Thread:
     """Start `target` on a daemon thread: interpreter exit never waits for it."""
@@ -469,3 +478,6 @@ class BoundedSpanProcessor:
 
     def shutdown(self) -> None:
         self._delivery.shutdown()
+
+    def abandon(self) -> None:
+        self._delivery.abandon()

@@ -24,6 +24,9 @@ __all__ = [
     "import_tracing_sdk",
     "inner_batch_processor",
     "pin_headers",
+    "reader_exporter",
+    "stop_reader_thread",
+    "uses_grpc",
     "watch_partial_success",
 ]
 
@@ -194,3 +197,28 @@ def import_tracing_sdk() -> None:
         importlib.import_module(_TRACING_SDK)
     finally:
         os.environ[_SPAN_ATTRIBUTE_COUNT_LIMIT] = value
+
+
+# `PeriodicExportingMetricReader._exporter` (its exporter) and `._shutdown_event` (which ends
+# the export thread the SDK restarts in a forked child).
+READER_EXPORTER = "_exporter"
+READER_SHUTDOWN_EVENT = "_shutdown_event"
+_GRPC_EXPORTERS = "opentelemetry.exporter.otlp.proto.grpc"
+
+
+def reader_exporter(reader: object) -> Any:
+    """A periodic metric reader's exporter (None for other readers)."""
+    return getattr(reader, READER_EXPORTER, None)
+
+
+def stop_reader_thread(reader: object) -> None:
+    """End a periodic metric reader's export thread without an export or a shutdown (which
+    would call its exporter)."""
+    event = getattr(reader, READER_SHUTDOWN_EVENT, None)
+    if event is not None:
+        event.set()
+
+
+def uses_grpc(exporter: object) -> bool:
+    """True for the SDK's OTLP/gRPC exporters: gRPC cannot be used in a forked child."""
+    return type(exporter).__module__.startswith(_GRPC_EXPORTERS)
