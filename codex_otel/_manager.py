@@ -1,22 +1,36 @@
-"""OtelEventManager: shared metadata stamping and one method per catalog event."""
+"""OtelEventManager: shared metadata stamping and one method per catalog event.
+
+One class, long because the catalog is: each event method builds its fields and hands them
+to the one record path (`_record`); turns and spans are opened here and kept in `_scopes`.
+"""
 
 from __future__ import annotations
 
 import copy
-import itertools
-import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from contextvars import ContextVar, Token
 from datetime import timedelta
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._config import ToolResultConfig
 from ._content import ContentPolicy, cap_name, wire_safe
 from ._errors import report_internal_error
 from ._provider import OtelProvider
+from ._scopes import (
+    CHAT,
+    MAX_DECISIONS,
+    NO_SPAN,
+    SCOPE,
+    TOOL,
+    TURN,
+    Conversation,
+    NoSpan,
+    SpanScope,
+    TurnScope,
+    add_url_attributes,
+    parent_context,
+    tool_span_result,
+)
 from ._values import (
     as_text,
     cf_ray,
@@ -32,7 +46,6 @@ from ._values import (
     text_parts,
 )
 from .catalog import (
-    AGENT_NAME,
     REDACTED,
     Attr,
     Event,
@@ -43,8 +56,7 @@ from .catalog import (
 )
 
 if TYPE_CHECKING:
-    from opentelemetry.context import Context
-    from opentelemetry.trace import Span, SpanKind
+    from opentelemetry.trace import SpanKind
 
     from ._metrics import MetricsRecorder
     from ._traces import TracesPipeline
@@ -102,7 +114,7 @@ class OtelEventManager:
         self._conversation_id = safe_str(conversation_id)
         self._model = safe_str(model)
         # Shared, not copied, by `with_model`: one sequence per conversation.
-        self._conversation = _Conversation(safe_str(provider_name))
+        self._conversation = Conversation(safe_str(provider_name))
         chosen = log_user_prompt if log_user_prompt is not None else log_user_prompts
         self._log_user_prompt = provider.log_user_prompt if chosen is None else chosen
         # Secrets scrubbed from free text (tool arguments and output, error messages, an
@@ -188,17 +200,19 @@ class OtelEventManager:
         (or `async with`). Every event recorded inside carries `turn.id` (`turn_id`, or a
         fresh UUID); with traces on it is the `invoke_agent` span, which the turn's chat and
         tool spans are children of."""
-        return TurnScope(self, turn_id)
+        return TurnScope(
+            self._provider, self._conversation, self._conversation_id, self._model, turn_id
+        )
 
     def chat_span(
         self, attempt: int = 1, *, method: str | None = None, url: str | None = None
-    ) -> _SpanScope | _NoSpan:
+    ) -> SpanScope | NoSpan:
         """A `chat {model}` span for one request attempt, current inside `with`; set its
         `outcome` to the response (a stream keeps it open until read). `headers()` gives
         the `traceparent`/`tracestate` to send. The HTTP transports use this."""
         pipeline = self._provider.traces
         if pipeline is None:
-            return _NO_SPAN
+            return NO_SPAN
         try:
             self.end_chat()  # a new request: the previous one's stream is done with
             attributes: dict[str, Any] = {
@@ -208,20 +222,20 @@ class OtelEventManager:
             }
             if attempt > 1:
                 attributes[SpanAttr.RESEND_COUNT] = int(attempt) - 1
-            _add_url_attributes(attributes, method, url)
+            add_url_attributes(attributes, method, url)
             return self._span_scope(
-                _CHAT, pipeline, f"{Operation.CHAT} {self._model}", pipeline.client, attributes
+                CHAT, pipeline, f"{Operation.CHAT} {self._model}", pipeline.client, attributes
             )
         except Exception as exc:
             report_internal_error("starting a chat span", exc)
-            return _NO_SPAN
+            return NO_SPAN
 
-    def tool_span(self, tool_name: str, call_id: str) -> _SpanScope | _NoSpan:
+    def tool_span(self, tool_name: str, call_id: str) -> SpanScope | NoSpan:
         """An `execute_tool {tool_name}` span, current inside `with`; record the tool's
         result inside it. The tool decorator uses this."""
         pipeline = self._provider.traces
         if pipeline is None:
-            return _NO_SPAN
+            return NO_SPAN
         try:
             name, call = safe_str(tool_name), safe_str(call_id)
             attributes: dict[str, Any] = {
@@ -229,18 +243,18 @@ class OtelEventManager:
                 SpanAttr.TOOL_NAME: name,
                 SpanAttr.TOOL_CALL_ID: call,
             }
-            scope = _SCOPE.get()
+            scope = SCOPE.get()
             decided = scope.turn.decisions.pop(call, None) if scope and scope.turn else None
             if decided is not None:
                 attributes[SpanAttr.TOOL_DECISION], attributes[SpanAttr.TOOL_DECISION_SOURCE] = (
                     decided
                 )
             return self._span_scope(
-                _TOOL, pipeline, f"{Operation.EXECUTE_TOOL} {name}", pipeline.internal, attributes
+                TOOL, pipeline, f"{Operation.EXECUTE_TOOL} {name}", pipeline.internal, attributes
             )
         except Exception as exc:
             report_internal_error("starting a tool span", exc)
-            return _NO_SPAN
+            return NO_SPAN
 
     def _span_scope(
         self,
@@ -249,12 +263,12 @@ class OtelEventManager:
         name: str,
         span_kind: SpanKind,
         attributes: dict[str, Any],
-    ) -> _SpanScope:
-        parent = self._parent(pipeline)
+    ) -> SpanScope:
+        parent = parent_context(pipeline)
         attributes = {key: value for key, value in attributes.items() if value is not None}
         span = pipeline.start(name, span_kind, attributes, parent)
-        scope = _SCOPE.get()
-        return _SpanScope(
+        scope = SCOPE.get()
+        return SpanScope(
             kind,
             pipeline,
             span,
@@ -263,23 +277,15 @@ class OtelEventManager:
             self._conversation,
         )
 
-    @staticmethod
-    def _parent(pipeline: TracesPipeline) -> Context | None:
-        """This package's innermost span, else the current context's, else `TRACEPARENT`."""
-        scope = _SCOPE.get()
-        if scope is not None and scope.context is not None:
-            return scope.context
-        return pipeline.current_parent()
-
     def trace_headers(self) -> dict[str, str]:
         """`traceparent` and `tracestate` of the chat span in progress (inside `log_request`'s
         `fn`, say), for a request sent without the transports; empty without one."""
         scope = self._chat_scope()
         return scope.headers() if scope is not None else {}
 
-    def _chat_scope(self) -> _SpanScope | None:
-        scope = _SCOPE.get()
-        if scope is not None and scope.owner is not None and scope.owner.kind == _CHAT:
+    def _chat_scope(self) -> SpanScope | None:
+        scope = SCOPE.get()
+        if scope is not None and scope.owner is not None and scope.owner.kind == CHAT:
             return scope.owner
         return self._conversation.open_chat
 
@@ -311,14 +317,14 @@ class OtelEventManager:
         try:
             # A None where a value was expected is left out, like an unknown optional field.
             attributes = {k: _stamp(v) for k, v in fields(*args).items() if v is not None}
-            scope = _SCOPE.get()
+            scope = SCOPE.get()
             context = None
             if scope is not None:
                 context = scope.context
                 if scope.turn is not None:
                     attributes[Attr.TURN_ID] = scope.turn.id
             open_chat = self._conversation.open_chat
-            if open_chat is not None and (scope is None or scope.kind == _TURN):
+            if open_chat is not None and (scope is None or scope.kind == TURN):
                 context = open_chat.context  # the chat whose stream is being read
             # Numbered last: an event that failed to build leaves a gap, as a lost one does.
             attributes[Attr.EVENT_SEQUENCE] = next(self._conversation.sequence)
@@ -514,7 +520,7 @@ class OtelEventManager:
                 chat.span.set_attributes(
                     {**usage, **{k: v for k, v in response.items() if v is not None}}
                 )
-            scope = _SCOPE.get()
+            scope = SCOPE.get()
             turn = scope.turn if scope is not None else (chat.turn if chat else None)
             if turn is not None:
                 for key, value in usage.items():
@@ -575,15 +581,15 @@ class OtelEventManager:
     @staticmethod
     def _decided(call_id: str, decision: str, source: str) -> None:
         """On the tool span it was taken in, or kept for the turn's tool span of that call."""
-        scope = _SCOPE.get()
+        scope = SCOPE.get()
         if scope is None:
             return
         try:
-            if scope.kind == _TOOL and scope.span is not None:
+            if scope.kind == TOOL and scope.span is not None:
                 scope.span.set_attributes(
                     {SpanAttr.TOOL_DECISION: decision, SpanAttr.TOOL_DECISION_SOURCE: source}
                 )
-            elif scope.turn is not None and len(scope.turn.decisions) < _MAX_DECISIONS:
+            elif scope.turn is not None and len(scope.turn.decisions) < MAX_DECISIONS:
                 scope.turn.decisions[call_id] = (decision, source)
         except Exception as exc:
             report_internal_error("recording a decision on its span", exc)
@@ -674,10 +680,10 @@ class OtelEventManager:
         success: bool,
         output: object,
     ) -> None:
-        scope = _SCOPE.get()
-        if scope is not None and scope.kind == _TOOL and scope.span is not None:
+        scope = SCOPE.get()
+        if scope is not None and scope.kind == TOOL and scope.span is not None:
             # As text once, for the span's lengths and the event's fields alike.
-            arguments, output = _tool_span_result(scope.span, arguments, success, output)
+            arguments, output = tool_span_result(scope.span, arguments, success, output)
         self._record(
             Event.TOOL_RESULT,
             self._tool_fields,
@@ -742,27 +748,6 @@ class OtelEventManager:
         return f"OtelEventManager(metadata={self.metadata!r}, enabled={self.enabled})"
 
 
-def _tool_span_result(
-    span: Span, arguments: object, success: bool, output: object
-) -> tuple[object, object]:
-    """Success and sizes on the tool span: lengths only, never the content. Returns the
-    arguments and output as the text the event records."""
-    try:
-        text = safe_str(output) if isinstance(output, BaseException) else as_text(output)
-        arguments_text = as_text(arguments)
-        span.set_attributes(
-            {
-                SpanAttr.TOOL_SUCCESS: bool(success),
-                SpanAttr.TOOL_ARGUMENTS_LENGTH: len(arguments_text),
-                SpanAttr.TOOL_OUTPUT_LENGTH: len(text),
-            }
-        )
-    except Exception as exc:
-        report_internal_error("recording a tool's result on its span", exc)
-        return arguments, output
-    return arguments_text, text
-
-
 # Metric calls shared by several methods, as plain functions: the record path calls them with
 # the method's own arguments, so no closure is built per event.
 
@@ -797,361 +782,3 @@ def _tool_metric(
     output: object,
 ) -> None:
     recorder.tool_call(safe_str(tool_name), millis, bool(success))
-
-
-# -- correlation and spans -------------------------------------------------------------
-#
-# Where an event is recorded is a `_Scope` in a context variable: its turn, and the context
-# of this package's innermost span (a turn, a chat call in progress, a tool execution). A
-# chat whose response is a stream still being read stays open after its call returns, as
-# its conversation's `open_chat`: events recorded meanwhile belong to it, and it ends when
-# `instrument_sse` sees the stream end, the next request starts, the turn ends, or at
-# shutdown.
-
-_TURN, _CHAT, _TOOL = "turn", "chat", "tool"
-_TURN_SPAN_NAME = f"{Operation.INVOKE_AGENT} {AGENT_NAME}"
-# Decisions remembered per turn until their tool runs; a turn never has this many calls.
-_MAX_DECISIONS = 1024
-
-
-class _Conversation:
-    """What a manager and its `with_model` copies share: one conversation's state."""
-
-    __slots__ = ("lock", "open_chat", "provider_name", "sequence")
-
-    def __init__(self, provider_name: str | None) -> None:
-        self.sequence = itertools.count(1)
-        """`event.sequence`: `next()` of a C counter is atomic, so threads never share one."""
-        self.provider_name = provider_name
-        self.open_chat: _SpanScope | None = None
-        self.lock = threading.Lock()
-
-
-class _Turn:
-    __slots__ = ("decisions", "id", "span", "usage")
-
-    def __init__(self, turn_id: str, span: Span | None) -> None:
-        self.id = turn_id
-        self.span = span
-        self.usage: dict[str, int] = {}
-        self.decisions: dict[str, tuple[str, str]] = {}
-
-
-class _Scope:
-    __slots__ = ("context", "kind", "owner", "span", "turn")
-
-    def __init__(
-        self,
-        turn: _Turn | None,
-        kind: str,
-        span: Span | None,
-        context: Context | None,
-        owner: _SpanScope | None = None,
-    ) -> None:
-        self.turn = turn
-        self.kind = kind
-        self.span = span
-        self.context = context
-        self.owner = owner
-
-
-_SCOPE: ContextVar[_Scope | None] = ContextVar("codex_otel_scope", default=None)
-
-
-def _reset_scope(token: Token[_Scope | None], previous: _Scope | None) -> None:
-    try:
-        _SCOPE.reset(token)
-    except ValueError:  # left in another context (an async generator closed elsewhere)
-        _SCOPE.set(previous)
-
-
-class TurnScope:
-    """`OtelEventManager.turn()`: a sync and async context manager giving the turn id."""
-
-    __slots__ = (
-        "_manager",
-        "_otel_token",
-        "_pipeline",
-        "_previous",
-        "_token",
-        "_turn",
-        "_turn_id",
-    )
-
-    def __init__(self, manager: OtelEventManager, turn_id: str | None) -> None:
-        self._manager = manager
-        self._pipeline: TracesPipeline | None = None
-        self._turn_id = turn_id
-        self._turn: _Turn | None = None
-        self._token: Token[_Scope | None] | None = None
-        self._previous: _Scope | None = None
-        self._otel_token: object = None
-
-    def __enter__(self) -> str:
-        turn_id = self._turn_id if self._turn_id is not None else str(uuid.uuid4())
-        manager = self._manager
-        pipeline = self._pipeline = manager._provider.traces
-        span = None
-        context = None
-        if pipeline is not None:
-            try:
-                parent = manager._parent(pipeline)
-                span = pipeline.start(
-                    _TURN_SPAN_NAME,
-                    pipeline.internal,
-                    {
-                        SpanAttr.OPERATION_NAME: Operation.INVOKE_AGENT,
-                        SpanAttr.AGENT_NAME: AGENT_NAME,
-                        SpanAttr.CONVERSATION_ID: manager._conversation_id,
-                        SpanAttr.TURN_ID: turn_id,
-                        SpanAttr.REQUEST_MODEL: manager._model,
-                    },
-                    parent,
-                )
-                context = pipeline.child_context(span, parent)
-                self._otel_token = pipeline.attach(context)
-            except Exception as exc:
-                report_internal_error("starting a turn span", exc)
-        self._turn = _Turn(turn_id, span)
-        self._previous = _SCOPE.get()
-        self._token = _SCOPE.set(_Scope(self._turn, _TURN, span, context))
-        return turn_id
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        turn = self._turn
-        if self._token is not None:
-            _reset_scope(self._token, self._previous)
-        pipeline = self._pipeline
-        if turn is None or turn.span is None or pipeline is None:
-            return
-        try:
-            if self._otel_token is not None:
-                pipeline.detach(self._otel_token)
-            open_chat = self._manager._conversation.open_chat
-            if open_chat is not None and open_chat.turn is turn:
-                open_chat.end(None)
-            if turn.usage:
-                turn.span.set_attributes(turn.usage)
-            pipeline.end(turn.span, exc)
-        except Exception as error:
-            report_internal_error("ending a turn span", error)
-
-    async def __aenter__(self) -> str:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
-
-
-class _SpanScope:
-    """A chat or tool span, current while its operation runs (a plain context manager, so
-    the same object serves sync and async callers)."""
-
-    recording = True
-
-    __slots__ = (
-        "_ended",
-        "_held",
-        "_otel_token",
-        "_previous",
-        "_token",
-        "context",
-        "conversation",
-        "kind",
-        "outcome",
-        "pipeline",
-        "span",
-        "turn",
-    )
-
-    def __init__(
-        self,
-        kind: str,
-        pipeline: TracesPipeline,
-        span: Span,
-        context: Context,
-        turn: _Turn | None,
-        conversation: _Conversation,
-    ) -> None:
-        self.kind = kind
-        self.pipeline = pipeline
-        self.span = span
-        self.context = context
-        self.turn = turn
-        self.conversation = conversation
-        self.outcome: object = None
-        """What the operation returned (set by the caller): a stream keeps a chat open."""
-        self._token: Token[_Scope | None] | None = None
-        self._previous: _Scope | None = None
-        self._otel_token: object = None
-        self._ended = False
-        self._held = False
-
-    def headers(self) -> dict[str, str]:
-        """`traceparent` and `tracestate` for a request sent inside this span."""
-        try:
-            return self.pipeline.headers(self.span)
-        except Exception as exc:
-            report_internal_error("building trace headers", exc)
-            return {}
-
-    def __enter__(self) -> _SpanScope:
-        self._previous = _SCOPE.get()
-        self._token = _SCOPE.set(_Scope(self.turn, self.kind, self.span, self.context, self))
-        try:
-            self._otel_token = self.pipeline.attach(self.context)
-        except Exception as exc:
-            report_internal_error("activating a span", exc)
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            if self._otel_token is not None:
-                self.pipeline.detach(self._otel_token)
-        except Exception as error:
-            report_internal_error("leaving a span", error)
-        if self._token is not None:
-            _reset_scope(self._token, self._previous)
-        if exc is not None:
-            if self.kind == _CHAT:
-                _set_request_attributes(self.span, exc)
-            self.end(exc)
-            return
-        if self.kind != _CHAT:
-            self.end(None)
-            return
-        try:
-            outcome = self.outcome
-            _set_request_attributes(self.span, outcome)
-            status = status_code(outcome)
-            if status is not None and status >= 400:
-                self.end(status)
-            elif _still_streaming(outcome):
-                # Ends when its stream does (see the comment above `_Conversation`).
-                with self.conversation.lock:
-                    previous, self.conversation.open_chat = self.conversation.open_chat, self
-                if previous is not None and previous is not self:
-                    previous.end(None)
-                self._held = True
-                self.pipeline.hold(self.span)
-            else:
-                self.end(None)
-        except Exception as error:
-            report_internal_error("ending a chat span", error)
-            self.end(None)
-
-    def end(self, error: BaseException | int | None = None) -> None:
-        """End the span (once: whichever of its enders comes first)."""
-        conversation = self.conversation
-        with conversation.lock:
-            if self._ended:
-                return
-            self._ended = True
-            if conversation.open_chat is self:
-                conversation.open_chat = None
-        self.pipeline.end(self.span, error, self._held)
-
-
-class _NoSpan:
-    """What `chat_span` and `tool_span` give when no span is recorded: does nothing (one
-    shared instance, so it keeps nothing either)."""
-
-    __slots__ = ()
-    recording = False
-
-    @property
-    def outcome(self) -> object:
-        return None
-
-    @outcome.setter
-    def outcome(self, value: object) -> None:
-        pass
-
-    def headers(self) -> dict[str, str]:
-        return {}
-
-    def __enter__(self) -> _NoSpan:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        return None
-
-    def end(self, error: BaseException | int | None = None) -> None:
-        pass
-
-
-def _request_of(outcome: object) -> object:
-    """The request a response or an error was for (httpx raises when it has none)."""
-    try:
-        return getattr(outcome, "request", None)
-    except Exception:
-        return None
-
-
-def _set_request_attributes(span: Span, outcome: object) -> None:
-    """Method, server, URL and status of the request behind `outcome` (a response or error)."""
-    request = _request_of(outcome)
-    attributes: dict[str, Any] = {}
-    if request is not None:
-        _add_url_attributes(
-            attributes, getattr(request, "method", None), getattr(request, "url", None)
-        )
-    status = status_code(outcome)
-    if status is not None:
-        attributes[SpanAttr.HTTP_STATUS_CODE] = status
-    if attributes:
-        span.set_attributes(attributes)
-
-
-def _add_url_attributes(attributes: dict[str, Any], method: object, url: object) -> None:
-    if isinstance(method, str):
-        attributes[SpanAttr.HTTP_METHOD] = method
-    if url is None:
-        return
-    from urllib.parse import urlsplit
-
-    from ._traces import safe_url  # loaded already: spans are on
-
-    text = str(url)
-    parts = urlsplit(text)
-    if parts.hostname:
-        attributes[SpanAttr.SERVER_ADDRESS] = parts.hostname
-    try:
-        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    except ValueError:
-        port = None
-    if port is not None:
-        attributes[SpanAttr.SERVER_PORT] = port
-    attributes[SpanAttr.URL_FULL] = safe_url(text)
-
-
-def _still_streaming(outcome: object) -> bool:
-    """True for a response whose body is still to be read: an open httpx response (or an SDK
-    stream around one), an iterator."""
-    try:
-        if getattr(outcome, "is_closed", None) is False:
-            return True
-        inner = getattr(outcome, "response", None)
-        if inner is not None and getattr(inner, "is_closed", None) is False:
-            return True
-        return hasattr(outcome, "__next__") or hasattr(outcome, "__anext__")
-    except Exception:
-        return False
-
-
-_NO_SPAN = _NoSpan()

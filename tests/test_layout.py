@@ -31,14 +31,16 @@ LAYERS: dict[str, int] = {
     "_traces": 4,
     "_provider": 5,
     "_bridge": 5,
-    "_manager": 6,
-    "instrument": 7,
-    "analytics": 7,
-    "testing": 7,
-    "cli": 8,
+    # Where an event is recorded (its turn, its span): read by the manager's record path.
+    "_scopes": 6,
+    "_manager": 7,
+    "instrument": 8,
+    "analytics": 8,
+    "testing": 8,
+    "cli": 9,
     # The public face and `python -m codex_otel` sit on top of everything.
-    "__init__": 9,
-    "__main__": 10,
+    "__init__": 10,
+    "__main__": 11,
 }
 
 

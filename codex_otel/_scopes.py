@@ -1,0 +1,424 @@
+"""Where an event is recorded: its turn and the span it belongs to.
+
+`OtelEventManager.turn()`, `chat_span()` and `tool_span()` open these scopes; the manager's
+record path reads the current one to stamp `turn.id` and hand the span's context to the
+record. Kept apart from the manager: one concept (correlation), its own state.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from contextvars import ContextVar, Token
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ._errors import report_internal_error
+from ._values import as_text, safe_str, status_code
+from .catalog import AGENT_NAME, Operation, SpanAttr
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+    from opentelemetry.trace import Span
+
+    from ._provider import OtelProvider
+    from ._traces import TracesPipeline
+
+# -- correlation and spans -------------------------------------------------------------
+#
+# Where an event is recorded is a `Scope` in a context variable: its turn, and the context
+# of this package's innermost span (a turn, a chat call in progress, a tool execution). A
+# chat whose response is a stream still being read stays open after its call returns, as
+# its conversation's `open_chat`: events recorded meanwhile belong to it, and it ends when
+# `instrument_sse` sees the stream end, the next request starts, the turn ends, or at
+# shutdown.
+
+TURN, CHAT, TOOL = "turn", "chat", "tool"
+TURN_SPAN_NAME = f"{Operation.INVOKE_AGENT} {AGENT_NAME}"
+# Decisions remembered per turn until their tool runs; a turn never has this many calls.
+MAX_DECISIONS = 1024
+
+
+class Conversation:
+    """What a manager and its `with_model` copies share: one conversation's state."""
+
+    __slots__ = ("lock", "open_chat", "provider_name", "sequence")
+
+    def __init__(self, provider_name: str | None) -> None:
+        self.sequence = itertools.count(1)
+        """`event.sequence`: `next()` of a C counter is atomic, so threads never share one."""
+        self.provider_name = provider_name
+        self.open_chat: SpanScope | None = None
+        self.lock = threading.Lock()
+
+
+class Turn:
+    __slots__ = ("decisions", "id", "span", "usage")
+
+    def __init__(self, turn_id: str, span: Span | None) -> None:
+        self.id = turn_id
+        self.span = span
+        self.usage: dict[str, int] = {}
+        self.decisions: dict[str, tuple[str, str]] = {}
+
+
+class Scope:
+    __slots__ = ("context", "kind", "owner", "span", "turn")
+
+    def __init__(
+        self,
+        turn: Turn | None,
+        kind: str,
+        span: Span | None,
+        context: Context | None,
+        owner: SpanScope | None = None,
+    ) -> None:
+        self.turn = turn
+        self.kind = kind
+        self.span = span
+        self.context = context
+        self.owner = owner
+
+
+SCOPE: ContextVar[Scope | None] = ContextVar("codex_otel_scope", default=None)
+
+
+def parent_context(pipeline: TracesPipeline) -> Context | None:
+    """This package's innermost span, else the current context's, else `TRACEPARENT`."""
+    scope = SCOPE.get()
+    if scope is not None and scope.context is not None:
+        return scope.context
+    return pipeline.current_parent()
+
+
+def reset_scope(token: Token[Scope | None], previous: Scope | None) -> None:
+    try:
+        SCOPE.reset(token)
+    except ValueError:  # left in another context (an async generator closed elsewhere)
+        SCOPE.set(previous)
+
+
+class TurnScope:
+    """`OtelEventManager.turn()`: a sync and async context manager giving the turn id."""
+
+    __slots__ = (
+        "_conversation",
+        "_conversation_id",
+        "_model",
+        "_otel_token",
+        "_pipeline",
+        "_previous",
+        "_provider",
+        "_token",
+        "_turn",
+        "_turn_id",
+    )
+
+    def __init__(
+        self,
+        provider: OtelProvider,
+        conversation: Conversation,
+        conversation_id: str,
+        model: str,
+        turn_id: str | None,
+    ) -> None:
+        self._provider = provider
+        self._conversation = conversation
+        self._conversation_id = conversation_id
+        self._model = model
+        self._pipeline: TracesPipeline | None = None
+        self._turn_id = turn_id
+        self._turn: Turn | None = None
+        self._token: Token[Scope | None] | None = None
+        self._previous: Scope | None = None
+        self._otel_token: object = None
+
+    def __enter__(self) -> str:
+        turn_id = self._turn_id if self._turn_id is not None else str(uuid.uuid4())
+        pipeline = self._pipeline = self._provider.traces
+        span = None
+        context = None
+        if pipeline is not None:
+            try:
+                parent = parent_context(pipeline)
+                span = pipeline.start(
+                    TURN_SPAN_NAME,
+                    pipeline.internal,
+                    {
+                        SpanAttr.OPERATION_NAME: Operation.INVOKE_AGENT,
+                        SpanAttr.AGENT_NAME: AGENT_NAME,
+                        SpanAttr.CONVERSATION_ID: self._conversation_id,
+                        SpanAttr.TURN_ID: turn_id,
+                        SpanAttr.REQUEST_MODEL: self._model,
+                    },
+                    parent,
+                )
+                context = pipeline.child_context(span, parent)
+                self._otel_token = pipeline.attach(context)
+            except Exception as exc:
+                report_internal_error("starting a turn span", exc)
+        self._turn = Turn(turn_id, span)
+        self._previous = SCOPE.get()
+        self._token = SCOPE.set(Scope(self._turn, TURN, span, context))
+        return turn_id
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        turn = self._turn
+        if self._token is not None:
+            reset_scope(self._token, self._previous)
+        pipeline = self._pipeline
+        if turn is None or turn.span is None or pipeline is None:
+            return
+        try:
+            if self._otel_token is not None:
+                pipeline.detach(self._otel_token)
+            open_chat = self._conversation.open_chat
+            if open_chat is not None and open_chat.turn is turn:
+                open_chat.end(None)
+            if turn.usage:
+                turn.span.set_attributes(turn.usage)
+            pipeline.end(turn.span, exc)
+        except Exception as error:
+            report_internal_error("ending a turn span", error)
+
+    async def __aenter__(self) -> str:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+
+class SpanScope:
+    """A chat or tool span, current while its operation runs (a plain context manager, so
+    the same object serves sync and async callers)."""
+
+    recording = True
+
+    __slots__ = (
+        "_ended",
+        "_held",
+        "_otel_token",
+        "_previous",
+        "_token",
+        "context",
+        "conversation",
+        "kind",
+        "outcome",
+        "pipeline",
+        "span",
+        "turn",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        pipeline: TracesPipeline,
+        span: Span,
+        context: Context,
+        turn: Turn | None,
+        conversation: Conversation,
+    ) -> None:
+        self.kind = kind
+        self.pipeline = pipeline
+        self.span = span
+        self.context = context
+        self.turn = turn
+        self.conversation = conversation
+        self.outcome: object = None
+        """What the operation returned (set by the caller): a stream keeps a chat open."""
+        self._token: Token[Scope | None] | None = None
+        self._previous: Scope | None = None
+        self._otel_token: object = None
+        self._ended = False
+        self._held = False
+
+    def headers(self) -> dict[str, str]:
+        """`traceparent` and `tracestate` for a request sent inside this span."""
+        try:
+            return self.pipeline.headers(self.span)
+        except Exception as exc:
+            report_internal_error("building trace headers", exc)
+            return {}
+
+    def __enter__(self) -> SpanScope:
+        self._previous = SCOPE.get()
+        self._token = SCOPE.set(Scope(self.turn, self.kind, self.span, self.context, self))
+        try:
+            self._otel_token = self.pipeline.attach(self.context)
+        except Exception as exc:
+            report_internal_error("activating a span", exc)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._otel_token is not None:
+                self.pipeline.detach(self._otel_token)
+        except Exception as error:
+            report_internal_error("leaving a span", error)
+        if self._token is not None:
+            reset_scope(self._token, self._previous)
+        if exc is not None:
+            if self.kind == CHAT:
+                set_request_attributes(self.span, exc)
+            self.end(exc)
+            return
+        if self.kind != CHAT:
+            self.end(None)
+            return
+        try:
+            outcome = self.outcome
+            set_request_attributes(self.span, outcome)
+            status = status_code(outcome)
+            if status is not None and status >= 400:
+                self.end(status)
+            elif still_streaming(outcome):
+                # Ends when its stream does (see the comment above `Conversation`).
+                with self.conversation.lock:
+                    previous, self.conversation.open_chat = self.conversation.open_chat, self
+                if previous is not None and previous is not self:
+                    previous.end(None)
+                self._held = True
+                self.pipeline.hold(self.span)
+            else:
+                self.end(None)
+        except Exception as error:
+            report_internal_error("ending a chat span", error)
+            self.end(None)
+
+    def end(self, error: BaseException | int | None = None) -> None:
+        """End the span (once: whichever of its enders comes first)."""
+        conversation = self.conversation
+        with conversation.lock:
+            if self._ended:
+                return
+            self._ended = True
+            if conversation.open_chat is self:
+                conversation.open_chat = None
+        self.pipeline.end(self.span, error, self._held)
+
+
+class NoSpan:
+    """What `chat_span` and `tool_span` give when no span is recorded: does nothing (one
+    shared instance, so it keeps nothing either)."""
+
+    __slots__ = ()
+    recording = False
+
+    @property
+    def outcome(self) -> object:
+        return None
+
+    @outcome.setter
+    def outcome(self, value: object) -> None:
+        pass
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+    def __enter__(self) -> NoSpan:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def end(self, error: BaseException | int | None = None) -> None:
+        pass
+
+
+def request_of(outcome: object) -> object:
+    """The request a response or an error was for (httpx raises when it has none)."""
+    try:
+        return getattr(outcome, "request", None)
+    except Exception:
+        return None
+
+
+def set_request_attributes(span: Span, outcome: object) -> None:
+    """Method, server, URL and status of the request behind `outcome` (a response or error)."""
+    request = request_of(outcome)
+    attributes: dict[str, Any] = {}
+    if request is not None:
+        add_url_attributes(
+            attributes, getattr(request, "method", None), getattr(request, "url", None)
+        )
+    status = status_code(outcome)
+    if status is not None:
+        attributes[SpanAttr.HTTP_STATUS_CODE] = status
+    if attributes:
+        span.set_attributes(attributes)
+
+
+def add_url_attributes(attributes: dict[str, Any], method: object, url: object) -> None:
+    if isinstance(method, str):
+        attributes[SpanAttr.HTTP_METHOD] = method
+    if url is None:
+        return
+    from urllib.parse import urlsplit
+
+    from ._traces import safe_url  # loaded already: spans are on
+
+    text = str(url)
+    parts = urlsplit(text)
+    if parts.hostname:
+        attributes[SpanAttr.SERVER_ADDRESS] = parts.hostname
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        port = None
+    if port is not None:
+        attributes[SpanAttr.SERVER_PORT] = port
+    attributes[SpanAttr.URL_FULL] = safe_url(text)
+
+
+def still_streaming(outcome: object) -> bool:
+    """True for a response whose body is still to be read: an open httpx response (or an SDK
+    stream around one), an iterator."""
+    try:
+        if getattr(outcome, "is_closed", None) is False:
+            return True
+        inner = getattr(outcome, "response", None)
+        if inner is not None and getattr(inner, "is_closed", None) is False:
+            return True
+        return hasattr(outcome, "__next__") or hasattr(outcome, "__anext__")
+    except Exception:
+        return False
+
+
+NO_SPAN = NoSpan()
+
+
+def tool_span_result(
+    span: Span, arguments: object, success: bool, output: object
+) -> tuple[object, object]:
+    """Success and sizes on the tool span: lengths only, never the content. Returns the
+    arguments and output as the text the event records."""
+    try:
+        text = safe_str(output) if isinstance(output, BaseException) else as_text(output)
+        arguments_text = as_text(arguments)
+        span.set_attributes(
+            {
+                SpanAttr.TOOL_SUCCESS: bool(success),
+                SpanAttr.TOOL_ARGUMENTS_LENGTH: len(arguments_text),
+                SpanAttr.TOOL_OUTPUT_LENGTH: len(text),
+            }
+        )
+    except Exception as exc:
+        report_internal_error("recording a tool's result on its span", exc)
+        return arguments, output
+    return arguments_text, text
