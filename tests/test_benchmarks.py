@@ -60,3 +60,12 @@ def test_a_result_without_markdown_gets_a_flat_table() -> None:
     assert table == "\n".join(
         ["| measure | value |", "|---|---:|", "| http.overhead_us | 1.5 |", "| http.calls | 10 |"]
     )
+
+
+def test_memory_measure_queues_against_a_closed_port_and_counts_the_bound() -> None:
+    from benchmarks import bench_memory
+
+    case = bench_memory._case("tool_result", 300)
+    assert set(case) == {"rss_kib", "accepted", "queue_full", "kib_per_queued_event", "rss_mib"}
+    # 300 tool results fit the default bound: none refused, each one queued.
+    assert (case["accepted"], case["queue_full"]) == (300, 0)
