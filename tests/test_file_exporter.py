@@ -233,7 +233,7 @@ def test_a_folder_is_not_a_file(tmp_path: Path) -> None:
 
 
 def test_config_check_says_the_file_is_writable(tmp_path: Path) -> None:
-    from tests.test_cli import run
+    from tests.cli import run
 
     path = tmp_path / "config.toml"
     path.write_text(
@@ -255,7 +255,7 @@ def test_config_check_says_the_file_is_writable(tmp_path: Path) -> None:
 
 
 def test_config_check_says_why_a_file_is_not_writable(tmp_path: Path) -> None:
-    from tests.test_cli import run
+    from tests.cli import run
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
@@ -270,7 +270,7 @@ def test_config_check_says_why_a_file_is_not_writable(tmp_path: Path) -> None:
 
 
 def test_config_check_without_a_file_at_the_default_path_says_so(tmp_path: Path) -> None:
-    from tests.test_cli import run
+    from tests.cli import run
 
     result = run("config", "check", CODEX_HOME=str(tmp_path))
     assert result.returncode == 0, result.stderr
@@ -286,7 +286,7 @@ def test_config_check_without_a_file_at_the_default_path_says_so(tmp_path: Path)
 
 
 def test_demo_records_a_session_to_the_configured_file(tmp_path: Path) -> None:
-    from tests.test_cli import run
+    from tests.cli import run
 
     path = tmp_path / "config.toml"
     path.write_text('[otel]\nexporter = { otlp-file = { path = "session.jsonl" } }\n')

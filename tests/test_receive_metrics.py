@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider
+from tests.cli import Receiving
 from tests.conftest import METADATA
-from tests.test_cli import Receiving
 
 
 def send_metrics(endpoint: str) -> None:

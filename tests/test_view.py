@@ -27,8 +27,8 @@ from codex_otel.cli._view import ViewServer, live_receiver, read_otlp_line, serv
 from codex_otel.cli._view_model import Limits, ViewStore
 from codex_otel.export._factory import build_exporter
 from tests.browser import CHROMIUM, Browser
+from tests.cli import CLI
 from tests.conftest import METADATA
-from tests.test_cli import CLI
 
 DEMO_TURN = [
     "codex.user_prompt",
