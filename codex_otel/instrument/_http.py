@@ -7,9 +7,10 @@ their own, so a program using one never loads the other.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from .._errors import report_internal_error
 from .._values import error_text, seconds_since
@@ -17,7 +18,7 @@ from .._values import error_text, seconds_since
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
 
-__all__ = ["ATTEMPT_EXTENSION", "RequestRecorder", "span_ending_streams"]
+__all__ = ["ATTEMPT_EXTENSION", "RequestRecorder", "asend", "send", "span_ending_streams"]
 
 ATTEMPT_EXTENSION = "codex_otel.attempt"
 
@@ -175,6 +176,59 @@ class RequestRecorder:
             report_internal_error("recording an HTTP error", exc)
             return
         self._manager.api_request(attempt, duration, error=message)
+
+
+R = TypeVar("R")
+
+
+def send(
+    recorder: RequestRecorder,
+    request: Any,
+    handle: Callable[[Any], R],
+    ends_span: Callable[[Any, Callable[[], None]], Any],
+) -> R:
+    """One send through a sync transport, recorded: `codex.api_request`, and with traces on
+    a `chat` span the request carries, ended with the response's body (`ends_span` wraps it).
+    The response or exception reaches the caller unchanged."""
+    if not recorder.enabled:  # nothing to record: not even a body hash
+        return handle(request)
+    attempt, key = recorder.begin(request)
+    with recorder.chat(request, attempt) as chat:
+        start = time.perf_counter_ns()
+        try:
+            response: Any = handle(request)
+        except BaseException as exc:
+            recorder.error(attempt, key, start, exc)
+            raise
+        recorder.response(attempt, key, start, response)
+        if chat.recording:  # the span ends with the body, however the caller reads it
+            response.stream = ends_span(response.stream, chat.end)
+        chat.outcome = response
+    return cast(R, response)
+
+
+async def asend(
+    recorder: RequestRecorder,
+    request: Any,
+    handle: Callable[[Any], Awaitable[R]],
+    ends_span: Callable[[Any, Callable[[], None]], Any],
+) -> R:
+    """`send` through an async transport."""
+    if not recorder.enabled:
+        return await handle(request)
+    attempt, key = recorder.begin(request)
+    with recorder.chat(request, attempt) as chat:
+        start = time.perf_counter_ns()
+        try:
+            response: Any = await handle(request)
+        except BaseException as exc:
+            recorder.error(attempt, key, start, exc)
+            raise
+        recorder.response(attempt, key, start, response)
+        if chat.recording:
+            response.stream = ends_span(response.stream, chat.end)
+        chat.outcome = response
+    return cast(R, response)
 
 
 def span_ending_streams(sync_base: type[Any], async_base: type[Any]) -> tuple[type[Any], type[Any]]:

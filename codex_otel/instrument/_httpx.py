@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 import httpx
 
-from ._http import RequestRecorder, span_ending_streams
+from ._http import RequestRecorder, asend, send, span_ending_streams
 
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
@@ -37,21 +36,7 @@ class InstrumentedTransport(httpx.BaseTransport):
         return self._inner
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if not self._recorder.enabled:  # nothing to record: not even a body hash
-            return self._inner.handle_request(request)
-        attempt, key = self._recorder.begin(request)
-        with self._recorder.chat(request, attempt) as chat:
-            start = time.perf_counter_ns()
-            try:
-                response = self._inner.handle_request(request)
-            except BaseException as exc:
-                self._recorder.error(attempt, key, start, exc)
-                raise
-            self._recorder.response(attempt, key, start, response)
-            if chat.recording:  # the span ends with the body, however the caller reads it
-                response.stream = _EndsSpan(response.stream, chat.end)
-            chat.outcome = response
-        return response
+        return send(self._recorder, request, self._inner.handle_request, _EndsSpan)
 
     def close(self) -> None:
         self._inner.close()
@@ -71,21 +56,9 @@ class AsyncInstrumentedTransport(httpx.AsyncBaseTransport):
         return self._inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if not self._recorder.enabled:
-            return await self._inner.handle_async_request(request)
-        attempt, key = self._recorder.begin(request)
-        with self._recorder.chat(request, attempt) as chat:
-            start = time.perf_counter_ns()
-            try:
-                response = await self._inner.handle_async_request(request)
-            except BaseException as exc:
-                self._recorder.error(attempt, key, start, exc)
-                raise
-            self._recorder.response(attempt, key, start, response)
-            if chat.recording:
-                response.stream = _AsyncEndsSpan(response.stream, chat.end)
-            chat.outcome = response
-        return response
+        return await asend(
+            self._recorder, request, self._inner.handle_async_request, _AsyncEndsSpan
+        )
 
     async def aclose(self) -> None:
         await self._inner.aclose()
