@@ -342,51 +342,55 @@ class CountedDelivery:
             )
 
 
-class BoundedBatchProcessor(LogRecordProcessor):
-    """`BatchLogRecordProcessor` with a bounded shutdown and flush and counted drops."""
+def _delivery_over(
+    batch_class: Any,
+    exporter: Any,
+    *,
+    success: object,
+    size_of: Callable[[Any], int],
+    noun: str,
+    max_queue_size: int,
+    max_export_batch_size: int,
+    schedule_delay_millis: int,
+    export_timeout_millis: int,
+    shutdown_timeout: float,
+    max_queue_bytes: int,
+    max_request_bytes: int,
+    target: str,
+) -> CountedDelivery:
+    """A `CountedDelivery` around one signal's SDK batch processor class."""
 
-    def __init__(
-        self,
-        exporter: LogRecordExporter,
-        *,
-        max_queue_size: int,
-        max_export_batch_size: int,
-        schedule_delay_millis: int,
-        export_timeout_millis: int,
-        shutdown_timeout: float,
-        max_queue_bytes: int,
-        max_request_bytes: int,
-        target: str = "the collector",
-    ) -> None:
-        def batch_processor(counting: Any) -> BatchLogRecordProcessor:
-            return BatchLogRecordProcessor(
-                counting,
-                # Explicit values: inherited OTEL_BLRP_* variables do not apply.
-                schedule_delay_millis=schedule_delay_millis,
-                max_queue_size=max_queue_size,
-                max_export_batch_size=max_export_batch_size,
-                export_timeout_millis=export_timeout_millis,
-            )
-
-        self._delivery = CountedDelivery(
-            exporter,
-            success=LogRecordExportResult.SUCCESS,
-            batch_processor=batch_processor,
-            size_of=log_record_size,
+    def batch_processor(counting: Any) -> Any:
+        return batch_class(
+            counting,
+            # Explicit values: inherited OTEL_BLRP_* / OTEL_BSP_* variables do not apply.
+            schedule_delay_millis=schedule_delay_millis,
             max_queue_size=max_queue_size,
-            max_queue_bytes=max_queue_bytes,
-            max_request_bytes=max_request_bytes,
-            shutdown_timeout=shutdown_timeout,
-            target=target,
+            max_export_batch_size=max_export_batch_size,
+            export_timeout_millis=export_timeout_millis,
         )
-        self._batch: BatchLogRecordProcessor = self._delivery.batch
+
+    return CountedDelivery(
+        exporter,
+        success=success,
+        batch_processor=batch_processor,
+        size_of=size_of,
+        max_queue_size=max_queue_size,
+        max_queue_bytes=max_queue_bytes,
+        max_request_bytes=max_request_bytes,
+        shutdown_timeout=shutdown_timeout,
+        target=target,
+        noun=noun,
+    )
+
+
+class _CountedProcessor:
+    """What both signals' processors do alike: everything but taking one item in."""
+
+    _delivery: CountedDelivery
 
     def stats(self) -> DeliveryStats:
         return self._delivery.stats()
-
-    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        if self._delivery.admit(log_record):
-            self._batch.on_emit(log_record)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self._delivery.force_flush(timeout_millis)
@@ -396,6 +400,65 @@ class BoundedBatchProcessor(LogRecordProcessor):
 
     def abandon(self) -> None:
         self._delivery.abandon()
+
+
+class BoundedBatchProcessor(_CountedProcessor, LogRecordProcessor):
+    """`BatchLogRecordProcessor` with a bounded shutdown and flush and counted drops."""
+
+    def __init__(
+        self, exporter: LogRecordExporter, *, target: str = "the collector", **queue: Any
+    ) -> None:
+        """`queue`: `max_queue_size`, `max_export_batch_size`, `schedule_delay_millis`,
+        `export_timeout_millis`, `shutdown_timeout`, `max_queue_bytes`, `max_request_bytes`."""
+        self._delivery = _delivery_over(
+            BatchLogRecordProcessor,
+            exporter,
+            success=LogRecordExportResult.SUCCESS,
+            size_of=log_record_size,
+            noun="events",
+            target=target,
+            **queue,
+        )
+        self._batch: BatchLogRecordProcessor = self._delivery.batch
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        if self._delivery.admit(log_record):
+            self._batch.on_emit(log_record)
+
+
+class BoundedSpanProcessor(_CountedProcessor):
+    """`BatchSpanProcessor` with a bounded shutdown and flush and counted drops: the span
+    processor of the traces' signal, on the same `CountedDelivery` as events.
+
+    The tracing SDK is imported here, when a span processor is built, so exporter settings
+    without traces never load it.
+    """
+
+    def __init__(self, exporter: Any, *, target: str = "the collector", **queue: Any) -> None:
+        """`queue`: as `BoundedBatchProcessor`'s."""
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
+
+        self._delivery = _delivery_over(
+            BatchSpanProcessor,
+            exporter,
+            success=SpanExportResult.SUCCESS,
+            size_of=span_size,
+            noun="spans",
+            target=target,
+            **queue,
+        )
+        self._batch: Any = self._delivery.batch
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        pass
+
+    def _on_ending(self, span: Any) -> None:
+        pass
+
+    def on_end(self, span: Any) -> None:
+        # The SDK's processor skips unsampled spans: they are neither offered nor counted.
+        if span.context.trace_flags.sampled and self._delivery.admit(span):
+            self._batch.on_end(span)
 
 
 def _daemon(target: Callable[[], object], name: str) -> threading.Thread:
@@ -410,74 +473,3 @@ def _daemon(target: Callable[[], object], name: str) -> threading.Thread:
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     return thread
-
-
-class BoundedSpanProcessor:
-    """`BatchSpanProcessor` with a bounded shutdown and flush and counted drops: the span
-    processor of the traces' signal, on the same `CountedDelivery` as events.
-
-    The tracing SDK is imported here, when a span processor is built, so exporter settings
-    without traces never load it.
-    """
-
-    def __init__(
-        self,
-        exporter: Any,
-        *,
-        max_queue_size: int,
-        max_export_batch_size: int,
-        schedule_delay_millis: int,
-        export_timeout_millis: int,
-        shutdown_timeout: float,
-        max_queue_bytes: int,
-        max_request_bytes: int,
-        target: str = "the collector",
-    ) -> None:
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
-
-        def batch_processor(counting: Any) -> BatchSpanProcessor:
-            return BatchSpanProcessor(
-                counting,
-                # Explicit values: inherited OTEL_BSP_* variables do not apply.
-                schedule_delay_millis=schedule_delay_millis,
-                max_queue_size=max_queue_size,
-                max_export_batch_size=max_export_batch_size,
-                export_timeout_millis=export_timeout_millis,
-            )
-
-        self._delivery = CountedDelivery(
-            exporter,
-            success=SpanExportResult.SUCCESS,
-            batch_processor=batch_processor,
-            size_of=span_size,
-            max_queue_size=max_queue_size,
-            max_queue_bytes=max_queue_bytes,
-            max_request_bytes=max_request_bytes,
-            shutdown_timeout=shutdown_timeout,
-            target=target,
-            noun="spans",
-        )
-        self._batch: Any = self._delivery.batch
-
-    def stats(self) -> DeliveryStats:
-        return self._delivery.stats()
-
-    def on_start(self, span: Any, parent_context: Any = None) -> None:
-        pass
-
-    def _on_ending(self, span: Any) -> None:
-        pass
-
-    def on_end(self, span: Any) -> None:
-        # The SDK's processor skips unsampled spans: they are neither offered nor counted.
-        if span.context.trace_flags.sampled and self._delivery.admit(span):
-            self._batch.on_end(span)
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._delivery.force_flush(timeout_millis)
-
-    def shutdown(self) -> None:
-        self._delivery.shutdown()
-
-    def abandon(self) -> None:
-        self._delivery.abandon()
