@@ -278,6 +278,7 @@ def test_the_page_follows_a_live_session_from_the_demo_without_reloading() -> No
             {
                 "exporter": {"otlp-grpc": {"endpoint": receiver.grpc_endpoint}},
                 "metrics_exporter": {"otlp-http": {"endpoint": receiver.metrics_endpoint}},
+                "trace_exporter": {"otlp-grpc": {"endpoint": receiver.grpc_endpoint}},
             }
         )
         conversation = str(uuid.uuid4())
@@ -288,6 +289,7 @@ def test_the_page_follows_a_live_session_from_the_demo_without_reloading() -> No
             run_session(manager, api_url)
         shown = browser.wait_until(
             "document.querySelectorAll('svg.timeline').length === 2 && "
+            "document.querySelectorAll('svg.waterfall rect.span-bar').length === 4 && "
             "document.querySelectorAll(`figure[data-chart='tools'] rect.bar`).length === 4 && "
             "[...document.querySelectorAll(`figure[data-chart='api_latency'] rect.bar`)]"
             ".some((bar) => bar.dataset.series === 'metrics')"
@@ -303,7 +305,15 @@ def test_the_page_follows_a_live_session_from_the_demo_without_reloading() -> No
     assert turn["heading"] == "Turn 1: [REDACTED]"
     assert turn["events"] == DEMO_TURN
     assert turn["errors"] == ["codex.tool_result"]
-    assert turn["spans"] == []  # no spans yet: no waterfall
+    # Live spans too: the turn's waterfall, its failed tool marked, each event pinned.
+    assert turn["spans"] == [
+        "invoke_agent codex",
+        "chat gpt-5-codex",
+        "execute_tool shell",
+        "execute_tool read_file",
+    ]
+    assert turn["error_spans"] == ["execute_tool read_file"]
+    assert turn["pins"] == len(DEMO_TURN)
     assert seen["charts"]["tokens"] == [
         [None, "input", 1250],
         [None, "cached", 1024],

@@ -29,7 +29,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from .._errors import CliError
-from ..testing import Metric, OtlpReceiver, ReceivedLog
+from ..testing import Metric, OtlpReceiver, ReceivedLog, ReceivedSpan
 from ..testing._otlp_decode import _key_values, decode_logs_request, decode_metrics_request
 from ._view_model import Limits, SpanRecord, ViewStore
 
@@ -279,10 +279,13 @@ def live_receiver(
     """A receiver whose events and metrics go to the store as they arrive."""
 
     def on_log(log: ReceivedLog) -> None:
-        store.add_events([log])
+        store.add_events([log], [(log.trace_id, log.span_id)])
 
     def on_metrics(metrics: list[Metric]) -> None:
         store.add_metrics(metrics)
+
+    def on_span(span: ReceivedSpan) -> None:
+        store.add_spans([live_span(span)])
 
     return OtlpReceiver(
         host=host,
@@ -290,6 +293,26 @@ def live_receiver(
         grpc_port=grpc_port,
         on_log=on_log,
         on_metrics=on_metrics,
+        on_span=on_span,
+    )
+
+
+# OTLP's Status.code, as the page reads it, by the decoded name.
+_STATUS = {"UNSET": 0, "OK": 1, "ERROR": 2}
+
+
+def live_span(span: ReceivedSpan) -> SpanRecord:
+    """A span as the live receiver decoded it, as the waterfall needs it."""
+    return SpanRecord(
+        trace_id=span.trace_id,
+        span_id=span.span_id,
+        parent_span_id=span.parent_span_id,
+        name=span.name,
+        start_unix_nano=span.start_time_unix_nano,
+        end_unix_nano=span.end_time_unix_nano,
+        attributes=dict(span.attributes),
+        status_code=_STATUS.get(span.status_code, 0),
+        status_message=span.status_message,
     )
 
 
