@@ -22,7 +22,9 @@ from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
 from codex_otel._metrics import reader_from_config
 from codex_otel.testing import InMemoryMetrics, Metric, OtlpReceiver
 from tests.conftest import METADATA, emit_catalog, expected_catalog, normalise
+from tests.fake_api import FakeApi
 from tests.rotel import Rotel
+from tests.test_traces import scripted_turn, span_tree
 from tests.transports import TRANSPORTS
 
 CATALOG_EVENTS = 11
@@ -148,3 +150,30 @@ def test_metrics_over_json_lose_their_64_bit_integers_in_rotel(tmp_path: Path) -
             assert [dict((a.key, a.value.string_value) for a in p.attributes) for p in points] == [
                 point.attributes for point in metric.points
             ]
+
+
+def _turn_spans(table: dict[str, Any], receiver: OtlpReceiver, fake_api: FakeApi) -> list[Any]:
+    config = OtelConfig.from_mapping({"environment": "ci", "trace_exporter": table})
+    with OtelProvider.from_config(config) as provider:
+        scripted_turn(OtelEventManager(provider, **METADATA), fake_api)
+    assert provider.stats("spans").dropped == 0
+    spans = receiver.wait_for_spans(provider.stats("spans").exported)
+    # rotel may reorder what it batches: compare in the order the spans ended.
+    return sorted(span_tree(spans), key=lambda span: str(span["name"]))
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_spans_arrive_through_rotel_as_sent(
+    rotel: Rotel, receiver: OtlpReceiver, fake_api: FakeApi, transport: str
+) -> None:
+    with OtlpReceiver() as direct:
+        sent = _turn_spans({"otlp-grpc": {"endpoint": direct.grpc_endpoint}}, direct, fake_api)
+    through = _turn_spans(rotel.exporter_table(transport, "/v1/traces"), receiver, fake_api)
+    assert [span["name"] for span in sent] == [
+        "chat gpt-5-codex",
+        "execute_tool apply_patch",
+        "execute_tool shell",
+        "invoke_agent codex",
+    ]
+    # Every span, parent, kind, status and attribute (with its type), ids aside.
+    assert through == sent, rotel.output()
