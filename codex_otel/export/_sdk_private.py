@@ -10,16 +10,28 @@ import importlib
 import os
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry._logs import LogRecord, SeverityNumber
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk._logs import Logger as SdkLogger
+from opentelemetry.sdk._logs import ReadWriteLogRecord
 
 from ._partial import PROBE_ATTRIBUTE, PartialSuccessProbe, rejected_in
 
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+
 __all__ = [
+    "ATTRIBUTES_DICT",
     "BATCH_PROCESSOR",
     "GRPC_CLIENT",
     "GRPC_LOG_EXPORTER_MIXIN",
     "GRPC_STUB",
     "HTTP_TRANSPORT",
+    "LOGGER_LIMITS",
+    "CleanRecords",
+    "SizedAttributes",
     "grpc_log_exporter_ignoring_timeout_variable",
     "import_tracing_sdk",
     "inner_batch_processor",
@@ -222,3 +234,89 @@ def stop_reader_thread(reader: object) -> None:
 def uses_grpc(exporter: object) -> bool:
     """True for the SDK's OTLP/gRPC exporters: gRPC cannot be used in a forked child."""
     return type(exporter).__module__.startswith(_GRPC_EXPORTERS)
+
+
+# `BoundedAttributes._dict`, the plain dict behind one. The SDK's own `__deepcopy__` fills it
+# directly so that values already clean are not cleaned again; `CleanRecords` does the same.
+ATTRIBUTES_DICT = "_dict"
+# `Logger._log_record_limits`: the limits the SDK's Logger gives every record it builds.
+LOGGER_LIMITS = "_log_record_limits"
+
+
+class SizedAttributes(BoundedAttributes):
+    """A record's attributes, made clean by this package, with their estimated wire size
+    (`wire_size`, None once a processor changes them: the size is then estimated anew)."""
+
+    wire_size: int | None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.wire_size = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.wire_size = None
+        super().__delitem__(key)
+
+
+class CleanRecords:
+    """Builds the SDK log records `Logger.emit` would build, for attributes this package made
+    clean (text and numbers only, within the limits), without the SDK cleaning them again.
+
+    `Logger.emit(record)` takes a `ReadWriteLogRecord` as it is: processors, users' own
+    included, and exporters see an ordinary SDK record. `for_logger` returns None where the
+    shortcut would not build the same record (not an SDK Logger, or limits that cut values).
+    """
+
+    __slots__ = ("_limits", "_logger", "max_attributes")
+
+    def __init__(self, logger: SdkLogger, limits: Any) -> None:
+        self._logger = logger
+        self._limits = limits
+        self.max_attributes: int | None = limits.max_log_record_attributes
+
+    @classmethod
+    def for_logger(cls, logger: object) -> CleanRecords | None:
+        if type(logger) is not SdkLogger:
+            return None
+        limits = getattr(logger, LOGGER_LIMITS, None)
+        if limits is None or limits.max_log_record_attribute_length is not None:
+            return None
+        return cls(logger, limits)
+
+    def emit(
+        self,
+        *,
+        timestamp: int,
+        context: Context | None,
+        severity_number: SeverityNumber,
+        severity_text: str,
+        event_name: str,
+        attributes: dict[str, Any],
+        attributes_size: int,
+    ) -> None:
+        """`Logger.emit` of one record whose body is `event_name`; `attributes` is handed
+        over (not copied): text, numbers and booleans only, at most `max_attributes`."""
+        logger = self._logger
+        # The API record reads the trace and span ids from `context` (None: the current one).
+        log_record = LogRecord(
+            timestamp=timestamp,
+            observed_timestamp=timestamp,
+            context=context,
+            severity_number=severity_number,
+            severity_text=severity_text,
+            body=event_name,
+            event_name=event_name,
+        )
+        # Built without attributes, `__post_init__` has nothing to clean; ours go in after.
+        record = ReadWriteLogRecord(
+            log_record=log_record,
+            resource=logger.resource,
+            instrumentation_scope=logger.instrumentation_scope,
+            limits=self._limits,
+        )
+        clean = SizedAttributes(maxlen=self.max_attributes, immutable=False, max_value_len=None)
+        setattr(clean, ATTRIBUTES_DICT, attributes)
+        clean.wire_size = attributes_size
+        log_record.attributes = clean
+        # Typed for API records; the SDK's Logger takes its own ReadWriteLogRecord as it is.
+        logger.emit(record)  # type: ignore[arg-type]
