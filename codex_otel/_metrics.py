@@ -78,6 +78,23 @@ def _no_tags() -> dict[str, str]:
     return {}
 
 
+# In a cache key: a value of another type, whose attributes are built afresh, not kept.
+_UNCACHED = object()
+
+
+def _plain(value: object) -> object:
+    """`value` as part of a cache key: None, text and integers with their type (an int and a
+    str of the same digits stay apart); `_UNCACHED` for anything else."""
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return (kind, value)
+    return _UNCACHED
+
+
+def _token_tags(token_type: str) -> dict[str, str]:
+    return {Tag.TOKEN_TYPE: token_type}
+
+
 def reader_from_config(config: OtelConfig) -> MetricReader | None:
     """The periodic reader `metrics_exporter` asks for; None for `none` or if it cannot start."""
     if config.metrics_exporter.kind == "none":
@@ -229,14 +246,24 @@ class MetricsFlush:
         return not self._thread.is_alive() and self._ok
 
 
-class MetricsRecorder:
-    """Records the instruments for one event manager, with its tags bound."""
+# Distinct attribute sets a recorder keeps built (kinds, tools and statuses repeat); past
+# this the cache starts afresh, so odd values cannot grow it without bound.
+_MAX_ATTRIBUTE_SETS = 512
 
-    __slots__ = ("_pipeline", "_tags")
+
+class MetricsRecorder:
+    """Records the instruments for one event manager, with its tags bound.
+
+    Each distinct set of attributes is built once and handed to the SDK again on later
+    measurements (the SDK copies what it keeps, so sharing the dict is safe).
+    """
+
+    __slots__ = ("_attributes", "_pipeline", "_tags")
 
     def __init__(self, pipeline: MetricsPipeline, tags: dict[str, str]) -> None:
         self._pipeline = pipeline
         self._tags = tags
+        self._attributes: dict[tuple[object, ...], dict[str, str]] = {}
 
     def with_model(self, model: str) -> MetricsRecorder | None:
         try:
@@ -245,18 +272,33 @@ class MetricsRecorder:
             report_internal_error("building metric tags", exc)
             return None
 
+    def _attributes_for(
+        self, key: tuple[object, ...], tags: Callable[[], dict[str, str]]
+    ) -> dict[str, str]:
+        cached = self._attributes.get(key)
+        if cached is None:
+            if _UNCACHED in key:
+                return {**self._tags, **tags()}
+            if len(self._attributes) >= _MAX_ATTRIBUTE_SETS:
+                self._attributes = {}
+            cached = self._attributes[key] = {**self._tags, **tags()}
+        return cached
+
     def _count(
         self,
         counter: str,
         histogram: str | None,
         millis: int | None,
+        key: tuple[object, ...],
         tags: Callable[[], dict[str, str]],
     ) -> None:
+        """`key`: what `tags()` depends on (values of built-in types, so keys compare by
+        value)."""
         pipeline = self._pipeline
         if pipeline.closed:
             return
         try:
-            attributes = {**self._tags, **tags()}
+            attributes = self._attributes_for(key, tags)
             pipeline.counters[counter].add(1, attributes)
             if histogram is not None and millis is not None:
                 pipeline.histograms[histogram].record(millis, attributes)
@@ -264,7 +306,7 @@ class MetricsRecorder:
             report_internal_error(f"recording {counter}", exc)
 
     def conversation_start(self) -> None:
-        self._count(MetricName.CONVERSATION_STARTS, None, None, _no_tags)
+        self._count(MetricName.CONVERSATION_STARTS, None, None, (), _no_tags)
 
     def api_request(self, millis: int | None, status: int | None, success: bool) -> None:
         """A request; a response with an error status (>= 400) is not a success."""
@@ -273,19 +315,22 @@ class MetricsRecorder:
             ok = success and (status is None or int(status) < 400)
             return {Tag.STATUS: sanitize_tag(status), Tag.SUCCESS: _bool_tag(ok)}
 
-        self._count(MetricName.API_REQUEST, MetricName.API_REQUEST_DURATION, millis, tags)
+        key = (MetricName.API_REQUEST, _plain(status), bool(success))
+        self._count(MetricName.API_REQUEST, MetricName.API_REQUEST_DURATION, millis, key, tags)
 
     def sse_event(self, kind: str | None, millis: int | None, success: bool) -> None:
         def tags() -> dict[str, str]:
             return {Tag.KIND: sanitize_tag(kind), Tag.SUCCESS: _bool_tag(success)}
 
-        self._count(MetricName.SSE_EVENT, MetricName.SSE_EVENT_DURATION, millis, tags)
+        key = (MetricName.SSE_EVENT, _plain(kind), bool(success))
+        self._count(MetricName.SSE_EVENT, MetricName.SSE_EVENT_DURATION, millis, key, tags)
 
     def tool_call(self, tool: str, millis: int | None, success: bool) -> None:
         def tags() -> dict[str, str]:
             return {Tag.TOOL: sanitize_tag(tool), Tag.SUCCESS: _bool_tag(success)}
 
-        self._count(MetricName.TOOL_CALL, MetricName.TOOL_CALL_DURATION, millis, tags)
+        key = (MetricName.TOOL_CALL, _plain(tool), bool(success))
+        self._count(MetricName.TOOL_CALL, MetricName.TOOL_CALL_DURATION, millis, key, tags)
 
     def token_usage(
         self, *, input: int, output: int, cached_input: int | None, reasoning_output: int | None
@@ -303,7 +348,9 @@ class MetricsRecorder:
             usage["total"] = usage["input"] + usage["output"]
             histogram = pipeline.histograms[MetricName.TOKEN_USAGE]
             for token_type, count in usage.items():
-                histogram.record(count, {**self._tags, Tag.TOKEN_TYPE: token_type})
+                key = (MetricName.TOKEN_USAGE, token_type)
+                tags = functools.partial(_token_tags, token_type)
+                histogram.record(count, self._attributes_for(key, tags))
         except Exception as exc:
             report_internal_error(f"recording {MetricName.TOKEN_USAGE}", exc)
 

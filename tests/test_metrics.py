@@ -265,3 +265,23 @@ def test_metrics_without_event_exporter_still_records(metrics: Metrics) -> None:
 
 def test_config_with_metrics_none_is_the_default() -> None:
     assert OtelProvider.from_config(OtelConfig()).metrics is None
+
+
+def test_attribute_sets_kept_by_a_recorder_stay_right_past_their_bound(
+    metrics: Metrics,
+) -> None:
+    # Statuses 200 and "200" share one tag; a kind of an odd type is never kept; past 512
+    # distinct sets the kept ones start afresh, and every point keeps its own attributes.
+    provider, reader = metrics
+    manager = OtelEventManager(provider, **METADATA)
+    for _ in range(2):
+        for i in range(600):
+            manager.sse_event(f"kind.{i}", 0.001)
+        manager.api_request(1, 0.001, status_code=200)
+        manager.api_request(1, 0.001, status_code="200")  # type: ignore[arg-type]
+        manager.sse_event(3.5, 0.001)  # type: ignore[arg-type]
+    events = {point.attributes["kind"]: point.value for point in reader.points("codex.sse_event")}
+    assert events == {**{f"kind.{i}": 2 for i in range(600)}, "3.5": 2}
+    assert reader.points("codex.api_request") == [
+        MetricPoint(attributes={**TAGS, "status": "200", "success": "true"}, value=4)
+    ]
