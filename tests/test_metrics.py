@@ -285,3 +285,28 @@ def test_attribute_sets_kept_by_a_recorder_stay_right_past_their_bound(
     assert reader.points("codex.api_request") == [
         MetricPoint(attributes={**TAGS, "status": "200", "success": "true"}, value=4)
     ]
+
+
+def test_queued_measurements_reach_the_sdk_in_order_and_the_queue_stays_bounded() -> None:
+    from codex_otel._metrics import _MAX_PENDING, _WAKE_AT, DeferredMeasurements
+
+    deferred = DeferredMeasurements()
+    applied: list[tuple[float, object]] = []
+    most_pending = 0
+
+    def apply(value: float, attributes: object) -> None:
+        applied.append((value, attributes))
+
+    for i in range(_MAX_PENDING + 5_000):
+        deferred.add(apply, i, "a")
+        most_pending = max(most_pending, len(deferred._pending))
+    deferred.on_collect(None)  # type: ignore[arg-type]
+    assert applied == [(i, "a") for i in range(_MAX_PENDING + 5_000)]
+    assert most_pending <= _MAX_PENDING
+    # Stopped, the worker is gone: the caller's thread hands them over itself.
+    deferred.stop()
+    applied.clear()
+    for i in range(_MAX_PENDING):
+        deferred.add(apply, i, "b")
+    left = len(deferred._pending)
+    assert left < _WAKE_AT and len(applied) == _MAX_PENDING - left

@@ -260,3 +260,27 @@ def test_records_are_built_only_where_the_sdk_would_keep_each_value_as_it_is() -
     assert _sdk_private.CleanRecords.for_logger(NoOpLogger("x")) is None
     assert _sdk_private.CleanRecords.for_logger(_sdk_logger(cutting)[0]) is None
     assert _sdk_private.CleanRecords.for_logger(_sdk_logger()[0]) is not None
+
+
+def test_a_collection_runs_observable_callbacks_before_reading_synchronous_instruments() -> None:
+    from opentelemetry.metrics import CallbackOptions, Observation
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+    meter = provider.get_meter("test")
+    counter = meter.create_counter("counted")
+
+    def late(options: CallbackOptions) -> list[Observation]:
+        counter.add(2, {"from": "callback"})
+        return []
+
+    meter.create_observable_gauge("observes.nothing", callbacks=[late])
+    data = reader.get_metrics_data()
+    assert data is not None
+    metrics = [m for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics]
+    assert [
+        (m.name, [(dict(p.attributes or {}), p.value) for p in m.data.data_points]) for m in metrics
+    ] == [("counted", [({"from": "callback"}, 2)])]
+    provider.shutdown()

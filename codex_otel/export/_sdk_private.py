@@ -320,3 +320,9 @@ class CleanRecords:
         log_record.attributes = clean
         # Typed for API records; the SDK's Logger takes its own ReadWriteLogRecord as it is.
         logger.emit(record)  # type: ignore[arg-type]
+
+
+# Behaviour relied on, not an attribute: a metric collection runs the observable instruments'
+# callbacks before it reads the synchronous instruments, and an observable instrument that
+# observes nothing exports nothing. `_metrics.DeferredMeasurements` hands the measurements it
+# queued to the SDK from such a callback, so each collection holds everything recorded before.
