@@ -117,3 +117,35 @@ def test_the_bytes_are_the_sdk_encoders_bytes(memory: Memory) -> None:
     emit_catalog(OtelEventManager(provider, **METADATA))
     for records in (capture.records, _records(), _records(body=None)):
         assert encode_logs_request(records) == encode_logs(records).SerializeToString()
+
+
+def test_the_http_exporter_sends_the_sdk_encoders_bytes_and_they_arrive(
+    memory: Memory, receiver: Any
+) -> None:
+    from codex_otel._config import OtlpHttpExporter
+    from codex_otel.export._factory import build_exporter
+
+    provider, capture = memory
+    emit_catalog(OtelEventManager(provider, **METADATA))
+    records = capture.records
+    exporter = build_exporter("logs", OtlpHttpExporter(endpoint=receiver.logs_endpoint))
+    assert type(exporter.export).__name__ == "_FastHttpLogExport"
+    sent: list[bytes] = []
+    client = exporter._client
+    send = client.export
+
+    def spy(data: bytes, *args: Any, **kwargs: Any) -> Any:
+        sent.append(data)
+        return send(data, *args, **kwargs)
+
+    client.export = spy
+    try:
+        assert exporter.export(records).name == "SUCCESS"
+        assert exporter.export(_records()).name == "SUCCESS"
+    finally:
+        exporter.shutdown()
+    assert sent == [
+        encode_logs(records).SerializeToString(),
+        encode_logs(_records()).SerializeToString(),
+    ]
+    assert len(receiver.logs) == len(records) + len(_records())

@@ -284,3 +284,27 @@ def test_a_collection_runs_observable_callbacks_before_reading_synchronous_instr
         (m.name, [(dict(p.attributes or {}), p.value) for p in m.data.data_points]) for m in metrics
     ] == [("counted", [({"from": "callback"}, 2)])]
     provider.shutdown()
+
+
+def test_the_http_log_exporters_export_is_the_one_the_fast_export_copies() -> None:
+    import hashlib
+
+    from opentelemetry.exporter.otlp.proto.http import _log_exporter
+
+    source = inspect.getsource(_log_exporter.OTLPLogExporter.export)
+    assert hashlib.sha256(source.encode()).hexdigest() == _sdk_private.HTTP_LOG_EXPORT_SHA256
+    exporter = _log_exporter.OTLPLogExporter(endpoint="http://127.0.0.1:9/v1/logs")
+    try:
+        assert exporter._shutdown is False
+        assert isinstance(exporter._max_request_size, int)
+        assert callable(exporter._metrics.export_operation)
+        assert callable(exporter._client.export)
+        for name in (
+            "_is_request_too_large",
+            "RequestPayloadTooLargeError",
+            "HTTP_RESPONSE_STATUS_CODE",
+            "_logger",
+        ):
+            assert hasattr(_log_exporter, name), name
+    finally:
+        exporter.shutdown()

@@ -22,6 +22,7 @@ from .._config import (
     redact_url,
 )
 from ._sdk_private import (
+    fast_http_log_export,
     grpc_log_exporter_ignoring_timeout_variable,
     import_tracing_sdk,
     pin_headers,
@@ -144,6 +145,8 @@ def _otlp_http(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
         client, key = tls["client_certificate_file"], tls["client_key_file"]
         session.cert = (client, key) if client and key else client
         _watch(exporter, signal, session)
+        if signal == "logs":
+            fast_http_log_export(exporter)
     pin_headers(exporter, config.headers)
     return exporter
 
