@@ -149,3 +149,31 @@ def test_the_http_exporter_sends_the_sdk_encoders_bytes_and_they_arrive(
         encode_logs(_records()).SerializeToString(),
     ]
     assert len(receiver.logs) == len(records) + len(_records())
+
+
+def test_the_grpc_exporter_sends_the_sdk_encoders_bytes_and_they_arrive(
+    memory: Memory, receiver: Any
+) -> None:
+    from codex_otel._config import OtlpGrpcExporter
+    from codex_otel.export._factory import build_exporter
+
+    provider, capture = memory
+    emit_catalog(OtelEventManager(provider, **METADATA))
+    records = capture.records
+    exporter = build_exporter("logs", OtlpGrpcExporter(endpoint=receiver.grpc_endpoint))
+    try:
+        requests = [exporter._translate_data(batch) for batch in (records, _records())]
+        assert requests == [
+            encode_logs(records).SerializeToString(),
+            encode_logs(_records()).SerializeToString(),
+        ]
+        assert exporter.export(records).name == "SUCCESS"
+        assert exporter.export(_records()).name == "SUCCESS"
+        # Another value form: the SDK's message, sent as its bytes.
+        odd = _records()
+        odd[0].log_record.attributes = {"list": ("a", "b")}
+        assert exporter._translate_data(odd) == encode_logs(odd)
+        assert exporter.export(odd).name == "SUCCESS"
+    finally:
+        exporter.shutdown()
+    assert len(receiver.logs) == len(records) + 2 * len(_records())

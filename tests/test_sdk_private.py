@@ -308,3 +308,22 @@ def test_the_http_log_exporters_export_is_the_one_the_fast_export_copies() -> No
             assert hasattr(_log_exporter, name), name
     finally:
         exporter.shutdown()
+
+
+def test_the_grpc_log_exporter_sends_what_translate_data_gives_through_its_stub() -> None:
+    from opentelemetry.exporter.otlp.proto.grpc import exporter as grpc_exporter
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+
+    source = inspect.getsource(grpc_exporter.OTLPExporterMixin._export)
+    assert "request=self._translate_data(data)" in source
+    assert "self._client.Export(" in source
+    exporter = OTLPLogExporter(endpoint="http://127.0.0.1:9", insecure=True)
+    try:
+        assert getattr(exporter, "_channel", None) is not None
+        assert exporter._client is not None
+        _sdk_private.fast_grpc_log_export(exporter)
+        assert isinstance(exporter._client, _sdk_private._BytesLogsStub)
+        rebuilt = exporter._stub(exporter._channel)
+        assert isinstance(rebuilt, _sdk_private._BytesLogsStub)
+    finally:
+        exporter.shutdown()

@@ -22,6 +22,7 @@ from .._config import (
     redact_url,
 )
 from ._sdk_private import (
+    fast_grpc_log_export,
     fast_http_log_export,
     grpc_log_exporter_ignoring_timeout_variable,
     import_tracing_sdk,
@@ -176,6 +177,8 @@ def _otlp_grpc(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
         if signal != "logs" or _GRPC_LOGS_TIMEOUT not in os.environ:
             raise
         exporter = grpc_log_exporter_ignoring_timeout_variable(arguments)
+    if signal == "logs":
+        fast_grpc_log_export(exporter)
     _watch(exporter, signal)
     pin_headers(exporter, config.headers)
     return exporter

@@ -32,10 +32,11 @@ __all__ = [
     "LOGGER_LIMITS",
     "CleanRecords",
     "SizedAttributes",
+    "fast_grpc_log_export",
+    "fast_http_log_export",
     "grpc_log_exporter_ignoring_timeout_variable",
     "import_tracing_sdk",
     "inner_batch_processor",
-    "fast_http_log_export",
     "pin_headers",
     "reader_exporter",
     "stop_reader_thread",
@@ -336,6 +337,7 @@ class CleanRecords:
 # module's `_is_request_too_large`, `RequestPayloadTooLargeError`, `HTTP_RESPONSE_STATUS_CODE`
 # and `_logger`. `HTTP_LOG_EXPORT_SHA256` fingerprints the SDK's `export` these steps copy.
 HTTP_LOG_EXPORTER = "opentelemetry.exporter.otlp.proto.http._log_exporter"
+GRPC_LOG_EXPORTER = "opentelemetry.exporter.otlp.proto.grpc._log_exporter"
 HTTP_LOG_EXPORT_SHA256 = "c3f79a48d091f8870f5f6fb2e342bae9d42458b540787580fccd826070befbec"
 
 
@@ -395,3 +397,52 @@ def fast_http_log_export(exporter: Any) -> None:
     if type(exporter).__module__ != HTTP_LOG_EXPORTER:
         raise TypeError(f"{type(exporter).__name__}: not the OTLP/HTTP protobuf log exporter")
     exporter.export = _FastHttpLogExport(exporter)
+
+
+# The OTLP/gRPC log exporter sends `_translate_data(batch)` through `_client.Export(request=)`,
+# `_client` being `_stub(_channel)`. Here `_translate_data` returns the request's bytes (the
+# SDK's message where a batch holds another value form) and the stub, on the same `_channel`,
+# sends bytes as they are.
+GRPC_CHANNEL = "_channel"
+GRPC_TRANSLATE = "_translate_data"
+_LOGS_EXPORT_METHOD = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+
+
+def _request_bytes(request: Any) -> bytes:
+    return request if type(request) is bytes else request.SerializeToString()
+
+
+class _BytesLogsStub:
+    """The logs service stub, sending requests already serialized."""
+
+    def __init__(self, channel: Any) -> None:
+        from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+            ExportLogsServiceResponse,
+        )
+
+        self.Export = channel.unary_unary(
+            _LOGS_EXPORT_METHOD,
+            request_serializer=_request_bytes,
+            response_deserializer=ExportLogsServiceResponse.FromString,
+        )
+
+
+def _translate_logs(batch: Any) -> Any:
+    from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+
+    from ._encode import Unencodable, encode_logs_request
+
+    try:
+        return encode_logs_request(batch)
+    except (Unencodable, UnicodeEncodeError):
+        return encode_logs(batch)
+
+
+def fast_grpc_log_export(exporter: Any) -> None:
+    """Encode this OTLP/gRPC log exporter's requests with `_encode` (before any wrapping of
+    its stub)."""
+    if type(exporter).__module__ != GRPC_LOG_EXPORTER:
+        raise TypeError(f"{type(exporter).__name__}: not the OTLP/gRPC log exporter")
+    setattr(exporter, GRPC_STUB, _BytesLogsStub)
+    setattr(exporter, GRPC_CLIENT, _BytesLogsStub(getattr(exporter, GRPC_CHANNEL)))
+    setattr(exporter, GRPC_TRANSLATE, _translate_logs)
