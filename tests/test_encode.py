@@ -169,10 +169,10 @@ def test_the_grpc_exporter_sends_the_sdk_encoders_bytes_and_they_arrive(
         ]
         assert exporter.export(records).name == "SUCCESS"
         assert exporter.export(_records()).name == "SUCCESS"
-        # Another value form: the SDK's message, sent as its bytes.
+        # Another value form: the SDK's encoding.
         odd = _records()
         odd[0].log_record.attributes = {"list": ("a", "b")}
-        assert exporter._translate_data(odd) == encode_logs(odd)
+        assert exporter._translate_data(odd) == encode_logs(odd).SerializeToString()
         assert exporter.export(odd).name == "SUCCESS"
     finally:
         exporter.shutdown()

@@ -321,7 +321,7 @@ def test_the_grpc_log_exporter_sends_what_translate_data_gives_through_its_stub(
     try:
         assert getattr(exporter, "_channel", None) is not None
         assert exporter._client is not None
-        _sdk_private.fast_grpc_log_export(exporter)
+        _sdk_private.fast_grpc_log_export(exporter, bytes)
         assert isinstance(exporter._client, _sdk_private._BytesLogsStub)
         rebuilt = exporter._stub(exporter._channel)
         assert isinstance(rebuilt, _sdk_private._BytesLogsStub)

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._sdk_private import ATTRIBUTES_DICT
 
-__all__ = ["encode_logs_request"]
+__all__ = ["encode_logs_request", "request_bytes"]
 
 # Distinct (key, value) pairs kept encoded; past this the cache starts afresh.
 _MAX_CACHED_PAIRS = 4096
@@ -196,3 +196,14 @@ def _group(
     records = []
     scopes.append((scope, records))
     return records
+
+
+def request_bytes(batch: Sequence[Any]) -> bytes:
+    """The serialized ExportLogsServiceRequest of `batch`: this encoder's, or the SDK's for a
+    batch holding another value form."""
+    try:
+        return encode_logs_request(batch)
+    except (Unencodable, UnicodeEncodeError):
+        from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+
+        return encode_logs(batch).SerializeToString()  # type: ignore[no-any-return]

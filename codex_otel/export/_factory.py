@@ -147,7 +147,9 @@ def _otlp_http(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
         session.cert = (client, key) if client and key else client
         _watch(exporter, signal, session)
         if signal == "logs":
-            fast_http_log_export(exporter)
+            from ._encode import request_bytes
+
+            fast_http_log_export(exporter, request_bytes)
     pin_headers(exporter, config.headers)
     return exporter
 
@@ -178,7 +180,9 @@ def _otlp_grpc(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
             raise
         exporter = grpc_log_exporter_ignoring_timeout_variable(arguments)
     if signal == "logs":
-        fast_grpc_log_export(exporter)
+        from ._encode import request_bytes
+
+        fast_grpc_log_export(exporter, request_bytes)
     _watch(exporter, signal)
     pin_headers(exporter, config.headers)
     return exporter

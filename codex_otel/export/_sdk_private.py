@@ -9,7 +9,7 @@ import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry._logs import LogRecord, SeverityNumber
@@ -331,28 +331,26 @@ class CleanRecords:
 
 
 # The OTLP/HTTP protobuf log exporter's `export` encodes with the SDK's encoder inline; it is
-# replaced on our exporter's instance by `_FastHttpLogExport`, the same steps with our encoder
-# (the SDK's where a batch holds another value form). It uses the exporter's `_shutdown`,
-# `_metrics.export_operation(count)`, `_max_request_size` and `_client.export(bytes)`, and its
-# module's `_is_request_too_large`, `RequestPayloadTooLargeError`, `HTTP_RESPONSE_STATUS_CODE`
-# and `_logger`. `HTTP_LOG_EXPORT_SHA256` fingerprints the SDK's `export` these steps copy.
+# replaced on our exporter's instance by `_FastHttpLogExport`, the same steps with our encoder.
+# It uses the exporter's `_shutdown`, `_metrics.export_operation(count)`, `_max_request_size`
+# and `_client.export(bytes)`, and its module's `_is_request_too_large`,
+# `RequestPayloadTooLargeError`, `HTTP_RESPONSE_STATUS_CODE` and `_logger`.
+# `HTTP_LOG_EXPORT_SHA256` fingerprints the SDK's `export` these steps copy.
 HTTP_LOG_EXPORTER = "opentelemetry.exporter.otlp.proto.http._log_exporter"
 GRPC_LOG_EXPORTER = "opentelemetry.exporter.otlp.proto.grpc._log_exporter"
 HTTP_LOG_EXPORT_SHA256 = "c3f79a48d091f8870f5f6fb2e342bae9d42458b540787580fccd826070befbec"
 
 
 class _FastHttpLogExport:
-    """`OTLPLogExporter.export` (OTLP/HTTP, protobuf), encoding with `_encode`."""
+    """`OTLPLogExporter.export` (OTLP/HTTP, protobuf), encoding with the given `encode`."""
 
-    def __init__(self, exporter: Any) -> None:
+    def __init__(self, exporter: Any, encode: Callable[[Any], bytes]) -> None:
         self._exporter = exporter
+        self._encode = encode
         self._module = sys.modules[type(exporter).__module__]
 
     def __call__(self, batch: Any) -> Any:
-        from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
         from opentelemetry.sdk._logs.export import LogRecordExportResult
-
-        from ._encode import Unencodable, encode_logs_request
 
         exporter, module = self._exporter, self._module
         if exporter._shutdown:
@@ -360,10 +358,7 @@ class _FastHttpLogExport:
             return LogRecordExportResult.FAILURE
         with exporter._metrics.export_operation(len(batch)) as result:
             try:
-                try:
-                    data = encode_logs_request(batch)
-                except (Unencodable, UnicodeEncodeError):
-                    data = encode_logs(batch).SerializeToString()
+                data = self._encode(batch)
             except Exception as error:
                 module._logger.error("Failed to encode logs batch: %s", error)
                 result.error = error
@@ -392,17 +387,16 @@ class _FastHttpLogExport:
         return LogRecordExportResult.SUCCESS
 
 
-def fast_http_log_export(exporter: Any) -> None:
-    """Encode this OTLP/HTTP protobuf log exporter's requests with `_encode`."""
+def fast_http_log_export(exporter: Any, encode: Callable[[Any], bytes]) -> None:
+    """Encode this OTLP/HTTP protobuf log exporter's requests with `encode(batch)`."""
     if type(exporter).__module__ != HTTP_LOG_EXPORTER:
         raise TypeError(f"{type(exporter).__name__}: not the OTLP/HTTP protobuf log exporter")
-    exporter.export = _FastHttpLogExport(exporter)
+    exporter.export = _FastHttpLogExport(exporter, encode)
 
 
 # The OTLP/gRPC log exporter sends `_translate_data(batch)` through `_client.Export(request=)`,
-# `_client` being `_stub(_channel)`. Here `_translate_data` returns the request's bytes (the
-# SDK's message where a batch holds another value form) and the stub, on the same `_channel`,
-# sends bytes as they are.
+# `_client` being `_stub(_channel)`. Here `_translate_data` returns the request's bytes and
+# the stub, on the same `_channel`, sends bytes as they are.
 GRPC_CHANNEL = "_channel"
 GRPC_TRANSLATE = "_translate_data"
 _LOGS_EXPORT_METHOD = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
@@ -427,22 +421,11 @@ class _BytesLogsStub:
         )
 
 
-def _translate_logs(batch: Any) -> Any:
-    from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
-
-    from ._encode import Unencodable, encode_logs_request
-
-    try:
-        return encode_logs_request(batch)
-    except (Unencodable, UnicodeEncodeError):
-        return encode_logs(batch)
-
-
-def fast_grpc_log_export(exporter: Any) -> None:
-    """Encode this OTLP/gRPC log exporter's requests with `_encode` (before any wrapping of
-    its stub)."""
+def fast_grpc_log_export(exporter: Any, encode: Callable[[Any], bytes]) -> None:
+    """Encode this OTLP/gRPC log exporter's requests with `encode(batch)` (before any wrapping
+    of its stub)."""
     if type(exporter).__module__ != GRPC_LOG_EXPORTER:
         raise TypeError(f"{type(exporter).__name__}: not the OTLP/gRPC log exporter")
     setattr(exporter, GRPC_STUB, _BytesLogsStub)
     setattr(exporter, GRPC_CLIENT, _BytesLogsStub(getattr(exporter, GRPC_CHANNEL)))
-    setattr(exporter, GRPC_TRANSLATE, _translate_logs)
+    setattr(exporter, GRPC_TRANSLATE, encode)
