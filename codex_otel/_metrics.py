@@ -220,7 +220,10 @@ class MetricsPipeline:
             return
         self.closed = True
         try:
-            self._provider.shutdown(timeout_millis)  # its last collection applies the rest
+            # Here, not in the last collection: that one runs on the reader's thread within
+            # the bound, and should only export.
+            self.deferred.apply_pending()
+            self._provider.shutdown(timeout_millis)
         except Exception as exc:
             report_internal_error("shutting metrics down", exc)
         self.deferred.stop()
