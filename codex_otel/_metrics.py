@@ -7,14 +7,17 @@ costs neither the import nor any work on the event methods' path.
 
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
+import os
 import re
 import threading
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from opentelemetry.metrics import Counter, Histogram
+from opentelemetry.metrics import CallbackOptions, Counter, Histogram, Observation
 from opentelemetry.sdk import metrics as sdk_metrics
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
@@ -78,6 +81,23 @@ def _no_tags() -> dict[str, str]:
     return {}
 
 
+# In a cache key: a value of another type, whose attributes are built afresh, not kept.
+_UNCACHED = object()
+
+
+def _plain(value: object) -> object:
+    """`value` as part of a cache key: None, text and integers with their type (an int and a
+    str of the same digits stay apart); `_UNCACHED` for anything else."""
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return (kind, value)
+    return _UNCACHED
+
+
+def _token_tags(token_type: str) -> dict[str, str]:
+    return {Tag.TOKEN_TYPE: token_type}
+
+
 def reader_from_config(config: OtelConfig) -> MetricReader | None:
     """The periodic reader `metrics_exporter` asks for; None for `none` or if it cannot start."""
     if config.metrics_exporter.kind == "none":
@@ -123,6 +143,10 @@ class MetricsPipeline:
         self._flush: MetricsFlush | None = None
         self._flush_lock = threading.Lock()
         meter = self._provider.get_meter(SCOPE_NAME, package_version())
+        self.deferred = DeferredMeasurements()
+        # Read before every collection (periodic, flush, shutdown), so what was recorded
+        # before one is in it. Observes nothing, so it is never exported.
+        meter.create_observable_gauge(_DRAIN_INSTRUMENT, callbacks=[self.deferred.on_collect])
         self.counters: dict[str, Counter] = {}
         self.histograms: dict[str, Histogram] = {}
         for spec in INSTRUMENTS:
@@ -196,9 +220,127 @@ class MetricsPipeline:
             return
         self.closed = True
         try:
+            # Here, not in the last collection: that one runs on the reader's thread within
+            # the bound, and should only export.
+            self.deferred.apply_pending()
             self._provider.shutdown(timeout_millis)
         except Exception as exc:
             report_internal_error("shutting metrics down", exc)
+        self.deferred.stop()
+
+
+_DRAIN_INSTRUMENT = "codex_otel.internal.pending_measurements"
+# Measurements the caller's thread queues before the worker is woken to hand them to the SDK,
+# and past which the caller hands them over itself (memory stays bounded, nothing is lost).
+_WAKE_AT = 1024
+_MAX_PENDING = 65_536
+
+
+class DeferredMeasurements:
+    """Measurements queued by the caller's thread and handed to the SDK instruments later:
+    by a worker once `_WAKE_AT` are waiting, and before every collection, whichever comes
+    first. The SDK's per-measurement work (cleaning and hashing the attributes, about 15 µs
+    for one counter add on a slow machine) leaves the caller's thread; what is exported is
+    the same, since the SDK aggregates the same measurements before each collection reads.
+    """
+
+    def __init__(self) -> None:
+        self._pending: collections.deque[tuple[Callable[..., object], float, object]] = (
+            collections.deque()
+        )
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        if hasattr(os, "register_at_fork"):
+            weak_reset = weakref.WeakMethod(self._after_fork_in_child)
+
+            def after_in_child() -> None:
+                reset = weak_reset()
+                if reset is not None:
+                    reset()
+
+            os.register_at_fork(after_in_child=after_in_child)
+
+    def _after_fork_in_child(self) -> None:
+        # The parent applies what it queued; the child's worker is gone and its lock may
+        # have been held by it.
+        self._pending.clear()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread = None
+
+    def add(self, apply: Callable[..., object], value: float, attributes: object) -> None:
+        """Queue `apply(value, attributes)` (an instrument's `add` or `record`)."""
+        pending = self._pending
+        pending.append((apply, value, attributes))
+        size = len(pending)
+        if size >= _WAKE_AT and (size >= _MAX_PENDING or not self._wake_worker()):
+            self.apply_pending()
+
+    def _wake_worker(self) -> bool:
+        """Wake the worker (started on first need); False if none can run."""
+        if self._stopped:
+            return False
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            try:
+                thread = threading.Thread(
+                    target=self._work, name="codex-otel-measurements", daemon=True
+                )
+                thread.start()
+            except RuntimeError:  # no new threads at interpreter exit (Python 3.12)
+                return False
+            self._thread = thread
+        self._wake.set()
+        return True
+
+    def _work(self) -> None:
+        while not self._stopped:
+            self._wake.wait()
+            self._wake.clear()
+            self.apply_pending()
+
+    def apply_pending(self) -> None:
+        """Hand every queued measurement to the SDK, in order, except that later adds of one
+        counter with one set of attributes are summed and added once at the end (the exported
+        sum is the same, and so is the order in which the SDK first sees each instrument)."""
+        with self._lock:
+            pending = self._pending
+            sums: dict[tuple[int, int], list[Any]] = {}
+            while pending:
+                try:
+                    apply, value, attributes = pending.popleft()
+                except IndexError:  # emptied by the caller's own hand-over meanwhile
+                    break
+                instrument = getattr(apply, "__self__", None)
+                if isinstance(instrument, Counter) and type(value) is int and value >= 0:
+                    # The dict stays referenced by the group, so its id is not reused.
+                    group = sums.get((id(instrument), id(attributes)))
+                    if group is not None:
+                        group[1] += value
+                        continue
+                    sums[(id(instrument), id(attributes))] = [apply, 0, attributes]
+                _apply(apply, value, attributes)
+            for apply, total, attributes in sums.values():
+                if total:
+                    _apply(apply, total, attributes)
+
+    def on_collect(self, options: CallbackOptions) -> Iterable[Observation]:
+        """The SDK runs this before reading its instruments for a collection."""
+        self.apply_pending()
+        return ()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+
+def _apply(apply: Callable[..., object], value: float, attributes: object) -> None:
+    try:
+        apply(value, attributes)
+    except Exception as exc:
+        report_internal_error("recording a metric", exc)
 
 
 class MetricsFlush:
@@ -229,14 +371,24 @@ class MetricsFlush:
         return not self._thread.is_alive() and self._ok
 
 
-class MetricsRecorder:
-    """Records the instruments for one event manager, with its tags bound."""
+# Distinct attribute sets a recorder keeps built (kinds, tools and statuses repeat); past
+# this the cache starts afresh, so odd values cannot grow it without bound.
+_MAX_ATTRIBUTE_SETS = 512
 
-    __slots__ = ("_pipeline", "_tags")
+
+class MetricsRecorder:
+    """Records the instruments for one event manager, with its tags bound.
+
+    Each distinct set of attributes is built once and handed to the SDK again on later
+    measurements (the SDK copies what it keeps, so sharing the dict is safe).
+    """
+
+    __slots__ = ("_attributes", "_pipeline", "_tags")
 
     def __init__(self, pipeline: MetricsPipeline, tags: dict[str, str]) -> None:
         self._pipeline = pipeline
         self._tags = tags
+        self._attributes: dict[tuple[object, ...], dict[str, str]] = {}
 
     def with_model(self, model: str) -> MetricsRecorder | None:
         try:
@@ -245,26 +397,42 @@ class MetricsRecorder:
             report_internal_error("building metric tags", exc)
             return None
 
+    def _attributes_for(
+        self, key: tuple[object, ...], tags: Callable[[], dict[str, str]]
+    ) -> dict[str, str]:
+        cached = self._attributes.get(key)
+        if cached is None:
+            if _UNCACHED in key:
+                return {**self._tags, **tags()}
+            if len(self._attributes) >= _MAX_ATTRIBUTE_SETS:
+                self._attributes = {}
+            cached = self._attributes[key] = {**self._tags, **tags()}
+        return cached
+
     def _count(
         self,
         counter: str,
         histogram: str | None,
         millis: int | None,
+        key: tuple[object, ...],
         tags: Callable[[], dict[str, str]],
     ) -> None:
+        """`key`: what `tags()` depends on (values of built-in types, so keys compare by
+        value)."""
         pipeline = self._pipeline
         if pipeline.closed:
             return
         try:
-            attributes = {**self._tags, **tags()}
-            pipeline.counters[counter].add(1, attributes)
+            attributes = self._attributes_for(key, tags)
+            deferred = pipeline.deferred
+            deferred.add(pipeline.counters[counter].add, 1, attributes)
             if histogram is not None and millis is not None:
-                pipeline.histograms[histogram].record(millis, attributes)
+                deferred.add(pipeline.histograms[histogram].record, millis, attributes)
         except Exception as exc:
             report_internal_error(f"recording {counter}", exc)
 
     def conversation_start(self) -> None:
-        self._count(MetricName.CONVERSATION_STARTS, None, None, _no_tags)
+        self._count(MetricName.CONVERSATION_STARTS, None, None, (), _no_tags)
 
     def api_request(self, millis: int | None, status: int | None, success: bool) -> None:
         """A request; a response with an error status (>= 400) is not a success."""
@@ -273,19 +441,22 @@ class MetricsRecorder:
             ok = success and (status is None or int(status) < 400)
             return {Tag.STATUS: sanitize_tag(status), Tag.SUCCESS: _bool_tag(ok)}
 
-        self._count(MetricName.API_REQUEST, MetricName.API_REQUEST_DURATION, millis, tags)
+        key = (MetricName.API_REQUEST, _plain(status), bool(success))
+        self._count(MetricName.API_REQUEST, MetricName.API_REQUEST_DURATION, millis, key, tags)
 
     def sse_event(self, kind: str | None, millis: int | None, success: bool) -> None:
         def tags() -> dict[str, str]:
             return {Tag.KIND: sanitize_tag(kind), Tag.SUCCESS: _bool_tag(success)}
 
-        self._count(MetricName.SSE_EVENT, MetricName.SSE_EVENT_DURATION, millis, tags)
+        key = (MetricName.SSE_EVENT, _plain(kind), bool(success))
+        self._count(MetricName.SSE_EVENT, MetricName.SSE_EVENT_DURATION, millis, key, tags)
 
     def tool_call(self, tool: str, millis: int | None, success: bool) -> None:
         def tags() -> dict[str, str]:
             return {Tag.TOOL: sanitize_tag(tool), Tag.SUCCESS: _bool_tag(success)}
 
-        self._count(MetricName.TOOL_CALL, MetricName.TOOL_CALL_DURATION, millis, tags)
+        key = (MetricName.TOOL_CALL, _plain(tool), bool(success))
+        self._count(MetricName.TOOL_CALL, MetricName.TOOL_CALL_DURATION, millis, key, tags)
 
     def token_usage(
         self, *, input: int, output: int, cached_input: int | None, reasoning_output: int | None
@@ -301,9 +472,11 @@ class MetricsRecorder:
             if reasoning_output is not None:
                 usage["reasoning_output"] = int(reasoning_output)
             usage["total"] = usage["input"] + usage["output"]
-            histogram = pipeline.histograms[MetricName.TOKEN_USAGE]
+            record = pipeline.histograms[MetricName.TOKEN_USAGE].record
             for token_type, count in usage.items():
-                histogram.record(count, {**self._tags, Tag.TOKEN_TYPE: token_type})
+                key = (MetricName.TOKEN_USAGE, token_type)
+                tags = functools.partial(_token_tags, token_type)
+                pipeline.deferred.add(record, count, self._attributes_for(key, tags))
         except Exception as exc:
             report_internal_error(f"recording {MetricName.TOKEN_USAGE}", exc)
 

@@ -265,3 +265,48 @@ def test_metrics_without_event_exporter_still_records(metrics: Metrics) -> None:
 
 def test_config_with_metrics_none_is_the_default() -> None:
     assert OtelProvider.from_config(OtelConfig()).metrics is None
+
+
+def test_attribute_sets_kept_by_a_recorder_stay_right_past_their_bound(
+    metrics: Metrics,
+) -> None:
+    # Statuses 200 and "200" share one tag; a kind of an odd type is never kept; past 512
+    # distinct sets the kept ones start afresh, and every point keeps its own attributes.
+    provider, reader = metrics
+    manager = OtelEventManager(provider, **METADATA)
+    for _ in range(2):
+        for i in range(600):
+            manager.sse_event(f"kind.{i}", 0.001)
+        manager.api_request(1, 0.001, status_code=200)
+        manager.api_request(1, 0.001, status_code="200")  # type: ignore[arg-type]
+        manager.sse_event(3.5, 0.001)  # type: ignore[arg-type]
+    events = {point.attributes["kind"]: point.value for point in reader.points("codex.sse_event")}
+    assert events == {**{f"kind.{i}": 2 for i in range(600)}, "3.5": 2}
+    assert reader.points("codex.api_request") == [
+        MetricPoint(attributes={**TAGS, "status": "200", "success": "true"}, value=4)
+    ]
+
+
+def test_queued_measurements_reach_the_sdk_in_order_and_the_queue_stays_bounded() -> None:
+    from codex_otel._metrics import _MAX_PENDING, _WAKE_AT, DeferredMeasurements
+
+    deferred = DeferredMeasurements()
+    applied: list[tuple[float, object]] = []
+    most_pending = 0
+
+    def apply(value: float, attributes: object) -> None:
+        applied.append((value, attributes))
+
+    for i in range(_MAX_PENDING + 5_000):
+        deferred.add(apply, i, "a")
+        most_pending = max(most_pending, len(deferred._pending))
+    deferred.on_collect(None)  # type: ignore[arg-type]
+    assert applied == [(i, "a") for i in range(_MAX_PENDING + 5_000)]
+    assert most_pending <= _MAX_PENDING
+    # Stopped, the worker is gone: the caller's thread hands them over itself.
+    deferred.stop()
+    applied.clear()
+    for i in range(_MAX_PENDING):
+        deferred.add(apply, i, "b")
+    left = len(deferred._pending)
+    assert left < _WAKE_AT and len(applied) == _MAX_PENDING - left

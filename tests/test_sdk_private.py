@@ -9,11 +9,23 @@ import inspect
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk._logs import (
+    Logger,
+    LoggerProvider,
+    LogRecordLimits,
+    LogRecordProcessor,
+    ReadWriteLogRecord,
+)
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, InMemoryLogRecordExporter
+from opentelemetry.sdk.resources import Resource
 
 from codex_otel._config import Headers, OtlpGrpcExporter, OtlpHttpExporter
+from codex_otel._logs import _catalog_limits
 from codex_otel.export import _sdk_private
 from codex_otel.export._factory import Signal, build_exporter
 
@@ -120,5 +132,198 @@ def test_every_logs_exporter_is_watched_for_partial_success_where_it_answers(
         elif transport == "http/json":
             client = getattr(exporter, _sdk_private.HTTP_CLIENT)
             assert hasattr(getattr(client, _sdk_private.HTTP_TRANSPORT), "request")
+    finally:
+        exporter.shutdown()
+
+
+# -- records built with clean attributes (`CleanRecords`) ------------------------------------
+
+
+class _Keep(LogRecordProcessor):
+    """Keeps every record a processor is handed, as it is handed."""
+
+    def __init__(self) -> None:
+        self.records: list[ReadWriteLogRecord] = []
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        self.records.append(log_record)
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def _sdk_logger(limits: LogRecordLimits | None = None) -> tuple[Logger, _Keep]:
+    provider = LoggerProvider(
+        resource=Resource.create({"service.name": "test"}),
+        shutdown_on_exit=False,
+        log_record_limits=limits or _catalog_limits(),
+    )
+    keep = _Keep()
+    provider.add_log_record_processor(keep)
+    return provider.get_logger("codex_otel", "1.0"), keep
+
+
+def test_the_sdk_logger_keeps_the_limits_it_gives_its_records() -> None:
+    limits = _catalog_limits()
+    logger, keep = _sdk_logger(limits)
+    logger.emit(body="x")
+    assert getattr(logger, _sdk_private.LOGGER_LIMITS) is limits is keep.records[0].limits
+
+
+def test_bounded_attributes_read_and_write_the_dict_behind_them() -> None:
+    attributes = BoundedAttributes(maxlen=4, immutable=False, max_value_len=None)
+    setattr(attributes, _sdk_private.ATTRIBUTES_DICT, {"a": "x", "b": 2})
+    attributes["c"] = True
+    assert (dict(attributes), len(attributes), attributes["a"], attributes.dropped) == (
+        {"a": "x", "b": 2, "c": True},
+        3,
+        "x",
+        0,
+    )
+    assert getattr(attributes, _sdk_private.ATTRIBUTES_DICT) == {"a": "x", "b": 2, "c": True}
+
+
+CLEAN_VALUES: dict[str, Any] = {
+    "event.name": "codex.tool_result",
+    "text": "ls -la",
+    "unicode": "héllo wörld ✓",
+    "empty": "",
+    "int": 2**63 - 1,
+    "negative": -(2**63),
+    "float": 0.25,
+    "true": True,
+    "false": False,
+}
+
+
+def _emit_both(logger: Logger, attributes: dict[str, Any]) -> None:
+    """The same record through `Logger.emit`'s own building and through `CleanRecords`."""
+    records = _sdk_private.CleanRecords.for_logger(logger)
+    assert records is not None
+    logger.emit(
+        timestamp=1_700_000_000_000_000_000,
+        observed_timestamp=1_700_000_000_000_000_000,
+        severity_number=SeverityNumber.INFO,
+        severity_text="INFO",
+        body="codex.tool_result",
+        attributes=dict(attributes),
+        event_name="codex.tool_result",
+    )
+    records.emit(
+        timestamp=1_700_000_000_000_000_000,
+        context=None,
+        severity_number=SeverityNumber.INFO,
+        severity_text="INFO",
+        event_name="codex.tool_result",
+        attributes=dict(attributes),
+        attributes_size=123,
+    )
+
+
+def test_a_record_built_with_clean_attributes_is_the_record_the_sdk_builds() -> None:
+    logger, keep = _sdk_logger()
+    _emit_both(logger, CLEAN_VALUES)
+    sdk, fast = keep.records
+    assert (type(fast), type(fast.log_record)) == (type(sdk), type(sdk.log_record))
+    assert isinstance(fast.log_record.attributes, BoundedAttributes)
+    # Every field of the record, of its API record and of its attributes, the same.
+    assert {**vars(fast), "log_record": None} == {**vars(sdk), "log_record": None}
+    assert vars(fast.log_record) == vars(sdk.log_record)
+    fast_attributes = dict(vars(fast.log_record.attributes))
+    sdk_attributes = dict(vars(sdk.log_record.attributes))
+    assert fast_attributes.pop("wire_size") == 123
+    assert fast_attributes.pop("_lock") is not sdk_attributes.pop("_lock")
+    assert fast_attributes == sdk_attributes
+    assert dict(fast.log_record.attributes) == CLEAN_VALUES
+    assert fast.dropped_attributes == sdk.dropped_attributes == 0
+
+
+def test_changed_clean_attributes_forget_their_size() -> None:
+    logger, keep = _sdk_logger()
+    _emit_both(logger, CLEAN_VALUES)
+    attributes = keep.records[1].log_record.attributes
+    assert isinstance(attributes, _sdk_private.SizedAttributes)
+    attributes["added"] = "by a processor"
+    assert attributes.wire_size is None
+    attributes.wire_size = 5
+    del attributes["added"]
+    assert attributes.wire_size is None
+
+
+def test_records_are_built_only_where_the_sdk_would_keep_each_value_as_it_is() -> None:
+    from opentelemetry._logs import NoOpLogger
+
+    cutting = LogRecordLimits(max_log_record_attribute_length=10)
+    assert _sdk_private.CleanRecords.for_logger(NoOpLogger("x")) is None
+    assert _sdk_private.CleanRecords.for_logger(_sdk_logger(cutting)[0]) is None
+    assert _sdk_private.CleanRecords.for_logger(_sdk_logger()[0]) is not None
+
+
+def test_a_collection_runs_observable_callbacks_before_reading_synchronous_instruments() -> None:
+    from opentelemetry.metrics import CallbackOptions, Observation
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+    meter = provider.get_meter("test")
+    counter = meter.create_counter("counted")
+
+    def late(options: CallbackOptions) -> list[Observation]:
+        counter.add(2, {"from": "callback"})
+        return []
+
+    meter.create_observable_gauge("observes.nothing", callbacks=[late])
+    data = reader.get_metrics_data()
+    assert data is not None
+    metrics = [m for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics]
+    assert [
+        (m.name, [(dict(p.attributes or {}), p.value) for p in m.data.data_points]) for m in metrics
+    ] == [("counted", [({"from": "callback"}, 2)])]
+    provider.shutdown()
+
+
+def test_the_http_log_exporters_export_is_the_one_the_fast_export_copies() -> None:
+    import hashlib
+
+    from opentelemetry.exporter.otlp.proto.http import _log_exporter
+
+    source = inspect.getsource(_log_exporter.OTLPLogExporter.export)
+    assert hashlib.sha256(source.encode()).hexdigest() == _sdk_private.HTTP_LOG_EXPORT_SHA256
+    exporter = _log_exporter.OTLPLogExporter(endpoint="http://127.0.0.1:9/v1/logs")
+    try:
+        assert exporter._shutdown is False
+        assert isinstance(exporter._max_request_size, int)
+        assert callable(exporter._metrics.export_operation)
+        assert callable(exporter._client.export)
+        for name in (
+            "_is_request_too_large",
+            "RequestPayloadTooLargeError",
+            "HTTP_RESPONSE_STATUS_CODE",
+            "_logger",
+        ):
+            assert hasattr(_log_exporter, name), name
+    finally:
+        exporter.shutdown()
+
+
+def test_the_grpc_log_exporter_sends_what_translate_data_gives_through_its_stub() -> None:
+    from opentelemetry.exporter.otlp.proto.grpc import exporter as grpc_exporter
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+
+    source = inspect.getsource(grpc_exporter.OTLPExporterMixin._export)
+    assert "request=self._translate_data(data)" in source
+    assert "self._client.Export(" in source
+    exporter = OTLPLogExporter(endpoint="http://127.0.0.1:9", insecure=True)
+    try:
+        assert getattr(exporter, "_channel", None) is not None
+        assert exporter._client is not None
+        _sdk_private.fast_grpc_log_export(exporter, bytes)
+        assert isinstance(exporter._client, _sdk_private._BytesLogsStub)
+        rebuilt = exporter._stub(exporter._channel)
+        assert isinstance(rebuilt, _sdk_private._BytesLogsStub)
     finally:
         exporter.shutdown()

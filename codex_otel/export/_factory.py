@@ -22,6 +22,8 @@ from .._config import (
     redact_url,
 )
 from ._sdk_private import (
+    fast_grpc_log_export,
+    fast_http_log_export,
     grpc_log_exporter_ignoring_timeout_variable,
     import_tracing_sdk,
     pin_headers,
@@ -144,6 +146,10 @@ def _otlp_http(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
         client, key = tls["client_certificate_file"], tls["client_key_file"]
         session.cert = (client, key) if client and key else client
         _watch(exporter, signal, session)
+        if signal == "logs":
+            from ._encode import request_bytes
+
+            fast_http_log_export(exporter, request_bytes)
     pin_headers(exporter, config.headers)
     return exporter
 
@@ -173,6 +179,10 @@ def _otlp_grpc(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
         if signal != "logs" or _GRPC_LOGS_TIMEOUT not in os.environ:
             raise
         exporter = grpc_log_exporter_ignoring_timeout_variable(arguments)
+    if signal == "logs":
+        from ._encode import request_bytes
+
+        fast_grpc_log_export(exporter, request_bytes)
     _watch(exporter, signal)
     pin_headers(exporter, config.headers)
     return exporter

@@ -9,17 +9,31 @@ import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry._logs import LogRecord, SeverityNumber
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk._logs import Logger as SdkLogger
+from opentelemetry.sdk._logs import ReadWriteLogRecord
 
 from ._partial import PROBE_ATTRIBUTE, PartialSuccessProbe, rejected_in
 
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+
 __all__ = [
+    "ATTRIBUTES_DICT",
     "BATCH_PROCESSOR",
     "GRPC_CLIENT",
     "GRPC_LOG_EXPORTER_MIXIN",
     "GRPC_STUB",
     "HTTP_TRANSPORT",
+    "LOGGER_LIMITS",
+    "CleanRecords",
+    "SizedAttributes",
+    "fast_grpc_log_export",
+    "fast_http_log_export",
     "grpc_log_exporter_ignoring_timeout_variable",
     "import_tracing_sdk",
     "inner_batch_processor",
@@ -222,3 +236,196 @@ def stop_reader_thread(reader: object) -> None:
 def uses_grpc(exporter: object) -> bool:
     """True for the SDK's OTLP/gRPC exporters: gRPC cannot be used in a forked child."""
     return type(exporter).__module__.startswith(_GRPC_EXPORTERS)
+
+
+# `BoundedAttributes._dict`, the plain dict behind one. The SDK's own `__deepcopy__` fills it
+# directly so that values already clean are not cleaned again; `CleanRecords` does the same.
+ATTRIBUTES_DICT = "_dict"
+# `Logger._log_record_limits`: the limits the SDK's Logger gives every record it builds.
+LOGGER_LIMITS = "_log_record_limits"
+
+
+class SizedAttributes(BoundedAttributes):
+    """A record's attributes, made clean by this package, with their estimated wire size
+    (`wire_size`, None once a processor changes them: the size is then estimated anew)."""
+
+    wire_size: int | None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.wire_size = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.wire_size = None
+        super().__delitem__(key)
+
+
+class CleanRecords:
+    """Builds the SDK log records `Logger.emit` would build, for attributes this package made
+    clean (text and numbers only, within the limits), without the SDK cleaning them again.
+
+    `Logger.emit(record)` takes a `ReadWriteLogRecord` as it is: processors, users' own
+    included, and exporters see an ordinary SDK record. `for_logger` returns None where the
+    shortcut would not build the same record (not an SDK Logger, or limits that cut values).
+    """
+
+    __slots__ = ("_limits", "_logger", "max_attributes")
+
+    def __init__(self, logger: SdkLogger, limits: Any) -> None:
+        self._logger = logger
+        self._limits = limits
+        self.max_attributes: int | None = limits.max_log_record_attributes
+
+    @classmethod
+    def for_logger(cls, logger: object) -> CleanRecords | None:
+        if type(logger) is not SdkLogger:
+            return None
+        limits = getattr(logger, LOGGER_LIMITS, None)
+        if limits is None or limits.max_log_record_attribute_length is not None:
+            return None
+        return cls(logger, limits)
+
+    def emit(
+        self,
+        *,
+        timestamp: int,
+        context: Context | None,
+        severity_number: SeverityNumber,
+        severity_text: str,
+        event_name: str,
+        attributes: dict[str, Any],
+        attributes_size: int,
+    ) -> None:
+        """`Logger.emit` of one record whose body is `event_name`; `attributes` is handed
+        over (not copied): text, numbers and booleans only, at most `max_attributes`."""
+        logger = self._logger
+        # The API record reads the trace and span ids from `context` (None: the current one).
+        log_record = LogRecord(
+            timestamp=timestamp,
+            observed_timestamp=timestamp,
+            context=context,
+            severity_number=severity_number,
+            severity_text=severity_text,
+            body=event_name,
+            event_name=event_name,
+        )
+        # Built without attributes, `__post_init__` has nothing to clean; ours go in after.
+        record = ReadWriteLogRecord(
+            log_record=log_record,
+            resource=logger.resource,
+            instrumentation_scope=logger.instrumentation_scope,
+            limits=self._limits,
+        )
+        clean = SizedAttributes(maxlen=self.max_attributes, immutable=False, max_value_len=None)
+        setattr(clean, ATTRIBUTES_DICT, attributes)
+        clean.wire_size = attributes_size
+        log_record.attributes = clean
+        # Typed for API records; the SDK's Logger takes its own ReadWriteLogRecord as it is.
+        logger.emit(record)  # type: ignore[arg-type]
+
+
+# Behaviour relied on, not an attribute: a metric collection runs the observable instruments'
+# callbacks before it reads the synchronous instruments, and an observable instrument that
+# observes nothing exports nothing. `_metrics.DeferredMeasurements` hands the measurements it
+# queued to the SDK from such a callback, so each collection holds everything recorded before.
+
+
+# The OTLP/HTTP protobuf log exporter's `export` encodes with the SDK's encoder inline; it is
+# replaced on our exporter's instance by `_FastHttpLogExport`, the same steps with our encoder.
+# It uses the exporter's `_shutdown`, `_metrics.export_operation(count)`, `_max_request_size`
+# and `_client.export(bytes)`, and its module's `_is_request_too_large`,
+# `RequestPayloadTooLargeError`, `HTTP_RESPONSE_STATUS_CODE` and `_logger`.
+# `HTTP_LOG_EXPORT_SHA256` fingerprints the SDK's `export` these steps copy.
+HTTP_LOG_EXPORTER = "opentelemetry.exporter.otlp.proto.http._log_exporter"
+GRPC_LOG_EXPORTER = "opentelemetry.exporter.otlp.proto.grpc._log_exporter"
+HTTP_LOG_EXPORT_SHA256 = "c3f79a48d091f8870f5f6fb2e342bae9d42458b540787580fccd826070befbec"
+
+
+class _FastHttpLogExport:
+    """`OTLPLogExporter.export` (OTLP/HTTP, protobuf), encoding with the given `encode`."""
+
+    def __init__(self, exporter: Any, encode: Callable[[Any], bytes]) -> None:
+        self._exporter = exporter
+        self._encode = encode
+        self._module = sys.modules[type(exporter).__module__]
+
+    def __call__(self, batch: Any) -> Any:
+        from opentelemetry.sdk._logs.export import LogRecordExportResult
+
+        exporter, module = self._exporter, self._module
+        if exporter._shutdown:
+            module._logger.warning("Exporter already shutdown, ignoring batch")
+            return LogRecordExportResult.FAILURE
+        with exporter._metrics.export_operation(len(batch)) as result:
+            try:
+                data = self._encode(batch)
+            except Exception as error:
+                module._logger.error("Failed to encode logs batch: %s", error)
+                result.error = error
+                return LogRecordExportResult.FAILURE
+            if module._is_request_too_large(data, exporter._max_request_size):
+                module._logger.warning(
+                    "Dropping logs batch: serialized size %d bytes exceeds max_request_size "
+                    "%d bytes.",
+                    len(data),
+                    exporter._max_request_size,
+                )
+                result.error = module.RequestPayloadTooLargeError(
+                    f"Serialized logs request size {len(data)} bytes exceeds max_request_size "
+                    f"{exporter._max_request_size} bytes."
+                )
+                return LogRecordExportResult.FAILURE
+            export_result = exporter._client.export(data)
+            if not export_result.success:
+                result.error = export_result.error
+                result.error_attrs = (
+                    {module.HTTP_RESPONSE_STATUS_CODE: export_result.status_code}
+                    if export_result.status_code is not None
+                    else None
+                )
+                return LogRecordExportResult.FAILURE
+        return LogRecordExportResult.SUCCESS
+
+
+def fast_http_log_export(exporter: Any, encode: Callable[[Any], bytes]) -> None:
+    """Encode this OTLP/HTTP protobuf log exporter's requests with `encode(batch)`."""
+    if type(exporter).__module__ != HTTP_LOG_EXPORTER:
+        raise TypeError(f"{type(exporter).__name__}: not the OTLP/HTTP protobuf log exporter")
+    exporter.export = _FastHttpLogExport(exporter, encode)
+
+
+# The OTLP/gRPC log exporter sends `_translate_data(batch)` through `_client.Export(request=)`,
+# `_client` being `_stub(_channel)`. Here `_translate_data` returns the request's bytes and
+# the stub, on the same `_channel`, sends bytes as they are.
+GRPC_CHANNEL = "_channel"
+GRPC_TRANSLATE = "_translate_data"
+_LOGS_EXPORT_METHOD = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+
+
+def _request_bytes(request: Any) -> bytes:
+    return request if type(request) is bytes else request.SerializeToString()
+
+
+class _BytesLogsStub:
+    """The logs service stub, sending requests already serialized."""
+
+    def __init__(self, channel: Any) -> None:
+        from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+            ExportLogsServiceResponse,
+        )
+
+        self.Export = channel.unary_unary(
+            _LOGS_EXPORT_METHOD,
+            request_serializer=_request_bytes,
+            response_deserializer=ExportLogsServiceResponse.FromString,
+        )
+
+
+def fast_grpc_log_export(exporter: Any, encode: Callable[[Any], bytes]) -> None:
+    """Encode this OTLP/gRPC log exporter's requests with `encode(batch)` (before any wrapping
+    of its stub)."""
+    if type(exporter).__module__ != GRPC_LOG_EXPORTER:
+        raise TypeError(f"{type(exporter).__name__}: not the OTLP/gRPC log exporter")
+    setattr(exporter, GRPC_STUB, _BytesLogsStub)
+    setattr(exporter, GRPC_CLIENT, _BytesLogsStub(getattr(exporter, GRPC_CHANNEL)))
+    setattr(exporter, GRPC_TRANSLATE, encode)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["log_record_size", "span_size", "split_by_size"]
+__all__ = ["clean_attributes_size", "log_record_size", "span_size", "split_by_size"]
 
 T = TypeVar("T")
 
@@ -36,13 +36,35 @@ def _value_size(value: object) -> int:
     return _value_size(str(value))
 
 
+def clean_attributes_size(attributes: Mapping[str, object]) -> int | None:
+    """What `attributes` add to a record's size, if each value is text, a number or a
+    boolean (what the SDK keeps as it is); None if one is anything else."""
+    size = 0
+    for key, value in attributes.items():
+        kind = type(value)
+        if kind is str:
+            text: str = value  # type: ignore[assignment]
+            size += len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
+        elif kind is int or kind is bool or kind is float:
+            size += _NUMBER
+        else:
+            return None
+        size += _ATTRIBUTE_OVERHEAD + len(key)
+    return size
+
+
 def log_record_size(record: Any) -> int:
     """Upper bound of one log record's protobuf size (an SDK `ReadableLogRecord` or
     `ReadWriteLogRecord`)."""
     log = record.log_record
     size = _RECORD_OVERHEAD + _value_size(log.body) + _value_size(log.event_name)
     size += _value_size(log.severity_text)
-    for key, value in (log.attributes or {}).items():
+    attributes = log.attributes
+    # Estimated as the record was built (`CleanRecords`), unless a processor changed them.
+    known = getattr(attributes, "wire_size", None)
+    if known is not None:
+        return size + int(known)
+    for key, value in (attributes or {}).items():
         size += _ATTRIBUTE_OVERHEAD + len(key) + _value_size(value)
     return size
 

@@ -1,0 +1,209 @@
+"""OTLP/protobuf for log records, written as bytes: what the SDK's encoder sends, faster.
+
+The SDK's encoder builds a protobuf message object per record, attribute and value, resource
+and scope included, then serializes the lot. Here the resource and scope are written once per
+request and each record straight to bytes; a (key, value) pair seen before (the metadata every
+event carries) is copied from a bounded cache. A batch holding a value of another form than
+text, a number, a boolean or bytes (lists, mappings, None) is left to the SDK's encoder, whole.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ._sdk_private import ATTRIBUTES_DICT
+
+__all__ = ["encode_logs_request", "request_bytes"]
+
+# Distinct (key, value) pairs kept encoded; past this the cache starts afresh.
+_MAX_CACHED_PAIRS = 4096
+_pairs: dict[tuple[int, str, type, object], bytes] = {}
+_pack_double = struct.Struct("<d").pack
+_pack_fixed64 = struct.Struct("<Q").pack
+_pack_fixed32 = struct.Struct("<I").pack
+
+
+class Unencodable(Exception):
+    """A value this encoder does not write; the SDK's encoder takes the batch."""
+
+
+def _varint_slow(value: int) -> bytes:
+    if value < 0:
+        value += 1 << 64  # int64 as protobuf writes it: ten bytes of two's complement
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+# Varints below 16,384 (lengths, mostly) from a table.
+_SMALL = [_varint_slow(n) if n >= 0x80 else bytes((n,)) for n in range(1 << 14)]
+
+
+def _varint(value: int) -> bytes:
+    return _SMALL[value] if 0 <= value < 16384 else _varint_slow(value)
+
+
+_TAGS = [bytes((n,)) for n in range(128)]
+
+
+def _field(tag: int, payload: bytes) -> bytes:
+    """A length-delimited field (`tag` already holds the field number and wire type)."""
+    size = len(payload)
+    return _TAGS[tag] + (_SMALL[size] if size < 16384 else _varint_slow(size)) + payload
+
+
+def _any_value(value: object) -> bytes:
+    """An AnyValue message; its oneof is written even at its default (presence counts)."""
+    kind = type(value)
+    if kind is str:
+        return _field(0x0A, value.encode("utf-8"))  # type: ignore[attr-defined]
+    if kind is bool:
+        return b"\x10\x01" if value else b"\x10\x00"
+    if kind is int:
+        return b"\x18" + _varint(value)  # type: ignore[arg-type]
+    if kind is float:
+        return b"\x21" + _pack_double(value)
+    if kind is bytes:
+        return _field(0x3A, value)  # type: ignore[arg-type]
+    raise Unencodable(kind.__name__)
+
+
+def _key_value(tag: int, key: str, value: object) -> bytes:
+    """A KeyValue as field `tag`, from the cache when the pair was seen before."""
+    kind = type(value)
+    if kind is not str and kind is not int and kind is not bool:
+        # Floats are not kept: 0.0 and -0.0 are equal keys with different bytes.
+        return _encode_key_value(tag, key, value)
+    cache_key = (tag, key, kind, value)
+    cached = _pairs.get(cache_key)
+    if cached is None:
+        if len(_pairs) >= _MAX_CACHED_PAIRS:
+            _pairs.clear()
+        cached = _pairs[cache_key] = _encode_key_value(tag, key, value)
+    return cached
+
+
+def _encode_key_value(tag: int, key: str, value: object) -> bytes:
+    if type(key) is not str:
+        raise Unencodable("key")
+    return _field(tag, _field(0x0A, key.encode("utf-8")) + _field(0x12, _any_value(value)))
+
+
+def _attributes(tag: int, attributes: Mapping[str, object] | None) -> bytes:
+    if not attributes:
+        return b""
+    # The dict behind the SDK's BoundedAttributes: its own items() takes a lock per read.
+    items = getattr(attributes, ATTRIBUTES_DICT, attributes).items()
+    get = _pairs.get
+    try:
+        return b"".join([get((tag, k, type(v), v)) or _key_value(tag, k, v) for k, v in items])
+    except TypeError:  # an unhashable value
+        raise Unencodable("value") from None
+
+
+def _resource(resource: Any) -> bytes:
+    return _attributes(0x0A, resource.attributes)
+
+
+def _scope(scope: Any) -> bytes:
+    if scope is None:
+        return b""
+    out = b""
+    if scope.name:
+        out += _field(0x0A, scope.name.encode("utf-8"))
+    if scope.version:
+        out += _field(0x12, scope.version.encode("utf-8"))
+    return out + _attributes(0x1A, scope.attributes)
+
+
+def _log_record(data: Any) -> bytes:
+    log = data.log_record
+    out = []
+    if log.timestamp:
+        out.append(b"\x09" + _pack_fixed64(log.timestamp))
+    severity = getattr(log.severity_number, "value", None)
+    if severity:
+        out.append(b"\x10" + _varint(severity))
+    if log.severity_text:
+        out.append(_field(0x1A, log.severity_text.encode("utf-8")))
+    # A None body is an empty AnyValue, as the SDK writes it.
+    out.append(_field(0x2A, _any_value(log.body)) if log.body is not None else b"\x2a\x00")
+    attributes = log.attributes
+    if attributes:
+        out.append(_attributes(0x32, attributes))
+    dropped = data.dropped_attributes
+    if dropped:
+        out.append(b"\x38" + _varint(dropped))
+    flags = int(log.trace_flags) if log.trace_flags is not None else 0
+    if flags:
+        out.append(b"\x45" + _pack_fixed32(flags))
+    if log.trace_id:
+        out.append(_field(0x4A, log.trace_id.to_bytes(16, "big")))
+    if log.span_id:
+        out.append(_field(0x52, log.span_id.to_bytes(8, "big")))
+    if log.observed_timestamp:
+        out.append(b"\x59" + _pack_fixed64(log.observed_timestamp))
+    if log.event_name:
+        out.append(_field(0x62, log.event_name.encode("utf-8")))
+    return b"".join(out)
+
+
+def encode_logs_request(batch: Sequence[Any]) -> bytes:
+    """An ExportLogsServiceRequest of SDK `ReadableLogRecord`s, serialized; raises
+    `Unencodable` for a batch the SDK's encoder must take."""
+    # Grouped as the SDK groups them: by equal resource, then by equal scope (compared once
+    # per distinct object, not hashed per record).
+    groups: list[tuple[Any, list[tuple[Any, list[bytes]]]]] = []
+    by_id: dict[tuple[int, int], list[bytes]] = {}
+    for data in batch:
+        resource = data.resource
+        scope = data.instrumentation_scope or None
+        records = by_id.get((id(resource), id(scope)))
+        if records is None:
+            records = by_id[(id(resource), id(scope))] = _group(groups, resource, scope)
+        records.append(_field(0x12, _log_record(data)))
+    out = []
+    for resource, scopes in groups:
+        body = [_field(0x0A, _resource(resource))]
+        for scope, records in scopes:
+            scope_logs = [_field(0x0A, _scope(scope)), *records]
+            schema = scope.schema_url if scope is not None else None
+            if schema:
+                scope_logs.append(_field(0x1A, schema.encode("utf-8")))
+            body.append(_field(0x12, b"".join(scope_logs)))
+        if resource.schema_url:
+            body.append(_field(0x1A, resource.schema_url.encode("utf-8")))
+        out.append(_field(0x0A, b"".join(body)))
+    return b"".join(out)
+
+
+def _group(
+    groups: list[tuple[Any, list[tuple[Any, list[bytes]]]]], resource: Any, scope: Any
+) -> list[bytes]:
+    """The records of `resource` and `scope` in `groups`, added in order if new."""
+    scopes = next((found for known, found in groups if known == resource), None)
+    if scopes is None:
+        scopes = []
+        groups.append((resource, scopes))
+    for known_scope, records in scopes:
+        if known_scope == scope:
+            return records
+    records = []
+    scopes.append((scope, records))
+    return records
+
+
+def request_bytes(batch: Sequence[Any]) -> bytes:
+    """The serialized ExportLogsServiceRequest of `batch`: this encoder's, or the SDK's for a
+    batch holding another value form."""
+    try:
+        return encode_logs_request(batch)
+    except (Unencodable, UnicodeEncodeError):
+        from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+
+        return encode_logs(batch).SerializeToString()  # type: ignore[no-any-return]
