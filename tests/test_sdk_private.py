@@ -327,3 +327,17 @@ def test_the_grpc_log_exporter_sends_what_translate_data_gives_through_its_stub(
         assert isinstance(rebuilt, _sdk_private._BytesLogsStub)
     finally:
         exporter.shutdown()
+
+
+def test_a_changed_sdk_export_keeps_the_sdks_own_export(monkeypatch: pytest.MonkeyPatch) -> None:
+    from opentelemetry.exporter.otlp.proto.http import _log_exporter
+
+    monkeypatch.setattr(_sdk_private, "HTTP_LOG_EXPORT_SHA256", "not the installed one")
+    _sdk_private._http_export_is_the_copied_one.cache_clear()
+    try:
+        exporter = _log_exporter.OTLPLogExporter(endpoint="http://127.0.0.1:9/v1/logs")
+        _sdk_private.fast_http_log_export(exporter, lambda batch: b"")
+        assert "export" not in vars(exporter)  # the class's own, not the copy
+        exporter.shutdown()
+    finally:
+        _sdk_private._http_export_is_the_copied_one.cache_clear()

@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import importlib
+import inspect
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -387,11 +390,23 @@ class _FastHttpLogExport:
         return LogRecordExportResult.SUCCESS
 
 
+@functools.cache
+def _http_export_is_the_copied_one(exporter_class: type) -> bool:
+    """The installed SDK's `export` is the one `_FastHttpLogExport` copies (read once)."""
+    try:
+        source = inspect.getsource(exporter_class.export)  # type: ignore[attr-defined]
+    except (OSError, TypeError):  # no source shipped: the copy cannot be checked
+        return False
+    return hashlib.sha256(source.encode()).hexdigest() == HTTP_LOG_EXPORT_SHA256
+
+
 def fast_http_log_export(exporter: Any, encode: Callable[[Any], bytes]) -> None:
-    """Encode this OTLP/HTTP protobuf log exporter's requests with `encode(batch)`."""
+    """Encode this OTLP/HTTP protobuf log exporter's requests with `encode(batch)` — only
+    when the installed SDK's `export` is the one copied; else the SDK's own stays."""
     if type(exporter).__module__ != HTTP_LOG_EXPORTER:
         raise TypeError(f"{type(exporter).__name__}: not the OTLP/HTTP protobuf log exporter")
-    exporter.export = _FastHttpLogExport(exporter, encode)
+    if _http_export_is_the_copied_one(type(exporter)):  # type: ignore[arg-type]
+        exporter.export = _FastHttpLogExport(exporter, encode)
 
 
 # The OTLP/gRPC log exporter sends `_translate_data(batch)` through `_client.Export(request=)`,
