@@ -8,11 +8,9 @@ from typing import TYPE_CHECKING
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordLimits
 
 from ._config import BatchConfig
-from ._errors import report_internal_error
 from ._version import package_version
 from .catalog import SCOPE_NAME
-from .export import DeliveryStats
-from .export._sdk_private import uses_grpc
+from .export._pipeline import CountedPipeline
 
 if TYPE_CHECKING:
     from opentelemetry._logs import Logger
@@ -38,7 +36,7 @@ def _catalog_limits() -> LogRecordLimits:
     )
 
 
-class LogsPipeline:
+class LogsPipeline(CountedPipeline):
     """Events -> the SDK's LoggerProvider -> `BoundedBatchProcessor` -> the exporter."""
 
     def __init__(
@@ -57,6 +55,7 @@ class LogsPipeline:
         from .export._delivery import BoundedBatchProcessor
 
         self._exporter = exporter
+        self._signal = "telemetry"
         # The OtelProvider's own exit hook replaces the SDK's, so exit runs one bounded flush.
         self._provider = LoggerProvider(
             resource=resource, shutdown_on_exit=False, log_record_limits=_catalog_limits()
@@ -75,26 +74,6 @@ class LogsPipeline:
         self._provider.add_log_record_processor(self._processor)
         self.logger: Logger = self._provider.get_logger(SCOPE_NAME, package_version())
 
-    def abandon_if_grpc(self) -> bool:
-        """In a forked child: a gRPC pipeline stops without a call into gRPC. True if so."""
-        if not uses_grpc(self._exporter):
-            return False
-        self._processor.abandon()
-        return True
-
-    def stats(self) -> DeliveryStats:
-        return self._processor.stats()
-
-    def force_flush(self, timeout_millis: int) -> bool:
-        try:
-            return self._provider.force_flush(timeout_millis)
-        except Exception as exc:
-            report_internal_error("flushing telemetry", exc)
-            return False
-
     def shutdown(self) -> None:
         """Export what is queued within the processor's bound, then stop."""
-        try:
-            self._provider.shutdown()
-        except Exception as exc:
-            report_internal_error("shutting telemetry down", exc)
+        self._stop_provider()

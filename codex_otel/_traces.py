@@ -29,8 +29,7 @@ from ._config import BatchConfig
 from ._errors import report_internal_error
 from ._version import package_version
 from .catalog import SCOPE_NAME, SpanAttr
-from .export import DeliveryStats
-from .export._sdk_private import uses_grpc
+from .export._pipeline import CountedPipeline
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
@@ -68,7 +67,7 @@ _SECRET_QUERY = frozenset(
 )
 
 
-class TracesPipeline:
+class TracesPipeline(CountedPipeline):
     """Spans -> the SDK's TracerProvider -> `BoundedSpanProcessor` -> the exporter."""
 
     client = CLIENT
@@ -91,6 +90,7 @@ class TracesPipeline:
         from .export._delivery import BoundedSpanProcessor
 
         self._exporter = exporter
+        self._signal = "spans"
         self._provider = TracerProvider(
             sampler=ALWAYS_ON,  # every span is exported: no inherited sampler drops one
             resource=resource,
@@ -110,7 +110,7 @@ class TracesPipeline:
             max_request_bytes=batch.max_export_bytes // (2 if json else 1),
             target=target,
         )
-        self._provider.add_span_processor(self._processor)  # type: ignore[arg-type]
+        self._provider.add_span_processor(self._processor)
         self.tracer: Tracer = self._provider.get_tracer(SCOPE_NAME, package_version())
         self.span_attributes: dict[str, Any] = dict(span_attributes or {})
         self._tracestate = list((tracestate or {}).items())
@@ -182,23 +182,6 @@ class TracesPipeline:
         _W3C.inject(carrier, trace_api.set_span_in_context(trace_api.NonRecordingSpan(context)))
         return carrier
 
-    def abandon_if_grpc(self) -> bool:
-        """In a forked child: a gRPC pipeline stops without a call into gRPC. True if so."""
-        if not uses_grpc(self._exporter):
-            return False
-        self._processor.abandon()
-        return True
-
-    def stats(self) -> DeliveryStats:
-        return self._processor.stats()
-
-    def force_flush(self, timeout_millis: int) -> bool:
-        try:
-            return self._provider.force_flush(timeout_millis)
-        except Exception as exc:
-            report_internal_error("flushing spans", exc)
-            return False
-
     def shutdown(self) -> None:
         """End the spans still open for a stream, export what is queued within the processor's
         bound, then stop."""
@@ -207,10 +190,7 @@ class TracesPipeline:
             self._open.clear()
         for span in still_open:
             end_span(span)
-        try:
-            self._provider.shutdown()
-        except Exception as exc:
-            report_internal_error("shutting tracing down", exc)
+        self._stop_provider()
 
 
 def _merged(configured: list[tuple[str, str]], inherited: TraceState) -> TraceState:
