@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry._logs import LogRecord, SeverityNumber
 from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.sdk._logs import Logger as SdkLogger
 from opentelemetry.sdk._logs import ReadWriteLogRecord
 
@@ -27,19 +28,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ATTRIBUTES_DICT",
-    "BATCH_PROCESSOR",
     "GRPC_CLIENT",
     "GRPC_LOG_EXPORTER_MIXIN",
     "GRPC_STUB",
     "HTTP_TRANSPORT",
     "LOGGER_LIMITS",
+    "SUPPRESS_INSTRUMENTATION_KEY",
     "CleanRecords",
     "SizedAttributes",
     "fast_grpc_log_export",
     "fast_http_log_export",
     "grpc_log_exporter_ignoring_timeout_variable",
     "import_tracing_sdk",
-    "inner_batch_processor",
     "pin_headers",
     "reader_exporter",
     "stop_reader_thread",
@@ -47,9 +47,9 @@ __all__ = [
     "watch_partial_success",
 ]
 
-# `BatchLogRecordProcessor._batch_processor`: the SDK's generic `BatchProcessor`, whose
-# `shutdown(timeout_millis=...)` takes a bound where the public wrapper waits a fixed 30 s.
-BATCH_PROCESSOR = "_batch_processor"
+# The API's context key (value "suppress_instrumentation") that instrumentations check before
+# recording; the SDK's batch processors set it around each export, and so does `BatchQueue`.
+SUPPRESS_INSTRUMENTATION_KEY: str = _SUPPRESS_INSTRUMENTATION_KEY
 # OTLP/HTTP exporters (protobuf and JSON): `_client._headers`, the dict sent on every export.
 HTTP_CLIENT = "_client"
 HTTP_HEADERS = "_headers"
@@ -67,11 +67,6 @@ HTTP_TRANSPORT = "_transport"
 GRPC_LOG_EXPORTER_MIXIN = "opentelemetry.exporter.otlp.proto.grpc.exporter.OTLPExporterMixin"
 # What the OTLP/HTTP exporters send besides the user's headers, kept when pinning.
 _TRANSPORT_HEADERS = ("content-type", "user-agent")
-
-
-def inner_batch_processor(processor: object) -> Any:
-    """The SDK's generic batch processor inside a `BatchLogRecordProcessor`."""
-    return getattr(processor, BATCH_PROCESSOR)
 
 
 def pin_headers(exporter: object, headers: Mapping[str, str]) -> None:
