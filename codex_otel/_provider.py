@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk._logs.export import LogRecordExporter
     from opentelemetry.sdk.metrics.export import MetricReader
 
-    from ._logs import LogsPipeline
+    from ._logs import DirectLogs, LogsPipeline
     from ._metrics import MetricsPipeline
     from ._traces import TracesPipeline
 
@@ -402,6 +402,11 @@ class OtelProvider:
     def logger(self) -> Logger | None:
         """The OpenTelemetry logger events are emitted to (None with no exporter)."""
         return self._logs.logger if self._logs is not None else None
+
+    @property
+    def _direct_logs(self) -> DirectLogs | None:
+        """The events' direct path past `logger` (for the event manager; None without one)."""
+        return self._logs.direct if self._logs is not None else None
 
     def stats(self, signal: Literal["events", "spans"] = "events") -> DeliveryStats:
         """Events (or, with `"spans"`, spans) accepted, exported and dropped (by reason) so

@@ -36,7 +36,7 @@ def test_the_api_names_the_context_key_that_suppresses_instrumentation() -> None
 
     key = _sdk_private.SUPPRESS_INSTRUMENTATION_KEY
     assert key.startswith("suppress_instrumentation")
-    assert _shared_internal._SUPPRESS_INSTRUMENTATION_KEY == key
+    assert key == _shared_internal._SUPPRESS_INSTRUMENTATION_KEY
 
 
 def test_the_tracing_sdk_imports_under_an_invalid_span_attribute_count_limit() -> None:

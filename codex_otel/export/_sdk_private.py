@@ -12,6 +12,7 @@ import importlib
 import inspect
 import os
 import sys
+import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,8 @@ __all__ = [
     "SUPPRESS_INSTRUMENTATION_KEY",
     "CleanRecords",
     "SizedAttributes",
+    "clean_attributes",
+    "encoded_by_us",
     "fast_grpc_log_export",
     "fast_http_log_export",
     "grpc_log_exporter_ignoring_timeout_variable",
@@ -258,6 +261,17 @@ class SizedAttributes(BoundedAttributes):
         super().__delitem__(key)
 
 
+def clean_attributes(
+    attributes: dict[str, Any], max_attributes: int | None, wire_size: int | None
+) -> SizedAttributes:
+    """A record's attributes holding `attributes` as they are (text, numbers and booleans only,
+    at most `max_attributes`): what the SDK builds from them, without cleaning them again."""
+    clean = SizedAttributes(maxlen=max_attributes, immutable=False, max_value_len=None)
+    setattr(clean, ATTRIBUTES_DICT, attributes)
+    clean.wire_size = wire_size
+    return clean
+
+
 class CleanRecords:
     """Builds the SDK log records `Logger.emit` would build, for attributes this package made
     clean (text and numbers only, within the limits), without the SDK cleaning them again.
@@ -267,11 +281,11 @@ class CleanRecords:
     shortcut would not build the same record (not an SDK Logger, or limits that cut values).
     """
 
-    __slots__ = ("_limits", "_logger", "max_attributes")
+    __slots__ = ("_logger", "limits", "max_attributes")
 
     def __init__(self, logger: SdkLogger, limits: Any) -> None:
         self._logger = logger
-        self._limits = limits
+        self.limits = limits
         self.max_attributes: int | None = limits.max_log_record_attributes
 
     @classmethod
@@ -312,12 +326,9 @@ class CleanRecords:
             log_record=log_record,
             resource=logger.resource,
             instrumentation_scope=logger.instrumentation_scope,
-            limits=self._limits,
+            limits=self.limits,
         )
-        clean = SizedAttributes(maxlen=self.max_attributes, immutable=False, max_value_len=None)
-        setattr(clean, ATTRIBUTES_DICT, attributes)
-        clean.wire_size = attributes_size
-        log_record.attributes = clean
+        log_record.attributes = clean_attributes(attributes, self.max_attributes, attributes_size)
         # Typed for API records; the SDK's Logger takes its own ReadWriteLogRecord as it is.
         logger.emit(record)  # type: ignore[arg-type]
 
@@ -327,6 +338,9 @@ class CleanRecords:
 # observes nothing exports nothing. `_metrics.DeferredMeasurements` hands the measurements it
 # queued to the SDK from such a callback, so each collection holds everything recorded before.
 
+
+# Log exporters whose requests this package encodes (so they take its `DirectRecord`s too).
+_ENCODED_BY_US: weakref.WeakSet[object] = weakref.WeakSet()
 
 # The OTLP/HTTP protobuf log exporter's `export` encodes with the SDK's encoder inline; it is
 # replaced on our exporter's instance by `_FastHttpLogExport`, the same steps with our encoder.
@@ -402,6 +416,7 @@ def fast_http_log_export(exporter: Any, encode: Callable[[Any], bytes]) -> None:
         raise TypeError(f"{type(exporter).__name__}: not the OTLP/HTTP protobuf log exporter")
     if _http_export_is_the_copied_one(type(exporter)):  # type: ignore[arg-type]
         exporter.export = _FastHttpLogExport(exporter, encode)
+        _ENCODED_BY_US.add(exporter)
 
 
 # The OTLP/gRPC log exporter sends `_translate_data(batch)` through `_client.Export(request=)`,
@@ -439,3 +454,13 @@ def fast_grpc_log_export(exporter: Any, encode: Callable[[Any], bytes]) -> None:
     setattr(exporter, GRPC_STUB, _BytesLogsStub)
     setattr(exporter, GRPC_CLIENT, _BytesLogsStub(getattr(exporter, GRPC_CHANNEL)))
     setattr(exporter, GRPC_TRANSLATE, encode)
+    _ENCODED_BY_US.add(exporter)
+
+
+def encoded_by_us(exporter: object) -> bool:
+    """True for a log exporter whose requests `fast_http_log_export` or `fast_grpc_log_export`
+    made ours to encode."""
+    try:
+        return exporter in _ENCODED_BY_US
+    except TypeError:  # not weakly referenceable: never one of ours
+        return False
