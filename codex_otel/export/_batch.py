@@ -10,13 +10,12 @@ dropped here: the queue takes what `CountedDelivery` admitted, which bounds it.
 from __future__ import annotations
 
 import collections
-import os
 import threading
-import weakref
 from collections.abc import Callable
 
 from opentelemetry.context import attach, detach, set_value
 
+from ._fork import reset_in_forked_child
 from ._sdk_private import SUPPRESS_INSTRUMENTATION_KEY
 
 __all__ = ["BatchQueue"]
@@ -47,15 +46,7 @@ class BatchQueue:
         self._shutdown = False
         self._past_deadline = False
         self._start_worker()
-        if hasattr(os, "register_at_fork"):
-            weak_reinit = weakref.WeakMethod(self._after_fork_in_child)
-
-            def after_in_child() -> None:
-                reinit = weak_reinit()
-                if reinit is not None:
-                    reinit()
-
-            os.register_at_fork(after_in_child=after_in_child)
+        reset_in_forked_child(self._after_fork_in_child)
 
     def _start_worker(self) -> None:
         self._export_lock = threading.Lock()

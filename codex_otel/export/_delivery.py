@@ -19,9 +19,7 @@ and `BoundedSpanProcessor` the spans' one. Where the SDK's `BatchLogRecordProces
 from __future__ import annotations
 
 import copy
-import os
 import threading
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +30,7 @@ from opentelemetry.sdk.resources import Resource
 
 from .._errors import internal_logger
 from ._batch import BatchQueue
+from ._fork import reset_in_forked_child
 from ._partial import probe_of
 from ._quiet import capturing_sdk_logs, quiet_sdk_loggers
 from ._sizes import log_record_size, span_size, split_by_size
@@ -246,15 +245,7 @@ class CountedDelivery:
         )
         # The queue empties in a forked child (the parent sends those items); the child's
         # tallies start from zero alike.
-        if hasattr(os, "register_at_fork"):
-            weak_reset = weakref.WeakMethod(self._after_fork_in_child)
-
-            def after_in_child() -> None:
-                reset = weak_reset()
-                if reset is not None:
-                    reset()
-
-            os.register_at_fork(after_in_child=after_in_child)
+        reset_in_forked_child(self._after_fork_in_child)
 
     def _after_fork_in_child(self) -> None:
         self._counts = _Counts()

@@ -142,6 +142,16 @@ def _scope(scope: Any) -> bytes:
     return out + _attributes(0x1A, scope.attributes)
 
 
+def _span_fields(out: list[bytes], flags: int, trace_id: int | None, span_id: int | None) -> None:
+    """A LogRecord's flags, trace id and span id, each left out at its default."""
+    if flags:
+        out.append(b"\x45" + _pack_fixed32(flags))
+    if trace_id:
+        out.append(_field(0x4A, trace_id.to_bytes(16, "big")))
+    if span_id:
+        out.append(_field(0x52, span_id.to_bytes(8, "big")))
+
+
 def _log_record(data: Any) -> bytes:
     log = data.log_record
     out = []
@@ -161,12 +171,7 @@ def _log_record(data: Any) -> bytes:
     if dropped:
         out.append(b"\x38" + _varint(dropped))
     flags = int(log.trace_flags) if log.trace_flags is not None else 0
-    if flags:
-        out.append(b"\x45" + _pack_fixed32(flags))
-    if log.trace_id:
-        out.append(_field(0x4A, log.trace_id.to_bytes(16, "big")))
-    if log.span_id:
-        out.append(_field(0x52, log.span_id.to_bytes(8, "big")))
+    _span_fields(out, flags, log.trace_id, log.span_id)
     if log.observed_timestamp:
         out.append(b"\x59" + _pack_fixed64(log.observed_timestamp))
     if log.event_name:
@@ -204,13 +209,7 @@ def _direct_record(record: DirectRecord) -> bytes:
     timestamp = _pack_fixed64(record.timestamp)
     # A repeated field is its entries one after another: the metadata's, then the fields'.
     out = [b"\x09", timestamp, named[0], cached[1], _attributes(0x32, record.fields)]
-    flags = int(record.trace_flags)
-    if flags:
-        out.append(b"\x45" + _pack_fixed32(flags))
-    if record.trace_id:
-        out.append(_field(0x4A, record.trace_id.to_bytes(16, "big")))
-    if record.span_id:
-        out.append(_field(0x52, record.span_id.to_bytes(8, "big")))
+    _span_fields(out, int(record.trace_flags), record.trace_id, record.span_id)
     out += (b"\x59", timestamp, named[1])
     return b"".join(out)
 
