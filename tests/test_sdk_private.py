@@ -39,6 +39,50 @@ def test_the_api_names_the_context_key_that_suppresses_instrumentation() -> None
     assert key == _shared_internal._SUPPRESS_INSTRUMENTATION_KEY
 
 
+def test_a_stopped_periodic_reader_never_calls_its_exporter_again() -> None:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import (
+        InMemoryMetricReader,
+        MetricExporter,
+        MetricExportResult,
+        PeriodicExportingMetricReader,
+    )
+
+    class Recording(MetricExporter):
+        def __init__(self) -> None:
+            super().__init__()
+            self.exports = 0
+
+        def export(self, metrics_data: Any, timeout_millis: float = 10_000, **kwargs: Any) -> Any:
+            self.exports += 1
+            return MetricExportResult.SUCCESS
+
+        def force_flush(self, timeout_millis: float = 10_000) -> bool:
+            return True
+
+        def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+            pass
+
+    exporter = Recording()
+    reader = PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
+    provider = MeterProvider(metric_readers=[reader, InMemoryMetricReader()])
+    try:
+        provider.get_meter("m").create_counter("c").add(1)
+        assert _sdk_private.reader_exporter(reader) is exporter
+        _sdk_private.stop_reader_thread(reader)
+        reader._daemon_thread.join(10)  # it ends after one last collection
+        assert not reader._daemon_thread.is_alive()
+        # What the SDK does in a forked child: a new thread, which sees the event set at once.
+        reader._at_fork_reinit()  # type: ignore[no-untyped-call]
+        reader._daemon_thread.join(10)
+        assert not reader._daemon_thread.is_alive()
+        assert exporter.exports == 0
+        assert _sdk_private.reader_exporter(reader) is not exporter
+    finally:
+        provider.shutdown()
+    assert exporter.exports == 0
+
+
 def test_the_tracing_sdk_imports_under_an_invalid_span_attribute_count_limit() -> None:
     # Its import raises on such a value; `import_tracing_sdk` hides it for the import only.
     script = (

@@ -214,8 +214,9 @@ def import_tracing_sdk() -> None:
         os.environ[_SPAN_ATTRIBUTE_COUNT_LIMIT] = value
 
 
-# `PeriodicExportingMetricReader._exporter` (its exporter) and `._shutdown_event` (which ends
-# the export thread the SDK restarts in a forked child).
+# `PeriodicExportingMetricReader._exporter` (its exporter, which every collection's export
+# calls) and `._shutdown_event` (which ends the export thread the SDK restarts in a forked
+# child, after one last collection).
 READER_EXPORTER = "_exporter"
 READER_SHUTDOWN_EVENT = "_shutdown_event"
 _GRPC_EXPORTERS = "opentelemetry.exporter.otlp.proto.grpc"
@@ -226,9 +227,27 @@ def reader_exporter(reader: object) -> Any:
     return getattr(reader, READER_EXPORTER, None)
 
 
+class _NoMetricExport:
+    """A periodic reader's exporter in a forked child: takes every export, sends nothing."""
+
+    def export(self, metrics_data: object, timeout_millis: float = 10_000, **kwargs: Any) -> Any:
+        from opentelemetry.sdk.metrics.export import MetricExportResult
+
+        return MetricExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        pass
+
+
 def stop_reader_thread(reader: object) -> None:
-    """End a periodic metric reader's export thread without an export or a shutdown (which
-    would call its exporter)."""
+    """End a periodic metric reader's export thread, without a call to its exporter: the
+    thread (and the one the SDK restarts in a forked child) still runs one last collection
+    when told to end, so the exporter is swapped for one that sends nothing first."""
+    if hasattr(reader, READER_EXPORTER):
+        setattr(reader, READER_EXPORTER, _NoMetricExport())
     event = getattr(reader, READER_SHUTDOWN_EVENT, None)
     if event is not None:
         event.set()
