@@ -3,9 +3,9 @@
 Each case times the same work unwrapped and wrapped: an httpx request through an
 in-process transport (so the network does not drown the wrapper's own cost), one event
 of a server-sent-event stream (sync, sync with an idle timeout, async) and one call of a
-tool executor (sync, async). Events go through the real pipeline (structlog, the
-OpenTelemetry SDK, its batch processor) to an exporter that discards them; the queue is
-flushed between rounds, outside the timing. "none" is the same wrapper with
+tool executor (sync, async). Events go through the real pipeline (structlog, the events'
+direct path, the batch queue) to an exporter that discards them; the queue is flushed between
+rounds, outside the timing. "none" is the same wrapper with
 `exporter = "none"`.
 
     python benchmarks/bench_wrappers.py
@@ -27,7 +27,7 @@ from codex_otel import OtelEventManager, OtelProvider
 from codex_otel.instrument import InstrumentedTransport, instrument_sse, instrument_tool
 
 ROUNDS = 15
-CALLS = 400  # per round; below the batch queue's 2048, so nothing is dropped
+CALLS = 400  # per round; below a batch (1024), so the worker mostly waits for the flush
 
 
 class NullExporter(LogRecordExporter):
