@@ -4,6 +4,7 @@ anyone else's processor is on the LoggerProvider."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -135,3 +136,34 @@ def test_exporters_that_are_not_the_packages_encoders_get_sdk_records() -> None:
     [record] = exporter.get_finished_logs()
     assert type(record) is ReadableLogRecord
     assert record.log_record.event_name == record.log_record.body == "codex.sse_event"
+
+
+def _sdk_records(path: str) -> list[dict[str, Any]]:
+    """The SDK records an exporter of the user's gets, on either path, as comparable dicts."""
+    exporter = InMemoryLogRecordExporter()
+    provider = OtelProvider(exporter)
+    if path == "sdk":
+        _sdk_path(provider)
+    assert _direct(provider) is (path == "direct")
+    _emit_everything(OtelEventManager(provider, **METADATA))
+    provider.shutdown()
+    out = []
+    for record in exporter.get_finished_logs():
+        fields = json.loads(record.to_json())
+        for varying in ("timestamp", "observed_timestamp"):
+            fields.pop(varying)
+        sequence = fields["attributes"]["event.sequence"]
+        fields["attributes"] = {**normalise(fields["attributes"]), "event.sequence": sequence}
+        fields["scope"] = record.instrumentation_scope
+        fields["limits"] = repr(record.limits)
+        fields["context"] = dict(record.log_record.context or {})
+        fields["type"] = type(record).__name__
+        out.append(fields)
+    return out
+
+
+def test_an_exporter_of_the_users_gets_the_same_sdk_records_on_either_path() -> None:
+    direct, sdk = _sdk_records("direct"), _sdk_records("sdk")
+    assert direct == sdk
+    assert {record["type"] for record in direct} == {"ReadableLogRecord"}
+    assert {record["context"] == {} for record in direct} == {True}
