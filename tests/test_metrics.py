@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -294,11 +295,15 @@ def test_queued_measurements_reach_the_sdk_in_order_and_the_queue_stays_bounded(
     applied: list[tuple[float, object]] = []
     most_pending = 0
 
-    def apply(value: float, attributes: object) -> None:
-        applied.append((value, attributes))
+    class Recording:
+        """Not an SDK instrument: each value takes the public `record`."""
 
+        def record(self, value: float, attributes: object) -> None:
+            applied.append((value, attributes))
+
+    instrument: Any = Recording()
     for i in range(_MAX_PENDING + 5_000):
-        deferred.add(apply, i, "a")
+        deferred.add(instrument, i, "a")
         most_pending = max(most_pending, len(deferred._pending))
     deferred.on_collect(None)  # type: ignore[arg-type]
     assert applied == [(i, "a") for i in range(_MAX_PENDING + 5_000)]
@@ -307,6 +312,6 @@ def test_queued_measurements_reach_the_sdk_in_order_and_the_queue_stays_bounded(
     deferred.stop()
     applied.clear()
     for i in range(_MAX_PENDING):
-        deferred.add(apply, i, "b")
+        deferred.add(instrument, i, "b")
     left = len(deferred._pending)
     assert left < _WAKE_AT and len(applied) == _MAX_PENDING - left
