@@ -82,7 +82,7 @@ def _bool_tag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _no_tags() -> dict[str, str]:
+def _no_tags(first: object, second: object) -> dict[str, str]:
     return {}
 
 
@@ -99,8 +99,8 @@ def _plain(value: object) -> object:
     return _UNCACHED
 
 
-def _token_tags(token_type: str) -> dict[str, str]:
-    return {Tag.TOKEN_TYPE: token_type}
+def _token_tags(token_type: object, unused: object) -> dict[str, str]:
+    return {Tag.TOKEN_TYPE: str(token_type)}
 
 
 def reader_from_config(config: OtelConfig) -> MetricReader | None:
@@ -235,15 +235,16 @@ class MetricsPipeline:
 
 
 _DRAIN_INSTRUMENT = "codex_otel.internal.pending_measurements"
-# Measurements the caller's thread queues before the worker is woken to hand them to the SDK,
-# and past which the caller hands them over itself (memory stays bounded, nothing is lost).
-_WAKE_AT = 1024
-_MAX_PENDING = 65_536
+# Entries (one or two measurements each) the caller's thread queues before the worker is
+# woken to hand them to the SDK, and past which the caller hands them over itself (memory
+# stays bounded, nothing is lost).
+_WAKE_AT = 512
+_MAX_PENDING = 32_768
 
-
-# What a measurement is queued for: an SDK counter (`add`) or histogram (`record`), or
-# anything with one of those methods.
-Instrument = Counter | Histogram
+# What one queued entry records: a counter to add 1 to, a histogram to record the entry's
+# value in (when the value is not None), either of them None, and their attributes (a dict
+# nobody changes once built). Built once per attribute set and shared by its entries.
+Target = tuple[Counter | None, Histogram | None, Any]
 
 
 class DeferredMeasurements:
@@ -257,7 +258,7 @@ class DeferredMeasurements:
     """
 
     def __init__(self) -> None:
-        self._pending: collections.deque[tuple[Instrument, float, object]] = collections.deque()
+        self._pending: collections.deque[tuple[Target, float | None]] = collections.deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -280,11 +281,11 @@ class DeferredMeasurements:
         self._wake = threading.Event()
         self._thread = None
 
-    def add(self, instrument: Instrument, value: float, attributes: object) -> None:
-        """Queue `instrument.add(value, attributes)` (or `record` for a histogram); the
-        attributes are a dict the caller does not change afterwards."""
+    def add(self, target: Target, value: float | None) -> None:
+        """Queue `counter.add(1, attributes)` and `histogram.record(value, attributes)` for
+        `target`'s instruments that are not None (the histogram only for a value)."""
         pending = self._pending
-        pending.append((instrument, value, attributes))
+        pending.append((target, value))
         size = len(pending)
         if size >= _WAKE_AT and (size >= _MAX_PENDING or not self._wake_worker()):
             self.apply_pending()
@@ -313,27 +314,31 @@ class DeferredMeasurements:
             self.apply_pending()
 
     def apply_pending(self) -> None:
-        """Hand every queued measurement to the SDK, grouped by instrument and attribute set:
-        groups in the order each first appears (so the SDK first sees each instrument in the
-        same order), each group's values in order, and each group in one step where the SDK
-        allows it (`aggregate_in_bulk`), else one public `add`/`record` per value."""
+        """Hand every queued measurement to the SDK, grouped by target: groups in the order
+        each first appears (so the SDK first sees each instrument in the same order), each
+        group's values in order, and each instrument's values of a group in one step where
+        the SDK allows it (`aggregate_in_bulk`), else one public `add`/`record` per value."""
         with self._lock:
             pending = self._pending
-            groups: dict[tuple[int, int], tuple[Instrument, object, list[float]]] = {}
-            # What is queued now: measurements added meanwhile wait for the next hand-over.
+            groups: dict[int, tuple[Target, list[float | None]]] = {}
+            # What is queued now: entries added meanwhile wait for the next hand-over.
             for _ in range(len(pending)):
                 try:
-                    instrument, value, attributes = pending.popleft()
+                    target, value = pending.popleft()
                 except IndexError:  # emptied by the caller's own hand-over meanwhile
                     break
-                # The group keeps both referenced, so neither id is reused meanwhile.
-                key = (id(instrument), id(attributes))
-                group = groups.get(key)
+                # The group keeps the target referenced, so its id is not reused meanwhile.
+                group = groups.get(id(target))
                 if group is None:
-                    group = groups[key] = (instrument, attributes, [])
-                group[2].append(value)
-            for instrument, attributes, values in groups.values():
-                _apply_group(instrument, attributes, values)
+                    group = groups[id(target)] = (target, [])
+                group[1].append(value)
+            for (counter, histogram, attributes), values in groups.values():
+                if counter is not None:
+                    _apply_group(counter, attributes, [1] * len(values))
+                if histogram is not None:
+                    recorded = [v for v in values if v is not None] if None in values else values
+                    if recorded:
+                        _apply_group(histogram, attributes, recorded)  # type: ignore[arg-type]
 
     def on_collect(self, options: CallbackOptions) -> Iterable[Observation]:
         """The SDK runs this before reading its instruments for a collection."""
@@ -345,7 +350,7 @@ class DeferredMeasurements:
         self._wake.set()
 
 
-def _apply_group(instrument: Instrument, attributes: Any, values: list[float]) -> None:
+def _apply_group(instrument: Counter | Histogram, attributes: Any, values: list[float]) -> None:
     try:
         left = aggregate_in_bulk(instrument, attributes, values)
     except Exception as exc:
@@ -396,16 +401,17 @@ _MAX_ATTRIBUTE_SETS = 512
 class MetricsRecorder:
     """Records the instruments for one event manager, with its tags bound.
 
-    Each distinct set of attributes is built once and handed to the SDK again on later
-    measurements (the SDK copies what it keeps, so sharing the dict is safe).
+    Each distinct set of attributes is built once, with the instruments it goes to (a
+    `Target`), and queued again on later measurements (the SDK copies what it keeps, so
+    sharing the dict is safe).
     """
 
-    __slots__ = ("_attributes", "_pipeline", "_tags")
+    __slots__ = ("_pipeline", "_tags", "_targets")
 
     def __init__(self, pipeline: MetricsPipeline, tags: dict[str, str]) -> None:
         self._pipeline = pipeline
         self._tags = tags
-        self._attributes: dict[tuple[object, ...], dict[str, str]] = {}
+        self._targets: dict[tuple[object, ...], Target] = {}
 
     def with_model(self, model: str) -> MetricsRecorder | None:
         try:
@@ -414,66 +420,93 @@ class MetricsRecorder:
             report_internal_error("building metric tags", exc)
             return None
 
-    def _attributes_for(
-        self, key: tuple[object, ...], tags: Callable[[], dict[str, str]]
-    ) -> dict[str, str]:
-        cached = self._attributes.get(key)
-        if cached is None:
-            if _UNCACHED in key:
-                return {**self._tags, **tags()}
-            if len(self._attributes) >= _MAX_ATTRIBUTE_SETS:
-                self._attributes = {}
-            cached = self._attributes[key] = {**self._tags, **tags()}
-        return cached
+    def _target(
+        self,
+        key: tuple[object, ...],
+        counter: str | None,
+        histogram: str | None,
+        tags: Callable[[Any, Any], dict[str, str]],
+        first: object,
+        second: object,
+    ) -> Target:
+        """The target for `key` (what `tags(first, second)` depends on, as values of
+        built-in types, so keys compare by value), built on first use."""
+        target = self._targets.get(key)
+        if target is None:
+            pipeline = self._pipeline
+            target = (
+                None if counter is None else pipeline.counters[counter],
+                None if histogram is None else pipeline.histograms[histogram],
+                {**self._tags, **tags(first, second)},
+            )
+            if _UNCACHED not in key:
+                if len(self._targets) >= _MAX_ATTRIBUTE_SETS:
+                    self._targets = {}
+                self._targets[key] = target
+        return target
 
     def _count(
         self,
+        key: tuple[object, ...],
         counter: str,
         histogram: str | None,
         millis: int | None,
-        key: tuple[object, ...],
-        tags: Callable[[], dict[str, str]],
+        tags: Callable[[Any, Any], dict[str, str]],
+        first: object,
+        second: object,
     ) -> None:
-        """`key`: what `tags()` depends on (values of built-in types, so keys compare by
-        value)."""
+        """Add 1 to `counter` and record `millis` (when not None) in `histogram`."""
         pipeline = self._pipeline
         if pipeline.closed:
             return
         try:
-            attributes = self._attributes_for(key, tags)
-            deferred = pipeline.deferred
-            deferred.add(pipeline.counters[counter], 1, attributes)
-            if histogram is not None and millis is not None:
-                deferred.add(pipeline.histograms[histogram], millis, attributes)
+            target = self._targets.get(key) or self._target(
+                key, counter, histogram, tags, first, second
+            )
+            pipeline.deferred.add(target, millis)
         except Exception as exc:
             report_internal_error(f"recording {counter}", exc)
 
     def conversation_start(self) -> None:
-        self._count(MetricName.CONVERSATION_STARTS, None, None, (), _no_tags)
+        key = (MetricName.CONVERSATION_STARTS,)
+        self._count(key, MetricName.CONVERSATION_STARTS, None, None, _no_tags, None, None)
 
     def api_request(self, millis: int | None, status: int | None, success: bool) -> None:
         """A request; a response with an error status (>= 400) is not a success."""
-
-        def tags() -> dict[str, str]:
-            ok = success and (status is None or int(status) < 400)
-            return {Tag.STATUS: sanitize_tag(status), Tag.SUCCESS: _bool_tag(ok)}
-
         key = (MetricName.API_REQUEST, _plain(status), bool(success))
-        self._count(MetricName.API_REQUEST, MetricName.API_REQUEST_DURATION, millis, key, tags)
+        self._count(
+            key,
+            MetricName.API_REQUEST,
+            MetricName.API_REQUEST_DURATION,
+            millis,
+            _request_tags,
+            status,
+            success,
+        )
 
     def sse_event(self, kind: str | None, millis: int | None, success: bool) -> None:
-        def tags() -> dict[str, str]:
-            return {Tag.KIND: sanitize_tag(kind), Tag.SUCCESS: _bool_tag(success)}
-
         key = (MetricName.SSE_EVENT, _plain(kind), bool(success))
-        self._count(MetricName.SSE_EVENT, MetricName.SSE_EVENT_DURATION, millis, key, tags)
+        self._count(
+            key,
+            MetricName.SSE_EVENT,
+            MetricName.SSE_EVENT_DURATION,
+            millis,
+            _kind_tags,
+            kind,
+            success,
+        )
 
     def tool_call(self, tool: str, millis: int | None, success: bool) -> None:
-        def tags() -> dict[str, str]:
-            return {Tag.TOOL: sanitize_tag(tool), Tag.SUCCESS: _bool_tag(success)}
-
         key = (MetricName.TOOL_CALL, _plain(tool), bool(success))
-        self._count(MetricName.TOOL_CALL, MetricName.TOOL_CALL_DURATION, millis, key, tags)
+        self._count(
+            key,
+            MetricName.TOOL_CALL,
+            MetricName.TOOL_CALL_DURATION,
+            millis,
+            _tool_tags,
+            tool,
+            success,
+        )
 
     def token_usage(
         self, *, input: int, output: int, cached_input: int | None, reasoning_output: int | None
@@ -489,13 +522,29 @@ class MetricsRecorder:
             if reasoning_output is not None:
                 usage["reasoning_output"] = int(reasoning_output)
             usage["total"] = usage["input"] + usage["output"]
-            histogram = pipeline.histograms[MetricName.TOKEN_USAGE]
+            histogram = MetricName.TOKEN_USAGE
             for token_type, count in usage.items():
-                key = (MetricName.TOKEN_USAGE, token_type)
-                tags = functools.partial(_token_tags, token_type)
-                pipeline.deferred.add(histogram, count, self._attributes_for(key, tags))
+                key = (histogram, token_type)
+                target = self._target(key, None, histogram, _token_tags, token_type, None)
+                pipeline.deferred.add(target, count)
         except Exception as exc:
             report_internal_error(f"recording {MetricName.TOKEN_USAGE}", exc)
 
     def __repr__(self) -> str:
         return f"MetricsRecorder(tags={self._tags!r})"
+
+
+# What each event's tags depend on, as plain functions: built only for a new attribute set.
+
+
+def _request_tags(status: object, success: object) -> dict[str, str]:
+    ok = bool(success) and (status is None or int(status) < 400)  # type: ignore[call-overload]
+    return {Tag.STATUS: sanitize_tag(status), Tag.SUCCESS: _bool_tag(ok)}
+
+
+def _kind_tags(kind: object, success: object) -> dict[str, str]:
+    return {Tag.KIND: sanitize_tag(kind), Tag.SUCCESS: _bool_tag(bool(success))}
+
+
+def _tool_tags(tool: object, success: object) -> dict[str, str]:
+    return {Tag.TOOL: sanitize_tag(tool), Tag.SUCCESS: _bool_tag(bool(success))}

@@ -301,9 +301,9 @@ def test_queued_measurements_reach_the_sdk_in_order_and_the_queue_stays_bounded(
         def record(self, value: float, attributes: object) -> None:
             applied.append((value, attributes))
 
-    instrument: Any = Recording()
+    target: Any = (None, Recording(), "a")
     for i in range(_MAX_PENDING + 5_000):
-        deferred.add(instrument, i, "a")
+        deferred.add(target, i)
         most_pending = max(most_pending, len(deferred._pending))
     deferred.on_collect(None)  # type: ignore[arg-type]
     assert applied == [(i, "a") for i in range(_MAX_PENDING + 5_000)]
@@ -312,6 +312,6 @@ def test_queued_measurements_reach_the_sdk_in_order_and_the_queue_stays_bounded(
     deferred.stop()
     applied.clear()
     for i in range(_MAX_PENDING):
-        deferred.add(instrument, i, "b")
+        deferred.add((None, target[1], "b"), i)
     left = len(deferred._pending)
     assert left < _WAKE_AT and len(applied) == _MAX_PENDING - left
