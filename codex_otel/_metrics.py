@@ -317,7 +317,11 @@ class DeferredMeasurements:
         """Hand every queued measurement to the SDK, grouped by target: groups in the order
         each first appears (so the SDK first sees each instrument in the same order), each
         group's values in order, and each instrument's values of a group in one step where
-        the SDK allows it (`aggregate_in_bulk`), else one public `add`/`record` per value."""
+        the SDK allows it (`aggregate_in_bulk`), else one public `add`/`record` per value.
+
+        Two targets with equal attributes (two managers with the same tags) are handed over
+        one after the other rather than interleaved; the recorder records integers, whose
+        sums do not depend on the order of adding."""
         with self._lock:
             pending = self._pending
             groups: dict[int, tuple[Target, list[float | None]]] = {}
