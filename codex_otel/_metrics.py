@@ -7,9 +7,10 @@ costs neither the import nor any work on the event methods' path.
 
 from __future__ import annotations
 
-import collections
 import functools
 import hashlib
+import itertools
+import operator
 import os
 import re
 import threading
@@ -241,10 +242,24 @@ _DRAIN_INSTRUMENT = "codex_otel.internal.pending_measurements"
 _WAKE_AT = 512
 _MAX_PENDING = 32_768
 
-# What one queued entry records: a counter to add 1 to, a histogram to record the entry's
-# value in (when the value is not None), either of them None, and their attributes (a dict
-# nobody changes once built). Built once per attribute set and shared by its entries.
-Target = tuple[Counter | None, Histogram | None, Any]
+# Distinct targets in one hand-over up to which each target's values are picked out in C
+# (one pass over the batch per target); past it, one Python pass sorts them all.
+_PICK_IN_C = 16
+
+
+class Target:
+    """What one queued entry records: `counter` (when not None) gets 1 added, `histogram`
+    (when not None) the entry's value recorded (when not None), with `attributes` (a dict
+    nobody changes once built). Built once per attribute set and shared by its entries."""
+
+    __slots__ = ("attributes", "counter", "histogram")
+
+    def __init__(
+        self, counter: Counter | None, histogram: Histogram | None, attributes: Any
+    ) -> None:
+        self.counter = counter
+        self.histogram = histogram
+        self.attributes = attributes
 
 
 class DeferredMeasurements:
@@ -258,7 +273,8 @@ class DeferredMeasurements:
     """
 
     def __init__(self) -> None:
-        self._pending: collections.deque[tuple[Target, float | None]] = collections.deque()
+        # Target, value, target, value, ...: two items per entry, added in one step.
+        self._pending: list[Target | float | None] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -285,10 +301,17 @@ class DeferredMeasurements:
         """Queue `counter.add(1, attributes)` and `histogram.record(value, attributes)` for
         `target`'s instruments that are not None (the histogram only for a value)."""
         pending = self._pending
-        pending.append((target, value))
+        # One `extend` of a tuple runs without letting another thread in: entries of
+        # several threads never interleave, and no object per entry is kept.
+        pending.extend((target, value))
         size = len(pending)
-        if size >= _WAKE_AT and (size >= _MAX_PENDING or not self._wake_worker()):
+        if size >= 2 * _WAKE_AT and (size >= 2 * _MAX_PENDING or not self._wake_worker()):
             self.apply_pending()
+
+    @property
+    def waiting(self) -> int:
+        """Entries queued and not yet handed over."""
+        return len(self._pending) // 2
 
     def _wake_worker(self) -> bool:
         """Wake the worker (started on first need); False if none can run."""
@@ -324,25 +347,42 @@ class DeferredMeasurements:
         sums do not depend on the order of adding."""
         with self._lock:
             pending = self._pending
-            groups: dict[int, tuple[Target, list[float | None]]] = {}
-            # What is queued now: entries added meanwhile wait for the next hand-over.
-            for _ in range(len(pending)):
-                try:
-                    target, value = pending.popleft()
-                except IndexError:  # emptied by the caller's own hand-over meanwhile
-                    break
-                # The group keeps the target referenced, so its id is not reused meanwhile.
-                group = groups.get(id(target))
-                if group is None:
-                    group = groups[id(target)] = (target, [])
-                group[1].append(value)
-            for (counter, histogram, attributes), values in groups.values():
-                if counter is not None:
-                    _apply_group(counter, attributes, [1] * len(values))
+            # What is queued now (whole entries: each was added in one step); entries added
+            # meanwhile go after these and wait for the next hand-over.
+            size = len(pending)
+            batch = pending[:size]
+            del pending[:size]
+            targets: list[Any] = batch[0::2]
+            values: list[Any] = batch[1::2]
+            distinct = dict.fromkeys(targets)
+            groups: Iterable[tuple[Target, list[float | None]]]
+            if len(distinct) == 1:
+                groups = ((targets[0], values),) if targets else ()
+            elif len(distinct) <= _PICK_IN_C:
+                groups = (
+                    (
+                        target,
+                        list(
+                            itertools.compress(
+                                values, map(operator.is_, targets, itertools.repeat(target))
+                            )
+                        ),
+                    )
+                    for target in distinct
+                )
+            else:
+                picked: dict[Target, list[float | None]] = {target: [] for target in distinct}
+                for target, value in zip(targets, values, strict=True):
+                    picked[target].append(value)
+                groups = picked.items()
+            for target, group in groups:
+                if target.counter is not None:
+                    _apply_group(target.counter, target.attributes, [1] * len(group))
+                histogram = target.histogram
                 if histogram is not None:
-                    recorded = [v for v in values if v is not None] if None in values else values
+                    recorded = [v for v in group if v is not None] if None in group else group
                     if recorded:
-                        _apply_group(histogram, attributes, recorded)  # type: ignore[arg-type]
+                        _apply_group(histogram, target.attributes, recorded)  # type: ignore[arg-type]
 
     def on_collect(self, options: CallbackOptions) -> Iterable[Observation]:
         """The SDK runs this before reading its instruments for a collection."""
@@ -438,7 +478,7 @@ class MetricsRecorder:
         target = self._targets.get(key)
         if target is None:
             pipeline = self._pipeline
-            target = (
+            target = Target(
                 None if counter is None else pipeline.counters[counter],
                 None if histogram is None else pipeline.histograms[histogram],
                 {**self._tags, **tags(first, second)},

@@ -289,7 +289,7 @@ def test_attribute_sets_kept_by_a_recorder_stay_right_past_their_bound(
 
 
 def test_queued_measurements_reach_the_sdk_in_order_and_the_queue_stays_bounded() -> None:
-    from codex_otel._metrics import _MAX_PENDING, _WAKE_AT, DeferredMeasurements
+    from codex_otel._metrics import _MAX_PENDING, _WAKE_AT, DeferredMeasurements, Target
 
     deferred = DeferredMeasurements()
     applied: list[tuple[float, object]] = []
@@ -301,10 +301,11 @@ def test_queued_measurements_reach_the_sdk_in_order_and_the_queue_stays_bounded(
         def record(self, value: float, attributes: object) -> None:
             applied.append((value, attributes))
 
-    target: Any = (None, Recording(), "a")
+    recording: Any = Recording()
+    target = Target(None, recording, "a")
     for i in range(_MAX_PENDING + 5_000):
         deferred.add(target, i)
-        most_pending = max(most_pending, len(deferred._pending))
+        most_pending = max(most_pending, deferred.waiting)
     deferred.on_collect(None)  # type: ignore[arg-type]
     assert applied == [(i, "a") for i in range(_MAX_PENDING + 5_000)]
     assert most_pending <= _MAX_PENDING
@@ -312,6 +313,6 @@ def test_queued_measurements_reach_the_sdk_in_order_and_the_queue_stays_bounded(
     deferred.stop()
     applied.clear()
     for i in range(_MAX_PENDING):
-        deferred.add((None, target[1], "b"), i)
-    left = len(deferred._pending)
+        deferred.add(Target(None, recording, "b"), i)
+    left = deferred.waiting
     assert left < _WAKE_AT and len(applied) == _MAX_PENDING - left

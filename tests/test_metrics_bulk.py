@@ -186,7 +186,9 @@ def test_the_cardinality_cap_overflows_alike(sides: tuple[Side, Side]) -> None:
 
 
 def _queue(side: Side, attributes: dict[str, str]) -> tuple[Target, Target]:
-    return (side.counter, side.histogram, attributes), (None, side.histogram, attributes)
+    return Target(side.counter, side.histogram, attributes), Target(
+        None, side.histogram, attributes
+    )
 
 
 def test_measurements_queued_before_a_collection_are_in_it(sides: tuple[Side, Side]) -> None:

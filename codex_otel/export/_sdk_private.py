@@ -11,6 +11,7 @@ import functools
 import hashlib
 import importlib
 import inspect
+import math
 import operator
 import os
 import sys
@@ -513,6 +514,7 @@ class _BulkPath:
 
         self.counters = (instrument._Counter,)
         self.histograms = (instrument._Histogram,)
+        self.instruments = self.counters + self.histograms
         self.consumer = SynchronousMeasurementConsumer
         self.storage = MetricReaderStorage
         self.match = matches._ViewInstrumentMatch
@@ -535,6 +537,7 @@ class _BulkPath:
 
 
 _INFINITY = float("inf")
+_NUMBER_TYPES = frozenset((int, float))
 # Attribute values the SDK's cleaning keeps as they are (keys: non-empty text).
 _PLAIN_ATTRIBUTE_TYPES = (str, bool, int, float)
 
@@ -554,16 +557,13 @@ def aggregate_in_bulk(
     plan = None if bulk is None else _bulk_plan(bulk, instrument, attributes)
     if bulk is None or plan is None:
         return values
-    taken = [v for v in values if (type(v) is int or type(v) is float) and 0 <= v < _INFINITY]
-    left = (
-        []
-        if len(taken) == len(values)
-        else [
-            v for v in values if not ((type(v) is int or type(v) is float) and 0 <= v < _INFINITY)
-        ]
-    )
+    if _all_taken(values):
+        taken, left = values, []
+    else:
+        taken = [v for v in values if type(v) in _NUMBER_TYPES and 0 <= v < _INFINITY]
+        left = [v for v in values if not (type(v) in _NUMBER_TYPES and 0 <= v < _INFINITY)]
     if taken:
-        is_counter = isinstance(instrument, bulk.counters)
+        is_counter = type(instrument) in bulk.counters
         ordered: list[Any] | None = None
         for match, key, match_attributes in plan:
             # Held throughout, as the SDK holds it for delta readers: a collection sees all
@@ -588,12 +588,22 @@ def aggregate_in_bulk(
     return left
 
 
+def _all_taken(values: list[Any]) -> bool:
+    """Every value a finite, non-negative int or float (checked a whole list at a time)."""
+    kinds = set(map(type, values))
+    if not kinds <= _NUMBER_TYPES or not values or min(values) < 0:
+        return False
+    # A NaN makes min() and max() unreliable, so it is looked for first.
+    return float not in kinds or (not any(map(math.isnan, values)) and max(values) < _INFINITY)
+
+
 def _bulk_plan(
     bulk: _BulkPath, instrument: Any, attributes: Mapping[str, object]
 ) -> list[tuple[Any, Any, dict[str, Any]]] | None:
     """(view match, aggregation key, its attributes) for every reader and view the SDK would
     hand a measurement to; None where the bulk path does not apply."""
-    if not isinstance(instrument, bulk.counters + bulk.histograms):
+    # Exact types: an isinstance() check against these protocol classes is slow.
+    if type(instrument) not in bulk.instruments:
         return None
     consumer = getattr(instrument, "_measurement_consumer", None)
     if type(consumer) is not bulk.consumer or not instrument._is_enabled():
@@ -630,18 +640,11 @@ def _add_to_sum(aggregation: Any, values: list[Any]) -> None:
 
 def _add_to_histogram(aggregation: Any, values: list[Any], ordered: list[Any]) -> None:
     bounds = aggregation._boundaries
-    if len(values) <= len(bounds):
-        counts = [0] * (len(bounds) + 1)
-        for value in values:
-            counts[bisect.bisect_left(bounds, value)] += 1
-    else:
-        # A value v falls in bucket bisect_left(bounds, v): after every bound below it.
-        counts, below = [], 0
-        for bound in bounds:
-            upto = bisect.bisect_right(ordered, bound)
-            counts.append(upto - below)
-            below = upto
-        counts.append(len(ordered) - below)
+    # A value v falls in bucket bisect_left(bounds, v), so the values up to and including
+    # a bound (bisect_right in the sorted values) are those of the buckets up to its own.
+    upto = [bisect.bisect_right(ordered, bound) for bound in bounds]
+    upto.append(len(ordered))
+    counts = list(map(operator.sub, upto, [0, *upto[:-1]]))
     with aggregation._lock:
         if aggregation._value is None:
             aggregation._value = aggregation._get_empty_bucket_counts()
@@ -649,6 +652,4 @@ def _add_to_histogram(aggregation: Any, values: list[Any], ordered: list[Any]) -
         if aggregation._record_min_max:
             aggregation._min = min(aggregation._min, min(values))
             aggregation._max = max(aggregation._max, max(values))
-        kept = aggregation._value
-        for index, count in enumerate(counts):
-            kept[index] += count
+        aggregation._value[:] = map(operator.add, aggregation._value, counts)
