@@ -100,8 +100,7 @@ def _plain(value: object) -> object:
     return _UNCACHED
 
 
-def _token_tags(token_type: object, unused: object) -> dict[str, str]:
-    return {Tag.TOKEN_TYPE: str(token_type)}
+_TOKEN_TYPES = ("input", "output", "cached_input", "reasoning_output", "total")
 
 
 def reader_from_config(config: OtelConfig) -> MetricReader | None:
@@ -308,6 +307,14 @@ class DeferredMeasurements:
         if size >= 2 * _WAKE_AT and (size >= 2 * _MAX_PENDING or not self._wake_worker()):
             self.apply_pending()
 
+    def add_entries(self, entries: list[Any]) -> None:
+        """Queue several entries at once: target, value, target, value, ..."""
+        pending = self._pending
+        pending.extend(entries)  # one step, as in `add`
+        size = len(pending)
+        if size >= 2 * _WAKE_AT and (size >= 2 * _MAX_PENDING or not self._wake_worker()):
+            self.apply_pending()
+
     @property
     def waiting(self) -> int:
         """Entries queued and not yet handed over."""
@@ -450,12 +457,13 @@ class MetricsRecorder:
     sharing the dict is safe).
     """
 
-    __slots__ = ("_pipeline", "_tags", "_targets")
+    __slots__ = ("_pipeline", "_tags", "_targets", "_token_targets")
 
     def __init__(self, pipeline: MetricsPipeline, tags: dict[str, str]) -> None:
         self._pipeline = pipeline
         self._tags = tags
         self._targets: dict[tuple[object, ...], Target] = {}
+        self._token_targets: dict[str, Target] | None = None
 
     def with_model(self, model: str) -> MetricsRecorder | None:
         try:
@@ -560,17 +568,21 @@ class MetricsRecorder:
         if pipeline.closed:
             return
         try:
-            usage = {"input": int(input), "output": int(output)}
+            targets = self._token_targets
+            if targets is None:
+                histogram = pipeline.histograms[MetricName.TOKEN_USAGE]
+                targets = self._token_targets = {
+                    token_type: Target(None, histogram, {**self._tags, Tag.TOKEN_TYPE: token_type})
+                    for token_type in _TOKEN_TYPES
+                }
+            inputs, outputs = int(input), int(output)
+            entries = [targets["input"], inputs, targets["output"], outputs]
             if cached_input is not None:
-                usage["cached_input"] = int(cached_input)
+                entries += (targets["cached_input"], int(cached_input))
             if reasoning_output is not None:
-                usage["reasoning_output"] = int(reasoning_output)
-            usage["total"] = usage["input"] + usage["output"]
-            histogram = MetricName.TOKEN_USAGE
-            for token_type, count in usage.items():
-                key = (histogram, token_type)
-                target = self._target(key, None, histogram, _token_tags, token_type, None)
-                pipeline.deferred.add(target, count)
+                entries += (targets["reasoning_output"], int(reasoning_output))
+            entries += (targets["total"], inputs + outputs)
+            pipeline.deferred.add_entries(entries)
         except Exception as exc:
             report_internal_error(f"recording {MetricName.TOKEN_USAGE}", exc)
 
