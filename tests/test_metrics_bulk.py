@@ -214,7 +214,9 @@ def test_measurements_queued_before_a_collection_are_in_it(sides: tuple[Side, Si
 def test_measurements_arriving_during_collections_are_each_exported_once() -> None:
     plain, bulk = Side(), Side()
     attributes = {"kind": "a", "success": "true"}
-    rounds, batch = 200, [1, 2.5, 5, 10, 3000]
+    # Halves and integers: their sum is exact in any order of adding.
+    rounds, batch = 400, [1, 2.5, 5, 10, 3000]
+    timed = Target(bulk.counter, bulk.histogram, attributes)
     done = threading.Event()
     delta_counts: list[float] = []
     delta_buckets = [0] * (len(BOUNDS) + 1)
@@ -229,9 +231,13 @@ def test_measurements_arriving_during_collections_are_each_exported_once() -> No
                         delta_buckets[index] += count
 
     def feed() -> None:
+        # Straight to the SDK in bulk, and through the queue: its worker hands entries over
+        # (every 512) while the collections' callback does too.
         try:
             for _ in range(rounds):
                 _record_bulk(bulk, attributes, [1, 1], batch)
+                for value in batch:
+                    bulk.deferred.add(timed, value)
         finally:
             done.set()
 
@@ -248,8 +254,9 @@ def test_measurements_arriving_during_collections_are_each_exported_once() -> No
     collect_delta()
     for _ in range(rounds):
         _record_plain(plain, attributes, [1, 1], batch)
+        _record_plain(plain, attributes, [1] * len(batch), batch)
     plain_delta = [m for m in _shape(plain.readers["delta"]) if m["name"] == "h"]
-    assert sum(delta_counts) == 2 * rounds
+    assert sum(delta_counts) == (2 + len(batch)) * rounds
     assert tuple(delta_buckets) == plain_delta[0]["points"][0]["bucket_counts"]
     # Cumulative readers were only read at the end: the same as the per-value path's.
     assert _shape(bulk.readers["cumulative"]) == _shape(plain.readers["cumulative"])
