@@ -296,11 +296,19 @@ def test_exemplars_or_unclean_attributes_take_the_public_path() -> None:
             values = [1, 2]
             assert _sdk_private.aggregate_in_bulk(plain.counter, attributes, values) is values
         assert _sdk_private.aggregate_in_bulk(object(), {"kind": "a"}, values) is values
-        # Values the SDK would refuse with a warning are left to it; the rest are taken.
+        # Values the SDK would refuse with a warning (or, an int past a float's range, with
+        # an error) are left to it; the rest are taken.
+        huge = 10**400
         left = _sdk_private.aggregate_in_bulk(
-            plain.histogram, {"kind": "a"}, [1, -1, 2.5, math.nan, True, math.inf]
+            plain.histogram, {"kind": "a"}, [1, -1, 2.5, math.nan, True, math.inf, huge, -0.0]
         )
-        assert [repr(v) for v in left] == ["-1", "nan", "True", "inf"]
+        assert [repr(v) for v in left] == ["-1", "nan", "True", "inf", repr(huge)]
+        bulk_add = _sdk_private.aggregate_in_bulk
+        assert bulk_add(plain.counter, {}, [huge]) == [huge]
+        assert bulk_add(plain.counter, {}, [0.5, huge]) == [huge]
+        assert bulk_add(plain.counter, {}, [2**1023, 2.0**1023]) == []
+        with pytest.raises(OverflowError):
+            plain.counter.add(huge)
     finally:
         plain.close()
 

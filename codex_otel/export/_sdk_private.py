@@ -536,7 +536,6 @@ class _BulkPath:
             return None
 
 
-_INFINITY = float("inf")
 _NUMBER_TYPES = frozenset((int, float))
 # Attribute values the SDK's cleaning keeps as they are (keys: non-empty text).
 _PLAIN_ATTRIBUTE_TYPES = (str, bool, int, float)
@@ -560,8 +559,8 @@ def aggregate_in_bulk(
     if _all_taken(values):
         taken, left = values, []
     else:
-        taken = [v for v in values if type(v) in _NUMBER_TYPES and 0 <= v < _INFINITY]
-        left = [v for v in values if not (type(v) in _NUMBER_TYPES and 0 <= v < _INFINITY)]
+        taken = [v for v in values if _takes(v)]
+        left = [v for v in values if not _takes(v)]
     if taken:
         is_counter = type(instrument) in bulk.counters
         ordered: list[Any] | None = None
@@ -588,13 +587,31 @@ def aggregate_in_bulk(
     return left
 
 
-def _all_taken(values: list[Any]) -> bool:
-    """Every value a finite, non-negative int or float (checked a whole list at a time)."""
-    kinds = set(map(type, values))
-    if not kinds <= _NUMBER_TYPES or not values or min(values) < 0:
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int past a float's range: the SDK's own check raises on it
         return False
-    # A NaN makes min() and max() unreliable, so it is looked for first.
-    return float not in kinds or (not any(map(math.isnan, values)) and max(values) < _INFINITY)
+
+
+def _takes(value: Any) -> bool:
+    """A value the SDK's `add`/`record` aggregates without a word: a finite, non-negative
+    int or float (not a bool)."""
+    return type(value) in _NUMBER_TYPES and _finite(value) and value >= 0
+
+
+def _all_taken(values: list[Any]) -> bool:
+    """`_takes` for every value, checked a whole list at a time."""
+    kinds = set(map(type, values))
+    if not values or not kinds <= _NUMBER_TYPES:
+        return False
+    try:
+        # A NaN makes min() and max() unreliable, so it is looked for first.
+        if float in kinds and any(map(math.isnan, values)):
+            return False
+        return min(values) >= 0 and math.isfinite(max(values))
+    except OverflowError:  # an int past a float's range: see `_takes`
+        return False
 
 
 def _bulk_plan(
