@@ -242,7 +242,7 @@ _WAKE_AT = 512
 _MAX_PENDING = 32_768
 
 # Distinct targets in one hand-over up to which each target's values are picked out in C
-# (one pass over the batch per target); past it, one Python pass sorts them all.
+# (one pass over the batch per target); past it, one Python pass groups them all.
 _PICK_IN_C = 16
 
 
@@ -263,12 +263,13 @@ class Target:
 
 class DeferredMeasurements:
     """Measurements queued by the caller's thread and handed to the SDK instruments later:
-    by a worker once `_WAKE_AT` are waiting, and before every collection, whichever comes
-    first. They are handed over in bulk, each instrument and attribute set at once: the
+    by a worker once `_WAKE_AT` entries are waiting, and before every collection, whichever
+    comes first. They are handed over in bulk, each instrument and attribute set at once: the
     SDK's per-measurement work (a `Measurement` object, cleaning and hashing the attributes,
     finding the aggregation, about 15 µs for one counter add on a slow machine) is done once
-    per group, not once per value, and never on the caller's thread. What is exported is the
-    same, since the SDK aggregates the same measurements before each collection reads.
+    per group, not once per value, and off the caller's thread unless the queue is full or no
+    worker can run. What is exported is the same, since the SDK aggregates the same
+    measurements before each collection reads.
     """
 
     def __init__(self) -> None:
@@ -366,17 +367,7 @@ class DeferredMeasurements:
             if len(distinct) == 1:
                 groups = ((targets[0], values),) if targets else ()
             elif len(distinct) <= _PICK_IN_C:
-                groups = (
-                    (
-                        target,
-                        list(
-                            itertools.compress(
-                                values, map(operator.is_, targets, itertools.repeat(target))
-                            )
-                        ),
-                    )
-                    for target in distinct
-                )
+                groups = ((target, _picked(target, targets, values)) for target in distinct)
             else:
                 picked: dict[Target, list[float | None]] = {target: [] for target in distinct}
                 for target, value in zip(targets, values, strict=True):
@@ -399,6 +390,11 @@ class DeferredMeasurements:
     def stop(self) -> None:
         self._stopped = True
         self._wake.set()
+
+
+def _picked(target: Target, targets: list[Any], values: list[Any]) -> list[Any]:
+    """The values of `target`'s entries, in order."""
+    return list(itertools.compress(values, map(operator.is_, targets, itertools.repeat(target))))
 
 
 def _apply_group(instrument: Counter | Histogram, attributes: Any, values: list[float]) -> None:
