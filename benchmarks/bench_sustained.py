@@ -1,6 +1,6 @@
-"""Sustained load: 2,000 events/s for 30 s through codex_otel's default settings, zero lost.
+"""Sustained load: 20,000 events/s for 30 s through codex_otel's default settings, zero lost.
 
-The caller paces itself in 10 ms ticks (20 events a tick), the way a busy agent streams tokens,
+The caller paces itself in 10 ms ticks (200 events a tick), the way a busy agent streams tokens,
 to a real receiver in another process over each transport. Lost = emitted - received after
 the final flush.
 """
@@ -14,7 +14,7 @@ from benchmarks._common import quiet_sdk_drop_warnings, target
 from benchmarks._pipelines import TRANSPORTS, CodexOtelPipeline
 from benchmarks._remote import RemoteReceiver
 
-RATE = 2_000  # events per second
+RATE = 20_000  # events per second
 TICK = 0.01  # seconds
 FULL_SECONDS = 30.0
 QUICK_SECONDS = 3.0
@@ -60,10 +60,26 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     return {
         "transports": results,
         "targets": [
-            target(
-                f"events lost at {RATE:,}/s for {seconds:.0f} s, {name}", row["lost"], 0, "events"
-            )
-            for name, row in results.items()
+            *(
+                target(
+                    f"events lost at {RATE:,}/s for {seconds:.0f} s, {name}",
+                    row["lost"],
+                    0,
+                    "events",
+                )
+                for name, row in results.items()
+            ),
+            # Zero lost only counts at the rate asked for: a caller that fell behind sent less.
+            *(
+                target(
+                    f"rate kept for {seconds:.0f} s, {name}",
+                    row["achieved_rate"],
+                    round(RATE * 0.98),
+                    "events/s",
+                    at_least=True,
+                )
+                for name, row in results.items()
+            ),
         ],
     }
 

@@ -16,14 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from opentelemetry._logs import SeverityNumber
+from opentelemetry.trace import get_current_span
 
 from .catalog import Attr
+from .export._records import SEVERITY_TEXT, DirectRecord
 from .export._sdk_private import CleanRecords
-from .export._sizes import clean_attributes_size
+from .export._sizes import clean_attributes_size, record_size
 
 if TYPE_CHECKING:
     from opentelemetry._logs import Logger
     from opentelemetry.context import Context
+
+    from ._logs import DirectLogs
 
 __all__ = ["OtelBridge", "bound_logger", "rfc3339_millis"]
 
@@ -50,10 +54,10 @@ class _EventLogger(structlog.BoundLoggerBase):
 
     def info_in(self, context: Context | None, event: str, fields: dict[str, Any]) -> None:
         """`info`, the record carrying the trace and span id of `context`'s span (None: the
-        current context's, as the SDK does)."""
-        event_dict: Any = self._context.copy()
-        event_dict.update(fields)
+        current context's, as the SDK does). `fields` is made for this one event."""
         if self._processors:
+            event_dict: Any = self._context.copy()
+            event_dict.update(fields)
             for processor in self._processors:
                 event_dict = processor(self._logger, "info", event_dict)
             self._logger.info(event, event_dict, context)
@@ -65,7 +69,15 @@ class _EventLogger(structlog.BoundLoggerBase):
         if size is not None:
             fields_size = clean_attributes_size(fields)
             size = None if fields_size is None else size + fields_size
-        self._logger.info(event, event_dict, context, size)
+        bridge: OtelBridge = self._logger
+        # The metadata and the fields stay apart on the direct path (the metadata is shared
+        # by every event of this logger), which needs them not to share a key.
+        if size is not None and bridge.direct_open() and fields.keys().isdisjoint(self._context):
+            bridge.queue(event, self._context, fields, context, size)
+            return
+        event_dict = self._context.copy()
+        event_dict.update(fields)
+        bridge.info(event, event_dict, context, size)
 
 
 class _SecondCache:
@@ -95,13 +107,57 @@ def rfc3339_millis(time_ns: int) -> str:
 
 
 class OtelBridge:
-    """The end of the chain: one structlog event dict -> one OpenTelemetry log record."""
+    """The end of the chain: one structlog event dict -> one OpenTelemetry log record, or
+    one record queued on the events' direct path (`direct`)."""
 
-    __slots__ = ("_logger", "_records")
+    __slots__ = ("_direct", "_logger", "_records")
 
-    def __init__(self, logger: Logger) -> None:
+    def __init__(self, logger: Logger, direct: DirectLogs | None = None) -> None:
         self._logger = logger
         self._records = CleanRecords.for_logger(logger)
+        self._direct = direct
+
+    def direct_open(self) -> bool:
+        direct = self._direct
+        return direct is not None and direct.active
+
+    def queue(
+        self,
+        event: str,
+        metadata: dict[str, Any],
+        fields: dict[str, Any],
+        context: Context | None,
+        size: int,
+    ) -> None:
+        """Queue `event` on the direct path: `metadata` (never changed once given here) and
+        `fields` (made for this one event, stamped in place) are its attributes, of wire size
+        `size`; the ids are those of `context`'s span."""
+        direct = self._direct
+        assert direct is not None
+        now = time.time_ns()
+        stamp = rfc3339_millis(now)
+        fields[Attr.EVENT_NAME] = event
+        fields[Attr.EVENT_TIMESTAMP] = stamp
+        origin = direct.origin
+        limit = origin.max_attributes
+        if type(event) is not str or (limit is not None and len(metadata) + len(fields) > limit):
+            # What the SDK's Logger would cut or refuse, it does itself.
+            self.info(event, {**metadata, **fields}, context)
+            return
+        # As the API's LogRecord reads them: an empty context means the current one.
+        span = get_current_span(context or None).get_span_context()
+        size += _STAMPS_SIZE + len(event) + len(stamp)
+        record = DirectRecord(
+            origin,
+            now,
+            span.trace_id,
+            span.span_id,
+            span.trace_flags,
+            event,
+            metadata,
+            fields,
+        )
+        direct.offer(record, record_size(event, SEVERITY_TEXT, size))
 
     def info(
         self,
@@ -149,6 +205,7 @@ class OtelBridge:
         )
 
 
-def bound_logger(logger: Logger, context: dict[str, Any]) -> Any:
-    """A structlog bound logger over `logger`, carrying `context` on every event."""
-    return _EventLogger(OtelBridge(logger), processors=[], context=context)
+def bound_logger(logger: Logger, context: dict[str, Any], direct: DirectLogs | None = None) -> Any:
+    """A structlog bound logger over `logger`, carrying `context` on every event; `direct`:
+    the events' direct path, taken while it is open."""
+    return _EventLogger(OtelBridge(logger, direct), processors=[], context=context)

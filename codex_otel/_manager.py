@@ -163,7 +163,7 @@ class OtelEventManager:
             context = {
                 key: _stamp(cap_name(value)) for key, value in metadata.items() if value is not None
             }
-            self._log = bound_logger(logger, context)
+            self._log = bound_logger(logger, context, provider._direct_logs)
 
     def with_model(self, model: str, slug: str) -> OtelEventManager:
         """A manager for another model; this one is left unchanged."""

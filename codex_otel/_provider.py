@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk._logs.export import LogRecordExporter
     from opentelemetry.sdk.metrics.export import MetricReader
 
-    from ._logs import LogsPipeline
+    from ._logs import DirectLogs, LogsPipeline
     from ._metrics import MetricsPipeline
     from ._traces import TracesPipeline
 
@@ -223,13 +223,11 @@ class OtelProvider:
         queue_shutdown_s = (shutdown_timeout - self._metrics_shutdown_s) / max(queues, 1)
         if exporter is not None:
             from ._logs import LogsPipeline
-            from .export._factory import EXPORT_TIMEOUT_SECONDS
 
             self._logs = LogsPipeline(
                 exporter,
                 self.resource,
                 batch=batch or BatchConfig(),
-                export_timeout_s=EXPORT_TIMEOUT_SECONDS,
                 shutdown_timeout=queue_shutdown_s,
                 target=target or type(exporter).__name__,
                 json=json,
@@ -351,15 +349,12 @@ class OtelProvider:
     def _start_traces(self, exporter: Any, **options: Any) -> TracesPipeline | None:
         # Imported here: with trace_exporter none no tracing SDK module is ever loaded.
         try:
-            from .export._factory import EXPORT_TIMEOUT_SECONDS
             from .export._sdk_private import import_tracing_sdk
 
             import_tracing_sdk()
             from ._traces import TracesPipeline
 
-            return TracesPipeline(
-                exporter, self.resource, export_timeout_s=EXPORT_TIMEOUT_SECONDS, **options
-            )
+            return TracesPipeline(exporter, self.resource, **options)
         except Exception as exc:
             report_internal_error("starting traces", exc)
             return None
@@ -407,6 +402,11 @@ class OtelProvider:
     def logger(self) -> Logger | None:
         """The OpenTelemetry logger events are emitted to (None with no exporter)."""
         return self._logs.logger if self._logs is not None else None
+
+    @property
+    def _direct_logs(self) -> DirectLogs | None:
+        """The events' direct path past `logger` (for the event manager; None without one)."""
+        return self._logs.direct if self._logs is not None else None
 
     def stats(self, signal: Literal["events", "spans"] = "events") -> DeliveryStats:
         """Events (or, with `"spans"`, spans) accepted, exported and dropped (by reason) so

@@ -363,7 +363,7 @@ def test_a_provider_nobody_references_is_collected_and_delivers_what_it_queued(
     finally:
         gc.enable()
     # The event worker and the metric reader (by name: another test's thread may start too).
-    workers = {t for t in started if t.name.startswith(("OtelBatch", "OtelPeriodic"))}
+    workers = {t for t in started if t.name.startswith(("codex-otel-events", "OtelPeriodic"))}
     emit(provider, 3)
     collected = weakref.ref(provider)
     del provider

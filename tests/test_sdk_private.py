@@ -22,7 +22,7 @@ from opentelemetry.sdk._logs import (
     LogRecordProcessor,
     ReadWriteLogRecord,
 )
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, InMemoryLogRecordExporter
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 from opentelemetry.sdk.resources import Resource
 
 from codex_otel._config import Headers, OtlpGrpcExporter, OtlpHttpExporter
@@ -31,25 +31,57 @@ from codex_otel.export import _sdk_private
 from codex_otel.export._factory import Signal, build_exporter
 
 
-def test_the_log_batch_processor_holds_a_batch_processor_whose_shutdown_takes_a_bound() -> None:
-    processor = BatchLogRecordProcessor(InMemoryLogRecordExporter())
+def test_the_api_names_the_context_key_that_suppresses_instrumentation() -> None:
+    # The SDK's own batch processors set this key around each export; so does `BatchQueue`.
+    from opentelemetry.sdk import _shared_internal
+
+    key = _sdk_private.SUPPRESS_INSTRUMENTATION_KEY
+    assert key.startswith("suppress_instrumentation")
+    assert key == _shared_internal._SUPPRESS_INSTRUMENTATION_KEY
+
+
+def test_a_stopped_periodic_reader_never_calls_its_exporter_again() -> None:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import (
+        InMemoryMetricReader,
+        MetricExporter,
+        MetricExportResult,
+        PeriodicExportingMetricReader,
+    )
+
+    class Recording(MetricExporter):
+        def __init__(self) -> None:
+            super().__init__()
+            self.exports = 0
+
+        def export(self, metrics_data: Any, timeout_millis: float = 10_000, **kwargs: Any) -> Any:
+            self.exports += 1
+            return MetricExportResult.SUCCESS
+
+        def force_flush(self, timeout_millis: float = 10_000) -> bool:
+            return True
+
+        def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+            pass
+
+    exporter = Recording()
+    reader = PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
+    provider = MeterProvider(metric_readers=[reader, InMemoryMetricReader()])
     try:
-        inner = _sdk_private.inner_batch_processor(processor)
-        assert "timeout_millis" in inspect.signature(inner.shutdown).parameters
+        provider.get_meter("m").create_counter("c").add(1)
+        assert _sdk_private.reader_exporter(reader) is exporter
+        _sdk_private.stop_reader_thread(reader)
+        reader._daemon_thread.join(10)  # it ends after one last collection
+        assert not reader._daemon_thread.is_alive()
+        # What the SDK does in a forked child: a new thread, which sees the event set at once.
+        reader._at_fork_reinit()  # type: ignore[no-untyped-call]
+        reader._daemon_thread.join(10)
+        assert not reader._daemon_thread.is_alive()
+        assert exporter.exports == 0
+        assert _sdk_private.reader_exporter(reader) is not exporter
     finally:
-        processor.shutdown()
-
-
-def test_the_span_batch_processor_holds_a_batch_processor_whose_shutdown_takes_a_bound() -> None:
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    processor = BatchSpanProcessor(InMemorySpanExporter())
-    try:
-        inner = _sdk_private.inner_batch_processor(processor)
-        assert "timeout_millis" in inspect.signature(inner.shutdown).parameters
-    finally:
-        processor.shutdown()
+        provider.shutdown()
+    assert exporter.exports == 0
 
 
 def test_the_tracing_sdk_imports_under_an_invalid_span_attribute_count_limit() -> None:

@@ -1,15 +1,14 @@
-"""Bounded, counted delivery: the SDK's batch processor with four faults it has, fixed.
+"""Bounded, counted delivery: what the SDK's batch processors do, without four faults they have.
 
-The SDK queues and exports (`BatchLogRecordProcessor`, and its generic `BatchProcessor` that
-every signal's batch processor wraps); this module only wraps it where it falls short for a
-host that must never be hurt by its telemetry. `CountedDelivery` does so for any signal;
-`BoundedBatchProcessor` is the events' log record processor built on it, and
-`BoundedSpanProcessor` the spans' one:
+`CountedDelivery` admits, counts and queues the items of any signal (its queue and worker are
+`_batch.BatchQueue`); `BoundedBatchProcessor` is the events' log record processor built on it,
+and `BoundedSpanProcessor` the spans' one. Where the SDK's `BatchLogRecordProcessor` and
+`BatchSpanProcessor` fall short for a host that must never be hurt by its telemetry:
 
 - a full queue silently drops the oldest event and logs a warning per drop (which also costs
-  the caller time); here the new event is refused before the SDK sees it, and counted;
-- `shutdown()` joins its worker for a fixed 30 s; here it is given the configured bound, which
-  the SDK's inner processor accepts;
+  the caller time); here the new event is refused, and counted, and the queue is bounded in
+  bytes too;
+- `shutdown()` joins its worker for a fixed 30 s; here it waits the configured bound;
 - `force_flush()` ignores its timeout, exporting on the caller's thread, and returns True even
   when nothing was delivered; here it runs on a daemon thread the caller stops waiting for at
   the timeout, and returns False when an export failed or events are still pending;
@@ -19,23 +18,21 @@ host that must never be hurt by its telemetry. `CountedDelivery` does so for any
 
 from __future__ import annotations
 
-import os
+import copy
 import threading
-import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
-from opentelemetry.sdk._logs.export import (
-    BatchLogRecordProcessor,
-    LogRecordExporter,
-    LogRecordExportResult,
-)
+from opentelemetry.context import Context
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.sdk.resources import Resource
 
 from .._errors import internal_logger
+from ._batch import BatchQueue
+from ._fork import reset_in_forked_child
 from ._partial import probe_of
 from ._quiet import capturing_sdk_logs, quiet_sdk_loggers
-from ._sdk_private import inner_batch_processor
 from ._sizes import log_record_size, span_size, split_by_size
 from ._stats import DeliveryStats
 
@@ -48,7 +45,7 @@ class _Counts:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.accepted = 0
-        self.handed = 0  # taken off the SDK's queue and given to the exporter
+        self.handed = 0  # taken off the queue and given to the exporter
         self.exported = 0
         self.queue_full = 0
         self.export_failed = 0
@@ -91,26 +88,26 @@ class _CountingExporter:
         success: object,
         counts: _Counts,
         target: str,
-        size_of: Callable[[Any], int],
         max_request_bytes: int,
         noun: str = "events",
+        prepare: Callable[[list[Any]], list[Any]] | None = None,
     ) -> None:
         self._noun = noun
+        self._prepare = prepare
         self._exporter = exporter
         self._probe = probe_of(exporter)
         self._success = success
         self.counts = counts
         self._target = target
-        self._size_of = size_of
         self._max_request_bytes = max_request_bytes
         self._said: set[str] = set()
         self._shut_down = False
         # Set once shutdown has reported: late failures are not announced after the summary.
         self.closing = threading.Event()
 
-    def export(self, batch: Sequence[object]) -> Any:
+    def export(self, batch: list[Any], sizes: list[int]) -> Any:
+        """Export one batch from the queue; `sizes` are its items' wire sizes."""
         counts = self.counts
-        sizes = [self._size_of(item) for item in batch]
         with counts.lock:
             counts.handed += len(batch)
             counts.queued_bytes -= sum(sizes)
@@ -134,8 +131,17 @@ class _CountingExporter:
                 result = outcome
         return result
 
-    def _export_chunk(self, chunk: Sequence[object]) -> Any:
+    def _export_chunk(self, chunk: list[Any]) -> Any:
         counts, size = self.counts, len(chunk)
+        if self._prepare is not None:
+            try:
+                chunk = self._prepare(chunk)
+            except Exception as exc:
+                with counts.lock:
+                    if not counts.final:
+                        counts.export_failed += size
+                self._say_once("failed", "codex_otel: preparing telemetry failed (%r)", exc)
+                return None
         probe = self._probe
         if probe is not None:
             probe.start()
@@ -186,7 +192,7 @@ class _CountingExporter:
         internal_logger.warning(message, *args)
 
     def shutdown(self) -> None:
-        # Called by us at the deadline and again by the SDK when its worker ends.
+        # Once, whoever calls first.
         with self.counts.lock:
             if self._shut_down:
                 return
@@ -198,33 +204,32 @@ class _CountingExporter:
 
 
 class CountedDelivery:
-    """The signal-independent part: admission, counting, bounded flush and shutdown around
-    one SDK batch processor (`BatchLogRecordProcessor`, or any with the SDK's inner
-    `BatchProcessor`). A signal's processor adapts it to the SDK's processor interface."""
+    """The signal-independent part: admission, counting, the queue, bounded flush and
+    shutdown. A signal's processor adapts it to the SDK's processor interface."""
 
     def __init__(
         self,
         exporter: Any,
         *,
         success: object,
-        batch_processor: Callable[[Any], Any],
-        size_of: Callable[[Any], int],
         max_queue_size: int,
         max_queue_bytes: int,
+        max_export_batch_size: int,
+        schedule_delay_millis: float,
         max_request_bytes: int,
         shutdown_timeout: float,
         target: str,
         noun: str = "events",
+        prepare: Callable[[list[Any]], list[Any]] | None = None,
     ) -> None:
-        """`batch_processor(counting_exporter)` builds the SDK processor; `success` is the
-        signal's export result that means delivered; `size_of(item)` estimates an item's
-        wire size, which bounds the queue (`max_queue_bytes`) and each export request."""
+        """`success` is the signal's export result that means delivered; each item's wire
+        size (given to `offer`) bounds the queue (`max_queue_bytes`) and each export request.
+        `prepare(chunk)`, if given, turns a chunk into what the exporter takes."""
         self._counts = _Counts()
         self._noun = noun
         self._exporter = _CountingExporter(
-            exporter, success, self._counts, target, size_of, max_request_bytes, noun
+            exporter, success, self._counts, target, max_request_bytes, noun, prepare
         )
-        self._size_of = size_of
         quiet_sdk_loggers()  # the exporter's modules are loaded by now
         self._max_queue_size = max_queue_size
         self._max_queue_bytes = max_queue_bytes
@@ -232,18 +237,15 @@ class CountedDelivery:
         self._shut_down = False
         self._flusher: threading.Thread | None = None
         self._flusher_lock = threading.Lock()
-        self.batch = batch_processor(self._exporter)
-        # The SDK empties its queue in a forked child (the parent sends those events);
-        # the child's tallies start from zero alike.
-        if hasattr(os, "register_at_fork"):
-            weak_reset = weakref.WeakMethod(self._after_fork_in_child)
-
-            def after_in_child() -> None:
-                reset = weak_reset()
-                if reset is not None:
-                    reset()
-
-            os.register_at_fork(after_in_child=after_in_child)
+        self.batch = BatchQueue(
+            self._exporter.export,
+            schedule_delay_millis=schedule_delay_millis,
+            max_export_batch_size=max_export_batch_size,
+            name=f"codex-otel-{noun}",
+        )
+        # The queue empties in a forked child (the parent sends those items); the child's
+        # tallies start from zero alike.
+        reset_in_forked_child(self._after_fork_in_child)
 
     def _after_fork_in_child(self) -> None:
         self._counts = _Counts()
@@ -260,25 +262,24 @@ class CountedDelivery:
         with self._counts.lock:
             self._shut_down = True
 
-    def admit(self, item: object) -> bool:
-        """Count one item offered; True if the SDK's queue should take it."""
-        size = self._size_of(item)
+    def offer(self, item: object, size: int) -> None:
+        """Count one item offered, of `size` bytes on the wire, and queue it if there is room."""
         counts = self._counts
         with counts.lock:
             if self._shut_down:
                 counts.after_shutdown += 1
-                return False
-            # handed trails the SDK's pops by a moment, so this errs towards refusing early;
-            # the SDK itself never gets to drop (it would drop the oldest, with a warning).
+                return
+            # handed trails the queue's pops by a moment, so this errs towards refusing early.
             if (
                 counts.accepted - counts.handed >= self._max_queue_size
                 or counts.queued_bytes + size > self._max_queue_bytes
             ):
                 counts.queue_full += 1
-                return False
+                return
             counts.accepted += 1
             counts.queued_bytes += size
-            return True
+            # Under the lock: a shutdown cannot slip between the check and the queueing.
+            self.batch.put(item, size)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Export what is queued; True only if every item accepted before the call went out.
@@ -315,14 +316,11 @@ class CountedDelivery:
             if self._shut_down:
                 return
             self._shut_down = True
-        # The SDK processors' own shutdown() joins the worker for a fixed 30 s; their inner
-        # BatchProcessor takes a bound. Past it the worker sends no further batch, and the
-        # exporter's shutdown ends any retry wait; an export stuck in the network is left to
-        # its own timeout on the daemon worker nobody waits for. No thread is started here:
-        # at interpreter exit (Python 3.12) that is no longer allowed.
-        inner_batch_processor(self.batch).shutdown(
-            timeout_millis=int(self._shutdown_timeout * 1000)
-        )
+        # Past the bound the worker sends no further batch, and the exporter's shutdown ends
+        # any retry wait; an export stuck in the network is left to its own timeout on the
+        # daemon worker nobody waits for. No thread is started here: at interpreter exit
+        # (Python 3.12) that is no longer allowed.
+        self.batch.shutdown(int(self._shutdown_timeout * 1000), then=self._exporter.shutdown)
         self._exporter.closing.set()
         counts = self._counts
         with counts.lock:
@@ -340,48 +338,6 @@ class CountedDelivery:
                 self._noun,
                 stats.summary(),
             )
-
-
-def _delivery_over(
-    batch_class: Any,
-    exporter: Any,
-    *,
-    success: object,
-    size_of: Callable[[Any], int],
-    noun: str,
-    max_queue_size: int,
-    max_export_batch_size: int,
-    schedule_delay_millis: int,
-    export_timeout_millis: int,
-    shutdown_timeout: float,
-    max_queue_bytes: int,
-    max_request_bytes: int,
-    target: str,
-) -> CountedDelivery:
-    """A `CountedDelivery` around one signal's SDK batch processor class."""
-
-    def batch_processor(counting: Any) -> Any:
-        return batch_class(
-            counting,
-            # Explicit values: inherited OTEL_BLRP_* / OTEL_BSP_* variables do not apply.
-            schedule_delay_millis=schedule_delay_millis,
-            max_queue_size=max_queue_size,
-            max_export_batch_size=max_export_batch_size,
-            export_timeout_millis=export_timeout_millis,
-        )
-
-    return CountedDelivery(
-        exporter,
-        success=success,
-        batch_processor=batch_processor,
-        size_of=size_of,
-        max_queue_size=max_queue_size,
-        max_queue_bytes=max_queue_bytes,
-        max_request_bytes=max_request_bytes,
-        shutdown_timeout=shutdown_timeout,
-        target=target,
-        noun=noun,
-    )
 
 
 class _CountedProcessor:
@@ -406,24 +362,39 @@ class BoundedBatchProcessor(_CountedProcessor, LogRecordProcessor):
     """`BatchLogRecordProcessor` with a bounded shutdown and flush and counted drops."""
 
     def __init__(
-        self, exporter: LogRecordExporter, *, target: str = "the collector", **queue: Any
+        self,
+        exporter: LogRecordExporter,
+        *,
+        target: str = "the collector",
+        prepare: Callable[[list[Any]], list[Any]] | None = None,
+        **queue: Any,
     ) -> None:
         """`queue`: `max_queue_size`, `max_export_batch_size`, `schedule_delay_millis`,
-        `export_timeout_millis`, `shutdown_timeout`, `max_queue_bytes`, `max_request_bytes`."""
-        self._delivery = _delivery_over(
-            BatchLogRecordProcessor,
+        `shutdown_timeout`, `max_queue_bytes`, `max_request_bytes`. `prepare`: as
+        `CountedDelivery`'s (the events' direct path queues its own records)."""
+        self._delivery = CountedDelivery(
             exporter,
             success=LogRecordExportResult.SUCCESS,
-            size_of=log_record_size,
             noun="events",
             target=target,
+            prepare=prepare,
             **queue,
         )
-        self._batch: BatchLogRecordProcessor = self._delivery.batch
+        self.offer = self._delivery.offer
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        if self._delivery.admit(log_record):
-            self._batch.on_emit(log_record)
+        # As the SDK's batch processor keeps it: a shallow copy of the API record without its
+        # context (which may be large), the original left intact for other processors.
+        api_record = copy.copy(log_record.log_record)
+        api_record.context = Context()
+        readable = ReadableLogRecord(
+            log_record=api_record,
+            # Set by the SDK's Logger; the SDK's processor also falls back to an empty one.
+            resource=log_record.resource or Resource.create({}),
+            instrumentation_scope=log_record.instrumentation_scope,
+            limits=log_record.limits,
+        )
+        self._delivery.offer(readable, log_record_size(readable))
 
 
 class BoundedSpanProcessor(_CountedProcessor):
@@ -436,18 +407,11 @@ class BoundedSpanProcessor(_CountedProcessor):
 
     def __init__(self, exporter: Any, *, target: str = "the collector", **queue: Any) -> None:
         """`queue`: as `BoundedBatchProcessor`'s."""
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
+        from opentelemetry.sdk.trace.export import SpanExportResult
 
-        self._delivery = _delivery_over(
-            BatchSpanProcessor,
-            exporter,
-            success=SpanExportResult.SUCCESS,
-            size_of=span_size,
-            noun="spans",
-            target=target,
-            **queue,
+        self._delivery = CountedDelivery(
+            exporter, success=SpanExportResult.SUCCESS, noun="spans", target=target, **queue
         )
-        self._batch: Any = self._delivery.batch
 
     def on_start(self, span: Any, parent_context: Any = None) -> None:
         pass
@@ -456,9 +420,9 @@ class BoundedSpanProcessor(_CountedProcessor):
         pass
 
     def on_end(self, span: Any) -> None:
-        # The SDK's processor skips unsampled spans: they are neither offered nor counted.
-        if span.context.trace_flags.sampled and self._delivery.admit(span):
-            self._batch.on_end(span)
+        # As the SDK's processor, unsampled spans are skipped: neither offered nor counted.
+        if span.context.trace_flags.sampled:
+            self._delivery.offer(span, span_size(span))
 
 
 def _daemon(target: Callable[[], object], name: str) -> threading.Thread:

@@ -2,9 +2,10 @@
 
 The SDK's encoder builds a protobuf message object per record, attribute and value, resource
 and scope included, then serializes the lot. Here the resource and scope are written once per
-request and each record straight to bytes; a (key, value) pair seen before (the metadata every
-event carries) is copied from a bounded cache. A batch holding a value of another form than
-text, a number, a boolean or bytes (lists, mappings, None) is left to the SDK's encoder, whole.
+request and each record straight to bytes; a (key, value) pair seen before is copied from a
+bounded cache, and so is the whole metadata of a manager's direct records (`_records`). A batch
+holding a value of another form than text, a number, a boolean or bytes (lists, mappings, None)
+is left to the SDK's encoder, whole.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ._records import SEVERITY, SEVERITY_TEXT, DirectRecord, readables
 from ._sdk_private import ATTRIBUTES_DICT
 
 __all__ = ["encode_logs_request", "request_bytes"]
 
 # Distinct (key, value) pairs kept encoded; past this the cache starts afresh.
 _MAX_CACHED_PAIRS = 4096
+_MAX_CACHED_TEXT = 128
+_MAX_CACHED_INT = 4096
 _pairs: dict[tuple[int, str, type, object], bytes] = {}
 _pack_double = struct.Struct("<d").pack
 _pack_fixed64 = struct.Struct("<Q").pack
@@ -74,24 +78,41 @@ def _any_value(value: object) -> bytes:
 
 
 def _key_value(tag: int, key: str, value: object) -> bytes:
-    """A KeyValue as field `tag`, from the cache when the pair was seen before."""
+    """A KeyValue as field `tag`, kept in the cache when the pair is likely to come again."""
     kind = type(value)
-    if kind is not str and kind is not int and kind is not bool:
-        # Floats are not kept: 0.0 and -0.0 are equal keys with different bytes.
-        return _encode_key_value(tag, key, value)
-    cache_key = (tag, key, kind, value)
-    cached = _pairs.get(cache_key)
-    if cached is None:
+    encoded = _encode_key_value(tag, key, value)
+    # Floats are not kept (0.0 and -0.0 are equal keys with different bytes), nor long text
+    # and large numbers (outputs, sequence numbers): they rarely repeat, and would push out
+    # the pairs that do.
+    if (
+        (kind is str and len(value) <= _MAX_CACHED_TEXT)  # type: ignore[arg-type]
+        or (kind is int and -_MAX_CACHED_INT < value < _MAX_CACHED_INT)  # type: ignore[operator]
+        or kind is bool
+    ):
         if len(_pairs) >= _MAX_CACHED_PAIRS:
             _pairs.clear()
-        cached = _pairs[cache_key] = _encode_key_value(tag, key, value)
-    return cached
+        _pairs[(tag, key, kind, value)] = encoded
+    return encoded
+
+
+# Key -> its KeyValue.key field, written once (keys are few: the catalog's and the resource's).
+_MAX_CACHED_KEYS = 1024
+_keys: dict[str, bytes] = {}
 
 
 def _encode_key_value(tag: int, key: str, value: object) -> bytes:
-    if type(key) is not str:
-        raise Unencodable("key")
-    return _field(tag, _field(0x0A, key.encode("utf-8")) + _field(0x12, _any_value(value)))
+    key_field = _keys.get(key)
+    if key_field is None:
+        if type(key) is not str:
+            raise Unencodable("key")
+        if len(_keys) >= _MAX_CACHED_KEYS:
+            _keys.clear()
+        key_field = _keys[key] = _field(0x0A, key.encode("utf-8"))
+    value_field = _field(0x12, _any_value(value))
+    size = len(key_field) + len(value_field)
+    return b"".join(
+        (_TAGS[tag], _SMALL[size] if size < 16384 else _varint_slow(size), key_field, value_field)
+    )
 
 
 def _attributes(tag: int, attributes: Mapping[str, object] | None) -> bytes:
@@ -121,6 +142,16 @@ def _scope(scope: Any) -> bytes:
     return out + _attributes(0x1A, scope.attributes)
 
 
+def _span_fields(out: list[bytes], flags: int, trace_id: int | None, span_id: int | None) -> None:
+    """A LogRecord's flags, trace id and span id, each left out at its default."""
+    if flags:
+        out.append(b"\x45" + _pack_fixed32(flags))
+    if trace_id:
+        out.append(_field(0x4A, trace_id.to_bytes(16, "big")))
+    if span_id:
+        out.append(_field(0x52, span_id.to_bytes(8, "big")))
+
+
 def _log_record(data: Any) -> bytes:
     log = data.log_record
     out = []
@@ -140,12 +171,7 @@ def _log_record(data: Any) -> bytes:
     if dropped:
         out.append(b"\x38" + _varint(dropped))
     flags = int(log.trace_flags) if log.trace_flags is not None else 0
-    if flags:
-        out.append(b"\x45" + _pack_fixed32(flags))
-    if log.trace_id:
-        out.append(_field(0x4A, log.trace_id.to_bytes(16, "big")))
-    if log.span_id:
-        out.append(_field(0x52, log.span_id.to_bytes(8, "big")))
+    _span_fields(out, flags, log.trace_id, log.span_id)
     if log.observed_timestamp:
         out.append(b"\x59" + _pack_fixed64(log.observed_timestamp))
     if log.event_name:
@@ -153,20 +179,58 @@ def _log_record(data: Any) -> bytes:
     return b"".join(out)
 
 
+# The manager's metadata of each direct record, encoded once: id -> (the dict, its bytes).
+# The dict is kept, so its id is not reused while cached; it is never changed once queued.
+_MAX_CACHED_CONTEXTS = 256
+_contexts: dict[int, tuple[dict[str, Any], bytes]] = {}
+# Event name -> (severity, severity text and body; the event name field).
+_MAX_CACHED_NAMES = 256
+_names: dict[str, tuple[bytes, bytes]] = {}
+_SEVERITY = b"\x10" + _varint(SEVERITY.value) + _field(0x1A, SEVERITY_TEXT.encode("utf-8"))
+
+
+def _direct_record(record: DirectRecord) -> bytes:
+    """A `DirectRecord` as the LogRecord `_log_record` writes for its `ReadableLogRecord`."""
+    name = record.event_name
+    named = _names.get(name)
+    if named is None:
+        if len(_names) >= _MAX_CACHED_NAMES:
+            _names.clear()
+        named = _names[name] = (
+            _SEVERITY + _field(0x2A, _any_value(name)),
+            _field(0x62, name.encode("utf-8")),
+        )
+    context = record.context
+    cached = _contexts.get(id(context))
+    if cached is None or cached[0] is not context:
+        if len(_contexts) >= _MAX_CACHED_CONTEXTS:
+            _contexts.clear()
+        cached = _contexts[id(context)] = (context, _attributes(0x32, context))
+    timestamp = _pack_fixed64(record.timestamp)
+    # A repeated field is its entries one after another: the metadata's, then the fields'.
+    out = [b"\x09", timestamp, named[0], cached[1], _attributes(0x32, record.fields)]
+    _span_fields(out, int(record.trace_flags), record.trace_id, record.span_id)
+    out += (b"\x59", timestamp, named[1])
+    return b"".join(out)
+
+
 def encode_logs_request(batch: Sequence[Any]) -> bytes:
-    """An ExportLogsServiceRequest of SDK `ReadableLogRecord`s, serialized; raises
-    `Unencodable` for a batch the SDK's encoder must take."""
+    """An ExportLogsServiceRequest of SDK `ReadableLogRecord`s and `DirectRecord`s,
+    serialized; raises `Unencodable` for a batch the SDK's encoder must take."""
     # Grouped as the SDK groups them: by equal resource, then by equal scope (compared once
     # per distinct object, not hashed per record).
     groups: list[tuple[Any, list[tuple[Any, list[bytes]]]]] = []
     by_id: dict[tuple[int, int], list[bytes]] = {}
     for data in batch:
-        resource = data.resource
-        scope = data.instrumentation_scope or None
+        direct = type(data) is DirectRecord
+        if direct:
+            resource, scope = data.origin.resource, data.origin.scope or None
+        else:
+            resource, scope = data.resource, data.instrumentation_scope or None
         records = by_id.get((id(resource), id(scope)))
         if records is None:
             records = by_id[(id(resource), id(scope))] = _group(groups, resource, scope)
-        records.append(_field(0x12, _log_record(data)))
+        records.append(_field(0x12, _direct_record(data) if direct else _log_record(data)))
     out = []
     for resource, scopes in groups:
         body = [_field(0x0A, _resource(resource))]
@@ -206,4 +270,4 @@ def request_bytes(batch: Sequence[Any]) -> bytes:
     except (Unencodable, UnicodeEncodeError):
         from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
 
-        return encode_logs(batch).SerializeToString()  # type: ignore[no-any-return]
+        return encode_logs(readables(list(batch))).SerializeToString()  # type: ignore[no-any-return]

@@ -16,11 +16,13 @@ import operator
 import os
 import sys
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry._logs import LogRecord, SeverityNumber
 from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.sdk._logs import Logger as SdkLogger
 from opentelemetry.sdk._logs import ReadWriteLogRecord
 
@@ -31,20 +33,21 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ATTRIBUTES_DICT",
-    "BATCH_PROCESSOR",
     "GRPC_CLIENT",
     "GRPC_LOG_EXPORTER_MIXIN",
     "GRPC_STUB",
     "HTTP_TRANSPORT",
     "LOGGER_LIMITS",
+    "SUPPRESS_INSTRUMENTATION_KEY",
     "CleanRecords",
     "SizedAttributes",
     "aggregate_in_bulk",
+    "clean_attributes",
+    "encoded_by_us",
     "fast_grpc_log_export",
     "fast_http_log_export",
     "grpc_log_exporter_ignoring_timeout_variable",
     "import_tracing_sdk",
-    "inner_batch_processor",
     "pin_headers",
     "reader_exporter",
     "stop_reader_thread",
@@ -52,9 +55,9 @@ __all__ = [
     "watch_partial_success",
 ]
 
-# `BatchLogRecordProcessor._batch_processor`: the SDK's generic `BatchProcessor`, whose
-# `shutdown(timeout_millis=...)` takes a bound where the public wrapper waits a fixed 30 s.
-BATCH_PROCESSOR = "_batch_processor"
+# The API's context key (value "suppress_instrumentation") that instrumentations check before
+# recording; the SDK's batch processors set it around each export, and so does `BatchQueue`.
+SUPPRESS_INSTRUMENTATION_KEY: str = _SUPPRESS_INSTRUMENTATION_KEY
 # OTLP/HTTP exporters (protobuf and JSON): `_client._headers`, the dict sent on every export.
 HTTP_CLIENT = "_client"
 HTTP_HEADERS = "_headers"
@@ -72,11 +75,6 @@ HTTP_TRANSPORT = "_transport"
 GRPC_LOG_EXPORTER_MIXIN = "opentelemetry.exporter.otlp.proto.grpc.exporter.OTLPExporterMixin"
 # What the OTLP/HTTP exporters send besides the user's headers, kept when pinning.
 _TRANSPORT_HEADERS = ("content-type", "user-agent")
-
-
-def inner_batch_processor(processor: object) -> Any:
-    """The SDK's generic batch processor inside a `BatchLogRecordProcessor`."""
-    return getattr(processor, BATCH_PROCESSOR)
 
 
 def pin_headers(exporter: object, headers: Mapping[str, str]) -> None:
@@ -221,8 +219,9 @@ def import_tracing_sdk() -> None:
         os.environ[_SPAN_ATTRIBUTE_COUNT_LIMIT] = value
 
 
-# `PeriodicExportingMetricReader._exporter` (its exporter) and `._shutdown_event` (which ends
-# the export thread the SDK restarts in a forked child).
+# `PeriodicExportingMetricReader._exporter` (its exporter, which every collection's export
+# calls) and `._shutdown_event` (which ends the export thread the SDK restarts in a forked
+# child, after one last collection).
 READER_EXPORTER = "_exporter"
 READER_SHUTDOWN_EVENT = "_shutdown_event"
 _GRPC_EXPORTERS = "opentelemetry.exporter.otlp.proto.grpc"
@@ -233,9 +232,27 @@ def reader_exporter(reader: object) -> Any:
     return getattr(reader, READER_EXPORTER, None)
 
 
+class _NoMetricExport:
+    """A periodic reader's exporter in a forked child: takes every export, sends nothing."""
+
+    def export(self, metrics_data: object, timeout_millis: float = 10_000, **kwargs: Any) -> Any:
+        from opentelemetry.sdk.metrics.export import MetricExportResult
+
+        return MetricExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        pass
+
+
 def stop_reader_thread(reader: object) -> None:
-    """End a periodic metric reader's export thread without an export or a shutdown (which
-    would call its exporter)."""
+    """End a periodic metric reader's export thread, without a call to its exporter: the
+    thread (and the one the SDK restarts in a forked child) still runs one last collection
+    when told to end, so the exporter is swapped for one that sends nothing first."""
+    if hasattr(reader, READER_EXPORTER):
+        setattr(reader, READER_EXPORTER, _NoMetricExport())
     event = getattr(reader, READER_SHUTDOWN_EVENT, None)
     if event is not None:
         event.set()
@@ -268,6 +285,17 @@ class SizedAttributes(BoundedAttributes):
         super().__delitem__(key)
 
 
+def clean_attributes(
+    attributes: dict[str, Any], max_attributes: int | None, wire_size: int | None
+) -> SizedAttributes:
+    """A record's attributes holding `attributes` as they are (text, numbers and booleans only,
+    at most `max_attributes`): what the SDK builds from them, without cleaning them again."""
+    clean = SizedAttributes(maxlen=max_attributes, immutable=False, max_value_len=None)
+    setattr(clean, ATTRIBUTES_DICT, attributes)
+    clean.wire_size = wire_size
+    return clean
+
+
 class CleanRecords:
     """Builds the SDK log records `Logger.emit` would build, for attributes this package made
     clean (text and numbers only, within the limits), without the SDK cleaning them again.
@@ -277,11 +305,11 @@ class CleanRecords:
     shortcut would not build the same record (not an SDK Logger, or limits that cut values).
     """
 
-    __slots__ = ("_limits", "_logger", "max_attributes")
+    __slots__ = ("_logger", "limits", "max_attributes")
 
     def __init__(self, logger: SdkLogger, limits: Any) -> None:
         self._logger = logger
-        self._limits = limits
+        self.limits = limits
         self.max_attributes: int | None = limits.max_log_record_attributes
 
     @classmethod
@@ -322,12 +350,9 @@ class CleanRecords:
             log_record=log_record,
             resource=logger.resource,
             instrumentation_scope=logger.instrumentation_scope,
-            limits=self._limits,
+            limits=self.limits,
         )
-        clean = SizedAttributes(maxlen=self.max_attributes, immutable=False, max_value_len=None)
-        setattr(clean, ATTRIBUTES_DICT, attributes)
-        clean.wire_size = attributes_size
-        log_record.attributes = clean
+        log_record.attributes = clean_attributes(attributes, self.max_attributes, attributes_size)
         # Typed for API records; the SDK's Logger takes its own ReadWriteLogRecord as it is.
         logger.emit(record)  # type: ignore[arg-type]
 
@@ -337,6 +362,9 @@ class CleanRecords:
 # observes nothing exports nothing. `_metrics.DeferredMeasurements` hands the measurements it
 # queued to the SDK from such a callback, so each collection holds everything recorded before.
 
+
+# Log exporters whose requests this package encodes (so they take its `DirectRecord`s too).
+_ENCODED_BY_US: weakref.WeakSet[object] = weakref.WeakSet()
 
 # The OTLP/HTTP protobuf log exporter's `export` encodes with the SDK's encoder inline; it is
 # replaced on our exporter's instance by `_FastHttpLogExport`, the same steps with our encoder.
@@ -412,6 +440,7 @@ def fast_http_log_export(exporter: Any, encode: Callable[[Any], bytes]) -> None:
         raise TypeError(f"{type(exporter).__name__}: not the OTLP/HTTP protobuf log exporter")
     if _http_export_is_the_copied_one(type(exporter)):  # type: ignore[arg-type]
         exporter.export = _FastHttpLogExport(exporter, encode)
+        _ENCODED_BY_US.add(exporter)
 
 
 # The OTLP/gRPC log exporter sends `_translate_data(batch)` through `_client.Export(request=)`,
@@ -449,6 +478,16 @@ def fast_grpc_log_export(exporter: Any, encode: Callable[[Any], bytes]) -> None:
     setattr(exporter, GRPC_STUB, _BytesLogsStub)
     setattr(exporter, GRPC_CLIENT, _BytesLogsStub(getattr(exporter, GRPC_CHANNEL)))
     setattr(exporter, GRPC_TRANSLATE, encode)
+    _ENCODED_BY_US.add(exporter)
+
+
+def encoded_by_us(exporter: object) -> bool:
+    """True for a log exporter whose requests `fast_http_log_export` or `fast_grpc_log_export`
+    made ours to encode."""
+    try:
+        return exporter in _ENCODED_BY_US
+    except TypeError:  # not weakly referenceable: never one of ours
+        return False
 
 
 # -- measurements handed to the metrics SDK in bulk ----------------------------------------

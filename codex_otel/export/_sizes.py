@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["clean_attributes_size", "log_record_size", "span_size", "split_by_size"]
+__all__ = [
+    "clean_attributes_size",
+    "log_record_size",
+    "record_size",
+    "span_size",
+    "split_by_size",
+]
 
 T = TypeVar("T")
 
@@ -51,6 +57,12 @@ def clean_attributes_size(attributes: Mapping[str, object]) -> int | None:
             return None
         size += _ATTRIBUTE_OVERHEAD + len(key)
     return size
+
+
+def record_size(body: str, severity_text: str, attributes_size: int) -> int:
+    """Upper bound of a log record's protobuf size whose body and event name are `body`, with
+    attributes of `attributes_size` (from `clean_attributes_size`)."""
+    return _RECORD_OVERHEAD + 2 * _value_size(body) + _value_size(severity_text) + attributes_size
 
 
 def log_record_size(record: Any) -> int:
