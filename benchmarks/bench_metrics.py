@@ -3,7 +3,11 @@
 Each event method is timed under four pipelines: nothing exported, metrics only, events only,
 events and metrics. Exporters are the real OTLP/HTTP ones aimed at a local receiver, with a
 one-minute metric interval, so what is timed is the caller's path (building, recording,
-queueing), not the network. The figures are best-of-repeats nanoseconds per call.
+queueing) plus the background work that shares the interpreter lock within the same wall time
+(the metrics worker handing queued measurements to the SDK, the log batch processor encoding
+and sending, the in-process receiver decoding), not the network. The figures are
+best-of-repeats nanoseconds per call; "added beside events" is the difference of two such
+figures, so it carries the noise of both.
 """
 
 from __future__ import annotations

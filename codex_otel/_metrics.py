@@ -7,9 +7,10 @@ costs neither the import nor any work on the event methods' path.
 
 from __future__ import annotations
 
-import collections
 import functools
 import hashlib
+import itertools
+import operator
 import os
 import re
 import threading
@@ -27,7 +28,12 @@ from ._errors import report_internal_error
 from ._version import package_version
 from .catalog import INSTRUMENTS, SCOPE_NAME, MetricName, Tag
 from .export import _factory
-from .export._sdk_private import reader_exporter, stop_reader_thread, uses_grpc
+from .export._sdk_private import (
+    aggregate_in_bulk,
+    reader_exporter,
+    stop_reader_thread,
+    uses_grpc,
+)
 
 if TYPE_CHECKING:
     from ._config_load import OtelConfig
@@ -77,7 +83,7 @@ def _bool_tag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _no_tags() -> dict[str, str]:
+def _no_tags(first: object, second: object) -> dict[str, str]:
     return {}
 
 
@@ -94,8 +100,7 @@ def _plain(value: object) -> object:
     return _UNCACHED
 
 
-def _token_tags(token_type: str) -> dict[str, str]:
-    return {Tag.TOKEN_TYPE: token_type}
+_TOKEN_TYPES = ("input", "output", "cached_input", "reasoning_output", "total")
 
 
 def reader_from_config(config: OtelConfig) -> MetricReader | None:
@@ -230,24 +235,46 @@ class MetricsPipeline:
 
 
 _DRAIN_INSTRUMENT = "codex_otel.internal.pending_measurements"
-# Measurements the caller's thread queues before the worker is woken to hand them to the SDK,
-# and past which the caller hands them over itself (memory stays bounded, nothing is lost).
-_WAKE_AT = 1024
-_MAX_PENDING = 65_536
+# Entries (one or two measurements each) the caller's thread queues before the worker is
+# woken to hand them to the SDK, and past which the caller hands them over itself (memory
+# stays bounded, nothing is lost).
+_WAKE_AT = 512
+_MAX_PENDING = 32_768
+
+# Distinct targets in one hand-over up to which each target's values are picked out in C
+# (one pass over the batch per target); past it, one Python pass groups them all.
+_PICK_IN_C = 16
+
+
+class Target:
+    """What one queued entry records: `counter` (when not None) gets 1 added, `histogram`
+    (when not None) the entry's value recorded (when not None), with `attributes` (a dict
+    nobody changes once built). Built once per attribute set and shared by its entries."""
+
+    __slots__ = ("attributes", "counter", "histogram")
+
+    def __init__(
+        self, counter: Counter | None, histogram: Histogram | None, attributes: Any
+    ) -> None:
+        self.counter = counter
+        self.histogram = histogram
+        self.attributes = attributes
 
 
 class DeferredMeasurements:
     """Measurements queued by the caller's thread and handed to the SDK instruments later:
-    by a worker once `_WAKE_AT` are waiting, and before every collection, whichever comes
-    first. The SDK's per-measurement work (cleaning and hashing the attributes, about 15 µs
-    for one counter add on a slow machine) leaves the caller's thread; what is exported is
-    the same, since the SDK aggregates the same measurements before each collection reads.
+    by a worker once `_WAKE_AT` entries are waiting, and before every collection, whichever
+    comes first. They are handed over in bulk, each instrument and attribute set at once: the
+    SDK's per-measurement work (a `Measurement` object, cleaning and hashing the attributes,
+    finding the aggregation, about 15 µs for one counter add on a slow machine) is done once
+    per group, not once per value, and off the caller's thread unless the queue is full or no
+    worker can run. What is exported is the same, since the SDK aggregates the same
+    measurements before each collection reads.
     """
 
     def __init__(self) -> None:
-        self._pending: collections.deque[tuple[Callable[..., object], float, object]] = (
-            collections.deque()
-        )
+        # Target, value, target, value, ...: two items per entry, added in one step.
+        self._pending: list[Target | float | None] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -270,13 +297,29 @@ class DeferredMeasurements:
         self._wake = threading.Event()
         self._thread = None
 
-    def add(self, apply: Callable[..., object], value: float, attributes: object) -> None:
-        """Queue `apply(value, attributes)` (an instrument's `add` or `record`)."""
+    def add(self, target: Target, value: float | None) -> None:
+        """Queue `counter.add(1, attributes)` and `histogram.record(value, attributes)` for
+        `target`'s instruments that are not None (the histogram only for a value)."""
         pending = self._pending
-        pending.append((apply, value, attributes))
+        # One `extend` of a tuple runs without letting another thread in: entries of
+        # several threads never interleave, and no object per entry is kept.
+        pending.extend((target, value))
         size = len(pending)
-        if size >= _WAKE_AT and (size >= _MAX_PENDING or not self._wake_worker()):
+        if size >= 2 * _WAKE_AT and (size >= 2 * _MAX_PENDING or not self._wake_worker()):
             self.apply_pending()
+
+    def add_entries(self, entries: list[Any]) -> None:
+        """Queue several entries at once: target, value, target, value, ..."""
+        pending = self._pending
+        pending.extend(entries)  # one step, as in `add`
+        size = len(pending)
+        if size >= 2 * _WAKE_AT and (size >= 2 * _MAX_PENDING or not self._wake_worker()):
+            self.apply_pending()
+
+    @property
+    def waiting(self) -> int:
+        """Entries queued and not yet handed over."""
+        return len(self._pending) // 2
 
     def _wake_worker(self) -> bool:
         """Wake the worker (started on first need); False if none can run."""
@@ -302,29 +345,42 @@ class DeferredMeasurements:
             self.apply_pending()
 
     def apply_pending(self) -> None:
-        """Hand every queued measurement to the SDK, in order, except that later adds of one
-        counter with one set of attributes are summed and added once at the end (the exported
-        sum is the same, and so is the order in which the SDK first sees each instrument)."""
+        """Hand every queued measurement to the SDK, grouped by target: groups in the order
+        each first appears (so the SDK first sees each instrument in the same order), each
+        group's values in order, and each instrument's values of a group in one step where
+        the SDK allows it (`aggregate_in_bulk`), else one public `add`/`record` per value.
+
+        Two targets with equal attributes (two managers with the same tags) are handed over
+        one after the other rather than interleaved; the recorder records integers, whose
+        sums do not depend on the order of adding."""
         with self._lock:
             pending = self._pending
-            sums: dict[tuple[int, int], list[Any]] = {}
-            while pending:
-                try:
-                    apply, value, attributes = pending.popleft()
-                except IndexError:  # emptied by the caller's own hand-over meanwhile
-                    break
-                instrument = getattr(apply, "__self__", None)
-                if isinstance(instrument, Counter) and type(value) is int and value >= 0:
-                    # The dict stays referenced by the group, so its id is not reused.
-                    group = sums.get((id(instrument), id(attributes)))
-                    if group is not None:
-                        group[1] += value
-                        continue
-                    sums[(id(instrument), id(attributes))] = [apply, 0, attributes]
-                _apply(apply, value, attributes)
-            for apply, total, attributes in sums.values():
-                if total:
-                    _apply(apply, total, attributes)
+            # What is queued now (whole entries: each was added in one step); entries added
+            # meanwhile go after these and wait for the next hand-over.
+            size = len(pending)
+            batch = pending[:size]
+            del pending[:size]
+            targets: list[Any] = batch[0::2]
+            values: list[Any] = batch[1::2]
+            distinct = dict.fromkeys(targets)
+            groups: Iterable[tuple[Target, list[float | None]]]
+            if len(distinct) == 1:
+                groups = ((targets[0], values),) if targets else ()
+            elif len(distinct) <= _PICK_IN_C:
+                groups = ((target, _picked(target, targets, values)) for target in distinct)
+            else:
+                picked: dict[Target, list[float | None]] = {target: [] for target in distinct}
+                for target, value in zip(targets, values, strict=True):
+                    picked[target].append(value)
+                groups = picked.items()
+            for target, group in groups:
+                if target.counter is not None:
+                    _apply_group(target.counter, target.attributes, [1] * len(group))
+                histogram = target.histogram
+                if histogram is not None:
+                    recorded = [v for v in group if v is not None] if None in group else group
+                    if recorded:
+                        _apply_group(histogram, target.attributes, recorded)  # type: ignore[arg-type]
 
     def on_collect(self, options: CallbackOptions) -> Iterable[Observation]:
         """The SDK runs this before reading its instruments for a collection."""
@@ -336,11 +392,24 @@ class DeferredMeasurements:
         self._wake.set()
 
 
-def _apply(apply: Callable[..., object], value: float, attributes: object) -> None:
+def _picked(target: Target, targets: list[Any], values: list[Any]) -> list[Any]:
+    """The values of `target`'s entries, in order."""
+    return list(itertools.compress(values, map(operator.is_, targets, itertools.repeat(target))))
+
+
+def _apply_group(instrument: Counter | Histogram, attributes: Any, values: list[float]) -> None:
     try:
-        apply(value, attributes)
+        left = aggregate_in_bulk(instrument, attributes, values)
     except Exception as exc:
         report_internal_error("recording a metric", exc)
+        return
+    if left:
+        apply = instrument.add if isinstance(instrument, Counter) else instrument.record
+        for value in left:
+            try:
+                apply(value, attributes)
+            except Exception as exc:
+                report_internal_error("recording a metric", exc)
 
 
 class MetricsFlush:
@@ -379,16 +448,18 @@ _MAX_ATTRIBUTE_SETS = 512
 class MetricsRecorder:
     """Records the instruments for one event manager, with its tags bound.
 
-    Each distinct set of attributes is built once and handed to the SDK again on later
-    measurements (the SDK copies what it keeps, so sharing the dict is safe).
+    Each distinct set of attributes is built once, with the instruments it goes to (a
+    `Target`), and queued again on later measurements (the SDK copies what it keeps, so
+    sharing the dict is safe).
     """
 
-    __slots__ = ("_attributes", "_pipeline", "_tags")
+    __slots__ = ("_pipeline", "_tags", "_targets", "_token_targets")
 
     def __init__(self, pipeline: MetricsPipeline, tags: dict[str, str]) -> None:
         self._pipeline = pipeline
         self._tags = tags
-        self._attributes: dict[tuple[object, ...], dict[str, str]] = {}
+        self._targets: dict[tuple[object, ...], Target] = {}
+        self._token_targets: dict[str, Target] | None = None
 
     def with_model(self, model: str) -> MetricsRecorder | None:
         try:
@@ -397,66 +468,93 @@ class MetricsRecorder:
             report_internal_error("building metric tags", exc)
             return None
 
-    def _attributes_for(
-        self, key: tuple[object, ...], tags: Callable[[], dict[str, str]]
-    ) -> dict[str, str]:
-        cached = self._attributes.get(key)
-        if cached is None:
-            if _UNCACHED in key:
-                return {**self._tags, **tags()}
-            if len(self._attributes) >= _MAX_ATTRIBUTE_SETS:
-                self._attributes = {}
-            cached = self._attributes[key] = {**self._tags, **tags()}
-        return cached
+    def _target(
+        self,
+        key: tuple[object, ...],
+        counter: str | None,
+        histogram: str | None,
+        tags: Callable[[Any, Any], dict[str, str]],
+        first: object,
+        second: object,
+    ) -> Target:
+        """The target for `key` (what `tags(first, second)` depends on, as values of
+        built-in types, so keys compare by value), built on first use."""
+        target = self._targets.get(key)
+        if target is None:
+            pipeline = self._pipeline
+            target = Target(
+                None if counter is None else pipeline.counters[counter],
+                None if histogram is None else pipeline.histograms[histogram],
+                {**self._tags, **tags(first, second)},
+            )
+            if _UNCACHED not in key:
+                if len(self._targets) >= _MAX_ATTRIBUTE_SETS:
+                    self._targets = {}
+                self._targets[key] = target
+        return target
 
     def _count(
         self,
+        key: tuple[object, ...],
         counter: str,
         histogram: str | None,
         millis: int | None,
-        key: tuple[object, ...],
-        tags: Callable[[], dict[str, str]],
+        tags: Callable[[Any, Any], dict[str, str]],
+        first: object,
+        second: object,
     ) -> None:
-        """`key`: what `tags()` depends on (values of built-in types, so keys compare by
-        value)."""
+        """Add 1 to `counter` and record `millis` (when not None) in `histogram`."""
         pipeline = self._pipeline
         if pipeline.closed:
             return
         try:
-            attributes = self._attributes_for(key, tags)
-            deferred = pipeline.deferred
-            deferred.add(pipeline.counters[counter].add, 1, attributes)
-            if histogram is not None and millis is not None:
-                deferred.add(pipeline.histograms[histogram].record, millis, attributes)
+            target = self._targets.get(key) or self._target(
+                key, counter, histogram, tags, first, second
+            )
+            pipeline.deferred.add(target, millis)
         except Exception as exc:
             report_internal_error(f"recording {counter}", exc)
 
     def conversation_start(self) -> None:
-        self._count(MetricName.CONVERSATION_STARTS, None, None, (), _no_tags)
+        key = (MetricName.CONVERSATION_STARTS,)
+        self._count(key, MetricName.CONVERSATION_STARTS, None, None, _no_tags, None, None)
 
     def api_request(self, millis: int | None, status: int | None, success: bool) -> None:
         """A request; a response with an error status (>= 400) is not a success."""
-
-        def tags() -> dict[str, str]:
-            ok = success and (status is None or int(status) < 400)
-            return {Tag.STATUS: sanitize_tag(status), Tag.SUCCESS: _bool_tag(ok)}
-
         key = (MetricName.API_REQUEST, _plain(status), bool(success))
-        self._count(MetricName.API_REQUEST, MetricName.API_REQUEST_DURATION, millis, key, tags)
+        self._count(
+            key,
+            MetricName.API_REQUEST,
+            MetricName.API_REQUEST_DURATION,
+            millis,
+            _request_tags,
+            status,
+            success,
+        )
 
     def sse_event(self, kind: str | None, millis: int | None, success: bool) -> None:
-        def tags() -> dict[str, str]:
-            return {Tag.KIND: sanitize_tag(kind), Tag.SUCCESS: _bool_tag(success)}
-
         key = (MetricName.SSE_EVENT, _plain(kind), bool(success))
-        self._count(MetricName.SSE_EVENT, MetricName.SSE_EVENT_DURATION, millis, key, tags)
+        self._count(
+            key,
+            MetricName.SSE_EVENT,
+            MetricName.SSE_EVENT_DURATION,
+            millis,
+            _kind_tags,
+            kind,
+            success,
+        )
 
     def tool_call(self, tool: str, millis: int | None, success: bool) -> None:
-        def tags() -> dict[str, str]:
-            return {Tag.TOOL: sanitize_tag(tool), Tag.SUCCESS: _bool_tag(success)}
-
         key = (MetricName.TOOL_CALL, _plain(tool), bool(success))
-        self._count(MetricName.TOOL_CALL, MetricName.TOOL_CALL_DURATION, millis, key, tags)
+        self._count(
+            key,
+            MetricName.TOOL_CALL,
+            MetricName.TOOL_CALL_DURATION,
+            millis,
+            _tool_tags,
+            tool,
+            success,
+        )
 
     def token_usage(
         self, *, input: int, output: int, cached_input: int | None, reasoning_output: int | None
@@ -466,19 +564,39 @@ class MetricsRecorder:
         if pipeline.closed:
             return
         try:
-            usage = {"input": int(input), "output": int(output)}
+            targets = self._token_targets
+            if targets is None:
+                histogram = pipeline.histograms[MetricName.TOKEN_USAGE]
+                targets = self._token_targets = {
+                    token_type: Target(None, histogram, {**self._tags, Tag.TOKEN_TYPE: token_type})
+                    for token_type in _TOKEN_TYPES
+                }
+            inputs, outputs = int(input), int(output)
+            entries = [targets["input"], inputs, targets["output"], outputs]
             if cached_input is not None:
-                usage["cached_input"] = int(cached_input)
+                entries += (targets["cached_input"], int(cached_input))
             if reasoning_output is not None:
-                usage["reasoning_output"] = int(reasoning_output)
-            usage["total"] = usage["input"] + usage["output"]
-            record = pipeline.histograms[MetricName.TOKEN_USAGE].record
-            for token_type, count in usage.items():
-                key = (MetricName.TOKEN_USAGE, token_type)
-                tags = functools.partial(_token_tags, token_type)
-                pipeline.deferred.add(record, count, self._attributes_for(key, tags))
+                entries += (targets["reasoning_output"], int(reasoning_output))
+            entries += (targets["total"], inputs + outputs)
+            pipeline.deferred.add_entries(entries)
         except Exception as exc:
             report_internal_error(f"recording {MetricName.TOKEN_USAGE}", exc)
 
     def __repr__(self) -> str:
         return f"MetricsRecorder(tags={self._tags!r})"
+
+
+# What each event's tags depend on, as plain functions: built only for a new attribute set.
+
+
+def _request_tags(status: object, success: object) -> dict[str, str]:
+    ok = bool(success) and (status is None or int(status) < 400)  # type: ignore[call-overload]
+    return {Tag.STATUS: sanitize_tag(status), Tag.SUCCESS: _bool_tag(ok)}
+
+
+def _kind_tags(kind: object, success: object) -> dict[str, str]:
+    return {Tag.KIND: sanitize_tag(kind), Tag.SUCCESS: _bool_tag(bool(success))}
+
+
+def _tool_tags(tool: object, success: object) -> dict[str, str]:
+    return {Tag.TOOL: sanitize_tag(tool), Tag.SUCCESS: _bool_tag(bool(success))}

@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -288,18 +289,23 @@ def test_attribute_sets_kept_by_a_recorder_stay_right_past_their_bound(
 
 
 def test_queued_measurements_reach_the_sdk_in_order_and_the_queue_stays_bounded() -> None:
-    from codex_otel._metrics import _MAX_PENDING, _WAKE_AT, DeferredMeasurements
+    from codex_otel._metrics import _MAX_PENDING, _WAKE_AT, DeferredMeasurements, Target
 
     deferred = DeferredMeasurements()
     applied: list[tuple[float, object]] = []
     most_pending = 0
 
-    def apply(value: float, attributes: object) -> None:
-        applied.append((value, attributes))
+    class Recording:
+        """Not an SDK instrument: each value takes the public `record`."""
 
+        def record(self, value: float, attributes: object) -> None:
+            applied.append((value, attributes))
+
+    recording: Any = Recording()
+    target = Target(None, recording, "a")
     for i in range(_MAX_PENDING + 5_000):
-        deferred.add(apply, i, "a")
-        most_pending = max(most_pending, len(deferred._pending))
+        deferred.add(target, i)
+        most_pending = max(most_pending, deferred.waiting)
     deferred.on_collect(None)  # type: ignore[arg-type]
     assert applied == [(i, "a") for i in range(_MAX_PENDING + 5_000)]
     assert most_pending <= _MAX_PENDING
@@ -307,6 +313,6 @@ def test_queued_measurements_reach_the_sdk_in_order_and_the_queue_stays_bounded(
     deferred.stop()
     applied.clear()
     for i in range(_MAX_PENDING):
-        deferred.add(apply, i, "b")
-    left = len(deferred._pending)
+        deferred.add(Target(None, recording, "b"), i)
+    left = deferred.waiting
     assert left < _WAKE_AT and len(applied) == _MAX_PENDING - left

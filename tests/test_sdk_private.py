@@ -6,6 +6,7 @@ If an OpenTelemetry release inside the pinned range renames one, this fails firs
 from __future__ import annotations
 
 import inspect
+import math
 import os
 import subprocess
 import sys
@@ -373,3 +374,72 @@ def test_a_changed_sdk_export_keeps_the_sdks_own_export(monkeypatch: pytest.Monk
         exporter.shutdown()
     finally:
         _sdk_private._http_export_is_the_copied_one.cache_clear()
+
+
+def test_the_metrics_sdk_methods_the_bulk_path_copies_are_the_installed_ones() -> None:
+    assert _sdk_private.metrics_bulk_fingerprint() == _sdk_private.METRICS_BULK_SHA256
+    assert _sdk_private._BulkPath.load() is not None
+
+
+def test_the_metrics_sdk_internals_the_bulk_path_reads_are_there() -> None:
+    from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    bulk = _sdk_private._BulkPath()
+    provider = MeterProvider(
+        metric_readers=[InMemoryMetricReader()],
+        shutdown_on_exit=False,
+        exemplar_filter=AlwaysOffExemplarFilter(),
+    )
+    meter = provider.get_meter("test")
+    counter = meter.create_counter("c")
+    histogram = meter.create_histogram("h", explicit_bucket_boundaries_advisory=[1.0, 2.0])
+    try:
+        assert isinstance(counter, bulk.counters) and isinstance(histogram, bulk.histograms)
+        assert counter._is_enabled() is True
+        consumer = counter._measurement_consumer
+        assert type(consumer) is bulk.consumer
+        assert type(consumer._sdk_config.exemplar_filter) is bulk.always_off
+        (storage,) = consumer._reader_storages.values()
+        assert type(storage) is bulk.storage
+        for instrument, kind in ((counter, bulk.sum), (histogram, bulk.histogram)):
+            (match,) = storage._get_or_init_view_instrument_match(instrument)
+            assert type(match) is bulk.match
+            assert match._view._attribute_keys is None
+            key = bulk.hash_attributes({"a": "x"})
+            with match._lock:
+                aggregation = match._get_or_create_aggregation(key, {"a": "x"})
+            assert type(aggregation) is kind
+            assert (aggregation._value, type(aggregation._lock)) == (None, type(match._lock))
+        assert (aggregation._boundaries, aggregation._record_min_max) == ((1.0, 2.0), True)
+        assert (aggregation._sum, aggregation._min, aggregation._max) == (0, math.inf, -math.inf)
+        assert aggregation._get_empty_bucket_counts() == [0, 0, 0]
+        measurement = bulk.measurement(1, 0, histogram, bulk.current_context(), {"a": "x"})
+        aggregation.aggregate(measurement, False)
+        assert (aggregation._value, aggregation._sum) == ([1, 0, 0], 1)
+    finally:
+        provider.shutdown()
+
+
+def test_a_changed_metrics_sdk_keeps_every_value_on_the_public_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    monkeypatch.setattr(_sdk_private, "METRICS_BULK_SHA256", "not the installed one")
+    _sdk_private._BulkPath.load.cache_clear()
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(
+        metric_readers=[reader],
+        shutdown_on_exit=False,
+        exemplar_filter=AlwaysOffExemplarFilter(),
+    )
+    try:
+        counter = provider.get_meter("test").create_counter("c")
+        values = [1, 2, 3]
+        assert _sdk_private.aggregate_in_bulk(counter, {"a": "x"}, values) is values
+        assert reader.get_metrics_data() is None  # nothing was aggregated
+    finally:
+        provider.shutdown()
+        _sdk_private._BulkPath.load.cache_clear()
