@@ -11,10 +11,8 @@ import functools
 import hashlib
 import itertools
 import operator
-import os
 import re
 import threading
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +26,7 @@ from ._errors import report_internal_error
 from ._version import package_version
 from .catalog import INSTRUMENTS, SCOPE_NAME, MetricName, Tag
 from .export import _factory
+from .export._fork import reset_in_forked_child
 from .export._sdk_private import (
     aggregate_in_bulk,
     reader_exporter,
@@ -279,15 +278,7 @@ class DeferredMeasurements:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._stopped = False
-        if hasattr(os, "register_at_fork"):
-            weak_reset = weakref.WeakMethod(self._after_fork_in_child)
-
-            def after_in_child() -> None:
-                reset = weak_reset()
-                if reset is not None:
-                    reset()
-
-            os.register_at_fork(after_in_child=after_in_child)
+        reset_in_forked_child(self._after_fork_in_child)
 
     def _after_fork_in_child(self) -> None:
         # The parent applies what it queued; the child's worker is gone and its lock may
