@@ -67,17 +67,21 @@ def _direct(provider: OtelProvider) -> bool:
     return direct is not None and direct.active
 
 
+def _run_on(path: str, provider: OtelProvider) -> None:
+    """Every kind of event through `provider` on `path` ("direct" or "sdk"), then shut down."""
+    if path == "sdk":
+        _sdk_path(provider)
+    assert _direct(provider) is (path == "direct")
+    _emit_everything(OtelEventManager(provider, **METADATA))
+    provider.shutdown()
+    assert provider.stats().dropped == 0
+
+
 def test_the_direct_path_sends_what_the_sdk_path_sends() -> None:
     arrived: dict[str, list[dict[str, Any]]] = {}
     for path in ("direct", "sdk"):
         with OtlpReceiver(grpc_port=None) as receiver:
-            provider = _provider(receiver)
-            if path == "sdk":
-                _sdk_path(provider)
-            assert _direct(provider) is (path == "direct")
-            _emit_everything(OtelEventManager(provider, **METADATA))
-            provider.shutdown()
-            assert provider.stats().dropped == 0
+            _run_on(path, _provider(receiver))
             arrived[path] = [_arrived(log) for log in receiver.logs]
     assert arrived["direct"] == arrived["sdk"]
     assert len(arrived["direct"]) > 20
@@ -141,12 +145,7 @@ def test_exporters_that_are_not_the_packages_encoders_get_sdk_records() -> None:
 def _sdk_records(path: str) -> list[dict[str, Any]]:
     """The SDK records an exporter of the user's gets, on either path, as comparable dicts."""
     exporter = InMemoryLogRecordExporter()
-    provider = OtelProvider(exporter)
-    if path == "sdk":
-        _sdk_path(provider)
-    assert _direct(provider) is (path == "direct")
-    _emit_everything(OtelEventManager(provider, **METADATA))
-    provider.shutdown()
+    _run_on(path, OtelProvider(exporter))
     out = []
     for record in exporter.get_finished_logs():
         fields = json.loads(record.to_json())
