@@ -13,6 +13,7 @@ every record the receiver got.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +65,12 @@ class FakeAnthropic(BaseHTTPRequestHandler):
     """POST /v1/messages, streamed as the real API does."""
 
     protocol_version = "HTTP/1.1"
+
+    def handle(self) -> None:
+        # The client may hang up its keep-alive connection while this waits for its next
+        # request (closing with a stream's last bytes unread resets it): nothing to report.
+        with contextlib.suppress(ConnectionResetError):
+            super().handle()
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
