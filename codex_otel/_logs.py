@@ -115,11 +115,7 @@ class LogsPipeline(CountedPipeline):
         records = CleanRecords.for_logger(self.logger)
         self.direct: DirectLogs | None = None
         if records is not None:
-            origin = LogOrigin(
-                self.logger.resource,
-                self.logger.instrumentation_scope,
-                records.limits,
-            )
+            origin = LogOrigin(records.logger, records.limits)
             self.direct = self._provider.direct = DirectLogs(origin, self._processor.offer)
 
     def shutdown(self) -> None:

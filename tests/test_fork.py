@@ -88,6 +88,13 @@ def test_a_forked_child_delivers_its_own_events_over_http_not_grpc_and_the_paren
         "parent-queued-1",
     ]
     assert provider.stats() == DeliveryStats(accepted=3, exported=3)
+    # The SDK gives a forked child a resource of its own: the child's events carry it.
+    instance = {log.attributes["event.kind"]: log.resource["service.instance.id"] for log in logs}
+    parent = {instance["parent-early"], instance["parent-queued-0"], instance["parent-queued-1"]}
+    child = {instance[kind] for kind in children}
+    assert len(parent) == 1
+    assert len(child) == (0 if transport == "grpc" else 1)
+    assert parent.isdisjoint(child)
 
 
 FORK_WHILE_EXPORTING = """
@@ -124,6 +131,55 @@ for fork in range(10):
 provider.shutdown()
 print(outcomes, provider.stats().exported)
 """
+
+
+FORK_WHILE_OFFERING = """
+import os, sys, threading, time, warnings
+warnings.simplefilter("ignore")
+from codex_otel import OtelConfig, OtelEventManager, OtelProvider
+# Nothing listens there: exports fail and are counted; what matters is the offering thread.
+table = {{"exporter": {{"otlp-grpc": {{"endpoint": "http://127.0.0.1:{port}"}}}}}}
+provider = OtelProvider.from_config(OtelConfig.from_mapping(table))
+manager = OtelEventManager(provider, conversation_id="c", model="m", slug="s")
+stop = threading.Event()
+
+def offer():
+    while not stop.is_set():
+        manager.sse_event("parent", 0)
+
+thread = threading.Thread(target=offer, daemon=True)
+thread.start()
+hung = 0
+for fork in range({forks}):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)  # the fork hooks ran on the way here
+    deadline = time.monotonic() + 5
+    while not os.waitpid(pid, os.WNOHANG)[0]:
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            hung += 1
+            break
+        time.sleep(0.002)
+stop.set()
+thread.join(10)
+print(hung)
+"""
+
+
+def test_a_child_forked_while_another_thread_records_never_hangs_in_the_fork_hooks() -> None:
+    # A lock a parent's thread holds at the fork stays held in the child for good: the
+    # hooks that stop gRPC in the child must not wait on one.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = FORK_WHILE_OFFERING.format(port=port, forks=200)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "0\n"
 
 
 @pytest.mark.parametrize("mode", ["exit", "emit"])

@@ -57,7 +57,14 @@ class BatchQueue:
     def _after_fork_in_child(self) -> None:
         # The parent sends what it queued; the child's worker did not survive the fork.
         self._queue.clear()
-        self._start_worker()
+        if not self._shutdown:  # abandoned in the child by now, or shut down before the fork
+            self._start_worker()
+
+    def abandon(self) -> None:
+        """Stop for good, sending nothing (in a forked child whose exporter cannot work)."""
+        self._shutdown = True
+        self._past_deadline = True
+        self._queue.clear()
 
     def put(self, item: object, size: int) -> None:
         """Queue one item (already admitted); wakes the worker once a batch is full."""

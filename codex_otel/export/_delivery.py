@@ -258,9 +258,13 @@ class CountedDelivery:
 
     def abandon(self) -> None:
         """Stop for good without touching the exporter (in a forked child whose exporter
-        cannot work): what comes later is counted `after_shutdown`, nothing is sent."""
-        with self._counts.lock:
-            self._shut_down = True
+        cannot work): what comes later is counted `after_shutdown`, nothing is sent.
+
+        Called from a fork hook, where the child runs one thread: no lock is taken, as a
+        parent's thread may have held it at the fork (and nobody would release it here).
+        """
+        self._shut_down = True
+        self.batch.abandon()
 
     def offer(self, item: object, size: int) -> None:
         """Count one item offered, of `size` bytes on the wire, and queue it if there is room."""

@@ -18,7 +18,7 @@ from opentelemetry.sdk._logs import ReadableLogRecord
 from ._sdk_private import clean_attributes
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk._logs import LogRecordLimits
+    from opentelemetry.sdk._logs import Logger, LogRecordLimits
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
     from opentelemetry.trace import TraceFlags
@@ -31,17 +31,22 @@ SEVERITY_TEXT = "INFO"
 
 
 class LogOrigin:
-    """What every record of one SDK Logger shares: its resource, scope and limits."""
+    """What every record of one SDK Logger shares: its resource, scope and limits. The
+    resource is read from the logger each time: in a forked child the SDK gives its loggers
+    one of the child's own (a new `service.instance.id`)."""
 
-    __slots__ = ("limits", "max_attributes", "resource", "scope")
+    __slots__ = ("_logger", "limits", "max_attributes", "scope")
 
-    def __init__(
-        self, resource: Resource, scope: InstrumentationScope | None, limits: LogRecordLimits
-    ) -> None:
-        self.resource = resource
-        self.scope = scope
+    def __init__(self, logger: Logger, limits: LogRecordLimits) -> None:
+        self._logger = logger
+        self.scope: InstrumentationScope | None = logger.instrumentation_scope
         self.limits = limits
         self.max_attributes: int | None = limits.max_log_record_attributes
+
+    @property
+    def resource(self) -> Resource:
+        resource: Resource = self._logger.resource
+        return resource
 
 
 class DirectRecord:

@@ -305,10 +305,10 @@ class CleanRecords:
     shortcut would not build the same record (not an SDK Logger, or limits that cut values).
     """
 
-    __slots__ = ("_logger", "limits", "max_attributes")
+    __slots__ = ("limits", "logger", "max_attributes")
 
     def __init__(self, logger: SdkLogger, limits: Any) -> None:
-        self._logger = logger
+        self.logger = logger
         self.limits = limits
         self.max_attributes: int | None = limits.max_log_record_attributes
 
@@ -334,7 +334,7 @@ class CleanRecords:
     ) -> None:
         """`Logger.emit` of one record whose body is `event_name`; `attributes` is handed
         over (not copied): text, numbers and booleans only, at most `max_attributes`."""
-        logger = self._logger
+        logger = self.logger
         # The API record reads the trace and span ids from `context` (None: the current one).
         log_record = LogRecord(
             timestamp=timestamp,
