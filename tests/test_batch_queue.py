@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from opentelemetry.context import get_value
 
 from codex_otel.export._batch import BatchQueue
@@ -114,3 +115,27 @@ def test_shutdown_waits_no_longer_than_its_bound_for_a_stuck_export() -> None:
     assert not running._worker.is_alive()
     # Past the deadline the worker sent no further batch.
     assert exports.batches == [(["stuck"], [1], True)]
+
+
+def test_an_export_that_raises_is_reported_once_and_the_worker_carries_on(
+    lenient: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    exports = Exports()
+    calls: list[list[object]] = []
+
+    def flaky(items: list[object], sizes: list[int]) -> None:
+        calls.append(items)
+        if len(calls) <= 2:
+            raise RuntimeError("boom")
+        exports(items, sizes)
+
+    with queue(exports) as running:
+        running._export_batch = flaky
+        for item in "abcdefghi":
+            running.put(item, 1)
+        assert exports.wait_for(1) == [(["g", "h", "i"], [1, 1, 1], True)]
+        assert running._worker.is_alive()
+    assert calls == [["a", "b", "c"], ["d", "e", "f"], ["g", "h", "i"]]
+    assert [r.getMessage() for r in caplog.records if r.name == "codex_otel"] == [
+        "codex_otel: exporting a batch failed (RuntimeError: boom); telemetry carries on without it"
+    ]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from opentelemetry.context import attach, detach, set_value
 
+from .._errors import report_internal_error
 from ._fork import reset_in_forked_child
 from ._sdk_private import SUPPRESS_INSTRUMENTATION_KEY
 
@@ -105,6 +106,10 @@ class BatchQueue:
                 token = attach(set_value(SUPPRESS_INSTRUMENTATION_KEY, True))
                 try:
                     self._export_batch(items, sizes)
+                except Exception as exc:
+                    # The exporter counts its own failures; this keeps the worker alive should
+                    # anything else go wrong (what was taken is then counted unsent at shutdown).
+                    report_internal_error("exporting a batch", exc)
                 finally:
                     detach(token)
 
