@@ -363,7 +363,9 @@ class _CountedProcessor:
 
 
 class BoundedBatchProcessor(_CountedProcessor, LogRecordProcessor):
-    """`BatchLogRecordProcessor` with a bounded shutdown and flush and counted drops."""
+    """The events' log record processor: bounded, counted delivery of SDK records (the ones a
+    host emits itself, or every event once another processor is on the LoggerProvider), and
+    `offer` for the events' direct path."""
 
     def __init__(
         self,
@@ -402,8 +404,8 @@ class BoundedBatchProcessor(_CountedProcessor, LogRecordProcessor):
 
 
 class BoundedSpanProcessor(_CountedProcessor):
-    """`BatchSpanProcessor` with a bounded shutdown and flush and counted drops: the span
-    processor of the traces' signal, on the same `CountedDelivery` as events.
+    """The spans' processor, in place of the SDK's `BatchSpanProcessor`: ended spans on the
+    same bounded, counted `CountedDelivery` as events.
 
     The tracing SDK is imported here, when a span processor is built, so exporter settings
     without traces never load it.
