@@ -3,7 +3,9 @@
 The event manager logs through a structlog bound logger carrying the shared
 metadata. Its processor chain is the package's own (never the host's global
 structlog configuration), and the logger it wraps is `OtelBridge`, which turns
-each final event dict into exactly one OpenTelemetry log record.
+each event into exactly one OpenTelemetry log record: queued as it is on the events'
+direct path (`_logs.DirectLogs`) while that path is open, else built for the SDK's
+Logger.
 
 Importing this module imports structlog (about 20 ms, asyncio included), so the
 manager imports it only when there is an exporter.
