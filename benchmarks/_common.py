@@ -16,6 +16,8 @@ from typing import Any
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 
+from codex_otel._config import BatchConfig
+
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: benchmarks/ and codex_otel/
 
 # The full common metadata, as the manager takes it and as the records carry it.
@@ -50,6 +52,18 @@ class NullExporter(LogRecordExporter):
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return True
+
+
+def held_batch(events: int) -> BatchConfig:
+    """Batch settings whose queue holds `events` (and a margin) until flushed: nothing is
+    exported while a timed run emits them."""
+    held = events + 2_000
+    return BatchConfig(
+        max_queue_size=held,
+        max_export_batch_size=held,
+        schedule_delay_ms=600_000,
+        max_queue_bytes=512 * 1024 * 1024,
+    )
 
 
 def quiet_sdk_drop_warnings() -> None:

@@ -22,6 +22,7 @@ from opentelemetry._logs import Logger
 from benchmarks._common import (
     METADATA,
     NullExporter,
+    held_batch,
     median,
     profile_rows,
     profiled_share,
@@ -30,7 +31,6 @@ from benchmarks._common import (
 )
 from benchmarks._pipelines import ARGUMENTS, OUTPUT, raw_emit
 from codex_otel import OtelEventManager, OtelProvider
-from codex_otel._config import BatchConfig
 
 # Counts the issue asks for: the median of at least 5 runs of at least 50,000 events.
 FULL = {"events": 50_000, "reps": 5}
@@ -152,13 +152,7 @@ def measure(events: int, reps: int) -> dict[str, Any]:
     """Median µs per event of each case, ours and raw interleaved run by run."""
     # A queue that holds a whole run, and a worker that only exports when flushed between runs:
     # the worker's share (turning queued records into the exporter's) stays out of the timing.
-    hold = BatchConfig(
-        max_queue_size=events + 2_000,
-        max_export_batch_size=events + 2_000,
-        schedule_delay_ms=600_000,
-        max_queue_bytes=512 * 1024 * 1024,
-    )
-    provider = OtelProvider(NullExporter(), environment="bench", batch=hold)
+    provider = OtelProvider(NullExporter(), environment="bench", batch=held_batch(events))
     none_provider = OtelProvider(None, environment="bench")
     try:
         manager = OtelEventManager(provider, **METADATA)

@@ -18,11 +18,17 @@ from typing import Any
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
-from benchmarks._common import METADATA, median, profile_rows, quiet_sdk_drop_warnings, target
+from benchmarks._common import (
+    METADATA,
+    held_batch,
+    median,
+    profile_rows,
+    quiet_sdk_drop_warnings,
+    target,
+)
 from benchmarks._pipelines import PIPELINES, TRANSPORTS
 from benchmarks._remote import RemoteReceiver
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider, OtlpHttpExporter
-from codex_otel._config import BatchConfig
 from codex_otel.export._encode import encode_logs_request
 from codex_otel.export._records import readables
 
@@ -96,9 +102,7 @@ def _emit_mix(manager: OtelEventManager, events: int) -> None:
 
 
 # Held in the queue until the bench takes them: no export during the emitting.
-_HOLD = BatchConfig(
-    max_queue_size=100_000, max_export_batch_size=100_000, schedule_delay_ms=600_000
-)
+_HOLD = held_batch(100_000)
 
 
 def _queued_records(events: int) -> list[Any]:

@@ -12,12 +12,13 @@ both.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks._common import target
+from benchmarks._common import held_batch, target
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider
 from codex_otel.testing import OtlpReceiver
 
@@ -70,12 +71,7 @@ def _pipeline(receiver: OtlpReceiver, *, events: bool, metrics: bool) -> OtelPro
         # The events' queue holds a whole run and goes out between runs (the drain): their
         # encoding and the receiver's decoding are the same with metrics or without, and in
         # the timing they would only add noise to the difference.
-        held = CALLS * 2
-        table["batch"] = {
-            "max_queue_size": held,
-            "max_export_batch_size": held,
-            "schedule_delay_ms": 600_000,
-        }
+        table["batch"] = dataclasses.asdict(held_batch(CALLS))
     if metrics:
         table["metrics_exporter"] = {"otlp-http": {"endpoint": receiver.metrics_endpoint}}
         table["metrics_export_interval_ms"] = 60_000

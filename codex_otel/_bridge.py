@@ -17,11 +17,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from opentelemetry._logs import SeverityNumber
 from opentelemetry.trace import get_current_span
 
 from .catalog import Attr
-from .export._records import SEVERITY_TEXT, DirectRecord
+from .export._records import SEVERITY, SEVERITY_TEXT, DirectRecord
 from .export._sdk_private import CleanRecords
 from .export._sizes import clean_attributes_size, record_size
 
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["OtelBridge", "bound_logger", "rfc3339_millis"]
 
-_INFO = SeverityNumber.INFO
 # What `event.name` and `event.timestamp` add to a record's size besides their values.
 _STAMPS_SIZE = clean_attributes_size({Attr.EVENT_NAME: "", Attr.EVENT_TIMESTAMP: ""}) or 0
 
@@ -108,6 +106,16 @@ def rfc3339_millis(time_ns: int) -> str:
     return f"{prefix}.{rest // 1_000_000:03d}Z"
 
 
+def _stamp(attributes: dict[str, Any], event: str) -> tuple[int, int]:
+    """Stamp `event.name` and `event.timestamp` on `attributes` (in place); the time in ns,
+    and what the two add to the attributes' wire size."""
+    now = time.time_ns()
+    stamp = rfc3339_millis(now)
+    attributes[Attr.EVENT_NAME] = event
+    attributes[Attr.EVENT_TIMESTAMP] = stamp
+    return now, _STAMPS_SIZE + len(event) + len(stamp)
+
+
 class OtelBridge:
     """The end of the chain: one structlog event dict -> one OpenTelemetry log record, or
     one record queued on the events' direct path (`direct`)."""
@@ -136,10 +144,7 @@ class OtelBridge:
         `size`; the ids are those of `context`'s span."""
         direct = self._direct
         assert direct is not None
-        now = time.time_ns()
-        stamp = rfc3339_millis(now)
-        fields[Attr.EVENT_NAME] = event
-        fields[Attr.EVENT_TIMESTAMP] = stamp
+        now, stamps_size = _stamp(fields, event)
         origin = direct.origin
         limit = origin.max_attributes
         if type(event) is not str or (limit is not None and len(metadata) + len(fields) > limit):
@@ -148,7 +153,7 @@ class OtelBridge:
             return
         # As the API's LogRecord reads them: an empty context means the current one.
         span = get_current_span(context or None).get_span_context()
-        size += _STAMPS_SIZE + len(event) + len(stamp)
+        size += stamps_size
         record = DirectRecord(
             origin,
             now,
@@ -171,10 +176,7 @@ class OtelBridge:
         """Emit `event` with `attributes`, a dict made for this one event (stamped in place);
         the record's trace and span ids are those of `context`'s span. `size`: the wire size
         of `attributes` when each is text or a number (None: not known to be so)."""
-        now = time.time_ns()
-        stamp = rfc3339_millis(now)
-        attributes[Attr.EVENT_NAME] = event
-        attributes[Attr.EVENT_TIMESTAMP] = stamp
+        now, stamps_size = _stamp(attributes, event)
         records = self._records
         if (
             size is not None
@@ -184,12 +186,12 @@ class OtelBridge:
         ):
             # Values the package made clean: the SDK's Logger gets its record built, and does
             # not clean every value again (about half of `Logger.emit`'s own cost).
-            size += _STAMPS_SIZE + len(event) + len(stamp)
+            size += stamps_size
             records.emit(
                 timestamp=now,
                 context=context,
-                severity_number=_INFO,
-                severity_text="INFO",
+                severity_number=SEVERITY,
+                severity_text=SEVERITY_TEXT,
                 event_name=event,
                 attributes=attributes,
                 attributes_size=size,
@@ -198,8 +200,8 @@ class OtelBridge:
         self._logger.emit(
             timestamp=now,
             observed_timestamp=now,
-            severity_number=_INFO,
-            severity_text="INFO",
+            severity_number=SEVERITY,
+            severity_text=SEVERITY_TEXT,
             body=event,
             attributes=attributes,
             event_name=event,

@@ -88,7 +88,7 @@ class LogsPipeline(CountedPipeline):
     ) -> None:
         """`json`: the exporter speaks OTLP/JSON, about twice the protobuf size on the wire."""
         # Imported here: with exporter none the export module (~2 ms) is never needed.
-        from .export._delivery import BoundedBatchProcessor
+        from .export._delivery import BoundedBatchProcessor, queue_options
 
         self._exporter = exporter
         self._signal = "telemetry"
@@ -98,13 +98,8 @@ class LogsPipeline(CountedPipeline):
         )
         self._processor = BoundedBatchProcessor(
             exporter,
-            max_queue_size=batch.max_queue_size,
-            max_export_batch_size=batch.max_export_batch_size,
-            schedule_delay_millis=batch.schedule_delay_ms,
-            shutdown_timeout=shutdown_timeout,
-            max_queue_bytes=batch.max_queue_bytes,
-            max_request_bytes=batch.max_export_bytes // (2 if json else 1),
             target=target,
+            **queue_options(batch, shutdown_timeout=shutdown_timeout, json=json),
             # Exporters other than the package's own OTLP encoders take SDK records.
             prepare=None if encoded_by_us(exporter) else readables,
         )

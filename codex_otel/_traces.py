@@ -86,7 +86,7 @@ class TracesPipeline(CountedPipeline):
         environ: Mapping[str, str] = os.environ,
         json: bool = False,
     ) -> None:
-        from .export._delivery import BoundedSpanProcessor
+        from .export._delivery import BoundedSpanProcessor, queue_options
 
         self._exporter = exporter
         self._signal = "spans"
@@ -100,13 +100,8 @@ class TracesPipeline(CountedPipeline):
         )
         self._processor = BoundedSpanProcessor(
             exporter,
-            max_queue_size=batch.max_queue_size,
-            max_export_batch_size=batch.max_export_batch_size,
-            schedule_delay_millis=batch.schedule_delay_ms,
-            shutdown_timeout=shutdown_timeout,
-            max_queue_bytes=batch.max_queue_bytes,
-            max_request_bytes=batch.max_export_bytes // (2 if json else 1),
             target=target,
+            **queue_options(batch, shutdown_timeout=shutdown_timeout, json=json),
         )
         self._provider.add_span_processor(self._processor)
         self.tracer: Tracer = self._provider.get_tracer(SCOPE_NAME, package_version())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from opentelemetry.attributes import BoundedAttributes
-from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk.resources import Resource
 
 from codex_otel import OtelEventManager
@@ -15,6 +15,7 @@ from codex_otel._logs import _catalog_limits
 from codex_otel.export._sdk_private import SizedAttributes
 from codex_otel.export._sizes import log_record_size
 from tests.conftest import METADATA, Memory, emit_catalog, expected_catalog
+from tests.test_sdk_private import Keep
 from tests.test_values_wire import emit_odd_values
 
 
@@ -36,25 +37,11 @@ def test_every_catalog_event_carries_the_size_a_walk_of_its_record_estimates(
     assert names == {name for name, _ in expected_catalog()}
 
 
-class _Keep(LogRecordProcessor):
-    def __init__(self) -> None:
-        self.records: list[ReadWriteLogRecord] = []
-
-    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        self.records.append(log_record)
-
-    def shutdown(self) -> None:
-        pass
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
-
-
 def test_a_value_other_than_text_or_a_number_is_left_to_the_sdk_to_clean() -> None:
     provider = LoggerProvider(
         resource=Resource.create({}), shutdown_on_exit=False, log_record_limits=_catalog_limits()
     )
-    keep = _Keep()
+    keep = Keep()
     provider.add_log_record_processor(keep)
     log = bound_logger(provider.get_logger("test"), {"model": "gpt-5"})
     fields: dict[str, Any] = {"servers": ["a", "b"], "count": 2}

@@ -172,7 +172,7 @@ def test_every_logs_exporter_is_watched_for_partial_success_where_it_answers(
 # -- records built with clean attributes (`CleanRecords`) ------------------------------------
 
 
-class _Keep(LogRecordProcessor):
+class Keep(LogRecordProcessor):
     """Keeps every record a processor is handed, as it is handed."""
 
     def __init__(self) -> None:
@@ -188,13 +188,13 @@ class _Keep(LogRecordProcessor):
         return True
 
 
-def _sdk_logger(limits: LogRecordLimits | None = None) -> tuple[Logger, _Keep]:
+def _sdk_logger(limits: LogRecordLimits | None = None) -> tuple[Logger, Keep]:
     provider = LoggerProvider(
         resource=Resource.create({"service.name": "test"}),
         shutdown_on_exit=False,
         log_record_limits=limits or _catalog_limits(),
     )
-    keep = _Keep()
+    keep = Keep()
     provider.add_log_record_processor(keep)
     return provider.get_logger("codex_otel", "1.0"), keep
 

@@ -28,6 +28,7 @@ from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadW
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.resources import Resource
 
+from .._config import BatchConfig
 from .._errors import internal_logger
 from ._batch import BatchQueue
 from ._fork import reset_in_forked_child
@@ -36,7 +37,7 @@ from ._quiet import capturing_sdk_logs, quiet_sdk_loggers
 from ._sizes import log_record_size, span_size, split_by_size
 from ._stats import DeliveryStats
 
-__all__ = ["BoundedBatchProcessor", "BoundedSpanProcessor", "CountedDelivery"]
+__all__ = ["BoundedBatchProcessor", "BoundedSpanProcessor", "CountedDelivery", "queue_options"]
 
 
 class _Counts:
@@ -101,7 +102,6 @@ class _CountingExporter:
         self._target = target
         self._max_request_bytes = max_request_bytes
         self._said: set[str] = set()
-        self._shut_down = False
         # Set once shutdown has reported: late failures are not announced after the summary.
         self.closing = threading.Event()
 
@@ -192,11 +192,7 @@ class _CountingExporter:
         internal_logger.warning(message, *args)
 
     def shutdown(self) -> None:
-        # Once, whoever calls first.
-        with self.counts.lock:
-            if self._shut_down:
-                return
-            self._shut_down = True
+        # Called once, by the queue's own shutdown.
         self._exporter.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -342,6 +338,19 @@ class CountedDelivery:
                 self._noun,
                 stats.summary(),
             )
+
+
+def queue_options(batch: BatchConfig, *, shutdown_timeout: float, json: bool) -> dict[str, Any]:
+    """A counted processor's queue settings from `[otel.batch]`; `json`: the exporter speaks
+    OTLP/JSON, about twice the protobuf size on the wire, so a request carries half as much."""
+    return {
+        "max_queue_size": batch.max_queue_size,
+        "max_export_batch_size": batch.max_export_batch_size,
+        "schedule_delay_millis": batch.schedule_delay_ms,
+        "shutdown_timeout": shutdown_timeout,
+        "max_queue_bytes": batch.max_queue_bytes,
+        "max_request_bytes": batch.max_export_bytes // (2 if json else 1),
+    }
 
 
 class _CountedProcessor:
