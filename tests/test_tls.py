@@ -99,11 +99,17 @@ def test_a_wrong_ca_fails_with_a_clear_message_and_the_host_carries_on(
     with OtlpReceiver(tls=certs.server_tls()) as receiver:
         path = config_file(certs, receiver, transport, 'ca-certificate = "other-ca.pem"')
         endpoint = receiver.grpc_endpoint if transport == "grpc" else receiver.logs_endpoint
+        before = set(threading.enumerate())
         with caplog.at_level(logging.WARNING):
             provider = send_three(path)
             done = threading.Event()
             threading.Thread(target=lambda: (provider.shutdown(), done.set()), daemon=True).start()
             assert done.wait(15)
+        # Past the shutdown bound the worker may still be in a failing attempt: it ends here,
+        # with the receiver still up, not during a later test.
+        for worker in set(threading.enumerate()) - before:
+            if worker.name.startswith("codex-otel-"):
+                worker.join(15)
         assert receiver.logs == []
     stats = provider.stats()
     assert (
