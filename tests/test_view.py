@@ -23,7 +23,8 @@ from opentelemetry.trace import Status, StatusCode
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider
 from codex_otel.cli._demo import fake_responses_api, run_session
-from codex_otel.cli._view import ViewServer, live_receiver, read_otlp_line, serving
+from codex_otel.cli._view import ViewServer, live_receiver, serving
+from codex_otel.cli._view_files import read_otlp_line
 from codex_otel.cli._view_model import Limits, ViewStore
 from codex_otel.export._factory import build_exporter
 from tests.browser import CHROMIUM, Browser
@@ -106,6 +107,16 @@ RECORDED_TURN = [
 RECORDED_COUNTS = {"events": 8, "spans": 4, "series": 14}
 
 
+def wait_read(store: ViewStore, path: Path) -> None:
+    """Until the follower read `path` to its end (it reads on its own thread)."""
+    size = path.stat().st_size
+    for _ in range(400):
+        if store.snapshot()["progress"].get(str(path)) == [size, size]:
+            return
+        time.sleep(0.025)
+    raise AssertionError(f"{path} not read: {store.snapshot()['progress']}")
+
+
 # -- the model -------------------------------------------------------------------------
 
 
@@ -170,8 +181,9 @@ def test_lines_that_are_not_otlp_are_skipped_and_said(tmp_path: Path) -> None:
         file.write('{"event": "codex.user_prompt"}\nnot json\n')
     store = ViewStore()
     with serving(store, files=[path]):
-        pass
+        wait_read(store, path)
     assert store.snapshot()["notes"] == [f"{path}: 2 lines are not OTLP/JSON and were skipped"]
+    assert store.snapshot()["bad_lines"] == {str(path): 2}
     assert store.snapshot()["counts"]["events"] == 8
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import INSTRUMENTS, Attr, Event, MetricName, Tag
-from ..testing import Metric, ReceivedLog
+from ..testing import Metric, ReceivedLog, ReceivedSpan
 
 __all__ = [
     "MAX_VALUE_CHARS",
@@ -24,6 +24,7 @@ __all__ = [
     "SpanRecord",
     "ViewStore",
     "event_is_error",
+    "span_record",
 ]
 
 MAX_VALUE_CHARS = 4096
@@ -58,6 +59,25 @@ class SpanRecord:
     attributes: dict[str, object] = field(default_factory=dict)
     status_code: int = 0  # 0 unset, 1 ok, 2 error, as OTLP's Status.code
     status_message: str = ""
+
+
+# OTLP's Status.code, as the page reads it, by the decoded name.
+_STATUS = {"UNSET": 0, "OK": 1, "ERROR": 2}
+
+
+def span_record(span: ReceivedSpan) -> SpanRecord:
+    """A span as the receiver or a file decoded it, as the waterfall needs it."""
+    return SpanRecord(
+        trace_id=span.trace_id,
+        span_id=span.span_id,
+        parent_span_id=span.parent_span_id,
+        name=span.name,
+        start_unix_nano=span.start_time_unix_nano,
+        end_unix_nano=span.end_time_unix_nano,
+        attributes={key: _cut(value) for key, value in span.attributes.items()},
+        status_code=_STATUS.get(span.status_code, 0),
+        status_message=span.status_message,
+    )
 
 
 @dataclass(frozen=True)
@@ -151,7 +171,10 @@ class ViewStore:
         self.version = 0
         self.dropped = {"events": 0, "spans": 0, "metric_points": 0}
         self.sources: list[str] = []
-        self.notes: list[str] = []
+        self._notes: dict[str, str] = {}
+        self._progress: dict[str, tuple[int, int]] = {}
+        self._bad_lines: dict[str, int] = {}
+        self._failure: str | None = None
 
     # -- ingestion ----------------------------------------------------------------
 
@@ -160,19 +183,36 @@ class ViewStore:
             self.sources.append(description)
             self.version += 1
 
-    def add_note(self, note: str) -> None:
+    def set_note(self, key: str, note: str | None) -> None:
+        """A note on the page under `key` (replacing the last one), or none when None."""
         with self._lock:
-            self.notes.append(note)
+            if note is None:
+                self._notes.pop(key, None)
+            else:
+                self._notes[key] = note
             self.version += 1
 
-    def add_events(
-        self, logs: Iterable[ReceivedLog], ids: Iterable[tuple[str, str]] | None = None
-    ) -> None:
-        """Events as received; `ids` gives each one's (trace_id, span_id) hex, when known."""
-        logs = list(logs)
-        pairs = list(ids) if ids is not None else [("", "")] * len(logs)
+    def set_bad_lines(self, path: str, count: int) -> None:
         with self._lock:
-            for log, (trace_id, span_id) in zip(logs, pairs, strict=True):
+            self._bad_lines[path] = count
+            self._notes[f"bad {path}"] = f"{path}: {count} lines are not OTLP/JSON and were skipped"
+            self.version += 1
+
+    def set_progress(self, path: str, done: int, size: int) -> None:
+        with self._lock:
+            self._progress[path] = (done, size)
+            self.version += 1
+
+    def fail_following(self, message: str) -> None:
+        with self._lock:
+            self._failure = message
+            self._notes["failure"] = message
+            self.version += 1
+
+    def add_events(self, logs: Iterable[ReceivedLog]) -> None:
+        with self._lock:
+            for log in logs:
+                trace_id, span_id = log.trace_id, log.span_id
                 self._arrivals += 1
                 self._events.append(
                     _StoredEvent(
@@ -232,7 +272,10 @@ class ViewStore:
                 },
                 "dropped": dict(self.dropped),
                 "sources": list(self.sources),
-                "notes": list(self.notes),
+                "notes": list(self._notes.values()),
+                "bad_lines": dict(self._bad_lines),
+                "progress": {path: list(done) for path, done in self._progress.items()},
+                "failure": self._failure,
             }
         state["counts"] = {"events": len(events), "spans": len(spans), "series": len(series)}
         state["conversations"] = _conversations(events, spans)

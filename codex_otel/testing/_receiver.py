@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import errno
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -176,6 +177,17 @@ class OtlpReceiver:
         add_traces: Any = trace_service_pb2_grpc.add_TraceServiceServicer_to_server
         add_traces(_TraceServicer(), self._grpc)
         address = f"{self._host}:{port}"
+        if port:
+            # grpc's core logs a multi-line error on stderr for a busy port: find out first.
+            try:
+                family = socket.getaddrinfo(self._host, port)[0][0]
+                with socket.socket(family) as probe:
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as grpc does
+                    probe.bind((self._host, port))
+            except OSError as exc:
+                raise OSError(
+                    exc.errno, f"OTLP receiver: cannot bind gRPC on {address}: {exc.strerror}"
+                ) from exc
         try:
             if self._tls is None:
                 bound = int(self._grpc.add_insecure_port(address))

@@ -60,6 +60,8 @@ function clock(nanos) {
   return date.toLocaleTimeString([], { hour12: false }) + "." + String(date.getMilliseconds()).padStart(3, "0");
 }
 
+function mib(bytes) { return (bytes / 1048576).toFixed(1); }
+
 function plural(n, word) { return `${n} ${word}${n === 1 ? "" : "s"}`; }
 
 function millis(nanos, origin) { return (nanos - origin) / 1e6; }
@@ -77,6 +79,15 @@ function renderHeader() {
   for (const source of state.sources) sources.appendChild(el("li", {}, source));
   const notes = clear(document.getElementById("notes"));
   for (const note of state.notes) notes.appendChild(el("li", {}, note));
+  const progress = clear(document.getElementById("progress"));
+  for (const [path, [done, size]] of Object.entries(state.progress)) {
+    if (done >= size) continue;
+    const item = el("li", { "data-path": path }, `reading ${path}: ${mib(done)} of ${mib(size)} MiB `);
+    item.appendChild(el("progress", { max: String(size), value: String(done) }));
+    progress.appendChild(item);
+  }
+  const bad = Object.values(state.bad_lines).reduce((a, b) => a + b, 0);
+  document.getElementById("bad-lines").textContent = bad ? `${plural(bad, "bad line")} skipped` : "";
   const limits = state.limits, dropped = state.dropped, counts = state.counts;
   document.getElementById("limits").textContent =
     `Memory cap: the newest ${limits.max_events.toLocaleString()} events and ` +
@@ -348,8 +359,13 @@ async function poll() {
       version = String(data.version);
       render();
     }
-    live.textContent = `live · checked ${new Date().toLocaleTimeString([], { hour12: false })}`;
-    live.classList.remove("stale");
+    if (state && state.failure) {
+      live.textContent = `not live: ${state.failure}`;
+      live.classList.add("stale");
+    } else {
+      live.textContent = `live · checked ${new Date().toLocaleTimeString([], { hour12: false })}`;
+      live.classList.remove("stale");
+    }
   } catch (error) {
     live.textContent = "viewer stopped? retrying…";
     live.classList.add("stale");
