@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .._errors import CliError
 from ..testing import Metric, OtlpReceiver, ReceivedLog, ReceivedSpan
+from ..testing._server_setup import loopback_request
 from ._view_files import FileFollower, check_readable
 from ._view_model import Limits, ViewStore, span_record
 
@@ -32,7 +33,6 @@ _STATIC = {
     "/static/view.js": ("view.js", "text/javascript; charset=utf-8"),
     "/static/view.css": ("view.css", "text/css; charset=utf-8"),
 }
-_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
 def _static(name: str) -> bytes:
@@ -57,9 +57,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         # Another site's page in the same browser must not read sessions through a name it
         # points at 127.0.0.1 (DNS rebinding): only local host names are served.
-        host = (self.headers.get("host") or "").rsplit(":", 1)[0]
-        if host not in _ALLOWED_HOSTS:
-            self._send(403, b"forbidden host\n", "text/plain")
+        if not loopback_request(self.headers.get("host"), self.headers.get("origin")):
+            self._send(403, b"forbidden host or origin\n", "text/plain")
             return
         url = urlsplit(self.path)
         if url.path == "/api/state":

@@ -39,7 +39,7 @@ from ._otlp_decode import (
     decode_traces_request,
 )
 from ._receiver_http import LOGS_PATH, METRICS_PATH, TRACES_PATH, HttpServer
-from ._server_setup import Fault, ServerTls
+from ._server_setup import Fault, HttpLimits, ServerTls
 
 __all__ = ["OtlpReceiver"]
 
@@ -67,10 +67,13 @@ class OtlpReceiver:
         tls: ServerTls | None = None,
         on_metrics: Callable[[list[Metric]], None] | None = None,
         on_span: Callable[[ReceivedSpan], None] | None = None,
+        limits: HttpLimits | None = None,
     ) -> None:
         """`on_log` is called with each event as it arrives, `on_metrics` with the metrics of
-        each export request (on the server's threads, outside the receiver's lock)."""
+        each export request (on the server's threads, outside the receiver's lock). `limits`
+        bounds what an HTTP request may carry."""
         self._host = host
+        self._limits = limits
         self._tls = tls
         self._want_http, self._want_grpc = http_port, grpc_port
         self._on_log = on_log
@@ -107,7 +110,7 @@ class OtlpReceiver:
 
     def _start_http(self, port: int) -> None:
         try:
-            self._http = HttpServer((self._host, port), self)
+            self._http = HttpServer((self._host, port), self, self._limits)
         except OSError as exc:
             raise OSError(
                 exc.errno, f"OTLP receiver: cannot bind HTTP on {self._host}:{port}: {exc.strerror}"
