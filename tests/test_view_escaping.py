@@ -55,6 +55,11 @@ PAGE = """(() => ({
 }))()"""
 
 
+# The detail panel's rows: attribute -> value, as a person reads them.
+DETAIL = """Object.fromEntries([...document.querySelectorAll("#detail tr")].map(
+  (row) => [row.querySelector("th").innerText, row.querySelector("td").innerText]))"""
+
+
 def test_markup_in_every_shown_value_is_literal_text(tmp_path: Path) -> None:
     _need_chromium()
     path = tmp_path / "markup.jsonl"
@@ -62,9 +67,19 @@ def test_markup_in_every_shown_value_is_literal_text(tmp_path: Path) -> None:
     with serving(ViewStore(), files=[path]) as server, Browser() as browser:
         browser.open(server.url)
         assert browser.wait_until(RENDERED)
-        assert browser.wait_until("document.querySelectorAll('svg.waterfall rect').length === 2")
+        assert browser.wait_until(
+            "document.querySelectorAll('svg.waterfall rect.span-bar').length === 2"
+        )
         seen = browser.evaluate(PAGE)
         browser.screenshot("view-markup-as-text.png")
+        # The detail panel shows every value whole, as text too.
+        browser.evaluate(
+            "document.querySelector('ol.events li.error[data-name=\"codex.tool_result\"]').click()"
+        )
+        assert browser.wait_until("document.querySelectorAll('#detail tr').length > 0")
+        panel = browser.evaluate(PAGE)
+        cells = browser.evaluate(DETAIL)
+        browser.screenshot("view-markup-detail.png")
     assert (seen["made"], seen["ran"]) == (0, None)
     text = seen["text"]
     for shown in (
@@ -78,3 +93,6 @@ def test_markup_in_every_shown_value_is_literal_text(tmp_path: Path) -> None:
     assert f"tool {BOLD}" in seen["svg_text"]  # the tools chart's label
     assert f"turn {MARKUP}" in seen["svg_text"]  # the waterfall's span name (tooltip)
     assert f"status {MARKUP}" in seen["svg_text"]
+    assert (panel["made"], panel["ran"]) == (0, None)
+    assert (cells["tool_name"], cells["output"]) == (f"tool {BOLD}", f"output {MARKUP}")
+    assert cells["arguments"] == '{"cmd": "' + MARKUP + '"}'

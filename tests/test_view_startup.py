@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from codex_otel.cli._view import serving
-from codex_otel.cli._view_model import ViewStore
-from codex_otel.testing import ReceivedLog
+from codex_otel.cli._view_model import EventRecord, ViewStore
+from codex_otel.cli._view_pages import state_of
 from tests.browser import Browser
 from tests.cli import CLI
 from tests.test_view import (
@@ -83,12 +83,12 @@ def test_a_deeply_nested_line_is_counted_and_the_file_still_followed(tmp_path: P
     store = ViewStore()
     with serving(store, files=[path]):
         wait_read(store, path)
-        first = store.snapshot()
+        first = state_of(store)
         with path.open("ab") as file:
             file.write(DEEP_LINE + b"not json\n")
         record_session(path)  # appended after the bad lines: still read
         wait_read(store, path)
-        later = store.snapshot()
+        later = state_of(store)
     assert (first["bad_lines"], first["counts"]["events"]) == ({str(path): 1}, 0)
     assert later["bad_lines"] == {str(path): 3}
     assert later["notes"] == [f"{path}: 3 lines are not OTLP/JSON and were skipped"]
@@ -115,7 +115,7 @@ def test_view_of_a_file_with_a_deeply_nested_line_serves_and_counts_it(tmp_path:
 class _FailingStore(ViewStore):
     """A store whose ingestion breaks (as an unforeseen bug would) once events arrive."""
 
-    def add_events(self, logs: Iterable[ReceivedLog]) -> None:
+    def add_records(self, records: Iterable[EventRecord]) -> None:
         raise MemoryError("no room for the events")
 
 
@@ -127,11 +127,11 @@ def test_a_follow_thread_that_fails_says_so_in_the_state_and_on_the_terminal(
     store = _FailingStore()
     with serving(store, files=[path], err=sys.stderr):
         for _ in range(400):
-            if store.snapshot()["failure"]:
+            if state_of(store)["failure"]:
                 break
             time.sleep(0.025)
     message = "stopped following the files: MemoryError: no room for the events"
-    state = store.snapshot()
+    state = state_of(store)
     assert (state["failure"], state["notes"]) == (message, [message])
     assert capsys.readouterr().err == f"codex-otel: {message}\n"
 

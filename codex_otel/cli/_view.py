@@ -25,6 +25,7 @@ from ..testing import Metric, OtlpReceiver, ReceivedLog, ReceivedSpan
 from ..testing._server_setup import loopback_request
 from ._view_files import FileFollower, check_readable
 from ._view_model import Limits, ViewStore, span_record
+from ._view_pages import Filter, PageModel
 
 __all__ = ["ViewServer", "run_view"]
 
@@ -33,6 +34,10 @@ _STATIC = {
     "/static/view.js": ("view.js", "text/javascript; charset=utf-8"),
     "/static/view.css": ("view.css", "text/css; charset=utf-8"),
 }
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":")).encode()
 
 
 def _static(name: str) -> bytes:
@@ -61,9 +66,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(403, b"forbidden host or origin\n", "text/plain")
             return
         url = urlsplit(self.path)
-        if url.path == "/api/state":
-            since = parse_qs(url.query).get("since", [""])[0]
-            self._send(200, self.server.state_json(since), "application/json")
+        query = parse_qs(url.query)
+        if url.path.startswith("/api/"):
+            body = self.server.api(url.path[5:], query)
+            if body is None:
+                self._send(404, b"not held\n", "text/plain")
+            else:
+                self._send(200, body, "application/json")
             return
         if url.path in _STATIC:
             name, content_type = _STATIC[url.path]
@@ -79,8 +88,9 @@ class ViewServer(ThreadingHTTPServer):
 
     def __init__(self, store: ViewStore, port: int = 0) -> None:
         self.store = store
-        self._cache: tuple[int, bytes] = (-1, b"")
-        self._cache_lock = threading.Lock()
+        self._model: PageModel | None = None
+        self._state = b""
+        self._model_lock = threading.Lock()
         try:
             super().__init__(("127.0.0.1", port), _Handler)
         except OSError as exc:
@@ -92,16 +102,44 @@ class ViewServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/"
 
-    def state_json(self, since: str) -> bytes:
-        version = self.store.version
-        if since == str(version):
-            return json.dumps({"version": version, "unchanged": True}).encode()
-        with self._cache_lock:
-            if self._cache[0] != version:
-                state = self.store.snapshot()
-                body = json.dumps(state, ensure_ascii=False, default=str).encode()
-                self._cache = (state["version"], body)
-            return self._cache[1]
+    def model(self) -> PageModel:
+        """The page's views of the store's current version (built once per version)."""
+        with self._model_lock:
+            if self._model is None or self._model.version != self.store.version:
+                self._model = PageModel(self.store.take())
+                self._state = b""
+            return self._model
+
+    def api(self, name: str, query: dict[str, list[str]]) -> bytes | None:
+        """The JSON body of `/api/<name>?<query>`, or None for a 404."""
+
+        def one(key: str, default: str = "") -> str:
+            return query.get(key, [default])[0]
+
+        only = Filter.of(query)
+        since = one("since", "-1")
+        since_version = int(since) if since.lstrip("-").isdigit() else -1
+        if name == "state":
+            version = self.store.version
+            # (A filter's view is asked for anew when the filter changes: `since` is reset.)
+            if since_version == version:
+                return json.dumps({"version": version, "unchanged": True}).encode()
+            model = self.model()
+            if only:
+                return _json(model.state(only))
+            with self._model_lock:
+                if not self._state:
+                    self._state = _json(model.state())
+                return self._state
+        model = self.model()
+        if name == "conversation":
+            open_keys = set(query.get("open", []))
+            found = model.conversation(one("id"), since_version, open_keys, only)
+            return None if found is None else _json(found)
+        if name == "item":
+            item = model.item(one("kind"), one("id"))
+            return None if item is None else _json(item)
+        return None
 
     def start(self) -> ViewServer:
         self._thread = threading.Thread(
@@ -169,6 +207,7 @@ def live_receiver(
         on_log=on_log,
         on_metrics=on_metrics,
         on_span=on_span,
+        keep=False,  # the store keeps what the page shows, within the cap
     )
 
 
@@ -219,7 +258,7 @@ def run_view(
             threading.Event().wait()
     finally:
         context.__exit__(None, None, None)
-    counts = store.snapshot()["counts"]
+    counts = store.take().header["counts"]
     print(
         f"stopped: showed {counts['events']} events, {counts['series']} metric series, "
         f"{counts['spans']} spans",

@@ -68,12 +68,15 @@ class OtlpReceiver:
         on_metrics: Callable[[list[Metric]], None] | None = None,
         on_span: Callable[[ReceivedSpan], None] | None = None,
         limits: HttpLimits | None = None,
+        keep: bool = True,
     ) -> None:
         """`on_log` is called with each event as it arrives, `on_metrics` with the metrics of
         each export request (on the server's threads, outside the receiver's lock). `limits`
-        bounds what an HTTP request may carry."""
+        bounds what an HTTP request may carry. `keep=False` keeps nothing received (the
+        callbacks get everything: a long-running viewer holds only what it shows)."""
         self._host = host
         self._limits = limits
+        self._keep = keep
         self._tls = tls
         self._want_http, self._want_grpc = http_port, grpc_port
         self._on_log = on_log
@@ -325,7 +328,8 @@ class OtlpReceiver:
     def logs_response(self, size: int) -> ExportLogsServiceResponse:
         """The answer to one received logs export of `size` bytes (after any slow-down)."""
         with self._cond:
-            self._log_request_sizes.append(size)
+            if self._keep:
+                self._log_request_sizes.append(size)
             delay = self._delay
             partial = self._partial.pop(0) if self._partial else None
         if delay:
@@ -370,8 +374,9 @@ class OtlpReceiver:
 
     def accept_metrics(self, received: list[Metric], body: bytes) -> None:
         with self._cond:
-            self._metrics.extend(received)
-            self._metric_bodies.append(body)
+            if self._keep:
+                self._metrics.extend(received)
+                self._metric_bodies.append(body)
             self._cond.notify_all()
         if self._on_metrics is None or not received:
             return
@@ -382,7 +387,8 @@ class OtlpReceiver:
 
     def accept_spans(self, received: list[ReceivedSpan]) -> None:
         with self._cond:
-            self._spans.extend(received)
+            if self._keep:
+                self._spans.extend(received)
             self._cond.notify_all()
         if self._on_span is None:
             return
@@ -394,7 +400,8 @@ class OtlpReceiver:
 
     def accept_logs(self, received: list[ReceivedLog]) -> None:
         with self._cond:
-            self._logs.extend(received)
+            if self._keep:
+                self._logs.extend(received)
             self._cond.notify_all()
         if self._on_log is None:
             return

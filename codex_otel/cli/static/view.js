@@ -1,6 +1,7 @@
-// codex-otel view: polls /api/state and draws conversations, turns, timelines, waterfalls and
-// charts as plain SVG. Every value is put on the page as text (textContent), never as markup:
-// what was exported is what is shown, a redacted prompt included.
+// codex-otel view: polls /api/state (small: the header, each conversation's summary, the session's
+// charts) and, for the conversation shown, /api/conversation with the turns it has open and the
+// version it has, so a poll moves only what changed. Every value is put on the page as text
+// (textContent), never as markup: what was exported is what is shown, a redacted prompt included.
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -13,12 +14,14 @@ const LANES = [
   ["codex.user_prompt", "prompt", "#00838f"],
   ["codex.conversation_starts", "prompt", "#00838f"],
   ["codex.api_request", "requests", "#1565c0"],
+  ["codex.websocket_request", "requests", "#1565c0"],
   ["codex.sse_event", "stream", "#6a1b9a"],
+  ["codex.websocket_event", "stream", "#6a1b9a"],
   ["codex.tool_decision", "tools", "#ef6c00"],
   ["codex.tool_result", "tools", "#ef6c00"],
 ];
 const LANE_NAMES = ["prompt", "requests", "stream", "tools", "other"];
-// The fields worth a glance per event; the rest is in the tooltip.
+// The fields worth a glance per event; every one is in the detail panel.
 const SUMMARY = {
   "codex.conversation_starts": ["provider_name", "reasoning_effort", "approval_policy", "sandbox_policy", "mcp_servers"],
   "codex.api_request": ["attempt", "http.response.status_code", "duration_ms", "error.message"],
@@ -27,12 +30,23 @@ const SUMMARY = {
   "codex.tool_decision": ["tool_name", "call_id", "decision", "source"],
   "codex.tool_result": ["tool_name", "call_id", "success", "duration_ms", "arguments", "output"],
 };
-const COMMON = new Set(["event.name", "event.timestamp", "conversation.id", "app.version", "auth_mode",
-  "user.account_id", "terminal.type", "model", "slug"]);
+const SKIP = new Set(["event.sequence", "turn.id"]);
+// A waterfall longer than this opens collapsed below its first level (failures stay open).
+const LONG_WATERFALL = 40;
+const DEFAULT_OPEN_ERROR_TURNS = 5;
 
+let state = null;
 let version = "";
 let selected = null;
-let state = null;
+let conversation = null;     // the shown conversation's turns (headers) and charts
+let conversationVersion = -1;
+let conversationId = null;
+const bodies = new Map();    // turn key -> {events, spans, hidden_events}
+const userOpen = new Map();  // turn key -> true/false, as the user toggled it
+const zooms = new Map();     // turn key -> [from, to], ms from the turn's origin
+const folds = new Map();     // turn key -> Map(span id -> collapsed?)
+let filter = { errors: false, tool: "", model: "", q: "" };
+let detail = null;           // the record in the detail panel
 
 function el(tag, attrs, text) {
   const node = document.createElement(tag);
@@ -66,10 +80,28 @@ function plural(n, word) { return `${n} ${word}${n === 1 ? "" : "s"}`; }
 
 function millis(nanos, origin) { return (nanos - origin) / 1e6; }
 
+function num(value) { const n = Number(value); return Number.isFinite(n) ? n : 0; }
+
 function fmt(n) {
-  if (n >= 10000) return (n / 1000).toFixed(0) + "k";
-  if (n >= 1000) return (n / 1000).toFixed(1) + "k";
+  if (Math.abs(n) >= 10000) return (n / 1000).toFixed(0) + "k";
+  if (Math.abs(n) >= 1000) return (n / 1000).toFixed(1) + "k";
   return String(Math.round(n * 10) / 10);
+}
+
+function filterQuery() {
+  const params = new URLSearchParams();
+  if (filter.errors) params.set("errors", "1");
+  if (filter.tool) params.set("tool", filter.tool);
+  if (filter.model) params.set("model", filter.model);
+  if (filter.q) params.set("q", filter.q);
+  return params;
+}
+
+async function getJson(path, params) {
+  const response = await fetch(`${path}?${params}`, { cache: "no-store" });
+  if (response.status === 404) return null;
+  if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  return response.json();
 }
 
 // -- header -----------------------------------------------------------------------------
@@ -95,6 +127,22 @@ function renderHeader() {
     `values longer than ${limits.max_value_chars} characters are cut. Holding ${counts.events} events, ` +
     `${counts.series} metric series, ${counts.spans} spans; dropped so far: ${dropped.events} events, ` +
     `${dropped.spans} spans, ${dropped.metric_points} metric points of series past the cap.`;
+  fillSelect("tool-filter", state.facets.tools, filter.tool);
+  fillSelect("model-filter", state.facets.models, filter.model);
+  const active = filter.errors || filter.tool || filter.model || filter.q;
+  document.getElementById("filter-note").textContent = active
+    ? `filtered: ${plural(state.conversations.length, "conversation")} match; the charts show what matches`
+    : "";
+}
+
+function fillSelect(id, values, current) {
+  const select = document.getElementById(id);
+  const wanted = ["", ...values];
+  const have = [...select.options].map((o) => o.value);
+  if (wanted.length === have.length && wanted.every((v, i) => v === have[i])) return;
+  clear(select);
+  for (const value of wanted) select.appendChild(el("option", { value }, value || "any"));
+  select.value = current;
 }
 
 // -- conversations ------------------------------------------------------------------------
@@ -106,17 +154,31 @@ function renderConversations() {
     const last = state.conversations[state.conversations.length - 1];
     selected = last ? last.id : null;
   }
-  for (const conversation of state.conversations) {
-    const item = el("li", { "data-id": conversation.id });
-    if (conversation.id === selected) item.classList.add("selected");
-    item.appendChild(el("span", { class: "id" }, conversation.id));
+  for (const summary of state.conversations) {
+    const item = el("li", { "data-id": summary.id });
+    if (summary.id === selected) item.classList.add("selected");
+    item.appendChild(el("span", { class: "id" }, summary.id));
     item.appendChild(document.createTextNode(" "));
-    if (conversation.errors) item.appendChild(el("span", { class: "badge" }, plural(conversation.errors, "error")));
+    if (summary.errors) item.appendChild(el("span", { class: "badge" }, plural(summary.errors, "error")));
     item.appendChild(el("span", { class: "meta" },
-      `${conversation.model || ""} · ${conversation.turns.length} turns · ${conversation.events} events · ${clock(conversation.start)}`));
-    item.addEventListener("click", () => { selected = conversation.id; render(); });
+      `${summary.model || ""} · ${summary.turns} turns · ${summary.events} events · ${clock(summary.start)}`));
+    item.addEventListener("click", () => { select(summary.id); });
     list.appendChild(item);
   }
+}
+
+function select(id) {
+  selected = id;
+  forgetConversation();
+  renderConversations();
+  refresh();
+}
+
+function forgetConversation() {
+  conversation = null;
+  conversationId = null;
+  conversationVersion = -1;
+  bodies.clear();
 }
 
 // -- charts -------------------------------------------------------------------------------
@@ -150,6 +212,7 @@ function bars(root, groups, series, max) {
   const plot = height - top - bottom;
   const slot = (width - left - right) / Math.max(groups.length, 1);
   const bar = Math.max(2, Math.min(22, (slot - 6) / series.length));
+  const every = Math.ceil(groups.length / 12);  // labels that would overlap are skipped
   groups.forEach((group, index) => {
     const x0 = left + index * slot + (slot - bar * series.length) / 2;
     series.forEach((name, k) => {
@@ -160,29 +223,30 @@ function bars(root, groups, series, max) {
       rect.appendChild(svg("title", {}, `${group.label} ${name}: ${value}`));
       root.appendChild(rect);
     });
-    root.appendChild(svg("text", { x: left + index * slot + slot / 2, y: height - bottom + 13,
-      "text-anchor": "middle" }, group.label));
+    if (index % every === 0) {
+      root.appendChild(svg("text", { x: left + index * slot + slot / 2, y: height - bottom + 13,
+        "text-anchor": "middle", class: "group-label" }, group.label));
+    }
   });
 }
 
-function chart(name) {
-  const root = document.querySelector(`figure[data-chart="${name}"] svg`);
-  return clear(root);
+function chart(section, name) {
+  return clear(document.querySelector(`#${section} figure[data-chart="${name}"] svg`));
 }
 
-function drawTokens(conversation) {
-  const root = chart("tokens");
+function drawTokens(turns) {
+  const root = chart("conv-charts", "tokens");
   const series = ["input", "cached", "output", "reasoning"];
-  const turns = conversation ? conversation.turns.filter((t) => t.prompt !== null || t.tokens.input) : [];
-  const groups = turns.map((turn) => ({ label: `turn ${turn.index}`, values: turn.tokens }));
+  const shown = turns.filter((t) => t.prompt !== null || t.tokens.input);
+  const groups = shown.map((turn) => ({ label: `turn ${turn.index}`, values: turn.tokens }));
   const max = Math.max(1, ...groups.flatMap((g) => series.map((s) => g.values[s] || 0)));
   axes(root, max, "from the events of this conversation (response.completed usage)");
   legend(root, series);
   bars(root, groups, series, max);
 }
 
-function drawDistribution(name, data) {
-  const root = chart(name);
+function drawDistribution(section, name, data) {
+  const root = chart(section, name);
   const bounds = data.bounds;
   const counts = data.events, metrics = data.metrics;
   let last = 0;
@@ -199,8 +263,8 @@ function drawDistribution(name, data) {
   bars(root, groups, series, max);
 }
 
-function drawTools(tools, toolMetrics) {
-  const root = chart("tools");
+function drawTools(section, tools, toolMetrics) {
+  const root = chart(section, "tools");
   const { width, height, left, right, top } = CHART;
   root.setAttribute("viewBox", `0 0 ${width} ${height}`);
   const names = Object.keys(tools).sort();
@@ -231,7 +295,9 @@ function drawTools(tools, toolMetrics) {
   });
 }
 
-// -- a turn: timeline, waterfall, events ------------------------------------------------
+// -- a turn: one time axis for its timeline and waterfall -----------------------------------
+
+const PLOT = { width: 1000, left: 220, right: 10 };
 
 function lane(name) {
   const entry = LANES.find(([event]) => event === name);
@@ -239,125 +305,408 @@ function lane(name) {
 }
 
 function eventSummary(event) {
-  const keys = SUMMARY[event.name] || Object.keys(event.attributes).filter((k) => !COMMON.has(k));
+  const keys = SUMMARY[event.name] || Object.keys(event.attributes).filter((k) => !SKIP.has(k));
   return keys.filter((k) => k in event.attributes)
     .map((k) => `${k}=${short(event.attributes[k], k === "prompt" || k === "output" ? 80 : 40)}`).join(" ");
 }
 
-function drawTimeline(turn) {
-  const width = 1000, laneHeight = 22, top = 4, left = 70;
-  const root = svg("svg", { class: "timeline", viewBox: `0 0 ${width} ${top + LANE_NAMES.length * laneHeight + 18}` });
-  const starts = turn.events.map((e) => e.time - (Number(e.attributes.duration_ms) || 0) * 1e6);
-  const origin = Math.min(turn.start, ...starts);
-  const span = Math.max(millis(turn.end, origin), 1);
-  const x = (nanos) => left + (millis(nanos, origin) / span) * (width - left - 10);
+function eventStart(event) { return event.time - num(event.attributes.duration_ms) * 1e6; }
+
+// The turn's axis: its origin (the earliest start of an event or span), its length, and the
+// range shown (zoomed and panned), all in ms; both charts of the turn draw through it.
+function turnAxis(turn, body) {
+  const starts = [turn.start, ...body.events.map(eventStart), ...body.spans.map((s) => s.start)];
+  const ends = [turn.end, ...body.events.map((e) => e.time), ...body.spans.map((s) => s.end)];
+  const origin = Math.min(...starts);
+  const total = Math.max(millis(Math.max(...ends), origin), 1);
+  const [from, to] = zooms.get(turn.key) || [0, total];
+  const scale = (PLOT.width - PLOT.left - PLOT.right) / (to - from);
+  return {
+    origin, total, from, to,
+    x: (nanos) => PLOT.left + (millis(nanos, origin) - from) * scale,
+  };
+}
+
+function niceStep(range) {
+  const raw = range / 6, power = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * power).find((step) => step >= raw) || power * 10;
+}
+
+function ticks(root, axis, y0, y1) {
+  const step = niceStep(axis.to - axis.from);
+  const group = svg("g", { class: "ticks" });
+  for (let t = Math.ceil(axis.from / step) * step; t <= axis.to + 1e-9; t += step) {
+    const x = PLOT.left + ((t - axis.from) / (axis.to - axis.from)) * (PLOT.width - PLOT.left - PLOT.right);
+    group.appendChild(svg("line", { x1: x, x2: x, y1: y0, y2: y1, class: "tick" }));
+    group.appendChild(svg("text", { x, y: y1 + 11, "text-anchor": "middle", class: "tick-label" }, `${fmt(t)} ms`));
+  }
+  root.appendChild(group);
+}
+
+let clipIds = 0;
+
+function plotArea(root, height) {
+  // What the zoom leaves outside the plot is clipped, not drawn over the labels.
+  const id = `clip-${++clipIds}`;
+  const clip = svg("clipPath", { id });
+  clip.appendChild(svg("rect", { x: PLOT.left, y: 0, width: PLOT.width - PLOT.left - PLOT.right, height }));
+  root.appendChild(clip);
+  const group = svg("g", { "clip-path": `url(#${id})` });
+  root.appendChild(group);
+  return group;
+}
+
+function drawTimeline(turn, body, axis) {
+  const laneHeight = 22, top = 4, height = top + LANE_NAMES.length * laneHeight;
+  const root = svg("svg", { class: "timeline", viewBox: `0 0 ${PLOT.width} ${height + 16}` });
   LANE_NAMES.forEach((name, i) => {
     root.appendChild(svg("text", { x: 2, y: top + i * laneHeight + 15 }, name));
-    root.appendChild(svg("line", { x1: left, x2: width - 10, y1: top + (i + 1) * laneHeight,
+    root.appendChild(svg("line", { x1: PLOT.left, x2: PLOT.width - PLOT.right, y1: top + (i + 1) * laneHeight,
       y2: top + (i + 1) * laneHeight, stroke: "#eee" }));
   });
-  turn.events.forEach((event, index) => {
+  ticks(root, axis, top, height);
+  const plot = plotArea(root, height);
+  body.events.forEach((event, index) => {
     const [laneName, color] = lane(event.name);
     const y = top + LANE_NAMES.indexOf(laneName) * laneHeight + 4;
-    const duration = Number(event.attributes.duration_ms) || 0;
+    const duration = num(event.attributes.duration_ms);
     const fill = event.error ? "#c62828" : color;
     const shape = duration > 0
-      ? svg("rect", { x: x(event.time - duration * 1e6), y, height: laneHeight - 8, fill,
-          width: Math.max(3, x(event.time) - x(event.time - duration * 1e6)) })
-      : svg("circle", { cx: x(event.time), cy: y + (laneHeight - 8) / 2, r: 5, fill });
+      ? svg("rect", { x: axis.x(eventStart(event)), y, height: laneHeight - 8, fill,
+          width: Math.max(3, axis.x(event.time) - axis.x(eventStart(event))) })
+      : svg("circle", { cx: axis.x(event.time), cy: y + (laneHeight - 8) / 2, r: 5, fill });
     shape.setAttribute("class", "mark" + (event.error ? " error" : ""));
     shape.setAttribute("data-index", index);
+    shape.setAttribute("data-seq", event.seq);
     shape.appendChild(svg("title", {}, `${event.name} ${eventSummary(event)}`));
-    root.appendChild(shape);
+    shape.addEventListener("click", () => showDetail("event", event.seq));
+    plot.appendChild(shape);
   });
-  root.appendChild(svg("text", { x: left, y: top + LANE_NAMES.length * laneHeight + 14 }, "0 ms"));
-  root.appendChild(svg("text", { x: width - 10, y: top + LANE_NAMES.length * laneHeight + 14,
-    "text-anchor": "end" }, `${fmt(span)} ms`));
   return root;
 }
 
-function drawWaterfall(turn) {
-  // Rows in start order, indented by depth; each event pinned to its span's row.
-  const spans = [...turn.spans].sort((a, b) => a.start - b.start);
-  const byId = new Map(spans.map((s) => [s.span_id, s]));
-  const depth = (s) => { let d = 0, p = byId.get(s.parent_span_id); while (p && d < 32) { d++; p = byId.get(p.parent_span_id); } return d; };
-  const width = 1000, row = 20, left = 220;
-  const root = svg("svg", { class: "waterfall", viewBox: `0 0 ${width} ${spans.length * row + 20}` });
-  const origin = Math.min(...spans.map((s) => s.start));
-  const total = Math.max(millis(Math.max(...spans.map((s) => s.end)), origin), 1);
-  const x = (nanos) => left + (millis(nanos, origin) / total) * (width - left - 10);
-  spans.forEach((span, i) => {
+// Spans as a tree in start order; a span's children are hidden while it is folded.
+function spanRows(turn, body) {
+  const spans = [...body.spans].sort((a, b) => a.start - b.start);
+  const ids = new Set(spans.map((s) => s.span_id));
+  const children = new Map();
+  const roots = [];
+  for (const span of spans) {
+    if (span.parent_span_id && ids.has(span.parent_span_id)) {
+      if (!children.has(span.parent_span_id)) children.set(span.parent_span_id, []);
+      children.get(span.parent_span_id).push(span);
+    } else roots.push(span);
+  }
+  const failing = new Set();
+  const markFailing = (span) => {
+    let bad = span.error;
+    for (const child of children.get(span.span_id) || []) bad = markFailing(child) || bad;
+    if (bad) failing.add(span.span_id);
+    return bad;
+  };
+  roots.forEach(markFailing);
+  if (!folds.has(turn.key)) folds.set(turn.key, new Map());
+  const folded = folds.get(turn.key);
+  const long = spans.length > LONG_WATERFALL;
+  const rows = [];
+  const walk = (span, depth, guard) => {
+    if (guard > 64) return;
+    const kids = children.get(span.span_id) || [];
+    const closed = folded.has(span.span_id) ? folded.get(span.span_id)
+      : long && depth >= 1 && kids.length > 0 && !failing.has(span.span_id);
+    rows.push({ span, depth, kids: kids.length, closed });
+    if (!closed) for (const child of kids) walk(child, depth + 1, guard + 1);
+  };
+  roots.forEach((span) => walk(span, 0, 0));
+  return { rows, total: spans.length };
+}
+
+function drawWaterfall(turn, body, axis, rerender) {
+  const { rows, total } = spanRows(turn, body);
+  const row = 20;
+  const height = rows.length * row + 4;
+  const root = svg("svg", { class: "waterfall", viewBox: `0 0 ${PLOT.width} ${height + 16}`,
+    "data-rows": rows.length, "data-spans": total });
+  ticks(root, axis, 0, height);
+  const plot = plotArea(root, height);
+  const pinned = new Map();
+  for (const event of body.events) {
+    if (!event.span_id) continue;
+    if (!pinned.has(event.span_id)) pinned.set(event.span_id, []);
+    pinned.get(event.span_id).push(event);
+  }
+  rows.forEach(({ span, depth, kids, closed }, i) => {
     const y = i * row + 2;
-    root.appendChild(svg("text", { x: 4 + depth(span) * 12, y: y + 13 }, short(span.name, 30)));
-    const bar = svg("rect", { x: x(span.start), y, height: row - 6, class: "span-bar" + (span.error ? " error" : ""),
-      width: Math.max(2, x(span.end) - x(span.start)), fill: span.error ? "#c62828" : "#26a69a",
-      "data-span": span.name });
+    const indent = 4 + depth * 12;
+    if (kids) {
+      const toggle = svg("text", { x: indent, y: y + 13, class: "fold", "data-span": span.name,
+        "data-span-id": span.span_id }, closed ? "▸" : "▾");
+      toggle.appendChild(svg("title", {}, closed ? `show ${plural(kids, "child span")}` : "fold"));
+      toggle.addEventListener("click", () => { folds.get(turn.key).set(span.span_id, !closed); rerender(); });
+      root.appendChild(toggle);
+    }
+    const label = svg("text", { x: indent + 12, y: y + 13, class: "span-label" }, short(span.name, 28));
+    label.addEventListener("click", () => showDetail("span", span.span_id));
+    root.appendChild(label);
+    const bar = svg("rect", { x: axis.x(span.start), y, height: row - 6, class: "span-bar" + (span.error ? " error" : ""),
+      width: Math.max(2, axis.x(span.end) - axis.x(span.start)), fill: span.error ? "#c62828" : "#26a69a",
+      "data-span": span.name, "data-span-id": span.span_id });
     bar.appendChild(svg("title", {}, `${span.name}: ${fmt(millis(span.end, span.start))} ms ${span.status_message || ""}`));
-    root.appendChild(bar);
-    for (const event of turn.events.filter((e) => e.span_id && e.span_id === span.span_id)) {
-      const mark = svg("path", { d: `M ${x(event.time)} ${y - 1} l 4 8 l -4 8 l -4 -8 z`,
-        fill: event.error ? "#c62828" : "#37474f", class: "pin" });
+    bar.addEventListener("click", () => showDetail("span", span.span_id));
+    plot.appendChild(bar);
+    for (const event of pinned.get(span.span_id) || []) {
+      const x = axis.x(event.time);
+      const mark = svg("path", { d: `M ${x} ${y - 1} l 4 8 l -4 8 l -4 -8 z`,
+        fill: event.error ? "#c62828" : "#37474f", class: "pin", "data-seq": event.seq });
       mark.appendChild(svg("title", {}, event.name));
-      root.appendChild(mark);
+      mark.addEventListener("click", () => showDetail("event", event.seq));
+      plot.appendChild(mark);
     }
   });
-  root.appendChild(svg("text", { x: width - 10, y: spans.length * row + 14, "text-anchor": "end" }, `${fmt(total)} ms`));
   return root;
 }
 
-function renderTurn(turn) {
-  const section = el("section", { class: "turn", "data-turn": turn.index });
-  if (turn.errors) section.classList.add("has-errors");
-  const heading = el("h3", {}, turn.prompt === null ? `Turn ${turn.index}: before the first prompt ` : `Turn ${turn.index}: `);
-  if (turn.prompt !== null) heading.appendChild(el("span", { class: "prompt" }, short(turn.prompt, 200)));
-  section.appendChild(heading);
-  const t = turn.tokens;
-  section.appendChild(el("div", { class: "summary" },
-    `${turn.events.length} events · ${fmt(millis(turn.end, turn.start))} ms · tokens in ${t.input} ` +
-    `(cached ${t.cached}), out ${t.output} (reasoning ${t.reasoning})` + (turn.errors ? ` · ${plural(turn.errors, "error")}` : "")));
-  if (turn.events.length) section.appendChild(drawTimeline(turn));
-  if (turn.spans.length) section.appendChild(drawWaterfall(turn));
+function zoomBy(turn, axis, factor, center) {
+  const width = (axis.to - axis.from) * factor;
+  const middle = center === undefined ? (axis.from + axis.to) / 2 : center;
+  let from = Math.max(0, middle - width / 2);
+  let to = Math.min(axis.total, from + width);
+  from = Math.max(0, to - width);
+  if (to - from >= axis.total - 1e-9) zooms.delete(turn.key);
+  else zooms.set(turn.key, [from, to]);
+}
+
+function panBy(turn, axis, fraction) {
+  const width = axis.to - axis.from;
+  const from = Math.min(Math.max(0, axis.from + width * fraction), axis.total - width);
+  zooms.set(turn.key, [from, from + width]);
+}
+
+function axisControls(turn, axis, rerender) {
+  const bar = el("div", { class: "axis-controls" });
+  const button = (label, title, action) => {
+    const node = el("button", { type: "button", title, "data-action": title }, label);
+    node.addEventListener("click", () => { action(); rerender(); });
+    bar.appendChild(node);
+  };
+  button("−", "zoom out", () => zoomBy(turn, axis, 2));
+  button("+", "zoom in", () => zoomBy(turn, axis, 0.5));
+  button("←", "pan left", () => panBy(turn, axis, -0.5));
+  button("→", "pan right", () => panBy(turn, axis, 0.5));
+  button("reset", "reset zoom", () => zooms.delete(turn.key));
+  bar.appendChild(el("span", { class: "axis-range" },
+    `showing ${fmt(axis.from)}–${fmt(axis.to)} ms of ${fmt(axis.total)} ms`));
+  return bar;
+}
+
+function wheelZoom(node, turn, axis, rerender) {
+  node.addEventListener("wheel", (event) => {
+    if (!event.ctrlKey && !event.altKey) return;  // plain scrolling scrolls the page
+    event.preventDefault();
+    const box = node.getBoundingClientRect();
+    const fraction = ((event.clientX - box.left) / box.width * PLOT.width - PLOT.left) / (PLOT.width - PLOT.left - PLOT.right);
+    zoomBy(turn, axis, event.deltaY > 0 ? 1.5 : 1 / 1.5, axis.from + fraction * (axis.to - axis.from));
+    rerender();
+  }, { passive: false });
+  let dragging = null;
+  node.addEventListener("mousedown", (event) => { dragging = event.clientX; });
+  node.addEventListener("mouseup", (event) => {
+    if (dragging === null) return;
+    const moved = (event.clientX - dragging) / node.getBoundingClientRect().width;
+    dragging = null;
+    if (Math.abs(moved) > 0.02 && zooms.has(turn.key)) { panBy(turn, axis, -moved * PLOT.width / (PLOT.width - PLOT.left - PLOT.right)); rerender(); }
+  });
+}
+
+function isOpen(turn, index, turns) {
+  if (userOpen.has(turn.key)) return userOpen.get(turn.key);
+  if (index === turns.length - 1) return true;
+  const failing = turns.filter((t) => t.errors).slice(-DEFAULT_OPEN_ERROR_TURNS);
+  return failing.includes(turn);
+}
+
+function renderTurnBody(section, turn, body) {
+  for (const node of [...section.querySelectorAll(".turn-body")]) node.remove();
+  const holder = el("div", { class: "turn-body" });
+  section.appendChild(holder);
+  const rerender = () => renderTurnBody(section, turn, body);
+  const axis = turnAxis(turn, body);
+  if (body.events.length || body.spans.length) holder.appendChild(axisControls(turn, axis, rerender));
+  if (body.events.length) {
+    const timeline = drawTimeline(turn, body, axis);
+    wheelZoom(timeline, turn, axis, rerender);
+    holder.appendChild(timeline);
+  }
+  if (body.spans.length) {
+    const waterfall = drawWaterfall(turn, body, axis, rerender);
+    wheelZoom(waterfall, turn, axis, rerender);
+    holder.appendChild(waterfall);
+  }
   const list = el("ol", { class: "events" });
-  for (const event of turn.events) {
-    const item = el("li", { "data-name": event.name });
+  for (const event of body.events) {
+    const item = el("li", { "data-name": event.name, "data-seq": event.seq, tabindex: "0" });
     if (event.error) item.classList.add("error");
     item.appendChild(el("span", { class: "at" }, `+${fmt(millis(event.time, turn.start))} ms`));
     item.appendChild(el("span", { class: "name" }, event.name));
     item.appendChild(document.createTextNode(" " + eventSummary(event)));
-    item.title = JSON.stringify(event.attributes, null, 1);
+    item.addEventListener("click", () => showDetail("event", event.seq));
     list.appendChild(item);
   }
-  section.appendChild(list);
+  holder.appendChild(list);
+  if (body.hidden_events) {
+    holder.appendChild(el("p", { class: "hint" },
+      `${body.hidden_events} more events of this turn are not shown (its failures and newest ` +
+      `${body.events.length} are); the search and filters narrow it.`));
+  }
+}
+
+function renderTurn(turn, index, turns) {
+  const open = isOpen(turn, index, turns);
+  const section = el("section", { class: "turn", "data-turn": turn.index, "data-key": turn.key });
+  if (turn.errors) section.classList.add("has-errors");
+  if (open) section.classList.add("open");
+  const heading = el("h3", { class: "turn-head", tabindex: "0" });
+  heading.appendChild(el("span", { class: "fold-turn" }, open ? "▾ " : "▸ "));
+  heading.appendChild(document.createTextNode(
+    turn.prompt === null ? `Turn ${turn.index}: before the first prompt` : `Turn ${turn.index}: `));
+  if (turn.prompt !== null) heading.appendChild(el("span", { class: "prompt" }, short(turn.prompt, 200)));
+  heading.addEventListener("click", () => toggleTurn(turn, !open));
+  section.appendChild(heading);
+  const t = turn.tokens;
+  section.appendChild(el("div", { class: "summary" },
+    `${turn.event_count} events · ${turn.span_count} spans · ${fmt(millis(turn.end, turn.start))} ms · tokens in ${t.input} ` +
+    `(cached ${t.cached}), out ${t.output} (reasoning ${t.reasoning})` + (turn.errors ? ` · ${plural(turn.errors, "error")}` : "")));
+  const body = bodies.get(turn.key);
+  if (open && body) renderTurnBody(section, turn, body);
   return section;
+}
+
+async function toggleTurn(turn, open) {
+  userOpen.set(turn.key, open);
+  if (open && !bodies.has(turn.key)) await fetchConversation(-1, [turn.key]);
+  renderMain();
+}
+
+// -- the detail panel ---------------------------------------------------------------------
+
+async function showDetail(kind, id) {
+  const params = new URLSearchParams({ kind, id: String(id) });
+  const item = await getJson("/api/item", params);
+  const panel = document.getElementById("detail");
+  panel.hidden = false;
+  detail = item;
+  document.getElementById("detail-title").textContent = item
+    ? `${kind === "span" ? "Span" : "Event"} ${item.name}` : "no longer held (dropped for the cap)";
+  const rows = clear(document.querySelector("#detail-attributes tbody"));
+  document.getElementById("detail-meta").textContent = !item ? "" : kind === "span"
+    ? `${fmt(millis(item.end, item.start))} ms · status ${item.error ? "ERROR" : "ok"} ${item.status_message || ""} · ` +
+      `scope ${item.scope || "?"} · trace ${item.trace_id} · span ${item.span_id}`
+    : `${clock(item.time)} · ${item.error ? "failed · " : ""}scope ${item.scope || "?"} · trace ${item.trace_id || "-"} · span ${item.span_id || "-"}`;
+  if (!item) return;
+  for (const key of Object.keys(item.attributes).sort()) {
+    const value = item.attributes[key];
+    const row = el("tr", { "data-key": key });
+    row.appendChild(el("th", {}, key));
+    const cell = el("td");
+    cell.appendChild(el("pre", {}, typeof value === "string" ? value : JSON.stringify(value, null, 1)));
+    row.appendChild(cell);
+    rows.appendChild(row);
+  }
+  document.getElementById("detail-json").value = JSON.stringify(item, null, 1);
+}
+
+async function copyDetail() {
+  const text = document.getElementById("detail-json").value;
+  const button = document.getElementById("detail-copy");
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = "Copied";
+  } catch (error) {
+    // No clipboard permission: the JSON is shown selected, for Ctrl-C.
+    const area = document.getElementById("detail-json");
+    area.hidden = false;
+    area.select();
+    button.textContent = "Selected: Ctrl-C copies";
+  }
+  setTimeout(() => { button.textContent = "Copy JSON"; }, 2000);
 }
 
 // -- the whole page -----------------------------------------------------------------------
 
-function render() {
-  renderHeader();
-  renderConversations();
-  const conversation = state.conversations.find((c) => c.id === selected) || null;
-  document.getElementById("conversation-title").textContent = conversation
-    ? `Conversation ${conversation.id}` + (conversation.model ? ` · ${conversation.model}` : "")
-    : "";
-  drawTokens(conversation);
-  drawDistribution("api_latency", state.charts.api_latency);
-  drawDistribution("sse_wait", state.charts.sse_wait);
-  drawTools(state.charts.tools, state.charts.tool_metrics);
+function renderMain() {
+  const summary = state.conversations.find((c) => c.id === selected) || null;
+  document.getElementById("conversation-title").textContent = summary
+    ? `Conversation ${summary.id}` + (summary.model ? ` · ${summary.model}` : "") : "";
+  document.getElementById("conv-charts").hidden = !conversation;
   const turns = clear(document.getElementById("turns"));
-  if (conversation) for (const turn of conversation.turns) turns.appendChild(renderTurn(turn));
+  if (conversation) {
+    drawTokens(conversation.turns);
+    drawDistribution("conv-charts", "api_latency", conversation.charts.api_latency);
+    drawDistribution("conv-charts", "sse_wait", conversation.charts.sse_wait);
+    drawTools("conv-charts", conversation.charts.tools, {});
+    conversation.turns.forEach((turn, i) => turns.appendChild(renderTurn(turn, i, conversation.turns)));
+  }
+  document.getElementById("session-title").textContent =
+    `Whole session: ${plural(state.conversations.length, "conversation")}`;
+  drawDistribution("session-charts", "api_latency", state.charts.api_latency);
+  drawDistribution("session-charts", "sse_wait", state.charts.sse_wait);
+  drawTools("session-charts", state.charts.tools, state.charts.tool_metrics);
   document.body.dataset.version = String(state.version);
+}
+
+async function fetchConversation(since, keys) {
+  const params = filterQuery();
+  params.set("id", selected);
+  params.set("since", String(since));
+  for (const key of keys) params.append("open", key);
+  const data = await getJson("/api/conversation", params);
+  if (data === null) { forgetConversation(); return; }
+  const known = new Set(data.turns.map((t) => t.key));
+  for (const key of [...bodies.keys()]) if (!known.has(key)) bodies.delete(key);
+  for (const turn of data.turns) {
+    if (turn.events) bodies.set(turn.key, { events: turn.events, spans: turn.spans, hidden_events: turn.hidden_events });
+  }
+  conversation = data;
+  conversationId = data.id;
+}
+
+// The shown conversation brought up to date: its headers, and the open turns that changed
+// (a turn opened since, or new, is fetched whole).
+async function refresh() {
+  const summary = state && state.conversations.find((c) => c.id === selected);
+  if (!summary) { forgetConversation(); renderMain(); return; }
+  const fresh = conversationId !== selected || !conversation;
+  if (fresh) {
+    forgetConversation();
+    await fetchConversation(-1, []);
+  } else if (summary.version <= conversationVersion) {
+    renderMain();
+    return;
+  }
+  if (conversation) {
+    const turns = conversation.turns;
+    const open = turns.filter((t, i) => isOpen(t, i, turns)).map((t) => t.key);
+    const have = open.filter((key) => bodies.has(key));
+    if (!fresh) await fetchConversation(conversationVersion, have);
+    const missing = open.filter((key) => !bodies.has(key));
+    if (missing.length) await fetchConversation(-1, missing);
+  }
+  conversationVersion = conversation ? conversation.version : -1;
+  renderMain();
 }
 
 async function poll() {
   const live = document.getElementById("live");
   try {
-    const response = await fetch(`/api/state?since=${version}`, { cache: "no-store" });
-    const data = await response.json();
+    const params = filterQuery();
+    params.set("since", version);
+    const data = await getJson("/api/state", params);
     if (!data.unchanged) {
       state = data;
       version = String(data.version);
-      render();
+      renderHeader();
+      renderConversations();
+      await refresh();
     }
     if (state && state.failure) {
       live.textContent = `not live: ${state.failure}`;
@@ -370,7 +719,28 @@ async function poll() {
     live.textContent = "viewer stopped? retrying…";
     live.classList.add("stale");
   }
-  setTimeout(poll, POLL_MS);
+  clearTimeout(pollTimer);
+  pollTimer = setTimeout(poll, POLL_MS);
 }
+
+let pollTimer = null;
+let searchTimer = null;
+
+function setFilter(change) {
+  filter = { ...filter, ...change };
+  version = "";
+  forgetConversation();
+  poll();
+}
+
+document.getElementById("search").addEventListener("input", (event) => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => setFilter({ q: event.target.value.trim() }), 300);
+});
+document.getElementById("errors-only").addEventListener("change", (event) => setFilter({ errors: event.target.checked }));
+document.getElementById("tool-filter").addEventListener("change", (event) => setFilter({ tool: event.target.value }));
+document.getElementById("model-filter").addEventListener("change", (event) => setFilter({ model: event.target.value }));
+document.getElementById("detail-close").addEventListener("click", () => { document.getElementById("detail").hidden = true; });
+document.getElementById("detail-copy").addEventListener("click", copyDetail);
 
 poll();
