@@ -24,7 +24,7 @@ from opentelemetry.trace import Status, StatusCode
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider
 from codex_otel.cli._demo import fake_responses_api, run_session
 from codex_otel.cli._view import ViewServer, live_receiver, serving
-from codex_otel.cli._view_files import read_otlp_line
+from codex_otel.cli._view_decode import read_line as read_otlp_line
 from codex_otel.cli._view_model import Limits, ViewStore
 from codex_otel.cli._view_pages import state_of
 from codex_otel.export._factory import build_exporter
@@ -179,11 +179,13 @@ def test_lines_that_are_not_otlp_are_skipped_and_said(tmp_path: Path) -> None:
     path = tmp_path / "mixed.jsonl"
     record_session(path)
     with path.open("a") as file:
-        file.write('{"event": "codex.user_prompt"}\nnot json\n')
+        file.write('{"resource": {}}\nnot json\n')
     store = ViewStore()
     with serving(store, files=[path]):
         wait_read(store, path)
-    assert state_of(store)["notes"] == [f"{path}: 2 lines are not OTLP/JSON and were skipped"]
+    assert state_of(store)["notes"] == [
+        f"{path}: 2 lines are neither OTLP/JSON nor receive --output JSON; skipped"
+    ]
     assert state_of(store)["bad_lines"] == {str(path): 2}
     assert state_of(store)["counts"]["events"] == 8
 

@@ -91,7 +91,9 @@ def test_a_deeply_nested_line_is_counted_and_the_file_still_followed(tmp_path: P
         later = state_of(store)
     assert (first["bad_lines"], first["counts"]["events"]) == ({str(path): 1}, 0)
     assert later["bad_lines"] == {str(path): 3}
-    assert later["notes"] == [f"{path}: 3 lines are not OTLP/JSON and were skipped"]
+    assert later["notes"] == [
+        f"{path}: 3 lines are neither OTLP/JSON nor receive --output JSON; skipped"
+    ]
     assert (later["counts"], later["failure"]) == (RECORDED_COUNTS, None)
 
 
@@ -166,7 +168,9 @@ def test_the_page_counts_bad_lines_and_says_when_following_failed(tmp_path: Path
         failed = browser.evaluate(HEADER)
         browser.screenshot("view-following-failed.png")
     assert counted["bad"] == "2 bad lines skipped"
-    assert counted["notes"] == [f"{path}: 2 lines are not OTLP/JSON and were skipped"]
+    assert counted["notes"] == [
+        f"{path}: 2 lines are neither OTLP/JSON nor receive --output JSON; skipped"
+    ]
     assert not counted["stale"]
     message = "stopped following the files: MemoryError: no room for the events"
     assert failed == {"live": f"not live: {message}", "stale": True, "bad": "", "notes": [message]}

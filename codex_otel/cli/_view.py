@@ -13,6 +13,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -34,6 +35,9 @@ _STATIC = {
     "/static/view.js": ("view.js", "text/javascript; charset=utf-8"),
     "/static/view.css": ("view.css", "text/css; charset=utf-8"),
 }
+
+
+_LOADING_REBUILD_S = 2.0
 
 
 def _json(value: object) -> bytes:
@@ -89,6 +93,7 @@ class ViewServer(ThreadingHTTPServer):
     def __init__(self, store: ViewStore, port: int = 0) -> None:
         self.store = store
         self._model: PageModel | None = None
+        self._built_at = 0.0
         self._state = b""
         self._model_lock = threading.Lock()
         try:
@@ -105,10 +110,17 @@ class ViewServer(ThreadingHTTPServer):
     def model(self) -> PageModel:
         """The page's views of the store's current version (built once per version)."""
         with self._model_lock:
-            if self._model is None or self._model.version != self.store.version:
-                self._model = PageModel(self.store.take())
+            model = self._model
+            if model is None or model.version != self.store.version:
+                # While a file is read its version moves all the time: rebuilding for every
+                # poll would take the reader's time (one GIL).
+                recent = time.monotonic() - self._built_at < _LOADING_REBUILD_S
+                if model is not None and recent and self.store.loading:
+                    return model
+                model = self._model = PageModel(self.store.take())
+                self._built_at = time.monotonic()
                 self._state = b""
-            return self._model
+            return model
 
     def api(self, name: str, query: dict[str, list[str]]) -> bytes | None:
         """The JSON body of `/api/<name>?<query>`, or None for a 404."""

@@ -12,10 +12,12 @@ What the page is shown is built from a `Snapshot` of the store (`_view_turns`, `
 
 from __future__ import annotations
 
+import calendar
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from ..catalog import Attr, Event
@@ -36,7 +38,8 @@ __all__ = [
 
 MAX_VALUE_CHARS = 4096
 _CUT_MARK = "…[cut by the viewer]"
-_INTERN_CHARS = 128  # a value this short is likely an id or a name repeated on every record
+_INTERN_CHARS = 64  # a value this short is likely an id or a name repeated on every record
+_INTERN_MAX = 50_000  # then start afresh: a long session's unique ids would pile up
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,20 @@ def event_name(log: ReceivedLog) -> str:
     return log.event_name
 
 
+def _stamped(attributes: Mapping[str, object]) -> int:
+    """A record without a time (Codex's events carry none): its `event.timestamp`, in ns."""
+    stamp = attributes.get(Attr.EVENT_TIMESTAMP)
+    if not isinstance(stamp, str):
+        return 0
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return 0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (calendar.timegm(moment.utctimetuple()) * 1_000_000 + moment.microsecond) * 1000
+
+
 class _Series:
     """One metric series merged over exports: deltas added up, cumulatives replaced."""
 
@@ -224,7 +241,7 @@ class ViewStore:
 
     def _attributes(self, attributes: Mapping[str, object]) -> dict[str, object]:
         # _keep inlined for strings: this runs for every attribute of every record read.
-        if len(self._interned) > 100_000:  # ids of a long session: start afresh
+        if len(self._interned) > _INTERN_MAX:
             self._interned.clear()
         intern = self._interned.setdefault
         kept: dict[str, object] = {}
@@ -258,7 +275,9 @@ class ViewStore:
     def set_bad_lines(self, path: str, count: int) -> None:
         with self._lock:
             self._bad_lines[path] = count
-            self._notes[f"bad {path}"] = f"{path}: {count} lines are not OTLP/JSON and were skipped"
+            self._notes[f"bad {path}"] = (
+                f"{path}: {count} lines are neither OTLP/JSON nor receive --output JSON; skipped"
+            )
             self.version += 1
 
     def set_progress(self, path: str, done: int, size: int) -> None:
@@ -298,7 +317,7 @@ class ViewStore:
                         self._seq,
                         self.version,
                         str(keep(record.name)),
-                        record.time_unix_nano,
+                        record.time_unix_nano or _stamped(record.attributes),
                         self._attributes(record.attributes),
                         record.trace_id,
                         record.span_id,
@@ -346,6 +365,12 @@ class ViewStore:
                     self._evicted_at = self.version
 
     # -- reading ------------------------------------------------------------------
+
+    @property
+    def loading(self) -> bool:
+        """A file is being read (not yet to its end)."""
+        with self._lock:
+            return any(done < size for done, size in self._progress.values())
 
     def take(self) -> Snapshot:
         """What the store holds now (lists copied under the lock; records are immutable)."""

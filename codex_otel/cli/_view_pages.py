@@ -26,7 +26,7 @@ __all__ = ["PREVIEW_CHARS", "Filter", "PageModel", "full_state", "state_of"]
 
 PREVIEW_CHARS = 200
 # An open turn sends at most this many events: its failures, then the newest.
-MAX_TURN_EVENTS = 2_000
+MAX_TURN_EVENTS = 1_000
 # Said once per conversation (its summary), not on every event.
 _COMMON = frozenset(
     {

@@ -2,10 +2,12 @@
 and spans into the turns they belong to.
 
 A turn is the events sharing a `turn.id` (ours carry one on every event, and the turn's span
-too); events without one are split at each `codex.user_prompt`, as Codex's own are. A span
-belongs to the turn its own `turn.id` names, or its nearest ancestor's, or the turn of an event
-recorded inside it; only a span none of those place falls back to its trace id, and only when
-that trace is one turn's (with `TRACEPARENT` set every turn shares one trace id).
+too); events without one are split at each `codex.user_prompt`, as Codex's own are (Codex
+stamps `turn.id` on its answer only: that names the turn its prompt started). A span belongs to
+the turn its own `turn.id` names, or its nearest ancestor's, or the turn of an event recorded
+inside it; then to the only turn whose events share its trace id (with `TRACEPARENT` set every
+turn shares one trace id, so this never groups turns together); the rest (most of Codex's
+spans) go to the turn running when they started, of the conversation their trace went to.
 """
 
 from __future__ import annotations
@@ -65,20 +67,28 @@ class Conversation:
 def _turns(events: list[StoredEvent]) -> list[Turn]:
     by_id: dict[str, Turn] = {}
     turns: list[Turn] = []
-    current: Turn | None = None  # the prompt-split turn events without a turn.id go to
+    current: Turn | None = None  # the turn last started: events without a turn.id join it
     for event in events:
         turn_id = event.attributes.get(Attr.TURN_ID)
+        prompt = event.name == Event.USER_PROMPT
         if isinstance(turn_id, str) and turn_id:
             turn = by_id.get(turn_id)
+            adopt = current is not None and current.turn_id is None and not prompt
+            if turn is None and current is not None and adopt and current.prompt is not None:
+                # Codex stamps turn.id on a few events only (its answer): the turn its
+                # prompt started is that one.
+                turn = by_id[turn_id] = current
+                turn.turn_id = turn_id
             if turn is None:
                 turn = by_id[turn_id] = Turn(f"turn {turn_id}", turn_id)
                 turns.append(turn)
+        elif current is None or prompt:
+            turn = Turn(f"seq {event.seq}", None)
+            turns.append(turn)
         else:
-            if current is None or event.name == Event.USER_PROMPT:
-                current = Turn(f"seq {event.seq}", None)
-                turns.append(current)
             turn = current
         turn.events.append(event)
+        current = turn
     return turns
 
 
@@ -99,7 +109,7 @@ def group(events: Iterable[StoredEvent], spans: Iterable[SpanRecord]) -> list[Co
     for conversation in conversations:
         for turn in conversation.turns:
             turn.spans.sort(key=lambda span: span.start_unix_nano)
-        conversation.turns.sort(key=lambda turn: turn.start)
+        conversation.turns.sort(key=_began)
     conversations.sort(key=lambda c: min((t.start for t in c.turns), default=0))
     return conversations
 
@@ -110,9 +120,11 @@ def _place_spans(conversations: list[Conversation], spans: list[SpanRecord]) -> 
     pinned: dict[str, Turn] = {}  # span id -> the turn of an event recorded inside it
     traces: dict[str, set[str]] = {}  # trace id -> keys of the turns whose events carry it
     turns_by_key: dict[str, Turn] = {}
+    conversation_of: dict[str, Conversation] = {}
     for conversation in conversations:
         for turn in conversation.turns:
             turns_by_key[turn.key] = turn
+            conversation_of[turn.key] = conversation
             if turn.turn_id is not None:
                 by_turn_id[turn.turn_id] = turn
             for event in turn.events:
@@ -144,14 +156,44 @@ def _place_spans(conversations: list[Conversation], spans: list[SpanRecord]) -> 
             resolved[span_id] = found
         return found
 
-    loose: list[SpanRecord] = []
+    unplaced: list[SpanRecord] = []
+    placed: dict[str, set[str]] = {}  # trace id -> conversations its placed spans went to
     for span in spans:
         home = turn_of(span)
         if home is None:
             keys = traces.get(span.trace_id, set())
             home = turns_by_key[next(iter(keys))] if len(keys) == 1 else None
         if home is None:
-            loose.append(span)
+            unplaced.append(span)
         else:
             home.spans.append(span)
+            placed.setdefault(span.trace_id, set()).add(conversation_of[home.key].id)
+    # The rest (Codex's spans mostly carry no turn.id, its events no span id): into the turn
+    # running at the span's start, of the conversation its trace went to (or the only one).
+    named = [c for c in conversations if c.id != NO_CONVERSATION]
+    by_id = {c.id: c for c in conversations}
+    loose: list[SpanRecord] = []
+    for span in unplaced:
+        homes = placed.get(span.trace_id, set())
+        if len(homes) == 1:
+            owner: Conversation | None = by_id[next(iter(homes))]
+        else:
+            owner = named[0] if len(named) == 1 and not homes else None
+        if owner is None or not owner.turns:
+            loose.append(span)
+        else:
+            _turn_at(owner, span.start_unix_nano).spans.append(span)
     return loose
+
+
+def _began(turn: Turn) -> int:
+    """When a turn began, by its first event (its spans may have started earlier, as the
+    set-up of a prompt does): turns are numbered in the order of their prompts."""
+    return turn.events[0].time_unix_nano if turn.events else turn.start
+
+
+def _turn_at(conversation: Conversation, time: int) -> Turn:
+    """The turn of `conversation` running at `time`: the last one begun by then."""
+    turns = sorted(conversation.turns, key=_began)
+    started = [turn for turn in turns if _began(turn) <= time]
+    return started[-1] if started else turns[0]

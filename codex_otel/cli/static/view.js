@@ -33,7 +33,7 @@ const SUMMARY = {
 const SKIP = new Set(["event.sequence", "turn.id"]);
 // A waterfall longer than this opens collapsed below its first level (failures stay open).
 const LONG_WATERFALL = 40;
-const DEFAULT_OPEN_ERROR_TURNS = 5;
+const DEFAULT_OPEN_ERROR_TURNS = 2;
 
 let state = null;
 let version = "";
