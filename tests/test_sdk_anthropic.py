@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import anthropic
-import httpx2
 import pytest
 
 from codex_otel import OtelEventManager
@@ -23,6 +22,7 @@ from tests.sdk_api import MESSAGES_KINDS, SdkApi
 from tests.sdk_streams import (
     MODES,
     api_request,
+    assert_as_uninstrumented,
     completed_failed,
     completion,
     dumps,
@@ -99,17 +99,17 @@ def test_an_error_event_in_the_stream_records_a_failure_and_reaches_the_caller(
     exported: Exported, api: SdkApi, mode: str
 ) -> None:
     out = read("anthropic", api, exported.manager, "httpx2", mode, messages("error"))
-    assert isinstance(out.error, anthropic.APIStatusError)
-    assert (out.closed, [e.type for e in out.events]) == (True, MESSAGES_KINDS[:2])
+    plain = read("anthropic", api, None, "httpx2", mode, messages("error"))
+    assert_as_uninstrumented(out, plain)
+    assert [e.type for e in out.events] == MESSAGES_KINDS[:2]
+    # The record carries the message the caller got, whatever the SDK's wording.
     assert exported.records() == [
         api_request(1, 200),
         sse("message_start"),
         sse("content_block_start"),
-        failure(None, str(out.error)),
+        failure(None, str(plain.error)),
     ]
-    assert str(out.error) == (
-        "{'type': 'error', 'error': {'type': 'overloaded_error', 'message': 'Overloaded'}}"
-    )
+    assert "overloaded_error" in str(plain.error)  # the server's error event, not a cut
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -117,14 +117,14 @@ def test_a_stream_cut_short_records_a_failure_and_no_usage(
     exported: Exported, api: SdkApi, mode: str
 ) -> None:
     out = read("anthropic", api, exported.manager, "httpx2", mode, messages("cut"))
-    # Anthropic hands the HTTP library's error through as it is.
-    assert isinstance(out.error, httpx2.RemoteProtocolError)
-    assert (out.closed, [e.type for e in out.events]) == (True, MESSAGES_KINDS[:2])
+    plain = read("anthropic", api, None, "httpx2", mode, messages("cut"))
+    assert_as_uninstrumented(out, plain)
+    assert [e.type for e in out.events] == MESSAGES_KINDS[:2]
     assert exported.records() == [
         api_request(1, 200),
         sse("message_start"),
         sse("content_block_start"),
-        failure(None, str(out.error)),
+        failure(None, str(plain.error)),
     ]
 
 
