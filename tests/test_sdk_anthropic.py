@@ -184,6 +184,8 @@ def test_a_message_stop_without_any_usage_records_completed_failed(exported: Exp
 def test_the_sdk_refuses_an_httpx_client_so_httpx2_is_the_transport_to_use(
     exported: Exported, api: SdkApi, is_async: bool
 ) -> None:
+    # Pins an SDK behaviour that the README's advice rests on; it holds for anthropic 2.x,
+    # the range pyproject.toml allows (checked at both ends by make test-lowest/test-latest).
     manager: OtelEventManager = exported.manager
     with pytest.raises(TypeError, match="this SDK uses `httpx2`"):
         sdk_client("anthropic", api, manager, "httpx", is_async=is_async)
