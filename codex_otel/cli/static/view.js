@@ -329,7 +329,7 @@ function turnAxis(turn, body) {
 
 function niceStep(range) {
   const raw = range / 6, power = 10 ** Math.floor(Math.log10(raw));
-  return [1, 2, 5, 10].map((m) => m * power).find((step) => step >= raw) || power * 10;
+  return [1, 2, 2.5, 5, 10].map((m) => m * power).find((step) => step >= raw) || power * 10;
 }
 
 function ticks(root, axis, y0, y1) {
@@ -338,9 +338,15 @@ function ticks(root, axis, y0, y1) {
   for (let t = Math.ceil(axis.from / step) * step; t <= axis.to + 1e-9; t += step) {
     const x = PLOT.left + ((t - axis.from) / (axis.to - axis.from)) * (PLOT.width - PLOT.left - PLOT.right);
     group.appendChild(svg("line", { x1: x, x2: x, y1: y0, y2: y1, class: "tick" }));
-    group.appendChild(svg("text", { x, y: y1 + 11, "text-anchor": "middle", class: "tick-label" }, `${fmt(t)} ms`));
+    group.appendChild(svg("text", { x, y: y1 + 11, "text-anchor": "middle", class: "tick-label" }, tickLabel(t)));
   }
   root.appendChild(group);
+}
+
+function tickLabel(ms) {
+  // Exact to the step (a tick at 1250 ms reads "1.25 s", not a rounded "1.3k").
+  const rounded = Math.round(ms * 1000) / 1000;
+  return rounded >= 1000 ? `${Math.round(rounded) / 1000} s` : `${rounded} ms`;
 }
 
 let clipIds = 0;
