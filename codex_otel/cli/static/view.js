@@ -501,7 +501,7 @@ function axisControls(turn, axis, rerender) {
   button("→", "pan right", () => panBy(turn, axis, 0.5));
   button("reset", "reset zoom", () => zooms.delete(turn.key));
   bar.appendChild(el("span", { class: "axis-range" },
-    `showing ${fmt(axis.from)}–${fmt(axis.to)} ms of ${fmt(axis.total)} ms`));
+    `showing ${fmt(axis.from)} to ${fmt(axis.to)} ms of ${fmt(axis.total)} ms`));
   return bar;
 }
 
