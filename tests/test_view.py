@@ -118,6 +118,19 @@ def wait_read(store: ViewStore, path: Path) -> None:
     raise AssertionError(f"{path} not read: {state_of(store)['progress']}")
 
 
+@contextlib.contextmanager
+def page_of(path: Path, ready: str) -> Iterator[tuple[ViewStore, Browser]]:
+    """`path` in the page, in chromium: read to its end, drawn, and `ready` true."""
+    _need_chromium()
+    store = ViewStore()
+    with serving(store, files=[path]) as server, Browser() as browser:
+        browser.open(server.url)
+        wait_read(store, path)
+        assert browser.wait_until(f"{RENDERED} === '{store.version}'")
+        assert browser.wait_until(ready)
+        yield store, browser
+
+
 # -- the model -------------------------------------------------------------------------
 
 
@@ -235,15 +248,12 @@ def _nonzero(bars: list[list[Any]]) -> list[list[Any]]:
 
 
 def test_the_page_shows_a_recorded_file(tmp_path: Path) -> None:
-    _need_chromium()
     path = tmp_path / "session.jsonl"
     record_session(path)
-    store = ViewStore()
-    with serving(store, files=[path]) as server, Browser() as browser:
-        browser.open(server.url)
-        wait_read(store, path)
-        assert browser.wait_until(f"{RENDERED} === '{store.version}'")
-        assert browser.wait_until("document.querySelectorAll('svg.waterfall .span-bar').length")
+    with page_of(path, "document.querySelectorAll('svg.waterfall .span-bar').length") as (
+        _store,
+        browser,
+    ):
         seen = browser.evaluate(SEEN)
         browser.screenshot("view-recorded-file.png")
     assert seen["conversations"] == [

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codex_otel.cli._view import serving
 from codex_otel.cli._view_decode import read_line
 from codex_otel.cli._view_model import ViewStore
 from codex_otel.cli._view_pages import state_of
-from tests.browser import Browser
-from tests.test_view import RENDERED, SEEN, _need_chromium, _nonzero, wait_read
+from tests.test_view import SEEN, _nonzero, page_of
 
 CAPTURE = Path(__file__).parent / "data" / "codex-0.169.0" / "session.jsonl"
 CONVERSATION = "01a24e72-a58a-72a3-a54a-ba9cbafd64e9"
@@ -70,14 +68,9 @@ def test_a_codex_session_becomes_its_conversation_turns_and_charts() -> None:
     assert charts["token_metrics"]["input"] == 4700
 
 
-def test_the_page_shows_a_codex_session(tmp_path: Path) -> None:
-    _need_chromium()
-    store = ViewStore()
-    with serving(store, files=[CAPTURE]) as server, Browser() as browser:
-        browser.open(server.url)
-        wait_read(store, CAPTURE)
-        assert browser.wait_until(f"{RENDERED} === '{store.version}'")
-        assert browser.wait_until("document.querySelectorAll('svg.waterfall').length === 1")
+def test_the_page_shows_a_codex_session() -> None:
+    ready = "document.querySelectorAll('svg.waterfall').length === 1"
+    with page_of(CAPTURE, ready) as (_, browser):
         seen = browser.evaluate(SEEN)
         waterfall = browser.evaluate(
             "(() => { const w = document.querySelector('svg.waterfall');"

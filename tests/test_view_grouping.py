@@ -8,13 +8,11 @@ from pathlib import Path
 import pytest
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider
-from codex_otel.cli._view import serving
 from codex_otel.cli._view_decode import read_line as read_otlp_line
 from codex_otel.cli._view_model import ViewStore
-from codex_otel.cli._view_pages import state_of
-from tests.browser import Browser
+from codex_otel.cli._view_pages import PageModel, state_of
 from tests.conftest import METADATA
-from tests.test_view import RENDERED, SEEN, _need_chromium, wait_read
+from tests.test_view import SEEN, page_of
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
@@ -59,18 +57,15 @@ def test_turns_sharing_one_trace_each_get_their_own_spans(session: Path) -> None
         "execute_tool shell",
     ]
     assert [e["name"] for e in first["events"]] == ["codex.user_prompt", "codex.tool_result"]
-    assert first["turn_id"] == first["spans"][0]["attributes"]["turn.id"]
+    turn_span = PageModel(store.take()).item("span", first["spans"][0]["span_id"])
+    assert turn_span is not None and first["turn_id"] == turn_span["attributes"]["turn.id"]
+    assert second["turn_id"] not in (None, first["turn_id"])
     assert (first["errors"], second["errors"]) == (1, 0)
 
 
 def test_the_page_shows_each_turn_its_own_spans_under_one_trace(session: Path) -> None:
-    _need_chromium()
-    store = ViewStore()
-    with serving(store, files=[session]) as server, Browser() as browser:
-        browser.open(server.url)
-        wait_read(store, session)
-        assert browser.wait_until(f"{RENDERED} === '{store.version}'")
-        assert browser.wait_until("document.querySelectorAll('svg.waterfall').length === 2")
+    ready = "document.querySelectorAll('svg.waterfall').length === 2"
+    with page_of(session, ready) as (_, browser):
         seen = browser.evaluate(SEEN)
         browser.screenshot("view-turns-under-one-trace.png")
     first, second = seen["turns"]

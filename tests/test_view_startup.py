@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from codex_otel.cli._view import serving
-from codex_otel.cli._view_model import EventRecord, ViewStore
+from codex_otel.cli._view_model import StoredEvent, ViewStore
 from codex_otel.cli._view_pages import state_of
 from tests.browser import Browser
 from tests.cli import CLI
@@ -117,7 +117,7 @@ def test_view_of_a_file_with_a_deeply_nested_line_serves_and_counts_it(tmp_path:
 class _FailingStore(ViewStore):
     """A store whose ingestion breaks (as an unforeseen bug would) once events arrive."""
 
-    def add_records(self, records: Iterable[EventRecord]) -> None:
+    def add_records(self, records: Iterable[StoredEvent]) -> None:
         raise MemoryError("no room for the events")
 
 
@@ -147,6 +147,17 @@ HEADER = """(() => ({
 }))()"""
 
 
+def _header(store: ViewStore, path: Path, ready: str, screenshot: str) -> dict[str, object]:
+    """The header of the page showing `path`, once `document.getElementById('<ready>` holds."""
+    with serving(store, files=[path]) as server, Browser() as browser:
+        browser.open(server.url)
+        assert browser.wait_until(RENDERED)
+        assert browser.wait_until(f"document.getElementById('{ready}")
+        header: dict[str, object] = browser.evaluate(HEADER)
+        browser.screenshot(screenshot)
+    return header
+
+
 def test_the_page_counts_bad_lines_and_says_when_following_failed(tmp_path: Path) -> None:
     _need_chromium()
     path = tmp_path / "session.jsonl"
@@ -155,18 +166,9 @@ def test_the_page_counts_bad_lines_and_says_when_following_failed(tmp_path: Path
         file.write(DEEP_LINE + b"not json\n")
     broken = tmp_path / "broken.jsonl"
     record_session(broken)
-    with serving(ViewStore(), files=[path]) as server, Browser() as browser:
-        browser.open(server.url)
-        assert browser.wait_until(RENDERED)
-        assert browser.wait_until("document.getElementById('bad-lines').innerText !== ''")
-        counted = browser.evaluate(HEADER)
-        browser.screenshot("view-bad-lines.png")
-    with serving(_FailingStore(), files=[broken]) as server, Browser() as browser:
-        browser.open(server.url)
-        assert browser.wait_until(RENDERED)
-        assert browser.wait_until("document.getElementById('live').innerText.startsWith('not')")
-        failed = browser.evaluate(HEADER)
-        browser.screenshot("view-following-failed.png")
+    counted = _header(ViewStore(), path, "bad-lines').innerText !== ''", "view-bad-lines.png")
+    ready = "live').innerText.startsWith('not')"
+    failed = _header(_FailingStore(), broken, ready, "view-following-failed.png")
     assert counted["bad"] == "2 bad lines skipped"
     assert counted["notes"] == [
         f"{path}: 2 lines are neither OTLP/JSON nor receive --output JSON; skipped"

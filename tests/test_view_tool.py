@@ -11,11 +11,9 @@ from typing import Any
 import pytest
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider
-from codex_otel.cli._view import serving
-from codex_otel.cli._view_model import ViewStore
 from codex_otel.cli._view_pages import state_of
 from tests.browser import Browser
-from tests.test_view import RENDERED, _need_chromium, record_session, wait_read
+from tests.test_view import page_of, record_session
 
 DETAIL = """(() => ({
   shown: !document.getElementById("detail").hidden,
@@ -64,18 +62,11 @@ def _click(browser: Browser, selector: str) -> None:
     )
 
 
-def _open(browser: Browser, store: ViewStore, path: Path) -> None:
-    wait_read(store, path)
-    assert browser.wait_until(f"{RENDERED} === '{store.version}'")
-    assert browser.wait_until("document.querySelectorAll('section.turn ol.events li').length")
+_ROWS = "document.querySelectorAll('section.turn ol.events li').length"
 
 
 def test_the_failing_calls_arguments_and_error_are_one_click_away(session: Path) -> None:
-    _need_chromium()
-    store = ViewStore()
-    with serving(store, files=[session]) as server, Browser() as browser:
-        browser.open(server.url)
-        _open(browser, store, session)
+    with page_of(session, _ROWS) as (store, browser):
         # The first view: the newest conversation (conv-o3, no failure) is shown; its entry
         # in the list says which one failed.
         badge = browser.evaluate(
@@ -137,11 +128,7 @@ SEARCH = """(() => {{ const s = document.getElementById("search"); s.value = {va
 
 
 def test_search_and_filters_narrow_rows_and_charts(session: Path) -> None:
-    _need_chromium()
-    store = ViewStore()
-    with serving(store, files=[session]) as server, Browser() as browser:
-        browser.open(server.url)
-        _open(browser, store, session)
+    with page_of(session, _ROWS) as (_store, browser):
         _click(browser, '#conversations li[data-id="conv-1234"]')
         assert browser.wait_until("document.querySelectorAll('ol.events li.error').length === 1")
         everything = browser.evaluate(SHOWN)
@@ -184,11 +171,7 @@ AXIS = """(() => {
 
 
 def test_a_turns_timeline_and_waterfall_share_one_zoomable_axis(session: Path) -> None:
-    _need_chromium()
-    store = ViewStore()
-    with serving(store, files=[session]) as server, Browser() as browser:
-        browser.open(server.url)
-        _open(browser, store, session)
+    with page_of(session, _ROWS) as (_store, browser):
         _click(browser, '#conversations li[data-id="conv-1234"]')
         assert browser.wait_until("document.querySelectorAll('section.turn.has-errors svg').length")
         whole = browser.evaluate(AXIS)

@@ -19,7 +19,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from ..catalog import Attr
 from ..testing import Metric, MetricPoint
 from ..testing._otlp_decode import decode_metrics_request, parse_otlp_json_into
-from ._view_model import EventRecord, SpanRecord, ViewStore
+from ._view_model import SpanRecord, StoredEvent, ViewStore
 
 __all__ = ["read_line"]
 
@@ -74,7 +74,7 @@ def _id(value: Any) -> str:
     return base64.b64decode(text).hex()
 
 
-def _events(document: Any) -> list[EventRecord]:
+def _events(document: Any) -> list[StoredEvent]:
     records = []
     for resource_logs in document["resourceLogs"]:
         for scope_logs in resource_logs.get("scopeLogs", ()):
@@ -82,7 +82,9 @@ def _events(document: Any) -> list[EventRecord]:
             for record in scope_logs.get("logRecords", ()):
                 attributes = _key_values(record.get("attributes", ()))
                 records.append(
-                    EventRecord(
+                    StoredEvent(
+                        0,
+                        0,
                         _named(attributes, str(record.get("eventName", ""))),
                         int(record.get("timeUnixNano") or record.get("observedTimeUnixNano") or 0),
                         attributes,
@@ -131,7 +133,9 @@ def _received(document: dict[str, Any], store: ViewStore) -> bool:
         attributes = dict(document.get("attributes") or {})
         store.add_records(
             [
-                EventRecord(
+                StoredEvent(
+                    0,
+                    0,
                     _named(attributes, str(document["event"])),
                     int(document.get("time_unix_nano") or 0),
                     attributes,

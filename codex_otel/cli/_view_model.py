@@ -25,7 +25,6 @@ from ..testing import Metric, ReceivedLog, ReceivedSpan
 
 __all__ = [
     "MAX_VALUE_CHARS",
-    "EventRecord",
     "Limits",
     "Snapshot",
     "SpanRecord",
@@ -68,18 +67,10 @@ class SpanRecord(NamedTuple):
     version: int = 0  # the store's version when it arrived
 
 
-class EventRecord(NamedTuple):
-    """One event as decoded (the receiver's `ReceivedLog` carries more than the page uses)."""
-
-    name: str
-    time_unix_nano: int
-    attributes: dict[str, object]
-    trace_id: str
-    span_id: str
-    scope: str
-
-
 class StoredEvent(NamedTuple):
+    """One event as the page needs it (a `ReceivedLog` carries more); as decoded, its `seq` and
+    `version` are 0 until the store numbers it."""
+
     seq: int
     version: int
     name: str
@@ -294,7 +285,9 @@ class ViewStore:
     def add_events(self, logs: Iterable[ReceivedLog]) -> None:
         """Events as the receiver decoded them."""
         self.add_records(
-            EventRecord(
+            StoredEvent(
+                0,
+                0,
                 event_name(log),
                 log.time_unix_nano or log.observed_time_unix_nano,
                 log.attributes,
@@ -305,8 +298,8 @@ class ViewStore:
             for log in logs
         )
 
-    def add_records(self, records: Iterable[EventRecord]) -> None:
-        """Events as decoded, named by `event_name`'s rule."""
+    def add_records(self, records: Iterable[StoredEvent]) -> None:
+        """Events as decoded (named by `event_name`'s rule), numbered here."""
         keep = self._keep
         with self._lock:
             self.version += 1

@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..catalog import Attr, SpanAttr
+from ..catalog import COMMON_ATTRIBUTES, Attr, SpanAttr
 from ._view_charts import charts, tokens
 from ._view_model import Snapshot, SpanRecord, StoredEvent, ViewStore, event_is_error
 from ._view_turns import Conversation, Turn, group
@@ -27,20 +27,8 @@ __all__ = ["PREVIEW_CHARS", "Filter", "PageModel", "full_state", "state_of"]
 PREVIEW_CHARS = 200
 # An open turn sends at most this many events: its failures, then the newest.
 MAX_TURN_EVENTS = 1_000
-# Said once per conversation (its summary), not on every event.
-_COMMON = frozenset(
-    {
-        Attr.EVENT_NAME,
-        Attr.EVENT_TIMESTAMP,
-        Attr.CONVERSATION_ID,
-        Attr.APP_VERSION,
-        Attr.AUTH_MODE,
-        Attr.ACCOUNT_ID,
-        Attr.TERMINAL_TYPE,
-        Attr.MODEL,
-        Attr.SLUG,
-    }
-)
+# In the detail panel, not in every row.
+_COMMON = frozenset(COMMON_ATTRIBUTES)
 
 
 @dataclass(frozen=True)
