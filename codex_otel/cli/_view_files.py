@@ -3,9 +3,12 @@ then followed as they grow, with progress, bad lines counted and a failure said 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import sys
 import threading
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from .._errors import CliError
 from ._view_decode import read_line
@@ -18,6 +21,28 @@ _FOLLOW_INTERVAL_S = 0.5
 # it is skipped and counted, never held whole.
 MAX_LINE_BYTES = 64 << 20
 _PROGRESS_EVERY = 4 << 20
+_TRIM_EVERY = 32 << 20
+
+
+def _give_back_memory() -> None:
+    """Hand freed heap back to the system. Each line's JSON document is freed once read, but
+    glibc keeps the pages (the records kept are scattered among them): without this, what a
+    viewer holds at its cap grew with the size of the file read."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
 
 
 def check_readable(path: Path) -> None:
@@ -75,7 +100,7 @@ class FileFollower:
             return
         file.seek(offset)
         bad = 0
-        reported = offset
+        start = reported = trimmed = offset
         while not self._stop.is_set():
             line = file.readline(MAX_LINE_BYTES)
             if not line.endswith(b"\n"):
@@ -93,7 +118,12 @@ class FileFollower:
             if offset - reported >= _PROGRESS_EVERY:
                 reported = offset
                 self._store.set_progress(str(path), offset, size)
+            if offset - trimmed >= _TRIM_EVERY:
+                trimmed = offset
+                _give_back_memory()
         self._offsets[path] = offset
+        if offset - start >= _PROGRESS_EVERY:
+            _give_back_memory()
         self._store.set_progress(str(path), offset, max(size, offset))
         if bad:
             self._bad[path] += bad
