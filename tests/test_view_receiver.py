@@ -14,6 +14,8 @@ import httpx
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
+from codex_otel.cli._view import serving
+from codex_otel.cli._view_model import ViewStore
 from codex_otel.testing import HttpLimits, OtlpReceiver
 from codex_otel.testing._server_setup import is_loopback
 
@@ -151,3 +153,19 @@ def test_only_local_programs_are_answered_on_loopback(
 def test_which_listening_addresses_answer_local_programs_only(host: str, local: bool) -> None:
     # Tests listen on 127.0.0.1 only (the machine is shared): the choice is checked directly.
     assert is_loopback(host) is local
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"host": "attacker.example"}, 403),
+        ({"origin": "https://attacker.example"}, 403),
+        ({"host": "localhost"}, 200),
+        ({}, 200),
+    ],
+)
+def test_the_viewers_page_answers_local_programs_only(headers: dict[str, str], status: int) -> None:
+    with serving(ViewStore()) as server:
+        page = httpx.get(server.url, headers=headers)
+        state = httpx.get(server.url + "api/state", headers=headers)
+    assert (page.status_code, state.status_code) == (status, status)

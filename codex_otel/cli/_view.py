@@ -50,6 +50,7 @@ def _static(name: str) -> bytes:
 
 class _Handler(BaseHTTPRequestHandler):
     server: ViewServer
+    timeout = 30  # a client that stops sending mid-request frees its thread
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the page polls every second: no access log
