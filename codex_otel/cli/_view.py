@@ -37,7 +37,7 @@ _STATIC = {
 }
 
 
-_LOADING_REBUILD_S = 2.0
+_LOADING_REBUILD_S = 5.0
 
 
 def _json(value: object) -> bytes:
