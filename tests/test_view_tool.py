@@ -204,3 +204,53 @@ def _px_per_ms(view: dict[str, Any]) -> float:
     """The axis's scale, from its first two ticks."""
     (first, x1), (second, x2) = view["timeline"][:2]
     return (float(x2) - float(x1)) / (_ms(second) - _ms(first))
+
+
+# The waterfall of the open turn: its rows as shown (a span's name, or the row standing for more).
+ROWS = """[...document.querySelectorAll("section.turn.open svg.waterfall text")]
+  .filter((t) => t.classList.contains("span-label") || t.classList.contains("more-spans"))
+  .map((t) => t.textContent)"""
+
+
+def test_a_long_waterfall_shows_its_failures_and_folds_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    sink = {"otlp-file": {"path": str(path)}}
+    config = OtelConfig.from_mapping({"exporter": sink, "trace_exporter": sink})
+    with OtelProvider.from_config(config) as provider:
+        manager = OtelEventManager(provider, conversation_id="conv-long", model="m", slug="m")
+        with manager.turn():
+            manager.user_prompt(["a hundred calls"])
+            for call in range(100):
+                with manager.tool_span(f"tool{call}", f"call-{call}"):
+                    ok = call not in (37, 63)
+                    manager.tool_result(f"tool{call}", f"call-{call}", {}, 0.01, ok, "")
+    with page_of(path, "document.querySelectorAll('svg.waterfall').length === 1") as (_, browser):
+        folded = browser.evaluate(ROWS)
+        charted = browser.evaluate(
+            "[[...new Set([...document.querySelectorAll("
+            "'#conv-charts figure[data-chart=\"tools\"] rect.bar')].map((b) => b.dataset.tool))],"
+            " document.querySelector('#conv-charts figure[data-chart=\"tools\"] .source')"
+            ".textContent]"
+        )
+        browser.screenshot("view-long-waterfall.png")
+        _click(browser, "svg.waterfall .more-spans")
+        assert browser.wait_until(f"{ROWS}.length === 101")
+        unfolded = browser.evaluate(ROWS)
+    tools = [f"execute_tool tool{call}" for call in range(100)]
+    assert folded == [
+        "invoke_agent codex",
+        *tools[:5],
+        "… 32 more spans (show)",
+        tools[37],
+        "… 25 more spans (show)",
+        tools[63],
+        "… 31 more spans (show)",
+        *tools[95:],
+    ]
+    assert unfolded == ["invoke_agent codex", *tools]
+    # A hundred tools: the failing ones and the most called drawn, the rest said.
+    drawn = ["tool0", "tool1", "tool2", "tool3", "tool37", "tool4", "tool5", "tool63"]
+    assert charted == [
+        drawn,
+        "from the events · 92 more tools not drawn (the tool filter shows one)",
+    ]

@@ -33,7 +33,11 @@ const SUMMARY = {
 const SKIP = new Set(["event.sequence", "turn.id"]);
 // A waterfall longer than this opens collapsed below its first level (failures stay open).
 const LONG_WATERFALL = 40;
+// Siblings past this many show the failing ones and the first and last few.
+const MANY_SIBLINGS = 30;
+const SIBLINGS_SHOWN = 5;
 const DEFAULT_OPEN_ERROR_TURNS = 2;
+const MAX_TOOLS = 8;
 
 let state = null;
 let version = "";
@@ -267,10 +271,16 @@ function drawTools(section, tools, toolMetrics) {
   const root = chart(section, "tools");
   const { width, height, left, right, top } = CHART;
   root.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  const names = Object.keys(tools).sort();
+  // Past MAX_TOOLS, the tools with the most failures, then calls (the rest said, not drawn).
+  const calls = (n) => tools[n].ok + tools[n].failed;
+  const all = Object.keys(tools);
+  const names = all.sort((a, b) => tools[b].failed - tools[a].failed || calls(b) - calls(a))
+    .slice(0, MAX_TOOLS).sort();
   const hasMetrics = Object.keys(toolMetrics).length > 0;
+  const rest = all.length - names.length;
   root.appendChild(svg("text", { x: 2, y: height - 3, class: "source" },
-    hasMetrics ? "bars: events; in brackets: calls counted by the metrics" : "from the events"));
+    (hasMetrics ? "bars: events; in brackets: calls counted by the metrics" : "from the events") +
+    (rest ? ` · ${plural(rest, "more tool")} not drawn (the tool filter shows one)` : "")));
   legend(root, ["ok", "failed"]);
   const max = Math.max(1, ...names.map((n) => tools[n].ok + tools[n].failed));
   const row = Math.min(28, (height - top - 10) / Math.max(names.length, 1));
@@ -404,8 +414,10 @@ function spanRows(turn, body) {
     } else roots.push(span);
   }
   const failing = new Set();
+  // A span failed, or a failure was recorded in it (a tool call's span whose result failed).
+  const failedIn = new Set(body.events.filter((e) => e.error && e.span_id).map((e) => e.span_id));
   const markFailing = (span) => {
-    let bad = span.error;
+    let bad = span.error || failedIn.has(span.span_id);
     for (const child of children.get(span.span_id) || []) bad = markFailing(child) || bad;
     if (bad) failing.add(span.span_id);
     return bad;
@@ -421,9 +433,27 @@ function spanRows(turn, body) {
     const closed = folded.has(span.span_id) ? folded.get(span.span_id)
       : long && depth >= 1 && kids.length > 0 && !failing.has(span.span_id);
     rows.push({ span, depth, kids: kids.length, closed });
-    if (!closed) for (const child of kids) walk(child, depth + 1, guard + 1);
+    if (!closed) siblings(kids, depth + 1, `all ${span.span_id}`, guard + 1);
   };
-  roots.forEach((span) => walk(span, 0, 0));
+  // Many siblings (a thousand tool calls of one turn): the failing ones, the first and the
+  // last few, and a row standing for the rest, until it is clicked.
+  const siblings = (spans, depth, key, guard) => {
+    if (spans.length <= MANY_SIBLINGS || folded.get(key) === false) {
+      for (const span of spans) walk(span, depth, guard);
+      return;
+    }
+    const shown = spans.filter((s, i) => i < SIBLINGS_SHOWN || i >= spans.length - SIBLINGS_SHOWN || failing.has(s.span_id));
+    let hidden = 0;
+    spans.forEach((span, i) => {
+      if (shown.includes(span)) {
+        if (hidden) rows.push({ more: hidden, depth, key });
+        hidden = 0;
+        walk(span, depth, guard);
+      } else hidden++;
+      if (i === spans.length - 1 && hidden) rows.push({ more: hidden, depth, key });
+    });
+  };
+  siblings(roots, 0, "all roots", 0);
   return { rows, total: spans.length };
 }
 
@@ -441,9 +471,16 @@ function drawWaterfall(turn, body, axis, rerender) {
     if (!pinned.has(event.span_id)) pinned.set(event.span_id, []);
     pinned.get(event.span_id).push(event);
   }
-  rows.forEach(({ span, depth, kids, closed }, i) => {
+  rows.forEach(({ span, depth, kids, closed, more, key }, i) => {
     const y = i * row + 2;
     const indent = 4 + depth * 12;
+    if (more) {
+      const rest = svg("text", { x: indent + 12, y: y + 13, class: "more-spans", "data-more": more },
+        `… ${plural(more, "more span")} (show)`);
+      rest.addEventListener("click", () => { folds.get(turn.key).set(key, false); rerender(); });
+      root.appendChild(rest);
+      return;
+    }
     if (kids) {
       const toggle = svg("text", { x: indent, y: y + 13, class: "fold", "data-span": span.name,
         "data-span-id": span.span_id }, closed ? "▸" : "▾");
