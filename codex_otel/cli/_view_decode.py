@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from google.protobuf import json_format
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
@@ -127,42 +127,44 @@ def _named(attributes: dict[str, object], fallback: str) -> str:
     return named if isinstance(named, str) and named else fallback
 
 
-def _received(document: dict[str, Any], store: ViewStore) -> bool:
-    """One line of `codex-otel receive --output`; False if it is not one."""
+class _Records(NamedTuple):
+    """What one line holds, decoded before any of it goes to the store."""
+
+    events: list[StoredEvent]
+    spans: list[SpanRecord]
+    metrics: list[Metric]
+
+
+def _received(document: dict[str, Any]) -> _Records | None:
+    """One line of `codex-otel receive --output`; None if it is not one."""
     if "event" in document:
         attributes = dict(document.get("attributes") or {})
-        store.add_records(
-            [
-                StoredEvent(
-                    0,
-                    0,
-                    _named(attributes, str(document["event"])),
-                    int(document.get("time_unix_nano") or 0),
-                    attributes,
-                    str(document.get("trace_id") or ""),
-                    str(document.get("span_id") or ""),
-                    str(document.get("scope") or ""),
-                )
-            ]
+        event = StoredEvent(
+            0,
+            0,
+            _named(attributes, str(document["event"])),
+            int(document.get("time_unix_nano") or 0),
+            attributes,
+            str(document.get("trace_id") or ""),
+            str(document.get("span_id") or ""),
+            str(document.get("scope") or ""),
         )
-    elif "span" in document:
-        store.add_spans(
-            [
-                SpanRecord(
-                    trace_id=str(document.get("trace_id") or ""),
-                    span_id=str(document.get("span_id") or ""),
-                    parent_span_id=str(document.get("parent_span_id") or ""),
-                    name=str(document["span"]),
-                    start_unix_nano=int(document.get("start_time_unix_nano") or 0),
-                    end_unix_nano=int(document.get("end_time_unix_nano") or 0),
-                    attributes=dict(document.get("attributes") or {}),
-                    status_code=_STATUS_NAMES.get(str(document.get("status")), 0),
-                    status_message=str(document.get("status_message") or ""),
-                    scope=str(document.get("scope") or ""),
-                )
-            ]
+        return _Records([event], [], [])
+    if "span" in document:
+        span = SpanRecord(
+            trace_id=str(document.get("trace_id") or ""),
+            span_id=str(document.get("span_id") or ""),
+            parent_span_id=str(document.get("parent_span_id") or ""),
+            name=str(document["span"]),
+            start_unix_nano=int(document.get("start_time_unix_nano") or 0),
+            end_unix_nano=int(document.get("end_time_unix_nano") or 0),
+            attributes=dict(document.get("attributes") or {}),
+            status_code=_STATUS_NAMES.get(str(document.get("status")), 0),
+            status_message=str(document.get("status_message") or ""),
+            scope=str(document.get("scope") or ""),
         )
-    elif "metric" in document:
+        return _Records([], [span], [])
+    if "metric" in document:
         points = tuple(
             MetricPoint(
                 **{
@@ -173,43 +175,41 @@ def _received(document: dict[str, Any], store: ViewStore) -> bool:
             )
             for point in document.get("points", ())
         )
-        store.add_metrics(
-            [
-                Metric(
-                    name=str(document["metric"]),
-                    unit=str(document.get("unit") or ""),
-                    description="",
-                    kind=document["kind"],
-                    temporality=document.get("temporality"),
-                    monotonic=None,
-                    points=points,
-                    resource=dict(document.get("resource") or {}),
-                    scope_name="",
-                    transport="file",
-                )
-            ]
+        metric = Metric(
+            name=str(document["metric"]),
+            unit=str(document.get("unit") or ""),
+            description="",
+            kind=document["kind"],
+            temporality=document.get("temporality"),
+            monotonic=None,
+            points=points,
+            resource=dict(document.get("resource") or {}),
+            scope_name="",
+            transport="file",
         )
-    else:
-        return False
-    return True
+        return _Records([], [], [metric])
+    return None
+
+
+def _decode(line: bytes) -> _Records | None:
+    document = json.loads(line)
+    if not isinstance(document, dict):
+        return None
+    if "resourceLogs" in document:
+        return _Records(_events(document), [], [])
+    if "resourceSpans" in document:
+        return _Records([], _spans(document), [])
+    if "resourceMetrics" in document:
+        metrics = parse_otlp_json_into(line, ExportMetricsServiceRequest())
+        return _Records([], [], decode_metrics_request(metrics, "file", {}))
+    return _received(document)
 
 
 def read_line(line: bytes, store: ViewStore) -> bool:
     """One line into `store`: an OTLP/JSON export request of any signal, or a line of
     `codex-otel receive --output`; False if it is neither (then nothing is added)."""
     try:
-        document = json.loads(line)
-        if not isinstance(document, dict):
-            return False
-        if "resourceLogs" in document:
-            store.add_records(_events(document))
-        elif "resourceSpans" in document:
-            store.add_spans(_spans(document))
-        elif "resourceMetrics" in document:
-            metrics = parse_otlp_json_into(line, ExportMetricsServiceRequest())
-            store.add_metrics(decode_metrics_request(metrics, "file", {}))
-        else:
-            return _received(document, store)
+        records = _decode(line)
     # RecursionError: a line nested deeper than the parser goes is bad input, not a crash.
     except (
         ValueError,
@@ -221,4 +221,13 @@ def read_line(line: bytes, store: ViewStore) -> bool:
         json_format.ParseError,
     ):
         return False
+    if records is None:
+        return False
+    # Outside the try: a failure of the store is not a bad line (the follower says it).
+    if records.events:
+        store.add_records(records.events, owned=True)
+    if records.spans:
+        store.add_spans(records.spans, owned=True)
+    if records.metrics:
+        store.add_metrics(records.metrics)
     return True

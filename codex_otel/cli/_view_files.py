@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import sys
 import threading
 from pathlib import Path
@@ -99,6 +100,17 @@ class FileFollower:
         if offset == size:
             return
         file.seek(offset)
+        # No collection while reading: decoding makes no reference cycles, and the collector
+        # would scan the tens of thousands of records kept, again and again.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._read_lines(path, file, offset, size)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _read_lines(self, path: Path, file: BinaryIO, offset: int, size: int) -> None:
         bad = 0
         start = reported = trimmed = offset
         while not self._stop.is_set():
