@@ -225,9 +225,9 @@ def read_line(line: bytes, store: ViewStore) -> bool:
         return False
     # Outside the try: a failure of the store is not a bad line (the follower says it).
     if records.events:
-        store.add_records(records.events, owned=True)
+        store.add_records(records.events)
     if records.spans:
-        store.add_spans(records.spans, owned=True)
+        store.add_spans(records.spans)
     if records.metrics:
         store.add_metrics(records.metrics)
     return True
