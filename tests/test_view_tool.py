@@ -254,3 +254,29 @@ def test_a_long_waterfall_shows_its_failures_and_folds_the_rest(tmp_path: Path) 
         drawn,
         "from the events · 92 more tools not drawn (the tool filter shows one)",
     ]
+
+
+def test_many_turns_keep_the_token_charts_labels_apart(tmp_path: Path) -> None:
+    path = tmp_path / "turns.jsonl"
+    config = OtelConfig.from_mapping({"exporter": {"otlp-file": {"path": str(path)}}})
+    with OtelProvider.from_config(config) as provider:
+        manager = OtelEventManager(provider, conversation_id="conv-turns", model="m", slug="m")
+        for turn in range(24):
+            with manager.turn():
+                manager.user_prompt([f"turn {turn}"])
+                manager.sse_event_completed(
+                    input_token_count=100 + turn, output_token_count=10, tool_token_count=110
+                )
+    ready = "document.querySelectorAll('section.turn').length === 24"
+    with page_of(path, ready) as (_, browser):
+        labels = browser.evaluate(
+            '[...document.querySelectorAll(\'#conv-charts figure[data-chart="tokens"] '
+            ".group-label')].map((t) => t.textContent)"
+        )
+        bars = browser.evaluate(
+            "document.querySelectorAll('#conv-charts figure[data-chart=\"tokens\"] rect.bar')"
+            ".length"
+        )
+    # Every turn's bars, every other turn labelled (12 labels fit under the chart).
+    assert bars == 24 * 4
+    assert labels == [f"turn {turn}" for turn in range(0, 24, 2)]
