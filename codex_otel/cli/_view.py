@@ -32,6 +32,8 @@ __all__ = ["ViewServer", "run_view"]
 
 _STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
+    "/static/draw.js": ("draw.js", "text/javascript; charset=utf-8"),
+    "/static/turn.js": ("turn.js", "text/javascript; charset=utf-8"),
     "/static/view.js": ("view.js", "text/javascript; charset=utf-8"),
     "/static/view.css": ("view.css", "text/css; charset=utf-8"),
 }
