@@ -32,6 +32,7 @@ function short(value, max) {
 }
 
 function clock(nanos) {
+  if (!Number(nanos)) return "no time";  // a record that carried none
   const date = new Date(Number(BigInt(nanos) / 1000000n));
   return date.toLocaleTimeString([], { hour12: false }) + "." + String(date.getMilliseconds()).padStart(3, "0");
 }
