@@ -7,9 +7,9 @@ The collector reads the fenced code blocks of README.md, CONTRIBUTING.md and doc
   environment is a user's: `load_config()` reads $CODEX_HOME/config.toml, whose `[otel]` table
   exports events, metrics and spans to a real OTLP receiver on 127.0.0.1, and the OpenAI and
   Anthropic SDKs find a local API speaking their streaming formats through their usual
-  OPENAI_BASE_URL / ANTHROPIC_BASE_URL. What the block prints must be the ```text
-  title="Output"``` block right after it (a `...` line stands for any lines), and a block
-  with no such block must print nothing.
+  OPENAI_BASE_URL / ANTHROPIC_BASE_URL. What the block prints must be the next ```text
+  title="Output"``` block of the page (a `...` line stands for any lines), and a block
+  followed by none must print nothing.
 - `toml`: loaded by `load_config()` (and `load_analytics_config()` for `[analytics]`), with
   its `${VAR}`s set and the TLS files it names present; snippets (`--8<-- "file"`) included.
 - `sh`: each command run from the checkout with this venv first on PATH, exit 0 and its
@@ -20,6 +20,7 @@ The collector reads the fenced code blocks of README.md, CONTRIBUTING.md and doc
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import io
 import os
@@ -117,20 +118,13 @@ def blocks(page: Path) -> list[Block]:
         found.append((index + 1, info, code, directive.group("what") if directive else None))
         index = end + 1
     result: list[Block] = []
-    for number, (line, info, code, directive) in enumerate(found):
+    for line, info, code, directive in found:
         if info == OUTPUT_INFO:
-            continue
-        following = found[number + 1] if number + 1 < len(found) else None
-        output = None
-        if following is not None and following[1] == OUTPUT_INFO:
-            between = lines[line : following[0] - 1]
-            closing = [text for text in between if text.strip() and text.strip() != "```"]
-            # The output belongs to this block when only the code and one line of prose
-            # (or nothing) stand between them.
-            if len(closing) <= len(code.splitlines()) + 1:
-                output = following[2]
-        lang = info.split()[0]
-        result.append(Block(page, line, lang, code, output, directive))
+            # What the page's previous example prints.
+            assert result, f"{page}:{line}: an output block with no example before it"
+            result[-1] = dataclasses.replace(result[-1], output=code)
+        else:
+            result.append(Block(page, line, info.split()[0], code, None, directive))
     return result
 
 
