@@ -14,7 +14,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ MARKER = re.compile(r"^<!-- generated: ([a-z-]+) -->$", re.MULTILINE)
 HELP_COLUMNS = 88
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def _table(header: tuple[str, ...], rows: Sequence[Sequence[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
@@ -57,7 +57,9 @@ def catalog_metrics() -> str:
             spec.kind,
             f"`{spec.unit}`",
             spec.description,
-            ", ".join(str(int(b)) if float(b).is_integer() else str(b) for b in spec.bounds) if spec.bounds else "",
+            ", ".join(str(int(b)) if float(b).is_integer() else str(b) for b in spec.bounds)
+            if spec.bounds
+            else "",
         )
         for spec in INSTRUMENTS
     ]
@@ -86,8 +88,13 @@ def catalog_analytics() -> str:
 
 
 def catalog_markers() -> str:
-    from codex_otel.catalog import REDACTED, SECRET_MARKER, TRUNCATED_MARKER, ToolDecision
-    from codex_otel.catalog import ToolDecisionSource
+    from codex_otel.catalog import (
+        REDACTED,
+        SECRET_MARKER,
+        TRUNCATED_MARKER,
+        ToolDecision,
+        ToolDecisionSource,
+    )
 
     rows = [
         ("a prompt not exported (`log_user_prompt = false`)", f"`{REDACTED}`"),

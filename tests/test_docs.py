@@ -39,7 +39,7 @@ import pytest
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # the package's own dependency there
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 from codex_otel import load_config
 from codex_otel.analytics import load_analytics_config
@@ -114,8 +114,8 @@ def blocks(page: Path) -> list[Block]:
             end += 1
         code = "\n".join(line[indent:] for line in lines[index + 1 : end]) + "\n"
         before = lines[index - 1] if index else ""
-        directive = DIRECTIVE.match(before)
-        found.append((index + 1, info, code, directive.group("what") if directive else None))
+        marked = DIRECTIVE.match(before)
+        found.append((index + 1, info, code, marked.group("what") if marked else None))
         index = end + 1
     result: list[Block] = []
     for line, info, code, directive in found:
@@ -181,7 +181,9 @@ def doc_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DocEnv]
 
 
 def previous_python(block: Block) -> Block:
-    earlier = [b for b in ALL if b.page == block.page and b.lang == "python" and b.line < block.line]
+    earlier = [
+        b for b in ALL if b.page == block.page and b.lang == "python" and b.line < block.line
+    ]
     assert earlier, f"{block.id}: `continue` with no Python block before it"
     return earlier[-1]
 
