@@ -364,3 +364,18 @@ def test_every_included_file_exists() -> None:
         if not (ROOT / path).is_file()
     ]
     assert included == []
+
+
+@pytest.mark.parametrize("block", of("python"))
+def test_python_example_is_formatted_for_the_page(block: Block) -> None:
+    """ruff's format at 80 columns: the page shows each line whole, without a scroll bar."""
+    ruff = Path(sys.executable).parent / "ruff"
+    done = subprocess.run(
+        [str(ruff), "format", "--line-length", "80", "--stdin-filename", "example.py", "-"],
+        input=block.code,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout == block.code
