@@ -2,10 +2,9 @@
 
 The collector reads the fenced code blocks of README.md, CONTRIBUTING.md and docs/:
 
-- `python`: run in this process, with a fresh namespace (or, after the comment
-  `<!-- doc-test: continue -->`, the namespace of the page's previous Python block). The
-  environment is a user's: `load_config()` reads $CODEX_HOME/config.toml, whose `[otel]` table
-  exports events, metrics and spans to a real OTLP receiver on 127.0.0.1, and the OpenAI and
+- `python`: run in this process, each block on its own (a fresh namespace), in a user's
+  environment: `load_config()` reads $CODEX_HOME/config.toml, whose `[otel]` table exports
+  events, metrics and spans to a real OTLP receiver on 127.0.0.1, and the OpenAI and
   Anthropic SDKs find a local API speaking their streaming formats through their usual
   OPENAI_BASE_URL / ANTHROPIC_BASE_URL. What the block prints must be the next ```text
   title="Output"``` block of the page (a `...` line stands for any lines), and a block
@@ -51,7 +50,6 @@ PAGES = sorted(
     [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *(ROOT / "docs").rglob("*.md")],
 )
 FENCE = re.compile(r"^(?P<indent> *)```(?P<info>[^\n`]*)$")
-DIRECTIVE = re.compile(r"^ *<!-- doc-test: (?P<what>[a-z-]+) -->$")
 SNIPPET = re.compile(r'^--8<-- "(?P<path>[^"]+)"$', re.MULTILINE)
 OUTPUT_INFO = 'text title="Output"'
 
@@ -91,7 +89,6 @@ class Block:
     lang: str
     code: str
     output: str | None  # the ```text title="Output"``` block right after it
-    directive: str | None  # the `<!-- doc-test: … -->` right before it
 
     @property
     def id(self) -> str:
@@ -101,7 +98,7 @@ class Block:
 def blocks(page: Path) -> list[Block]:
     """The page's fenced blocks, each with the output block that follows it."""
     lines = page.read_text(encoding="utf-8").splitlines()
-    found: list[tuple[int, str, str, str | None]] = []
+    found: list[tuple[int, str, str]] = []
     index = 0
     while index < len(lines):
         match = FENCE.match(lines[index])
@@ -113,18 +110,16 @@ def blocks(page: Path) -> list[Block]:
         while lines[end].strip() != "```":
             end += 1
         code = "\n".join(line[indent:] for line in lines[index + 1 : end]) + "\n"
-        before = lines[index - 1] if index else ""
-        marked = DIRECTIVE.match(before)
-        found.append((index + 1, info, code, marked.group("what") if marked else None))
+        found.append((index + 1, info, code))
         index = end + 1
     result: list[Block] = []
-    for line, info, code, directive in found:
+    for line, info, code in found:
         if info == OUTPUT_INFO:
             # What the page's previous example prints.
             assert result, f"{page}:{line}: an output block with no example before it"
             result[-1] = dataclasses.replace(result[-1], output=code)
         else:
-            result.append(Block(page, line, info.split()[0], code, None, directive))
+            result.append(Block(page, line, info.split()[0], code, None))
     return result
 
 
@@ -180,18 +175,9 @@ def doc_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DocEnv]
         yield DocEnv(tmp_path, receiver)
 
 
-def previous_python(block: Block) -> Block:
-    earlier = [
-        b for b in ALL if b.page == block.page and b.lang == "python" and b.line < block.line
-    ]
-    assert earlier, f"{block.id}: `continue` with no Python block before it"
-    return earlier[-1]
-
-
-def run_python(block: Block, namespace: dict[str, Any]) -> str:
-    """Runs the block (after the blocks it continues) and returns what this block printed."""
-    if block.directive == "continue":
-        run_python(previous_python(block), namespace)
+def run_python(block: Block) -> str:
+    """Runs the block as a script and returns what it printed."""
+    namespace: dict[str, Any] = {"__name__": "__doc_example__"}
     out = io.StringIO()
     code = compile(include_snippets(block.code), block.id, "exec")
     with contextlib.redirect_stdout(out):
@@ -201,8 +187,7 @@ def run_python(block: Block, namespace: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("block", of("python"))
 def test_python_example_runs_and_prints_what_is_shown(block: Block, doc_env: DocEnv) -> None:
-    namespace: dict[str, Any] = {"__name__": "__doc_example__"}
-    printed = run_python(block, namespace)
+    printed = run_python(block)
     if block.output is None:
         assert printed == "", f"{block.id} prints output the page does not show"
     else:
@@ -343,10 +328,11 @@ def test_the_configuration_page_names_every_key() -> None:
 
 def test_every_api_reference_entry_imports() -> None:
     """`::: name` on the API page is a real public object (mkdocstrings would fail the site)."""
-    missing = []
+    missing: list[str] = []
     page = (ROOT / "docs/api.md").read_text(encoding="utf-8")
     for name in re.findall(r"^::: ([\w.]+)$", page, flags=re.MULTILINE):
         module, _, attribute = name.rpartition(".")
+        found: object
         try:
             found = importlib.import_module(name)
         except ImportError:
