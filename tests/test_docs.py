@@ -212,6 +212,7 @@ def _tls_files(node: object, base: Path) -> None:
 
 @pytest.mark.parametrize("block", of("toml"))
 def test_config_example_loads(block: Block, tmp_path: Path) -> None:
+    assert block.output is None, f"{block.id}: a config block prints nothing"
     text = include_snippets(block.code)
     table = tomllib.loads(text)
     assert "otel" in table or "analytics" in table, f"{block.id}: neither [otel] nor [analytics]"
