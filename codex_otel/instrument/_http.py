@@ -185,7 +185,7 @@ def send(
     recorder: RequestRecorder,
     request: Any,
     handle: Callable[[Any], R],
-    ends_span: Callable[[Any, Callable[[], None]], Any],
+    ends_span: Callable[[Any, Any], Any],
 ) -> R:
     """One send through a sync transport, recorded: `codex.api_request`, and with traces on
     a `chat` span the request carries, ended with the response's body (`ends_span` wraps it).
@@ -202,7 +202,7 @@ def send(
             raise
         recorder.response(attempt, key, start, response)
         if chat.recording:  # the span ends with the body, however the caller reads it
-            response.stream = ends_span(response.stream, chat.end)
+            response.stream = ends_span(response.stream, chat)
         chat.outcome = response
     return cast(R, response)
 
@@ -211,7 +211,7 @@ async def asend(
     recorder: RequestRecorder,
     request: Any,
     handle: Callable[[Any], Awaitable[R]],
-    ends_span: Callable[[Any, Callable[[], None]], Any],
+    ends_span: Callable[[Any, Any], Any],
 ) -> R:
     """`send` through an async transport."""
     if not recorder.enabled:
@@ -226,39 +226,58 @@ async def asend(
             raise
         recorder.response(attempt, key, start, response)
         if chat.recording:
-            response.stream = ends_span(response.stream, chat.end)
+            response.stream = ends_span(response.stream, chat)
         chat.outcome = response
     return cast(R, response)
 
 
 def span_ending_streams(sync_base: type[Any], async_base: type[Any]) -> tuple[type[Any], type[Any]]:
     """One HTTP library's response-body classes that end their chat span when closed (read
-    whole, or abandoned): the span of a streamed response lasts as long as its stream."""
+    whole, or abandoned): the span of a streamed response lasts as long as its stream. A read
+    that raised (a cut connection, a read timeout) marks the span failed first, since the
+    library, or the SDK reading it, closes the body before the error reaches anyone else.
+
+    `chat` is the span's `SpanScope`; `instrument_sse` finds it here (`.chat`)."""
 
     class EndsSpan(sync_base):  # type: ignore[misc]
-        def __init__(self, inner: Any, end: Callable[[], None]) -> None:
-            self._inner, self._end = inner, end
+        def __init__(self, inner: Any, chat: Any) -> None:
+            self._inner, self.chat = inner, chat
+            chat.bound = True
 
         def __iter__(self) -> Iterator[bytes]:
-            return iter(self._inner)
+            try:
+                yield from self._inner
+            except GeneratorExit:  # the reader stopped early: not a failure
+                raise
+            except BaseException as exc:
+                self.chat.fail(exc)
+                raise
 
         def close(self) -> None:
             try:
                 self._inner.close()
             finally:
-                self._end()
+                self.chat.body_closed()
 
     class AsyncEndsSpan(async_base):  # type: ignore[misc]
-        def __init__(self, inner: Any, end: Callable[[], None]) -> None:
-            self._inner, self._end = inner, end
+        def __init__(self, inner: Any, chat: Any) -> None:
+            self._inner, self.chat = inner, chat
+            chat.bound = True
 
-        def __aiter__(self) -> AsyncIterator[bytes]:
-            return self._inner.__aiter__()  # type: ignore[no-any-return]
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            try:
+                async for chunk in self._inner:
+                    yield chunk
+            except GeneratorExit:
+                raise
+            except BaseException as exc:
+                self.chat.fail(exc)
+                raise
 
         async def aclose(self) -> None:
             try:
                 await self._inner.aclose()
             finally:
-                self._end()
+                self.chat.body_closed()
 
     return EndsSpan, AsyncEndsSpan
