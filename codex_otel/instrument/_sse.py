@@ -11,10 +11,12 @@ from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
+    Coroutine,
     Generator,
     Iterable,
     Iterator,
 )
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from .._errors import (
@@ -33,21 +35,104 @@ from ._sse_events import ServerSentEventLike, record_raw
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
 
-__all__ = ["ServerSentEventLike", "SseIdleTimeout", "instrument_sse"]
+__all__ = ["AsyncSseEvents", "ServerSentEventLike", "SseEvents", "SseIdleTimeout", "instrument_sse"]
 
 E = TypeVar("E")
+
+
+class SseEvents(Generator[E, None, None]):
+    """What `instrument_sse` gives for a sync stream: a generator over its events that is
+    also a context manager, so an exception raised while reading them (in the loop's body)
+    reaches the chat span: `with instrument_sse(otel, stream) as events: for event in events:`.
+    """
+
+    __slots__ = ("_chat", "_events")
+
+    def __init__(self, events: Generator[E, None, None], chat: SpanScope | None) -> None:
+        self._events = events
+        self._chat = chat
+
+    def __iter__(self) -> SseEvents[E]:
+        return self
+
+    def __next__(self) -> E:
+        return self._events.__next__()
+
+    def send(self, value: None) -> E:
+        return self._events.send(value)
+
+    def throw(self, *args: Any) -> E:
+        return self._events.throw(*args)
+
+    def close(self) -> None:
+        self._events.close()
+
+    def __enter__(self) -> SseEvents[E]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _failed(self._chat, exc)
+        self.close()
+
+
+class AsyncSseEvents(AsyncGenerator[E, None]):
+    """`SseEvents` for an async stream: `async with instrument_sse(otel, stream) as events:`."""
+
+    __slots__ = ("_chat", "_events")
+
+    def __init__(self, events: AsyncGenerator[E, None], chat: SpanScope | None) -> None:
+        self._events = events
+        self._chat = chat
+
+    def __aiter__(self) -> AsyncSseEvents[E]:
+        return self
+
+    def __anext__(self) -> Coroutine[Any, Any, E]:
+        return self._events.__anext__()
+
+    def asend(self, value: None) -> Coroutine[Any, Any, E]:
+        return self._events.asend(value)
+
+    def athrow(self, *args: Any) -> Coroutine[Any, Any, E]:
+        return self._events.athrow(*args)
+
+    def aclose(self) -> Coroutine[Any, Any, None]:
+        return self._events.aclose()
+
+    async def __aenter__(self) -> AsyncSseEvents[E]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _failed(self._chat, exc)
+        await self.aclose()
+
+
+def _failed(chat: SpanScope | None, exc: BaseException | None) -> None:
+    """The reader raised while the stream was read: the stream's chat ends ERROR."""
+    if chat is not None and exc is not None and not isinstance(exc, GeneratorExit):
+        chat.fail(exc)
 
 
 @overload
 def instrument_sse(
     manager: OtelEventManager, events: AsyncIterable[E], *, idle_timeout: float | None = None
-) -> AsyncGenerator[E, None]: ...
+) -> AsyncSseEvents[E]: ...
 
 
 @overload
 def instrument_sse(
     manager: OtelEventManager, events: Iterable[E], *, idle_timeout: float | None = None
-) -> Generator[E, None, None]: ...
+) -> SseEvents[E]: ...
 
 
 def instrument_sse(
@@ -55,16 +140,17 @@ def instrument_sse(
     events: Iterable[E] | AsyncIterable[E],
     *,
     idle_timeout: float | None = None,
-) -> Generator[E, None, None] | AsyncGenerator[E, None]:
+) -> SseEvents[E] | AsyncSseEvents[E]:
     """Pass every event through unchanged, recording each wait as `codex.sse_event`.
 
     `events` is a stream of raw server-sent events (anything with `event` and `data`,
     as httpx-sse and httpx2 give) or a typed SDK stream: an OpenAI `Stream`/`AsyncStream`
     of Responses API events or Chat Completions chunks, or an Anthropic one of Messages
     events. An async iterable gives an async generator, anything else a generator
-    (httpx2's `EventSource` is both: pass `iter(source)` to read it sync). With
-    `idle_timeout` (seconds), a wait longer than that is recorded and raises
-    `SseIdleTimeout`. The wrapped stream, and the SDK stream with its HTTP
+    (httpx2's `EventSource` is both: pass `iter(source)` to read it sync); either is also
+    a context manager (`with`/`async with`) that tells the chat span about an exception
+    raised in your loop. With `idle_timeout` (seconds), a wait longer than that is recorded
+    and raises `SseIdleTimeout`. The wrapped stream, and the SDK stream with its HTTP
     response, is closed however iteration ends.
 
     With traces on, the events are recorded in the chat span of the response under
@@ -76,8 +162,10 @@ def instrument_sse(
         raise ValueError(f"idle_timeout must be a positive number of seconds, got {idle_timeout!r}")
     chat = chat_of(events) if manager.tracing else None  # here: in the caller's context
     if isinstance(events, AsyncIterable):
-        return _async_events(manager, _owned_async(events), idle_timeout, chat)
-    return _sync_events(manager, _owned(events), idle_timeout, chat)
+        return AsyncSseEvents(
+            _async_events(manager, _owned_async(events), idle_timeout, chat), chat
+        )
+    return SseEvents(_sync_events(manager, _owned(events), idle_timeout, chat), chat)
 
 
 def _owned(events: Iterable[E]) -> Iterator[E]:
