@@ -233,3 +233,52 @@ def test_log_request_streams_read_in_their_own_threads_each_get_their_own_span(
             *(("codex.sse_event", kind) for kind in spec.kinds),
         ]
     assert max(s.start_time_unix_nano for s in spans) < min(s.end_time_unix_nano for s in spans)
+
+
+@pytest.mark.parametrize("how", ["threads", "asyncio"])
+def test_a_hundred_concurrent_streams_each_get_their_own_whole_span(
+    receiver: OtlpReceiver, api: SdkApi, how: str
+) -> None:
+    provider = traced(receiver)
+    manager = manager_of(provider)
+    _run(manager, api, APIS["responses"], 100, how)
+    provider.shutdown()
+
+    spans = _check_chats(receiver, api, APIS["responses"], 100)
+    assert {log.span_id for log in receiver.logs} == {span.span_id for span in spans}
+    assert provider.stats("spans").exported == 100
+
+
+def test_spans_held_open_for_unread_streams_are_bounded_and_still_exported(
+    receiver: OtlpReceiver, api: SdkApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Responses left open in contexts of their own: past the bound the oldest span ends
+    (exported, never lost); the rest end at shutdown."""
+    monkeypatch.setattr("codex_otel._traces.MAX_HELD", 2)
+    provider = traced(receiver)
+    manager = manager_of(provider)
+    opened: list[Any] = []
+    with httpx.Client(timeout=READ_TIMEOUT) as client:
+
+        def send(n: int) -> None:
+            request = client.build_request(
+                "POST", f"{api.url}/v1/responses", json={"model": "complete", "stream": True}
+            )
+            opened.append(manager.log_request(n, lambda: client.send(request, stream=True)))
+
+        for n in (1, 2, 3):
+            contextvars.copy_context().run(send, n)
+        provider.force_flush()
+        # The third held span ended the oldest: exported, as is.
+        ended_early = [
+            span.attributes.get("http.request.resend_count", 0) for span in chats(receiver.spans)
+        ]
+        provider.shutdown()
+        for response in opened:
+            response.close()
+
+    assert ended_early == [0]
+    assert provider.stats("spans").exported == 3
+    assert sorted(
+        span.attributes.get("http.request.resend_count", 0) for span in chats(receiver.spans)
+    ) == [0, 1, 2]
