@@ -45,6 +45,7 @@ class Api:
     usage: Callable[[int], dict[str, int]]  # request n -> its span's usage attributes
     response_id: Callable[[int], str]
     response_model: str
+    raw_input: Callable[[int], int]  # request n -> its completion record's input_token_count
 
 
 def _responses(client: Any, model: str) -> Any:
@@ -97,6 +98,7 @@ APIS = {
         lambda n: _usage(1200 + n, 300, 1000, 64, 1500),
         lambda n: f"resp_{n}",
         "gpt-5-codex",
+        lambda n: 1200 + n,
     ),
     "chat": Api(
         "openai",
@@ -106,6 +108,7 @@ APIS = {
         lambda n: _usage(900 + n, 120, 512, 32, 1020),
         lambda n: f"chatcmpl-{n}",
         "gpt-4.1",
+        lambda n: 900 + n,
     ),
     "messages": Api(
         "anthropic",
@@ -115,6 +118,7 @@ APIS = {
         _anthropic_usage,
         lambda n: f"msg_{n:02d}",
         "claude-sonnet-5-5",
+        lambda n: 1200 + n,  # Anthropic's own, without the cache
     ),
 }
 
