@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +24,7 @@ from codex_otel import OtelEventManager
 from codex_otel.instrument import instrument_sse
 from codex_otel.testing import OtlpReceiver
 from tests.sdk_api import SdkApi
-from tests.sdk_streams import http_client, join_readers, sdk_client
+from tests.sdk_streams import READER_THREAD, http_client, sdk_client
 from tests.spans import APIS, TURN, chat_attributes, chats, manager_of, only, traced
 
 IDLE = 0.3
@@ -56,6 +57,7 @@ def read_sync(
     """Stream one call and read it (through instrument_sse unless `wrap` is false); the
     error that reached the reader, if any."""
     spec = APIS[name]
+    others = _readers()  # another test's helper thread may still wait on its own server
     try:
         if _raw_messages(lib, name):
             with (
@@ -71,8 +73,14 @@ def read_sync(
     finally:
         if idle is not None:
             api.release.set()  # a helper thread blocked on the stalled stream can end now
-            join_readers()
+            for thread in _readers() - others:
+                thread.join(timeout=5.0)
+                assert not thread.is_alive()
     return None
+
+
+def _readers() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name == READER_THREAD}
 
 
 def _consume(
