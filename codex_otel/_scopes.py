@@ -7,10 +7,12 @@ record. Kept apart from the manager: one concept (correlation), its own state.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sys
 import threading
 import uuid
+import weakref
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -329,6 +331,8 @@ class SpanScope:
             self.turn.open[self] = None
         self.pipeline.hold(self)
         OPEN_CHAT.set(self)
+        with contextlib.suppress(TypeError):  # not weakly referable: found by context only
+            _STREAMS[self.outcome] = self
 
     def in_chat(self) -> Scope:
         """The scope events of its stream are recorded in (one per chat)."""
@@ -368,6 +372,9 @@ class SpanScope:
             self.pipeline.release(self)
             if self.turn is not None:
                 self.turn.open.pop(self, None)
+            with contextlib.suppress(TypeError, KeyError):
+                if _STREAMS.get(self.outcome) is self:
+                    del _STREAMS[self.outcome]
         self.pipeline.end(self.span, error if error is not None else self._error)
 
 
@@ -378,18 +385,33 @@ def reading_chat() -> SpanScope | None:
 
 
 def end_unread_chat() -> None:
-    """A new request of this context: its previous open chat, if no stream reader or
-    response body will end it, is done with."""
+    """A new request of this context: its previous open chat is done with if nothing will
+    end it (no stream reader, no response body of the transports) and what its call
+    returned is no longer a stream to read (an httpx response read whole is closed)."""
     chat = OPEN_CHAT.get()
-    if chat is not None and not chat.bound and not chat.reading:
+    if chat is not None and not (chat.bound or chat.reading or still_streaming(chat.outcome)):
         chat.end(None)
 
 
+# What a chat's call returned, while the chat is open -> the chat: `instrument_sse` finds a
+# stream `log_request` returned (an SDK stream, an httpx response) by it.
+_STREAMS: weakref.WeakKeyDictionary[Any, SpanScope] = weakref.WeakKeyDictionary()
+
+
 def chat_of(events: object) -> SpanScope | None:
-    """The chat of the response under `events` (an httpx or httpx2 response, an SDK stream,
-    an EventSource, through the transports), else this context's open one."""
+    """The chat of the stream `events` is, or reads: what `log_request` returned, or a
+    response sent through the transports (an httpx or httpx2 response, an SDK stream around
+    one, an EventSource); else this context's open one."""
     for candidate in (events, _attribute(events, "response"), _attribute(events, "_response")):
-        chat = _attribute(_attribute(candidate, "stream"), "chat")
+        if candidate is None:
+            continue
+        chat: object
+        try:
+            chat = _STREAMS.get(candidate)
+        except TypeError:  # not weakly referable
+            chat = None
+        if chat is None:
+            chat = _attribute(_attribute(candidate, "stream"), "chat")
         if isinstance(chat, SpanScope):
             return None if chat.ended else chat
     return reading_chat()
@@ -446,9 +468,13 @@ class NoSpan:
 
 
 def request_of(outcome: object) -> object:
-    """The request a response or an error was for (httpx raises when it has none)."""
+    """The request a response, an SDK stream (its response's) or an error was for (httpx
+    raises when it has none)."""
     try:
-        return getattr(outcome, "request", None)
+        request = getattr(outcome, "request", None)
+        if request is None:
+            request = getattr(getattr(outcome, "response", None), "request", None)
+        return request
     except Exception:
         return None
 

@@ -259,3 +259,26 @@ def test_spans_held_open_for_unread_streams_are_bounded_and_still_exported(
     assert sorted(
         span.attributes.get("http.request.resend_count", 0) for span in chats(receiver.spans)
     ) == [0, 1, 2]
+
+
+def test_two_log_request_streams_read_in_turn_by_one_thread_each_get_their_own_span(
+    receiver: OtlpReceiver, api: SdkApi
+) -> None:
+    """One context, two SDK streams that `log_request` returned (no transports), read event
+    by event in turn: each stream's events, usage and end go to its own span."""
+    provider = traced(receiver)
+    manager = manager_of(provider)
+    api.lockstep(2)
+    spec = APIS["responses"]
+    with sdk_client("openai", api, None, "httpx2", is_async=False) as client:
+        streams = [
+            manager.log_request(1, lambda n=n: spec.call(client, f"overlap-{n}")) for n in range(2)
+        ]
+        readers = [iter(instrument_sse(manager, stream)) for stream in streams]
+        for _ in zip(*readers, strict=True):
+            pass
+        for reader in readers:
+            assert next(reader, None) is None
+    provider.shutdown()
+
+    _check_chats(receiver, api, spec, 2)
