@@ -375,6 +375,7 @@ class SpanScope:
             with contextlib.suppress(TypeError, KeyError):
                 if _STREAMS.get(self.outcome) is self:
                     del _STREAMS[self.outcome]
+            self.outcome = None  # the response is not kept alive by its ended span
         self.pipeline.end(self.span, error if error is not None else self._error)
 
 
