@@ -147,6 +147,8 @@ def read(
 ) -> BaseException | None:
     if mode == "async":
         return asyncio.run(read_async(manager, api, name, lib, model, **how))
+    if mode == "sync-idle-timeout":  # read in the helper thread an idle timeout needs
+        how = {"idle": 5.0, **how}
     return read_sync(manager, api, name, lib, model, **how)
 
 
@@ -184,13 +186,17 @@ def expected_error_type(case: str, name: str, lib: str) -> str:
     return "response.failed"
 
 
-@pytest.mark.parametrize("mode", MODES)
+# Each failure read sync, async, and sync in the helper thread of an idle timeout (which the
+# idle-timeout cases use already when sync).
+FAILURE_READS = [
+    pytest.param(*failure, mode, id=f"{failure[0]}-{failure[1]}-{mode}")
+    for failure in FAILURES
+    for mode in MODES + ([] if "idle" in failure[3] else ["sync-idle-timeout"])
+]
+
+
 @pytest.mark.parametrize("lib", LIBS)
-@pytest.mark.parametrize(
-    ("case", "name", "model", "how"),
-    FAILURES,
-    ids=[f"{case}-{name}" for case, name, _, _ in FAILURES],
-)
+@pytest.mark.parametrize(("case", "name", "model", "how", "mode"), FAILURE_READS)
 def test_a_failed_stream_ends_its_chat_span_in_error(
     receiver: OtlpReceiver,
     api: SdkApi,
