@@ -356,8 +356,11 @@ class SpanScope:
         if self._error is None:
             self._error = error
 
-    def body_closed(self) -> None:
-        """Its response's body was closed: the end, unless an `instrument_sse` reads it."""
+    def body_closed(self, error: BaseException | None = None) -> None:
+        """Its response's body was closed (as `error` was raised): the end, unless an
+        `instrument_sse` reads it."""
+        if error is not None:
+            self.fail(error)
         if not self.reading:
             self.end(None)
 

@@ -134,6 +134,8 @@ async def _aconsume(
             break
     if wrap:
         await source.aclose()  # what the loop's finaliser would do, now
+    elif hasattr(stream, "aclose"):  # raw events: an async generator
+        await stream.aclose()
     else:
         await stream.close()
 
@@ -250,17 +252,78 @@ def test_a_cut_stream_read_without_instrument_sse_ends_its_span_in_error(
     )
 
 
-READS = [(name, lib) for name in APIS for lib in LIBS]
+@pytest.mark.parametrize("mode", MODES)
+def test_an_error_event_read_without_instrument_sse_ends_its_span_in_error(
+    receiver: OtlpReceiver, api: SdkApi, mode: str
+) -> None:
+    """The SDK raises for the event and closes the body as the error leaves: the transport
+    sees the error being raised."""
+    provider = traced(receiver)
+    manager = manager_of(provider)
+    error = read(manager, api, "messages", "httpx2", mode, "error", wrap=False)
+    provider.shutdown()
+
+    assert type(error).__name__ == "APIStatusError"
+    assert the_chat(receiver) == (
+        chat_attributes(api, "/v1/messages", **{"error.type": "anthropic.APIStatusError"}),
+        "ERROR",
+    )
+
+
+def _raise_inside_with_stream(api: SdkApi, manager: OtelEventManager, name: str, lib: str) -> None:
+    spec = APIS[name]
+    with (
+        sdk_client(spec.sdk, api, manager, lib, is_async=False) as client,
+        spec.call(client, "complete") as stream,
+    ):
+        for _ in stream:
+            raise Refused("no")
+
+
+async def _araise_inside_with_stream(
+    api: SdkApi, manager: OtelEventManager, name: str, lib: str
+) -> None:
+    spec = APIS[name]
+    async with (
+        sdk_client(spec.sdk, api, manager, lib, is_async=True) as client,
+        await spec.call(client, "complete") as stream,
+    ):
+        async for _ in stream:
+            raise Refused("no")
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize(("name", "lib"), READS, ids=[f"{n}-{lib}" for n, lib in READS])
-def test_stopping_early_is_not_a_failure(
+@pytest.mark.parametrize(("name", "lib"), SDK_READS, ids=[f"{n}-{lib}" for n, lib in SDK_READS])
+def test_an_exception_inside_the_sdk_streams_with_ends_its_span_in_error(
     receiver: OtlpReceiver, api: SdkApi, name: str, lib: str, mode: str
 ) -> None:
     provider = traced(receiver)
     manager = manager_of(provider)
-    error = read(manager, api, name, lib, mode, "complete", stop_after=2)
+    with pytest.raises(Refused):
+        if mode == "async":
+            asyncio.run(_araise_inside_with_stream(api, manager, name, lib))
+        else:
+            _raise_inside_with_stream(api, manager, name, lib)
+    provider.shutdown()
+
+    assert the_chat(receiver) == (
+        chat_attributes(api, APIS[name].path, **{"error.type": "tests.test_spans_failure.Refused"}),
+        "ERROR",
+    )
+
+
+READS = [(name, lib) for name in APIS for lib in LIBS]
+
+
+@pytest.mark.parametrize("wrap", [True, False], ids=["instrument_sse", "sdk-stream"])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("name", "lib"), READS, ids=[f"{n}-{lib}" for n, lib in READS])
+def test_stopping_early_is_not_a_failure(
+    receiver: OtlpReceiver, api: SdkApi, name: str, lib: str, mode: str, wrap: bool
+) -> None:
+    provider = traced(receiver)
+    manager = manager_of(provider)
+    error = read(manager, api, name, lib, mode, "complete", stop_after=2, wrap=wrap)
     provider.shutdown()
 
     assert error is None

@@ -6,6 +6,7 @@ their own, so a program using one never loads the other.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -231,11 +232,22 @@ async def asend(
     return cast(R, response)
 
 
+def _propagating() -> BaseException | None:
+    """The exception being handled where the body is closed: an SDK closes it in a `finally`
+    as the stream's error (an Anthropic `error` event, ...) leaves, and a `with` closes it as
+    an exception of its block does. A generator's closing (`break`) is not one."""
+    error = sys.exc_info()[1]
+    if error is None or isinstance(error, (GeneratorExit, StopIteration, StopAsyncIteration)):
+        return None
+    return error
+
+
 def span_ending_streams(sync_base: type[Any], async_base: type[Any]) -> tuple[type[Any], type[Any]]:
     """One HTTP library's response-body classes that end their chat span when closed (read
     whole, or abandoned): the span of a streamed response lasts as long as its stream. A read
     that raised (a cut connection, a read timeout) marks the span failed first, since the
-    library, or the SDK reading it, closes the body before the error reaches anyone else.
+    library, or the SDK reading it, closes the body before the error reaches anyone else; so
+    does a close while an exception is handled (see `_propagating`).
 
     `chat` is the span's `SpanScope`; `instrument_sse` finds it here (`.chat`)."""
 
@@ -257,7 +269,7 @@ def span_ending_streams(sync_base: type[Any], async_base: type[Any]) -> tuple[ty
             try:
                 self._inner.close()
             finally:
-                self.chat.body_closed()
+                self.chat.body_closed(_propagating())
 
     class AsyncEndsSpan(async_base):  # type: ignore[misc]
         def __init__(self, inner: Any, chat: Any) -> None:
@@ -278,6 +290,6 @@ def span_ending_streams(sync_base: type[Any], async_base: type[Any]) -> tuple[ty
             try:
                 await self._inner.aclose()
             finally:
-                self.chat.body_closed()
+                self.chat.body_closed(_propagating())
 
     return EndsSpan, AsyncEndsSpan
