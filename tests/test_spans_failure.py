@@ -312,6 +312,40 @@ def test_an_exception_inside_the_sdk_streams_with_ends_its_span_in_error(
     )
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_stream_sent_and_read_inside_an_except_block_is_not_failed_by_its_exception(
+    receiver: OtlpReceiver, api: SdkApi, mode: str
+) -> None:
+    """A retry sent from an `except` block: the exception being handled was there before."""
+    provider = traced(receiver)
+    manager = manager_of(provider)
+    spec = APIS["responses"]
+
+    def sync_retry() -> None:
+        with sdk_client(spec.sdk, api, manager, "httpx2", is_async=False) as client:
+            try:
+                raise Refused("rate limited")
+            except Refused:
+                with spec.call(client, "complete") as stream:
+                    assert len(list(stream)) == len(spec.kinds) - 1
+
+    async def async_retry() -> None:
+        async with sdk_client(spec.sdk, api, manager, "httpx2", is_async=True) as client:
+            try:
+                raise Refused("rate limited")
+            except Refused:
+                async with await spec.call(client, "complete") as stream:
+                    assert len([event async for event in stream]) == len(spec.kinds) - 1
+
+    if mode == "async":
+        asyncio.run(async_retry())
+    else:
+        sync_retry()
+    provider.shutdown()
+
+    assert the_chat(receiver) == (chat_attributes(api, spec.path), "UNSET")
+
+
 READS = [(name, lib) for name in APIS for lib in LIBS]
 
 

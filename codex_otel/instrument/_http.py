@@ -232,14 +232,33 @@ async def asend(
     return cast(R, response)
 
 
-def _propagating() -> BaseException | None:
+def _propagating(before: BaseException | None) -> BaseException | None:
     """The exception being handled where the body is closed: an SDK closes it in a `finally`
     as the stream's error (an Anthropic `error` event, ...) leaves, and a `with` closes it as
-    an exception of its block does. A generator's closing (`break`) is not one."""
+    an exception of its block does. Not one: the exception that was being handled already
+    when the request was sent (a retry sent from an `except` block), nor a generator's
+    closing (`break`)."""
     error = sys.exc_info()[1]
-    if error is None or isinstance(error, (GeneratorExit, StopIteration, StopAsyncIteration)):
+    if error is None or error is before or isinstance(error, _NOT_FAILURES):
         return None
     return error
+
+
+_NOT_FAILURES = (GeneratorExit, StopIteration, StopAsyncIteration)
+
+
+class _Ends:
+    """What the sync and async span-ending bodies share."""
+
+    def __init__(self, inner: Any, chat: Any) -> None:
+        self._inner, self.chat = inner, chat
+        # Exceptions cannot be weakly referenced: held until the body is closed.
+        self._before: BaseException | None = sys.exc_info()[1]
+        chat.bound = True
+
+    def _closed(self) -> None:
+        before, self._before = self._before, None
+        self.chat.body_closed(_propagating(before))
 
 
 def span_ending_streams(sync_base: type[Any], async_base: type[Any]) -> tuple[type[Any], type[Any]]:
@@ -251,11 +270,7 @@ def span_ending_streams(sync_base: type[Any], async_base: type[Any]) -> tuple[ty
 
     `chat` is the span's `SpanScope`; `instrument_sse` finds it here (`.chat`)."""
 
-    class EndsSpan(sync_base):  # type: ignore[misc]
-        def __init__(self, inner: Any, chat: Any) -> None:
-            self._inner, self.chat = inner, chat
-            chat.bound = True
-
+    class EndsSpan(_Ends, sync_base):  # type: ignore[misc]
         def __iter__(self) -> Iterator[bytes]:
             try:
                 yield from self._inner
@@ -269,13 +284,9 @@ def span_ending_streams(sync_base: type[Any], async_base: type[Any]) -> tuple[ty
             try:
                 self._inner.close()
             finally:
-                self.chat.body_closed(_propagating())
+                self._closed()
 
-    class AsyncEndsSpan(async_base):  # type: ignore[misc]
-        def __init__(self, inner: Any, chat: Any) -> None:
-            self._inner, self.chat = inner, chat
-            chat.bound = True
-
+    class AsyncEndsSpan(_Ends, async_base):  # type: ignore[misc]
         async def __aiter__(self) -> AsyncIterator[bytes]:
             try:
                 async for chunk in self._inner:
@@ -290,6 +301,6 @@ def span_ending_streams(sync_base: type[Any], async_base: type[Any]) -> tuple[ty
             try:
                 await self._inner.aclose()
             finally:
-                self.chat.body_closed(_propagating())
+                self._closed()
 
     return EndsSpan, AsyncEndsSpan
