@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -299,17 +299,25 @@ def test_an_exception_inside_the_sdk_streams_with_ends_its_span_in_error(
 ) -> None:
     provider = traced(receiver)
     manager = manager_of(provider)
-    with pytest.raises(Refused):
-        if mode == "async":
-            asyncio.run(_araise_inside_with_stream(api, manager, name, lib))
-        else:
-            _raise_inside_with_stream(api, manager, name, lib)
+    _refused(mode, _raise_inside_with_stream, _araise_inside_with_stream, api, manager, name, lib)
     provider.shutdown()
 
     assert the_chat(receiver) == (
-        chat_attributes(api, APIS[name].path, **{"error.type": "tests.test_spans_failure.Refused"}),
+        chat_attributes(api, APIS[name].path, **{"error.type": REFUSED}),
         "ERROR",
     )
+
+
+REFUSED = "tests.test_spans_failure.Refused"
+
+
+def _refused(mode: str, sync: Callable[..., None], run: Callable[..., Any], *args: Any) -> None:
+    """`sync(*args)`, or `run(*args)` in an event loop, raising `Refused`."""
+    with pytest.raises(Refused):
+        if mode == "async":
+            asyncio.run(run(*args))
+        else:
+            sync(*args)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -411,16 +419,11 @@ def test_an_exception_in_the_readers_loop_ends_the_chat_and_the_turn_in_error(
 ) -> None:
     provider = traced(receiver)
     manager = manager_of(provider)
-    with pytest.raises(Refused):
-        if mode == "async":
-            asyncio.run(_raise_in_async_loop(manager, api, name, lib))
-        else:
-            _raise_in_sync_loop(manager, api, name, lib)
+    _refused(mode, _raise_in_sync_loop, _raise_in_async_loop, manager, api, name, lib)
     provider.shutdown()
 
-    error_type = "tests.test_spans_failure.Refused"
     assert the_chat(receiver) == (
-        chat_attributes(api, APIS[name].path, **{"error.type": error_type}),
+        chat_attributes(api, APIS[name].path, **{"error.type": REFUSED}),
         "ERROR",
     )
     turn = only(receiver.spans, TURN)
@@ -428,7 +431,7 @@ def test_an_exception_in_the_readers_loop_ends_the_chat_and_the_turn_in_error(
         turn.status_code,
         turn.attributes["codex.turn.outcome"],
         turn.attributes["error.type"],
-    ) == ("ERROR", "failed", error_type)
+    ) == ("ERROR", "failed", REFUSED)
 
 
 def test_a_raw_httpx_stream_cut_ends_its_transports_span_in_error(
