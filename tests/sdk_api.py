@@ -8,11 +8,12 @@ ending with `data: [DONE]`), the `cf-ray` and request-id headers.
 - POST /v1/chat/completions  OpenAI Chat Completions
 - POST /v1/messages          Anthropic Messages
 
-The request's `model` picks the scenario: "complete", "retry" (a 500, then a 429, then
-the complete stream), "overlap-N" (the complete stream of request N: its ids and input
-token counts carry N, and with `lockstep(n)` the n streams are sent frame by frame
-together, so they truly overlap), or one of the scenario names of each API below. Error
-answers carry `retry-after-ms: 1`, so the SDKs' own retries do not wait.
+The request's `model` picks the scenario: "complete" (also any other model name, such as
+"gpt-5"), "retry" (a 500, then a 429, then the complete stream), "overlap-N" (the complete
+stream of request N: its ids and input token counts carry N, and with `lockstep(n)` the n
+streams are sent frame by frame together, so they truly overlap), or one of the scenario
+names of each API below. Error answers carry `retry-after-ms: 1`, so the SDKs' own retries
+do not wait.
 """
 
 from __future__ import annotations
@@ -321,6 +322,11 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         model = str(body.get("model"))
         anthropic = path == "/v1/messages"
+        overlap = None
+        if model.startswith("overlap-"):
+            overlap, model = int(model.removeprefix("overlap-")), "complete"
+        if model not in RESPONSES and model not in MESSAGES and model != "retry":
+            model = "complete"  # a real model name (the docs' examples use them)
         attempt = self.server.count(path, model)
         if model == "retry":
             if attempt <= len(RETRY_STATUSES):
@@ -331,9 +337,6 @@ class _Handler(BaseHTTPRequestHandler):
             model = "complete"
         if not body.get("stream"):
             return self._json(400, {"error": {"message": "these tests only stream"}})
-        overlap = None
-        if model.startswith("overlap-"):
-            overlap, model = int(model.removeprefix("overlap-")), "complete"
         if path == "/v1/responses":
             frames = RESPONSES[model]
         elif path == "/v1/chat/completions":
