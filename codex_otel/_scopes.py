@@ -36,10 +36,12 @@ if TYPE_CHECKING:
 # A chat span belongs to its request: to the context (thread or asyncio task) that sent it,
 # and to the stream its call returned. A chat whose response is a stream still being read
 # stays open after its call returns, as its context's `OPEN_CHAT` (other contexts never see
-# it) and, through the transports, as the chat of the response's body. `instrument_sse`
-# takes the chat of the stream it wraps (else its context's open one), records that
-# stream's events, usage and response id in it, and ends it when the stream ends, failed or
-# not. Otherwise it ends when its response body is closed, the turn ends, or at shutdown.
+# it), as the chat of what the call returned (`_STREAMS`) and, through the transports, as the
+# chat of the response's body. `instrument_sse` takes the chat of the stream it wraps (else
+# its context's open one), records that stream's events, usage and response id in it, and
+# ends it when the stream ends, failed or not. Otherwise it ends when its response body is
+# closed, the next request of its context finds its stream done, the turn ends, or at
+# shutdown.
 
 TURN, CHAT, TOOL = "turn", "chat", "tool"
 TURN_SPAN_NAME = f"{Operation.INVOKE_AGENT} {AGENT_NAME}"
