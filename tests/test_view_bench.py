@@ -18,6 +18,7 @@ def test_the_viewer_benchmark_measures_a_small_session(tmp_path: Path) -> None:
         "rss_mib",
         "peak_rss_mib",
         "first_view_mib",
+        "first_paint_s",
         "poll_after_100_events_kib",
         "events_shown",
     }
