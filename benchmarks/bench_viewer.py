@@ -88,7 +88,7 @@ def _get(url: str) -> bytes:
 class _Page:
     """The page's requests, as view.js makes them: the state (when its version moved), then
     for the conversation shown its turns' headers and the open turns that changed (the last
-    turn and the two newest with failures are open)."""
+    turn and the newest with failures are open)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -132,13 +132,13 @@ class _Page:
             size, data = self._conversation(-1, [])
             fetched += size
         turns = data["turns"] if fresh else self.turns
-        failing = [turn["key"] for turn in turns if turn["errors"]][-2:]
+        failing = [turn["key"] for turn in turns if turn["errors"]][-1:]
         wanted = {turns[-1]["key"], *failing} if turns else set()
         if not fresh:
             size, data = self._conversation(self.conversation_version, sorted(wanted & self.bodies))
             fetched += size
             turns = data["turns"]
-            failing = [turn["key"] for turn in turns if turn["errors"]][-2:]
+            failing = [turn["key"] for turn in turns if turn["errors"]][-1:]
             wanted = {turns[-1]["key"], *failing} if turns else set()
         missing = sorted(wanted - self.bodies)
         if missing:

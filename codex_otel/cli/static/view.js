@@ -5,7 +5,7 @@
 "use strict";
 
 const POLL_MS = 1000;
-const DEFAULT_OPEN_ERROR_TURNS = 2;
+const DEFAULT_OPEN_ERROR_TURNS = 1;
 
 let state = null;
 let version = "";
