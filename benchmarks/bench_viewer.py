@@ -257,12 +257,15 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     turns, calls = (4, 250) if quick else (25, 1000)
     small_cap = 500 if quick else 5_000
     with tempfile.TemporaryDirectory(prefix="codex-otel-bench-view-") as folder:
+        # The whole session first, at the default cap, as recorded (its last turn a full one:
+        # each measure then appends a turn of 100 events).
         path = Path(folder) / "session.jsonl"
-        write_session(path, turns // 2, calls)
-        halved = measure(path, max_events=small_cap)
-        write_session(path, turns - turns // 2, calls, first=turns // 2)
-        whole = measure(path, max_events=small_cap)
+        write_session(path, turns, calls)
         figures = measure(path)
+        whole = measure(path, max_events=small_cap)
+        half = Path(folder) / "half.jsonl"
+        write_session(half, turns // 2, calls)
+        halved = measure(half, max_events=small_cap)
     growth = whole["rss_mib"] / halved["rss_mib"]
     return {
         "figures": figures,
@@ -324,9 +327,9 @@ def markdown(result: dict[str, Any]) -> str:
         [
             "`codex-otel view FILE` on a session of tool results with 2 KiB arguments and "
             "output, then 100 more events appended; the page's requests made as view.js makes "
-            "them (polling every second). First half the session and then all of it with a cap "
-            "of 5,000 events (memory must not grow with the file), then all of it at the "
-            "default cap (20,000 events).",
+            "them (polling every second). Half the session and all of it with a cap of 5,000 "
+            "events (memory must not grow with the file), then all of it at the default cap "
+            "(20,000 events).",
             "",
             "| file MB | open s | RSS MiB | peak RSS MiB | first view MiB | first paint s "
             "| poll KiB | held |",
