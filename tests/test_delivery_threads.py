@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from opentelemetry.sdk._logs.export import LogRecordExportResult
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, LogRecordExportResult
 
 from codex_otel.export._delivery import CountedDelivery
 
@@ -14,24 +14,24 @@ THREADS = 16
 GENEROUS = 10.0  # seconds: a bound on waits that normally end at once
 
 
-class Collected:
-    """An exporter keeping what it got (a unit test of counting, not of the wire)."""
+class Gated(InMemoryLogRecordExporter):
+    """Keeps what it got once `gate` is set (a unit test of counting, not of the wire)."""
 
     def __init__(self) -> None:
-        self.items: list[Any] = []
+        super().__init__()
+        self.gate = threading.Event()
+        self.gate.set()
 
-    def export(self, batch: list[Any]) -> LogRecordExportResult:
-        self.items.extend(batch)
-        return LogRecordExportResult.SUCCESS
+    def export(self, batch: Any) -> LogRecordExportResult:
+        self.gate.wait(GENEROUS)
+        return super().export(batch)
 
-    def shutdown(self) -> None:
-        pass
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return True
+    @property
+    def items(self) -> list[Any]:
+        return list(self.get_finished_logs())
 
 
-def delivery(exporter: Collected, *, max_queue_size: int = 100_000) -> CountedDelivery:
+def delivery(exporter: Gated, *, max_queue_size: int = 100_000) -> CountedDelivery:
     return CountedDelivery(
         exporter,
         success=LogRecordExportResult.SUCCESS,
@@ -61,7 +61,7 @@ def offer_from_threads(
 
 
 def test_events_from_many_threads_are_all_exported_each_once() -> None:
-    exporter = Collected()
+    exporter = Gated()
     queue = delivery(exporter)
     for thread in offer_from_threads(queue, 2_000):
         thread.join(GENEROUS)
@@ -77,18 +77,12 @@ def test_events_from_many_threads_are_all_exported_each_once() -> None:
 
 
 def test_a_full_queue_refuses_events_from_many_threads_and_counts_each() -> None:
-    exporter = Collected()
-    gate = threading.Event()
-
-    def held_export(batch: list[Any]) -> LogRecordExportResult:
-        gate.wait(GENEROUS)  # nothing leaves the queue until every thread is done
-        return Collected.export(exporter, batch)
-
-    exporter.export = held_export  # type: ignore[method-assign]
+    exporter = Gated()
+    exporter.gate.clear()  # nothing leaves the queue until every thread is done
     queue = delivery(exporter, max_queue_size=500)
     for thread in offer_from_threads(queue, 1_000):
         thread.join(GENEROUS)
-    gate.set()
+    exporter.gate.set()
     queue.shutdown()
     stats = queue.stats()
     # One batch may have left the queue (and waits at the gate) before it filled up.
@@ -104,7 +98,7 @@ def test_a_full_queue_refuses_events_from_many_threads_and_counts_each() -> None
 
 def test_events_offered_from_many_threads_during_shutdown_are_each_counted_once() -> None:
     for _ in range(3):  # a caller racing the shutdown: see the test below for the exact case
-        exporter = Collected()
+        exporter = Gated()
         queue = delivery(exporter)
         started = threading.Barrier(THREADS + 1)
         threads = offer_from_threads(queue, 3_000, started)
@@ -120,7 +114,7 @@ def test_events_offered_from_many_threads_during_shutdown_are_each_counted_once(
 
 
 def test_an_event_queued_as_a_shutdown_ends_is_taken_back_and_counted_after_shutdown() -> None:
-    exporter = Collected()
+    exporter = Gated()
     queue = delivery(exporter)
     queue.offer("before", 10)
     put = queue.batch.put
