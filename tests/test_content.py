@@ -263,3 +263,39 @@ def test_a_huge_text_without_secrets_is_cut_and_sized_whole(memory: Memory) -> N
         output=output[:64] + TRUNCATED_MARKER,
         output_original_bytes=len(output.encode()),
     )
+
+
+SECRETS = [
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+    "Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123456789",
+    "https://deploy:hunter2@git.example.com/repo.git",
+    'password: "correct horse battery staple"',
+    '\\"api_key\\": \\"abc123def456\\"',
+    "token=ghp_" + "a" * 36,
+    "AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP",
+    "sk-ant-" + "x" * 30,
+]
+DECOYS = ["keyboard", "passed", "token_count", "https://example.com", "high", "task-list", "İ"]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_scrubbing_near_the_hints_matches_scrubbing_every_character(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    from codex_otel import _content
+
+    rng = random.Random(seed)
+    filler = "src/module.py:12: return handler(request)\n"
+    texts = []
+    for _ in range(40):
+        pieces = [filler * rng.randrange(0, 40)]
+        for _ in range(rng.randrange(1, 5)):
+            pieces += [rng.choice(SECRETS + DECOYS), filler * rng.randrange(0, 20)]
+        texts.append(" ".join(pieces))
+    policy = ContentPolicy.from_config(ToolResultConfig())
+    scrubbed = [policy.scrub(text) for text in texts]
+    monkeypatch.setattr(_content, "_HINT_REACH", 10**9)  # every character: `sub` itself
+    assert scrubbed == [policy.scrub(text) for text in texts]
+    assert any(SECRET_MARKER in text for text in scrubbed)
