@@ -291,6 +291,9 @@ class OtelProvider:
         invalid inherited `OTEL_*` variable, say), that is said once and that signal is
         dropped; the host carries on.
         """
+        # What the table dropped as Codex drops it, said as telemetry starts.
+        for line in config.warnings:
+            internal_logger.warning("codex_otel: %s", line)
         events = config.exporter.kind != "none"
         metrics = config.metrics_exporter.kind != "none"
         traces = config.trace_exporter.kind != "none"

@@ -200,11 +200,6 @@ def test_a_failing_file_is_counted_and_said_once(
             "expected a file path, got an empty string",
         ),
         (
-            {"exporter": {"otlp-file": {"path": "x.jsonl", "rotate": True}}},
-            "otel.exporter.otlp-file.rotate",
-            "unknown key; expected one of 'path'",
-        ),
-        (
             {"exporter": {"otlp-files": {"path": "x.jsonl"}}},
             "otel.exporter.otlp-files",
             "unknown exporter; expected one of 'otlp-http', 'otlp-grpc', 'otlp-file'",
