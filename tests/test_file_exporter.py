@@ -289,7 +289,7 @@ def test_demo_records_a_session_to_the_configured_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         f"codex-otel demo: sending to {tmp_path / 'session.jsonl'} ({path})",
-        "sent 14, accepted by the collector 14, dropped 0",
+        "sent 19, accepted by the collector 19, dropped 0",
     ]
     logs, _ = read_file(tmp_path / "session.jsonl")
-    assert len(logs) == 14
+    assert len(logs) == 19  # the opt-in events are off

@@ -33,18 +33,23 @@ LAYERS: dict[str, int] = {
     "_logs": 6,
     "_metrics": 6,
     "_traces": 6,
+    # An event's attributes from its declaration in the catalog.
+    "_event_fields": 6,
     "_provider": 7,
     "_bridge": 7,
     # Where an event is recorded (its turn, its span): read by the manager's record path.
     "_scopes": 8,
-    "_manager": 9,
-    "instrument": 10,
-    "analytics": 10,
-    "testing": 10,
-    "cli": 11,
+    # The manager's parts: the newer events' methods, a turn's clock.
+    "_manager_events": 8,
+    "_manager_turns": 9,
+    "_manager": 10,
+    "instrument": 11,
+    "analytics": 11,
+    "testing": 11,
+    "cli": 12,
     # The public face and `python -m codex_otel` sit on top of everything.
-    "__init__": 12,
-    "__main__": 13,
+    "__init__": 13,
+    "__main__": 14,
 }
 
 
