@@ -59,8 +59,11 @@ class NewerEvents:
         auth_error: str | None = None,
         auth_error_code: str | None = None,
     ) -> None:
-        """`codex.websocket_connect`: a Responses API WebSocket connect, timed elsewhere."""
-        success = error is None and (status_code is None or 200 <= status_code <= 299)
+        """`codex.websocket_connect`: a Responses API WebSocket connect, timed elsewhere. It
+        succeeded without an error and with a 2xx status or the handshake's 101 (or none)."""
+        success = error is None and (
+            status_code is None or status_code == 101 or 200 <= status_code <= 299
+        )
         self._emit(
             Event.WEBSOCKET_CONNECT,
             {
