@@ -654,13 +654,17 @@ class OtelEventManager(NewerEvents):
         response_id: str | None = None,
         response_model: str | None = None,
         cache_write_token_count: int | None = None,
+        ttft_ms: int | None = None,
+        model_reasoning_effort: str | None = None,
     ) -> None:
         """The completion's token usage. With traces on, the usage (and the response's id
         and model) also go on the chat span being read and into the turn's totals.
 
         Inside `turn()` the usage is summed into the turn's `codex.turn.token_usage`, one
         point per token type at its end, as Codex records it; outside a turn it is recorded
-        per response. `cache_write_token_count` is Anthropic's cache creation tokens."""
+        per response. `cache_write_token_count` is Anthropic's cache creation tokens;
+        `ttft_ms` the response's time to its first token and `model_reasoning_effort` the
+        effort it was asked for, when the host knows them (as Codex sends them)."""
         if self._provider.traces is not None:
             self._chat_completed(
                 input_token_count,
@@ -683,6 +687,8 @@ class OtelEventManager(NewerEvents):
                 Attr.CACHE_WRITE_TOKEN_COUNT: opt_int(cache_write_token_count),
                 Attr.REASONING_TOKEN_COUNT: opt_int(reasoning_token_count),
                 Attr.TOOL_TOKEN_COUNT: opt_int(tool_token_count),
+                Attr.TTFT_MS: opt_int(ttft_ms),
+                Attr.MODEL_REASONING_EFFORT: _name(model_reasoning_effort),
             }
 
         def metric(recorder: MetricsRecorder) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from codex_otel.catalog import COMMON_ATTRIBUTES, EVENT_ATTRIBUTES, INSTRUMENTS
 
-__all__ = ["NOT_OURS", "Report", "compare"]
+__all__ = ["LEFT_OUT", "NOT_OURS", "Report", "compare"]
 
 # Codex's metrics about its own machinery (its SQLite state, credential storage, plugin and
 # skill caches, rollout files, shell snapshots, cloud config, memory): no host of codex_otel
@@ -39,6 +39,15 @@ NOT_OURS = (
 )
 
 
+# Fields Codex sends that codex_otel leaves out on purpose, and why.
+LEFT_OUT = {
+    "config.legacy_multi_agent_disabled_sources": "Codex's own multi-agent configuration",
+    "agent_name": "Codex's agent tree path (`/root`); no host of codex_otel has one",
+    "tool_result_seq": "Codex's per-session tool result counter; `event.sequence` orders "
+    "every event of a conversation",
+}
+
+
 @dataclass
 class Report:
     events: dict[str, list[str]] = field(default_factory=dict)
@@ -47,6 +56,8 @@ class Report:
     metrics: list[str] = field(default_factory=list)
     missing_metrics: list[str] = field(default_factory=list)
     not_ours: list[str] = field(default_factory=list)
+    left_out: dict[str, list[str]] = field(default_factory=dict)
+    """Each Codex event name -> the fields of `LEFT_OUT` it carried."""
     log_records: int = 0
     spans: int = 0
 
@@ -65,6 +76,7 @@ class Report:
             "metrics": self.metrics,
             "missing_metrics": self.missing_metrics,
             "not_ours": self.not_ours,
+            "left_out": self.left_out,
         }
 
     def lines(self) -> list[str]:
@@ -77,6 +89,9 @@ class Report:
         for name, fields in self.events.items():
             if fields:
                 out.append(f"  {name}: fields not in the catalog: {', '.join(fields)}")
+        for name, fields in self.left_out.items():
+            for key in fields:
+                out.append(f"  {name}: {key} left out on purpose ({LEFT_OUT[key]})")
         ours = len(self.metrics)
         out.append(
             f"metrics: {ours - len(self.missing_metrics)} of {ours} of Codex's session, turn, "
@@ -110,8 +125,9 @@ def compare(lines: Iterable[Mapping[str, Any]]) -> Report:
             report.missing_events.append(name)
             report.events[name] = []
             continue
-        known = {*COMMON_ATTRIBUTES, *declared}
+        known = {*COMMON_ATTRIBUTES, *declared, *LEFT_OUT}
         report.events[name] = sorted(fields_of[name] - known)
+        report.left_out[name] = sorted(fields_of[name] & set(LEFT_OUT))
     for name in sorted(metric_names):
         if name.startswith(NOT_OURS):
             report.not_ours.append(name)

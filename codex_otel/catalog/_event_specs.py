@@ -179,6 +179,8 @@ _EVENTS = (
             _int(Attr.CACHE_WRITE_TOKEN_COUNT, optional=True),
             _int(Attr.REASONING_TOKEN_COUNT, optional=True),
             _int(Attr.TOOL_TOKEN_COUNT, optional=True),
+            _int(Attr.TTFT_MS, optional=True),
+            _name(Attr.MODEL_REASONING_EFFORT, optional=True),
         ),
         (
             MetricName.SSE_EVENT,

@@ -120,6 +120,8 @@ class Attr:
     REASONING_TOKEN_COUNT = "reasoning_token_count"
     TOOL_TOKEN_COUNT = "tool_token_count"
     CACHE_WRITE_TOKEN_COUNT = "cache_write_token_count"  # Anthropic's cache creation tokens
+    TTFT_MS = "ttft_ms"  # the response's time to first token
+    MODEL_REASONING_EFFORT = "model_reasoning_effort"
     # codex.user_prompt
     PROMPT_LENGTH = "prompt_length"
     PROMPT = "prompt"
