@@ -81,7 +81,12 @@ def _name(value: object) -> object:
 
 # Value (or member: they are str) -> what is sent; the enums' own lookup costs ~0.4 µs a call.
 _DECISIONS: dict[object, str] = {member.value: member.value for member in ToolDecision}
-_SOURCES = {member.value: member for member in ToolDecisionSource}
+# Every spelling a host may use (`User`, `user`, `AutomatedReviewer`, `automated_reviewer`).
+_SOURCES: dict[object, ToolDecisionSource] = {}
+for _member in ToolDecisionSource:
+    _snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in _member.value).lstrip("_")
+    for _spelling in (_member, _member.value, _member.value.lower(), _snake, _snake.upper()):
+        _SOURCES[_spelling] = _member
 
 
 def _decision(value: object) -> str:
@@ -105,7 +110,7 @@ _SPAN_SOURCES = {
 def _source(value: object) -> ToolDecisionSource:
     """`ToolDecisionSource(value)` (any casing), and its ValueError for an unknown value."""
     try:
-        return _SOURCES[value]  # type: ignore[index]
+        return _SOURCES[value]
     except (KeyError, TypeError):
         return ToolDecisionSource(value)
 
@@ -220,6 +225,7 @@ class OtelEventManager(NewerEvents):
             Attr.SLUG: slug,
         }
         logger = provider.logger
+        self._silent = logger is None and self._metrics is None
         self._log: Any = None
         if logger is not None:
             # Imported here: structlog costs ~20 ms to import and exporter none never needs it.

@@ -21,6 +21,8 @@ class NewerEvents:
     """Mixed into `OtelEventManager`."""
 
     _auth_env_fields: Mapping[str, object]
+    _silent: bool
+    """Neither events nor metrics: every method returns before building anything."""
     _log_agent_responses: bool
     _log_guardian_assessments: bool
 
@@ -61,6 +63,8 @@ class NewerEvents:
     ) -> None:
         """`codex.websocket_connect`: a Responses API WebSocket connect, timed elsewhere. It
         succeeded without an error and with a 2xx status or the handshake's 101 (or none)."""
+        if self._silent:
+            return
         success = error is None and (
             status_code is None or status_code == 101 or 200 <= status_code <= 299
         )
@@ -94,6 +98,8 @@ class NewerEvents:
         connection_reused: bool = False,
     ) -> None:
         """`codex.websocket_request`: one request over the WebSocket, timed elsewhere."""
+        if self._silent:
+            return
         self._emit(
             Event.WEBSOCKET_REQUEST,
             {
@@ -113,6 +119,8 @@ class NewerEvents:
     ) -> None:
         """A message received on the WebSocket: the `codex.websocket.event` metrics only (Codex
         logs no event for it). `kind` is the message's `type` (None: `unknown`)."""
+        if self._silent:
+            return
         self._emit(None, {}, _websocket_event_metric, kind, millis(duration), success)
 
     def auth_recovery(
@@ -129,6 +137,8 @@ class NewerEvents:
         state_changed: bool | None = None,
     ) -> None:
         """`codex.auth_recovery`: one step of recovering from a 401."""
+        if self._silent:
+            return
         self._emit(
             Event.AUTH_RECOVERY,
             {
@@ -151,6 +161,8 @@ class NewerEvents:
     ) -> None:
         """`codex.startup_phase`: a coarse start-up phase (e.g. `thread_start_total`) took
         `duration`, ending with `status` (e.g. `ready`)."""
+        if self._silent:
+            return
         self._emit(
             Event.STARTUP_PHASE,
             {
@@ -167,6 +179,8 @@ class NewerEvents:
     def turn_ttft(self, duration: timedelta | float) -> None:
         """`codex.turn_ttft`: the turn's first output token came `duration` after its start.
         `turn()` records it by itself; call this for turns measured elsewhere."""
+        if self._silent:
+            return
         self._emit(
             Event.TURN_TTFT,
             {Attr.DURATION_MS: millis(duration)},
@@ -178,6 +192,8 @@ class NewerEvents:
 
     def plugin_install_elicitation_sent(self, tool_type: str, tool_id: str, tool_name: str) -> None:
         """`codex.plugin_install_elicitation_sent`: a plugin or connector install prompt."""
+        if self._silent:
+            return
         self._emit(
             Event.PLUGIN_INSTALL_ELICITATION_SENT,
             {
@@ -200,6 +216,8 @@ class NewerEvents:
         completed: bool,
     ) -> None:
         """`codex.plugin_install_suggestion`: how a suggested install ended."""
+        if self._silent:
+            return
         self._emit(
             Event.PLUGIN_INSTALL_SUGGESTION,
             {
@@ -228,6 +246,8 @@ class NewerEvents:
     ) -> None:
         """`codex.sandbox_outcome`: how a sandboxed command ran (`outcome`), and how long it
         took in the sandbox and, when it was escalated, outside."""
+        if self._silent:
+            return
         self._emit(
             Event.SANDBOX_OUTCOME,
             {
@@ -253,6 +273,8 @@ class NewerEvents:
         """`codex.agent_response` (only with `log_agent_responses = true`): a final assistant
         answer, recorded once per `item_id` within a turn; the text is scrubbed and capped
         at 64 KiB. Inside `turn()` the turn's id is used unless `turn_id` is given."""
+        if self._silent:
+            return
         if not self._log_agent_responses or not self._first_response(item_id):
             return
         self._emit(
@@ -289,6 +311,8 @@ class NewerEvents:
         automated review finished with `status` (`approved`, `denied`, `timed_out`,
         `aborted`); `outcome` (`allow`/`deny`) only for a completed assessment. The
         rationale is scrubbed and capped at 64 KiB."""
+        if self._silent:
+            return
         if not self._log_guardian_assessments:
             return
         self._emit(
