@@ -114,6 +114,13 @@ AUTH_ENV_FIELDS = (
 """Which credentials the environment holds (presence only), on conversation starts and
 requests."""
 
+# What the response said of an authentication: its request id, `cf-ray`, the error.
+_AUTH_RESPONSE = (
+    _name(Attr.AUTH_REQUEST_ID, optional=True),
+    _name(Attr.AUTH_CF_RAY, optional=True),
+    _text(Attr.AUTH_ERROR, optional=True),
+    _name(Attr.AUTH_ERROR_CODE, optional=True),
+)
 _AUTH_REQUEST = (
     _bool(Attr.AUTH_HEADER_ATTACHED),
     _name(Attr.AUTH_HEADER_NAME, optional=True),
@@ -122,13 +129,17 @@ _AUTH_REQUEST = (
     _name(Attr.AUTH_RECOVERY_PHASE, optional=True),
     _name(Attr.ENDPOINT),
     *AUTH_ENV_FIELDS,
-    _name(Attr.AUTH_REQUEST_ID, optional=True),
-    _name(Attr.AUTH_CF_RAY, optional=True),
-    _text(Attr.AUTH_ERROR, optional=True),
-    _name(Attr.AUTH_ERROR_CODE, optional=True),
+    *_AUTH_RESPONSE,
 )
 """How a request or connection was authenticated: `auth.header_attached` and
 `auth.retry_after_unauthorized` are sent even when false."""
+
+# The plugin or connector an install prompt is about.
+_PLUGIN_TOOL = (
+    _name(Attr.PLUGIN_TOOL_TYPE),
+    _name(Attr.PLUGIN_TOOL_ID),
+    _name(Attr.PLUGIN_TOOL_NAME),
+)
 
 _EVENTS = (
     EventSpec(
@@ -255,10 +266,7 @@ _EVENTS = (
             _name(Attr.RECOVERY_AUTH_MODE),
             _name(Attr.AUTH_STEP),
             _name(Attr.AUTH_OUTCOME),
-            _name(Attr.AUTH_REQUEST_ID, optional=True),
-            _name(Attr.AUTH_CF_RAY, optional=True),
-            _text(Attr.AUTH_ERROR, optional=True),
-            _name(Attr.AUTH_ERROR_CODE, optional=True),
+            *_AUTH_RESPONSE,
             _name(Attr.AUTH_RECOVERY_REASON, optional=True),
             _bool(Attr.AUTH_STATE_CHANGED, optional=True),
         ),
@@ -293,20 +301,14 @@ _EVENTS = (
     EventSpec(
         Event.PLUGIN_INSTALL_ELICITATION_SENT,
         "a plugin or connector install prompt is shown",
-        (
-            _name(Attr.PLUGIN_TOOL_TYPE),
-            _name(Attr.PLUGIN_TOOL_ID),
-            _name(Attr.PLUGIN_TOOL_NAME),
-        ),
+        _PLUGIN_TOOL,
         (MetricName.PLUGIN_INSTALL_ELICITATION_SENT,),
     ),
     EventSpec(
         Event.PLUGIN_INSTALL_SUGGESTION,
         "the outcome of a plugin or connector install suggestion",
         (
-            _name(Attr.PLUGIN_TOOL_TYPE),
-            _name(Attr.PLUGIN_TOOL_ID),
-            _name(Attr.PLUGIN_TOOL_NAME),
+            *_PLUGIN_TOOL,
             _name(Attr.PLUGIN_RESPONSE_ACTION),
             _bool(Attr.PLUGIN_USER_CONFIRMED),
             _bool(Attr.PLUGIN_COMPLETED),
