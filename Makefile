@@ -51,8 +51,9 @@ docs-serve: $(UV)
 
 # The real Codex CLI as the oracle (not in `make test`: its npm package is ~400 MB): one
 # `codex exec` session against a local fake Responses API, its OTLP received here, compared
-# with the catalog. Codex is installed into .interop/ (ignored by git). RECORD=1 also keeps
-# the capture under tests/data/codex-<version>/.
+# with the catalog; then Codex starts with each [otel] table of tests/data/codex-otel-tables/.
+# Codex is installed into .interop/ (ignored by git). RECORD=1 also keeps the capture under
+# tests/data/codex-<version>/.
 CODEX_VERSION ?= 0.169.0
 INTEROP := .interop
 CODEX := $(INTEROP)/node_modules/.bin/codex
@@ -63,6 +64,7 @@ interop-codex: $(UV)
 	$(BIN)/python -m interop.run_codex --codex $(CODEX) \
 		--output $(if $(RECORD),tests/data/codex-$(CODEX_VERSION)/session.jsonl,$(INTEROP)/codex-$(CODEX_VERSION).jsonl) \
 		--summary $(INTEROP)/codex-$(CODEX_VERSION).summary.json
+	$(BIN)/python -m interop.check_configs --codex $(CODEX)
 
 # Refresh uv.lock deliberately: the newest versions pyproject.toml's ranges allow.
 lock: $(UV)
