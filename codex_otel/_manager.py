@@ -33,7 +33,9 @@ from ._scopes import (
     SpanScope,
     TurnScope,
     add_url_attributes,
+    end_unread_chat,
     parent_context,
+    reading_chat,
     tool_span_result,
 )
 from ._values import (
@@ -326,7 +328,7 @@ class OtelEventManager(NewerEvents):
         if pipeline is None:
             return NO_SPAN
         try:
-            self.end_chat()  # a new request: the previous one's stream is done with
+            end_unread_chat()
             attributes: dict[str, Any] = {
                 SpanAttr.OPERATION_NAME: Operation.CHAT,
                 SpanAttr.PROVIDER_NAME: self._conversation.provider_name,
@@ -399,12 +401,12 @@ class OtelEventManager(NewerEvents):
         scope = SCOPE.get()
         if scope is not None and scope.owner is not None and scope.owner.kind == CHAT:
             return scope.owner
-        return self._conversation.open_chat
+        return reading_chat()
 
     def end_chat(self, error: BaseException | None = None) -> None:
-        """End the chat span left open for its stream (`instrument_sse` calls this when the
-        stream ends); `error` marks it failed. Nothing open: nothing happens."""
-        chat = self._conversation.open_chat
+        """End the chat span this context's latest request left open for its stream; `error`
+        marks it failed. Nothing open: nothing happens."""
+        chat = reading_chat()
         if chat is not None:
             chat.end(error)
 
@@ -435,9 +437,10 @@ class OtelEventManager(NewerEvents):
                 context = scope.context
                 if scope.turn is not None and Attr.TURN_ID not in attributes:
                     attributes[Attr.TURN_ID] = scope.turn.id
-            open_chat = self._conversation.open_chat
-            if open_chat is not None and (scope is None or scope.kind == TURN):
-                context = open_chat.context  # the chat whose stream is being read
+            if scope is None or scope.kind == TURN:
+                chat = reading_chat()
+                if chat is not None:
+                    context = chat.context  # the chat whose stream is being read
             # Numbered last: an event that failed to build leaves a gap, as a lost one does.
             attributes[Attr.EVENT_SEQUENCE] = next(self._conversation.sequence)
             log.info_in(context, event, attributes)
@@ -659,7 +662,7 @@ class OtelEventManager(NewerEvents):
         tool_token_count: int,
         response_id: str | None = None,
         response_model: str | None = None,
-        cache_write_token_count: int | None = None,
+        cache_creation_token_count: int | None = None,
         ttft_ms: int | None = None,
         model_reasoning_effort: str | None = None,
     ) -> None:
@@ -668,9 +671,14 @@ class OtelEventManager(NewerEvents):
 
         Inside `turn()` the usage is summed into the turn's `codex.turn.token_usage`, one
         point per token type at its end, as Codex records it; outside a turn it is recorded
-        per response. `cache_write_token_count` is Anthropic's cache creation tokens;
-        `ttft_ms` the response's time to its first token and `model_reasoning_effort` the
-        effort it was asked for, when the host knows them (as Codex sends them)."""
+        per response.
+
+        `cache_creation_token_count` is Anthropic's `cache_creation_input_tokens` (Codex's
+        `cache_write_token_count`, the `cache_write_input` token type): given, it says
+        `input_token_count` leaves cached input out (Anthropic's usage does), and the spans'
+        `gen_ai.usage.input_tokens` adds the cache reads and writes back in. `ttft_ms` (the
+        response's time to its first token) and `model_reasoning_effort` are sent as Codex
+        sends them, when the host knows them."""
         if self._provider.traces is not None:
             self._chat_completed(
                 input_token_count,
@@ -680,6 +688,7 @@ class OtelEventManager(NewerEvents):
                 tool_token_count,
                 response_id,
                 response_model,
+                cache_creation_token_count,
             )
         if self._log is None and self._metrics is None:
             return
@@ -690,7 +699,7 @@ class OtelEventManager(NewerEvents):
                 Attr.INPUT_TOKEN_COUNT: opt_int(input_token_count),
                 Attr.OUTPUT_TOKEN_COUNT: opt_int(output_token_count),
                 Attr.CACHED_TOKEN_COUNT: opt_int(cached_token_count),
-                Attr.CACHE_WRITE_TOKEN_COUNT: opt_int(cache_write_token_count),
+                Attr.CACHE_WRITE_TOKEN_COUNT: opt_int(cache_creation_token_count),
                 Attr.REASONING_TOKEN_COUNT: opt_int(reasoning_token_count),
                 Attr.TOOL_TOKEN_COUNT: opt_int(tool_token_count),
                 Attr.TTFT_MS: opt_int(ttft_ms),
@@ -705,7 +714,7 @@ class OtelEventManager(NewerEvents):
             usage = {"input": inputs, "output": outputs, "total": inputs + outputs}
             for token_type, count in (
                 ("cached_input", cached_token_count),
-                ("cache_write_input", cache_write_token_count),
+                ("cache_write_input", cache_creation_token_count),
                 ("reasoning_output", reasoning_token_count),
             ):
                 if count is not None:
@@ -731,12 +740,17 @@ class OtelEventManager(NewerEvents):
         total: int,
         response_id: str | None,
         response_model: str | None,
+        cache_creation: int | None,
     ) -> None:
         try:
+            input_total = int(input_tokens)
+            if cache_creation is not None:  # GenAI's input tokens include cached ones
+                input_total += int(cache_creation) + int(cached or 0)
             given = {
-                SpanAttr.INPUT_TOKENS: int(input_tokens),
+                SpanAttr.INPUT_TOKENS: input_total,
                 SpanAttr.OUTPUT_TOKENS: int(output_tokens),
                 SpanAttr.CACHE_READ_INPUT_TOKENS: opt_int(cached),
+                SpanAttr.CACHE_CREATION_INPUT_TOKENS: opt_int(cache_creation),
                 SpanAttr.REASONING_OUTPUT_TOKENS: opt_int(reasoning),
                 # Codex's total: the response's own (`tool_token_count` in the event).
                 SpanAttr.TOTAL_TOKENS: int(total),

@@ -57,6 +57,7 @@ MESSAGE_COMPLETION = completion(
     cached_token_count=1000,
     reasoning_token_count=64,
     tool_token_count=2600,
+    cache_write_token_count=100,  # Codex's name for the cache creation tokens
 )
 
 

@@ -42,7 +42,7 @@ def scripted_turn(manager: OtelEventManager) -> None:
             input_token_count=1200,
             output_token_count=20,
             cached_token_count=1024,
-            cache_write_token_count=100,
+            cache_creation_token_count=100,
             tool_token_count=1220,
         )
 
