@@ -13,7 +13,7 @@ from ._config import (
 )
 from ._config_load import OtelConfig, default_config_path, load_config
 from ._errors import ConfigError
-from ._event_fields import AuthEnv
+from ._event_fields import AuthEnv, RequestAuth
 from ._manager import OtelEventManager
 from ._provider import OtelProvider
 from ._version import package_version
@@ -54,6 +54,7 @@ __all__ = [
     "OtlpFileExporter",
     "OtlpGrpcExporter",
     "OtlpHttpExporter",
+    "RequestAuth",
     "RiskLevel",
     "TlsConfig",
     "ToolDecision",

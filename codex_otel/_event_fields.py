@@ -14,7 +14,7 @@ from ._content import ContentPolicy, cap_name
 from ._values import as_text, duration_ms, opt_int, safe_str
 from .catalog import Attr, EventSpec, FieldSpec
 
-__all__ = ["AuthEnv", "build_fields", "millis"]
+__all__ = ["AuthEnv", "RequestAuth", "build_fields", "millis"]
 
 # What Codex sends for `auth.env_provider_key_name` when the provider names a variable (the
 # binary never sends the name itself).
@@ -72,6 +72,50 @@ class AuthEnv:
                 self.refresh_token_url_override_present
             ),
         }
+
+
+@dataclass(frozen=True)
+class RequestAuth:
+    """How a request (or a WebSocket connect) was authenticated, as Codex records it: the
+    header's name and the recovery's steps, never a credential. Given to `api_request` and
+    `websocket_connect`; what is not given is read from the request and its response."""
+
+    header_attached: bool | None = None
+    """Whether a credential header was sent (None: whether the request carries one)."""
+    header_name: str | None = None
+    """Its name, e.g. `authorization` (None: the one the request carries)."""
+    retry_after_unauthorized: bool = False
+    """Whether this is the retry after a 401."""
+    recovery_mode: str | None = None
+    recovery_phase: str | None = None
+    request_id: str | None = None
+    """The response's request id (None: its `x-request-id`)."""
+    error: str | None = None
+    """What the server said of the credential (scrubbed and capped as free text)."""
+    error_code: str | None = None
+
+    def fields(
+        self, header: str | None, request_id: str | None, cf_ray: object, error: object
+    ) -> dict[str, object]:
+        """The `auth.*` fields, with the header and request id read from the request and
+        response (`header`, `request_id`) unless given; `error` is the scrubbed `error`."""
+        name = self.header_name if self.header_name is not None else header
+        attached = self.header_attached if self.header_attached is not None else name
+        return {
+            Attr.AUTH_HEADER_ATTACHED: bool(attached),
+            Attr.AUTH_HEADER_NAME: cap_name(safe_str(name)),
+            Attr.AUTH_RETRY_AFTER_UNAUTHORIZED: bool(self.retry_after_unauthorized),
+            Attr.AUTH_RECOVERY_MODE: cap_name(safe_str(self.recovery_mode)),
+            Attr.AUTH_RECOVERY_PHASE: cap_name(safe_str(self.recovery_phase)),
+            Attr.AUTH_REQUEST_ID: cap_name(safe_str(self.request_id or request_id)),
+            Attr.AUTH_CF_RAY: cf_ray,
+            Attr.AUTH_ERROR: error,
+            Attr.AUTH_ERROR_CODE: cap_name(safe_str(self.error_code)),
+        }
+
+
+NO_REQUEST_AUTH = RequestAuth()
+"""Nothing known of a request's authentication but what the request says."""
 
 
 def millis(duration: timedelta | float | None) -> int | None:

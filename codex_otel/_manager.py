@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._config import ToolResultConfig
 from ._content import ContentPolicy, cap_name, wire_safe
 from ._errors import report_internal_error
-from ._event_fields import AuthEnv, build_fields
+from ._event_fields import NO_REQUEST_AUTH, AuthEnv, RequestAuth, build_fields
 from ._manager_events import NewerEvents
 from ._manager_turns import TURN_CLOCK, MeasuredTurn, TurnClock, first_message, first_token
 from ._provider import OtelProvider
@@ -586,45 +586,32 @@ class OtelEventManager(NewerEvents):
         response: object = None,
         request: object = None,
         endpoint: str | None = None,
-        request_id: str | None = None,
-        auth_header_attached: bool | None = None,
-        auth_header_name: str | None = None,
-        retry_after_unauthorized: bool = False,
-        recovery_mode: str | None = None,
-        recovery_phase: str | None = None,
-        auth_error: str | None = None,
-        auth_error_code: str | None = None,
+        auth: RequestAuth | None = None,
     ) -> None:
         """Record an HTTP call timed elsewhere (the helpers in `codex_otel.instrument`).
 
         `attempt` is 1 for the first try; the event says 0, as Codex numbers them. The
         endpoint, the credential header's name and the request id are read from `request`
-        and `response` (the response, or the error) unless given; the credential itself
-        never is."""
+        and `response` (the response, or the error) unless given (`endpoint`, `auth`); the
+        credential itself never is."""
         if self._log is None and self._metrics is None:
             return
 
         def fields() -> dict[str, Any]:
             path, header, response_id = request_facts(response, request)
-            name = auth_header_name if auth_header_name is not None else header
-            attached = auth_header_attached if auth_header_attached is not None else name
+            given = auth or NO_REQUEST_AUTH
+            ray = _name(cf_ray)
             return {
                 Attr.ATTEMPT: _codex_attempt(attempt),
                 Attr.DURATION_MS: duration_ms(duration),
                 Attr.HTTP_STATUS_CODE: opt_int(status_code),
                 Attr.ERROR_MESSAGE: self._content.scrub_field(safe_str(error)),
-                Attr.CF_RAY: _name(cf_ray),
-                Attr.AUTH_HEADER_ATTACHED: bool(attached),
-                Attr.AUTH_HEADER_NAME: _name(name),
-                Attr.AUTH_RETRY_AFTER_UNAUTHORIZED: bool(retry_after_unauthorized),
-                Attr.AUTH_RECOVERY_MODE: _name(recovery_mode),
-                Attr.AUTH_RECOVERY_PHASE: _name(recovery_phase),
+                Attr.CF_RAY: ray,
                 Attr.ENDPOINT: _name(endpoint or path),
                 **self._auth_fields(),
-                Attr.AUTH_REQUEST_ID: _name(request_id or response_id),
-                Attr.AUTH_CF_RAY: _name(cf_ray),
-                Attr.AUTH_ERROR: self._content.scrub_field(safe_str(auth_error)),
-                Attr.AUTH_ERROR_CODE: _name(auth_error_code),
+                **given.fields(
+                    header, response_id, ray, self._content.scrub_field(safe_str(given.error))
+                ),
             }
 
         def metric(recorder: MetricsRecorder) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from ._event_fields import millis
+from ._event_fields import NO_REQUEST_AUTH, RequestAuth, millis
 from .catalog import AgentType, Attr, Event, GuardianOutcome, RiskLevel
 
 if TYPE_CHECKING:
@@ -51,15 +51,8 @@ class NewerEvents:
         error: str | None = None,
         connection_reused: bool = False,
         endpoint: str = "/responses",
-        auth_header_attached: bool = False,
-        auth_header_name: str | None = None,
-        retry_after_unauthorized: bool = False,
-        recovery_mode: str | None = None,
-        recovery_phase: str | None = None,
-        request_id: str | None = None,
         cf_ray: str | None = None,
-        auth_error: str | None = None,
-        auth_error_code: str | None = None,
+        auth: RequestAuth | None = None,
     ) -> None:
         """`codex.websocket_connect`: a Responses API WebSocket connect, timed elsewhere. It
         succeeded without an error and with a 2xx status or the handshake's 101 (or none)."""
@@ -68,6 +61,7 @@ class NewerEvents:
         success = error is None and (
             status_code is None or status_code == 101 or 200 <= status_code <= 299
         )
+        given = auth or NO_REQUEST_AUTH
         self._emit(
             Event.WEBSOCKET_CONNECT,
             {
@@ -76,17 +70,10 @@ class NewerEvents:
                 Attr.SUCCESS: success,
                 Attr.ERROR_MESSAGE: error,
                 Attr.AUTH_CONNECTION_REUSED: connection_reused,
-                Attr.AUTH_HEADER_ATTACHED: auth_header_attached,
-                Attr.AUTH_HEADER_NAME: auth_header_name,
-                Attr.AUTH_RETRY_AFTER_UNAUTHORIZED: retry_after_unauthorized,
-                Attr.AUTH_RECOVERY_MODE: recovery_mode,
-                Attr.AUTH_RECOVERY_PHASE: recovery_phase,
                 Attr.ENDPOINT: endpoint,
                 **self._auth_fields(),
-                Attr.AUTH_REQUEST_ID: request_id,
-                Attr.AUTH_CF_RAY: cf_ray,
-                Attr.AUTH_ERROR: auth_error,
-                Attr.AUTH_ERROR_CODE: auth_error_code,
+                # Raw values: the declaration's kinds cap and scrub them.
+                **given.fields(None, None, cf_ray, given.error),
             },
         )
 

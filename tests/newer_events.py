@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from codex_otel import OtelEventManager
+from codex_otel import OtelEventManager, RequestAuth
 from tests.conftest import AUTH_ENV, expect
 
 RATIONALE = "Reads a file inside the workspace; token sk-proj-Zq8vN3kLmP0aBcDeFgHiJkLm is not used."
@@ -20,15 +20,17 @@ def emit_newer(manager: OtelEventManager) -> None:
         status_code=101,
         connection_reused=False,
         endpoint="/responses",
-        auth_header_attached=True,
-        auth_header_name="authorization",
-        retry_after_unauthorized=True,
-        recovery_mode="reload",
-        recovery_phase="after_unauthorized",
-        request_id="req_ws_1",
         cf_ray="8f2a-SJC",
-        auth_error="token expired",
-        auth_error_code="token_expired",
+        auth=RequestAuth(
+            header_attached=True,
+            header_name="authorization",
+            retry_after_unauthorized=True,
+            recovery_mode="reload",
+            recovery_phase="after_unauthorized",
+            request_id="req_ws_1",
+            error="token expired",
+            error_code="token_expired",
+        ),
     )
     manager.websocket_request(timedelta(milliseconds=850), error="socket closed")
     manager.auth_recovery(
