@@ -123,3 +123,26 @@ def test_without_a_first_token_a_turn_records_no_ttft() -> None:
         "codex.turn.tool.call",
     }
     provider.shutdown()
+
+
+def test_every_point_carries_the_originator_and_session_source_and_a_set_service_name() -> None:
+    reader = InMemoryMetrics()
+    provider = OtelProvider(
+        None, metric_readers=[reader], service_name="my-agent", originator="codex_exec"
+    )
+    manager = OtelEventManager(
+        provider, conversation_id="c", model="gpt-5-codex", slug="gpt-5", session_source="cli"
+    )
+    manager.startup_phase("thread_start_total", 0.015, status="ready")
+    (point,) = reader.points("codex.startup.phase.duration_ms")
+    assert point.attributes == {
+        "auth_mode": "unspecified",
+        "model": "gpt-5-codex",
+        "app.version": "unspecified",
+        "originator": "codex_exec",
+        "session_source": "cli",
+        "service_name": "my-agent",  # set besides the originator: tagged, as Codex does
+        "phase": "thread_start_total",
+        "status": "ready",
+    }
+    provider.shutdown()
