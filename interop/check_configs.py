@@ -9,19 +9,18 @@ what it drops. What codex_otel makes of the same tables is tests/test_config_cod
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from .fake_responses import FakeResponses
+from .run_codex import DEAD_PROXY, codex_exec
 
 __all__ = ["check_table", "main"]
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "codex-otel-tables"
 # Nothing listens there: every endpoint of the tables, and the model provider.
-DEAD = "http://127.0.0.1:9"
+DEAD = DEAD_PROXY  # nothing listens there
 PROVIDER = """\
 model = "gpt-5.1-codex"
 model_provider = "interop"
@@ -35,7 +34,6 @@ request_max_retries = 0
 stream_max_retries = 0
 
 """
-RUN_TIMEOUT_SECONDS = 120
 
 
 def check_table(codex: Path, table: Path, work: Path, base_url: str) -> tuple[bool, list[str]]:
@@ -47,37 +45,7 @@ def check_table(codex: Path, table: Path, work: Path, base_url: str) -> tuple[bo
         text = text.replace(marker, DEAD + path)
     text = text.replace("@TRACES@", DEAD + "/v1/traces").replace("@GRPC@", DEAD)
     (home / "config.toml").write_text(PROVIDER.format(base_url=base_url) + text, encoding="utf-8")
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(work),
-        "CODEX_HOME": str(home),
-        "OPENAI_API_KEY": "sk-interop-not-a-real-key",
-        "CHECK_TOKEN": "interop-token",
-        "HTTPS_PROXY": DEAD,
-        "HTTP_PROXY": DEAD,
-        "ALL_PROXY": DEAD,
-        "NO_PROXY": "127.0.0.1,localhost",
-        "NO_COLOR": "1",
-    }
-    command = [
-        str(codex),
-        "exec",
-        "--dangerously-bypass-approvals-and-sandbox",
-        "--skip-git-repo-check",
-        "--cd",
-        str(work),
-        "hi",
-    ]
-    with open(os.devnull, "rb") as stdin:
-        done = subprocess.run(
-            command,
-            stdin=stdin,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=RUN_TIMEOUT_SECONDS,
-            check=False,
-        )
+    done = codex_exec(codex, home, work, "hi", CHECK_TOKEN="interop-token")
     output = done.stdout + done.stderr
     started = "session id:" in output and "Error loading config" not in output
     warnings = [

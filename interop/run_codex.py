@@ -28,7 +28,7 @@ from codex_otel.testing import Metric, OtlpReceiver, ReceivedLog, ReceivedSpan
 from .compare import compare
 from .fake_responses import FakeResponses
 
-__all__ = ["codex_config", "main", "run_codex"]
+__all__ = ["codex_config", "codex_exec", "main", "run_codex"]
 
 PROMPT = "Run `echo interop` and tell me what it printed."
 MODEL = "gpt-5.1-codex"
@@ -104,6 +104,50 @@ class _Capture:
             time.sleep(0.2)
 
 
+# Nothing listens there: Codex's plugin sync from GitHub (at start) goes to it, so the run
+# stays offline.
+DEAD_PROXY = "http://127.0.0.1:9"
+
+
+def codex_exec(
+    codex: Path, home: Path, project: Path, prompt: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`codex exec` in `project` with CODEX_HOME `home`, stdin from /dev/null, a fake API key
+    and no network; `env` adds variables."""
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home.parent),
+        "CODEX_HOME": str(home),
+        "OPENAI_API_KEY": "sk-interop-not-a-real-key",
+        "RUST_LOG": "warn",
+        "NO_COLOR": "1",
+        "HTTPS_PROXY": DEAD_PROXY,
+        "HTTP_PROXY": DEAD_PROXY,
+        "ALL_PROXY": DEAD_PROXY,
+        "NO_PROXY": "127.0.0.1,localhost",
+        **env,
+    }
+    command = [
+        str(codex),
+        "exec",
+        "--dangerously-bypass-approvals-and-sandbox",
+        "--skip-git-repo-check",
+        "--cd",
+        str(project),
+        prompt,
+    ]
+    with open(os.devnull, "rb") as stdin:
+        return subprocess.run(
+            command,
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=RUN_TIMEOUT_SECONDS,
+            check=False,
+        )
+
+
 def codex_version(codex: Path) -> str:
     done = subprocess.run(
         [str(codex), "--version"], capture_output=True, text=True, timeout=60, check=True
@@ -127,38 +171,7 @@ def run_codex(codex: Path, work: Path) -> tuple[list[str], dict[str, object]]:
         home.mkdir()
         project.mkdir()
         (home / "config.toml").write_text(codex_config(api.base_url, receiver))
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(work),
-            "CODEX_HOME": str(home),
-            "OPENAI_API_KEY": "sk-interop-not-a-real-key",
-            "RUST_LOG": "warn",
-            "NO_COLOR": "1",
-            # Codex syncs plugins from GitHub at start: a dead local proxy keeps it offline.
-            "HTTPS_PROXY": "http://127.0.0.1:9",
-            "HTTP_PROXY": "http://127.0.0.1:9",
-            "ALL_PROXY": "http://127.0.0.1:9",
-            "NO_PROXY": "127.0.0.1,localhost",
-        }
-        command = [
-            str(codex),
-            "exec",
-            "--dangerously-bypass-approvals-and-sandbox",
-            "--skip-git-repo-check",
-            "--cd",
-            str(project),
-            PROMPT,
-        ]
-        with open(os.devnull, "rb") as stdin:
-            done = subprocess.run(
-                command,
-                stdin=stdin,
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=RUN_TIMEOUT_SECONDS,
-                check=False,
-            )
+        done = codex_exec(codex, home, project, PROMPT)
         capture.settle()
         requests = [f"{method} {path}" for method, path, _ in api.requests]
     summary: dict[str, object] = {
