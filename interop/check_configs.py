@@ -19,8 +19,8 @@ from .run_codex import DEAD_PROXY, codex_exec
 __all__ = ["check_table", "main"]
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "codex-otel-tables"
-# Nothing listens there: every endpoint of the tables, and the model provider.
-DEAD = DEAD_PROXY  # nothing listens there
+# Every exporter endpoint of the tables points where nothing listens.
+DEAD = DEAD_PROXY
 PROVIDER = """\
 model = "gpt-5.1-codex"
 model_provider = "interop"
