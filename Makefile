@@ -10,7 +10,7 @@ EXTRAS := --extra httpx --extra openai --extra anthropic
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint bench docs docs-serve lock test-latest test-lowest test-pythons clean
+.PHONY: demo test lint bench docs docs-serve lock test-latest test-lowest test-pythons clean interop-codex
 
 $(UV):
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target .tools uv==$(UV_VERSION)
@@ -49,6 +49,23 @@ docs-serve: $(UV)
 	$(DOCS_SYNC)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
+# The real Codex CLI as the oracle (not in `make test`: its npm package is ~400 MB): one
+# `codex exec` session against a local fake Responses API, its OTLP received here, compared
+# with the catalog; then Codex starts with each [otel] table of tests/data/codex-otel-tables/.
+# Codex is installed into .interop/ (ignored by git). RECORD=1 also keeps the capture under
+# tests/data/codex-<version>/.
+CODEX_VERSION ?= 0.169.0
+INTEROP := .interop
+CODEX := $(INTEROP)/node_modules/.bin/codex
+interop-codex: $(UV)
+	$(UV) sync --quiet --locked $(EXTRAS) --python $(PYTHON)
+	@$(CODEX) --version 2>/dev/null | grep -qx 'codex-cli $(CODEX_VERSION)' || \
+		npm install --prefix $(INTEROP) --no-audit --no-fund --no-save @openai/codex@$(CODEX_VERSION)
+	$(BIN)/python -m interop.run_codex --codex $(CODEX) \
+		--output $(if $(RECORD),tests/data/codex-$(CODEX_VERSION)/session.jsonl,$(INTEROP)/codex-$(CODEX_VERSION).jsonl) \
+		--summary $(INTEROP)/codex-$(CODEX_VERSION).summary.json
+	$(BIN)/python -m interop.check_configs --codex $(CODEX)
+
 # Refresh uv.lock deliberately: the newest versions pyproject.toml's ranges allow.
 lock: $(UV)
 	$(UV) lock --upgrade
@@ -65,4 +82,4 @@ test-pythons: $(UV)
 	scripts/test-pythons
 
 clean:
-	rm -rf $(VENV) .venv-* .tools .pytest_cache .mypy_cache .ruff_cache test-artifacts .demo site
+	rm -rf $(VENV) .venv-* .tools .pytest_cache .mypy_cache .ruff_cache test-artifacts .demo site .interop

@@ -16,12 +16,13 @@ from typing import Any
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 
+from codex_otel import AuthEnv
 from codex_otel._config import BatchConfig
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: benchmarks/ and codex_otel/
 
 # The full common metadata, as the manager takes it and as the records carry it.
-METADATA = {
+METADATA: dict[str, Any] = {
     "conversation_id": "0199a9c4-2f6e-7c31-9b0e-5d3c1f8e4a27",
     "model": "gpt-5-codex",
     "slug": "gpt-5",
@@ -29,15 +30,25 @@ METADATA = {
     "auth_mode": "ChatGPT",
     "terminal_type": "xterm-256color",
     "app_version": "0.50.0",
+    "originator": "codex_exec",
+    "auth_env": AuthEnv(openai_api_key_present=True),
 }
 COMMON_ATTRIBUTES = {
     "conversation.id": METADATA["conversation_id"],
     "app.version": METADATA["app_version"],
     "auth_mode": METADATA["auth_mode"],
     "user.account_id": METADATA["account_id"],
+    "originator": METADATA["originator"],
     "terminal.type": METADATA["terminal_type"],
     "model": METADATA["model"],
     "slug": METADATA["slug"],
+}
+# `auth.env_*` of METADATA's `auth_env`, on conversation starts and requests.
+AUTH_ENV = {
+    "auth.env_openai_api_key_present": True,
+    "auth.env_codex_api_key_present": False,
+    "auth.env_codex_api_key_enabled": True,
+    "auth.env_refresh_token_url_override_present": False,
 }
 
 

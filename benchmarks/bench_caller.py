@@ -20,6 +20,7 @@ from typing import Any
 from opentelemetry._logs import Logger
 
 from benchmarks._common import (
+    AUTH_ENV,
     METADATA,
     NullExporter,
     held_batch,
@@ -90,10 +91,15 @@ def _cases(manager: OtelEventManager, logger: Logger | None) -> dict[str, tuple[
                 logger,  # type: ignore[arg-type]
                 "codex.api_request",
                 {
-                    "attempt": 1,
+                    "attempt": 0,  # Codex counts from 0
                     "duration_ms": int(0.245 * 1000),
                     "http.response.status_code": 200,
                     "cf_ray": "8f2a1c3b9d7e-SJC",
+                    "auth.header_attached": False,
+                    "auth.retry_after_unauthorized": False,
+                    "endpoint": "unknown",
+                    **AUTH_ENV,
+                    "auth.cf_ray": "8f2a1c3b9d7e-SJC",
                 },
             )
 
@@ -110,7 +116,7 @@ def _cases(manager: OtelEventManager, logger: Logger | None) -> dict[str, tuple[
                     "tool_name": "shell",
                     "call_id": "call_7Hq2",
                     "decision": "approved",
-                    "source": "user",
+                    "source": "User",
                 },
             )
 
@@ -130,6 +136,43 @@ def _cases(manager: OtelEventManager, logger: Logger | None) -> dict[str, tuple[
                     "duration_ms": int(0.0153 * 1000),
                     "success": "true",
                     "output": OUTPUT,
+                    "output_truncated": False,
+                    "mcp_server": "",
+                    "mcp_server_origin": "",
+                },
+            )
+
+    # Codex's newer events, through their generic path (`catalog.EVENTS`).
+    def startup_phase(n: int) -> None:
+        for _ in range(n):
+            manager.startup_phase("thread_start_total", 0.015, status="ready")
+
+    def raw_startup_phase(n: int) -> None:
+        for _ in range(n):
+            raw_emit(
+                logger,  # type: ignore[arg-type]
+                "codex.startup_phase",
+                {
+                    "startup.phase": "thread_start_total",
+                    "startup.status": "ready",
+                    "duration_ms": int(0.015 * 1000),
+                },
+            )
+
+    def websocket_request(n: int) -> None:
+        for _ in range(n):
+            manager.websocket_request(0.85, connection_reused=True)
+
+    def raw_websocket_request(n: int) -> None:
+        for _ in range(n):
+            raw_emit(
+                logger,  # type: ignore[arg-type]
+                "codex.websocket_request",
+                {
+                    "duration_ms": int(0.85 * 1000),
+                    "success": "true",
+                    "auth.connection_reused": True,
+                    **AUTH_ENV,
                 },
             )
 
@@ -139,6 +182,8 @@ def _cases(manager: OtelEventManager, logger: Logger | None) -> dict[str, tuple[
         "codex.api_request": (api_request, raw_api_request),
         "codex.tool_decision": (tool_decision, raw_tool_decision),
         "codex.tool_result": (tool_result, raw_tool_result),
+        "codex.startup_phase": (startup_phase, raw_startup_phase),
+        "codex.websocket_request": (websocket_request, raw_websocket_request),
     }
 
 

@@ -13,10 +13,19 @@ from ._config import (
 )
 from ._config_load import OtelConfig, default_config_path, load_config
 from ._errors import ConfigError
+from ._event_fields import AuthEnv, RequestAuth
 from ._manager import OtelEventManager
 from ._provider import OtelProvider
 from ._version import package_version
-from .catalog import Attr, Event, ToolDecision, ToolDecisionSource
+from .catalog import (
+    AgentType,
+    Attr,
+    Event,
+    GuardianOutcome,
+    RiskLevel,
+    ToolDecision,
+    ToolDecisionSource,
+)
 from .export import DeliveryStats
 
 
@@ -28,12 +37,15 @@ def __getattr__(name: str) -> str:
 
 
 __all__ = [
+    "AgentType",
     "Attr",
+    "AuthEnv",
     "BatchConfig",
     "ConfigError",
     "DeliveryStats",
     "Event",
     "ExporterConfig",
+    "GuardianOutcome",
     "Headers",
     "NoneExporter",
     "OtelConfig",
@@ -42,6 +54,8 @@ __all__ = [
     "OtlpFileExporter",
     "OtlpGrpcExporter",
     "OtlpHttpExporter",
+    "RequestAuth",
+    "RiskLevel",
     "TlsConfig",
     "ToolDecision",
     "ToolDecisionSource",

@@ -1,34 +1,33 @@
-"""The `[otel]` table: `OtelConfig`, and reading and validating it (the one place config
-errors are raised)."""
+"""The `[otel]` table: `OtelConfig`, reading the file and validating the table (config
+errors are raised here and in the `_config_*` modules of its parts: exporters, traces).
+
+A table written for Codex loads unchanged: what Codex ignores or drops with a start-up
+warning is dropped here with a one-line warning naming the key (`OtelConfig.warnings`,
+logged on the `codex_otel` logger when a provider starts from the config)."""
 
 from __future__ import annotations
 
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from ._config import (
-    DEFAULT_HTTP_ENDPOINT,
     DEFAULT_HTTP_METRICS_ENDPOINT,
     DEFAULT_HTTP_TRACES_ENDPOINT,
     DEFAULT_METRICS_EXPORT_INTERVAL_MS,
     BatchConfig,
     ExporterConfig,
-    Headers,
     MetricsTemporality,
     NoneExporter,
-    OtlpFileExporter,
-    OtlpGrpcExporter,
-    OtlpHttpExporter,
-    TlsConfig,
     ToolResultConfig,
-    redact_url,
 )
+from ._config_exporters import ExporterParser
+from ._config_parser import TableParser, type_name, what_was_given
+from ._config_traces import span_attributes, tracestate
 from ._errors import ConfigError
 from .catalog import DEFAULT_SERVICE_NAME
 
@@ -42,9 +41,6 @@ __all__ = [
     "parse_table",
 ]
 
-_ENV_REF = re.compile(r"\$\{([^}]*)\}")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
 
 @dataclass(frozen=True)
 class OtelConfig:
@@ -56,6 +52,12 @@ class OtelConfig:
     """Where events go; `NoneExporter` by default."""
     log_user_prompt: bool = False
     """When false, prompt text is exported as `[REDACTED]`."""
+    log_agent_responses: bool = False
+    """Export the final assistant answer of each turn (`codex.agent_response`); off, as in
+    Codex: it is content."""
+    log_guardian_assessments: bool = False
+    """Export each automated review of an action (`codex.guardian_assessment`), its
+    rationale included; off, as in Codex."""
     shutdown_timeout: float = 3.0
     """Seconds `shutdown()` and the exit-time flush may take, even with the collector down."""
     batch: BatchConfig = field(default_factory=BatchConfig)
@@ -83,6 +85,9 @@ class OtelConfig:
     under what code passes."""
     source: str = field(default="<defaults>", compare=False)
     """Where this config was read from, for messages."""
+    warnings: Sequence[str] = field(default=(), compare=False)
+    """One line per key dropped as Codex drops it (unknown, or an invalid entry of
+    `span_attributes`/`tracestate`) and per setting that sends nothing (`"statsig"`)."""
 
     @classmethod
     def from_mapping(
@@ -164,54 +169,11 @@ def load_config(
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "otel", f"expected valid TOML ({exc})") from None
-    table = document.get("otel", {})
-    return _Parser(source, env, file.parent).config(table)
+    return parse_table(document.get("otel", {}), source, env, file.parent)
 
 
-class _Parser:
-    """Walks the table once, keeping the file name for every error."""
-
-    def __init__(self, source: str, env: Mapping[str, str], base_dir: Path | None = None) -> None:
-        self.source = source
-        self.env = env
-        self.base_dir = base_dir if base_dir is not None else Path.cwd()
-
-    def fail(self, key: str, expected: str) -> ConfigError:
-        return ConfigError(self.source, key, expected)
-
-    def table(self, value: object, key: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
-        if not isinstance(value, Mapping):
-            raise self.fail(key, f"expected a table, got {_type_name(value)}")
-        for name in value:
-            if name not in allowed:
-                raise self.fail(
-                    f"{key}.{name}", f"unknown key; expected one of {_choices(allowed)}"
-                )
-        return value
-
-    def string(self, value: object, key: str) -> str:
-        if not isinstance(value, str):
-            raise self.fail(key, f"expected a string, got {_type_name(value)}")
-        return value
-
-    def boolean(self, value: object, key: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {_type_name(value)}")
-        return value
-
-    def integer(self, value: object, key: str, minimum: int) -> int:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise self.fail(key, f"expected an integer, got {_type_name(value)}")
-        if value < minimum:
-            raise self.fail(key, f"expected an integer >= {minimum}, got {value}")
-        return value
-
-    def seconds(self, value: object, key: str) -> float:
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise self.fail(key, f"expected a number of seconds, got {_type_name(value)}")
-        if not 0 < value <= 600:
-            raise self.fail(key, f"expected seconds > 0 and <= 600, got {value}")
-        return float(value)
+class _Parser(ExporterParser):
+    """The `[otel]` table and its own sub-tables, on top of the exporter tables."""
 
     def config(self, value: object) -> OtelConfig:
         table = self.table(
@@ -220,7 +182,7 @@ class _Parser:
             (
                 "environment",
                 "exporter",
-                "log_user_prompt",
+                *_CONTENT_KEYS,
                 *_TRACE_KEYS,
                 *_RESOURCE_KEYS,
                 *_METRICS_KEYS,
@@ -228,6 +190,10 @@ class _Parser:
             ),
         )
         defaults = OtelConfig()
+        content: dict[str, Any] = {
+            name: self.boolean(table.get(name, getattr(defaults, name)), f"otel.{name}")
+            for name in _CONTENT_KEYS
+        }
         return OtelConfig(
             shutdown_timeout=self.seconds(
                 table.get("shutdown_timeout", defaults.shutdown_timeout), "otel.shutdown_timeout"
@@ -240,11 +206,10 @@ class _Parser:
             exporter=self.exporter(table.get("exporter", "none"), "otel.exporter"),
             **self.traces(table),
             **self.resource(table),
-            log_user_prompt=self.boolean(
-                table.get("log_user_prompt", defaults.log_user_prompt), "otel.log_user_prompt"
-            ),
+            **content,
             **self.metrics(table, defaults),
             source=self.source,
+            warnings=tuple(self.warnings),
         )
 
     def traces(self, table: Mapping[str, Any]) -> dict[str, Any]:
@@ -252,41 +217,10 @@ class _Parser:
         exporter = self.exporter(
             table.get("trace_exporter", "none"), "otel.trace_exporter", DEFAULT_HTTP_TRACES_ENDPOINT
         )
-        key = "otel.span_attributes"
-        attributes = table.get("span_attributes", {})
-        if not isinstance(attributes, Mapping):
-            raise self.fail(key, f"expected a table, got {_type_name(attributes)}")
-        for name, value in attributes.items():
-            if not name:
-                raise self.fail(key, "expected non-empty attribute names")
-            if not isinstance(value, (str, bool, int, float)):
-                raise self.fail(
-                    f"{key}.{name}",
-                    f"expected a string, boolean, integer or float, got {_type_name(value)}",
-                )
-        key = "otel.tracestate"
-        state = table.get("tracestate", {})
-        if not isinstance(state, Mapping):
-            raise self.fail(key, f"expected a table of strings, got {_type_name(state)}")
-        if len(state) > _TRACESTATE_MAX_ENTRIES:
-            raise self.fail(key, f"expected at most {_TRACESTATE_MAX_ENTRIES} entries")
-        for name, value in state.items():
-            if not _TRACESTATE_KEY.fullmatch(name):
-                raise self.fail(
-                    f"{key}.{name}",
-                    "expected a W3C tracestate key (lower-case letters, digits, _-*/, "
-                    "optionally tenant@system)",
-                )
-            if not isinstance(value, str) or not _TRACESTATE_VALUE.fullmatch(value):
-                raise self.fail(
-                    f"{key}.{name}",
-                    "expected a W3C tracestate value (1-256 printable ASCII characters, "
-                    "no ',' or '=', not ending in a space)",
-                )
         return {
             "trace_exporter": exporter,
-            "span_attributes": dict(attributes),
-            "tracestate": dict(state),
+            "span_attributes": span_attributes(self, table.get("span_attributes", {})),
+            "tracestate": tracestate(self, table.get("tracestate", {})),
         }
 
     def resource(self, table: Mapping[str, Any]) -> dict[str, Any]:
@@ -298,7 +232,7 @@ class _Parser:
         key = "otel.resource_attributes"
         attributes = table.get("resource_attributes", {})
         if not isinstance(attributes, Mapping):
-            raise self.fail(key, f"expected a table of strings, got {_type_name(attributes)}")
+            raise self.fail(key, f"expected a table of strings, got {type_name(attributes)}")
         for attribute, value in attributes.items():
             if attribute in _RESOURCE_KEYS_OF_THEIR_OWN:
                 raise self.fail(
@@ -364,7 +298,7 @@ class _Parser:
         patterns = table.get("extra_patterns", [])
         if not isinstance(patterns, list):
             raise self.fail(
-                f"{key}.extra_patterns", f"expected an array of strings, got {_type_name(patterns)}"
+                f"{key}.extra_patterns", f"expected an array of strings, got {type_name(patterns)}"
             )
         for index, pattern in enumerate(patterns):
             item = f"{key}.extra_patterns[{index}]"
@@ -383,34 +317,6 @@ class _Parser:
             extra_patterns=tuple(patterns),
         )
 
-    def tls(self, table: Mapping[str, Any], key: str, endpoint: str) -> TlsConfig | None:
-        if "tls" not in table:
-            return None
-        key = f"{key}.tls"
-        tls = self.table(
-            table["tls"], key, ("ca-certificate", "client-certificate", "client-private-key")
-        )
-        if not endpoint.startswith("https://"):
-            raise self.fail(key, f"TLS needs an https:// endpoint, got {redact_url(endpoint)!r}")
-        if ("client-certificate" in tls) != ("client-private-key" in tls):
-            raise self.fail(
-                key, "expected client-certificate and client-private-key together, or neither"
-            )
-        paths = {name: self.pem_file(tls[name], f"{key}.{name}") for name in tls}
-        return TlsConfig(
-            ca_certificate=paths.get("ca-certificate"),
-            client_certificate=paths.get("client-certificate"),
-            client_private_key=paths.get("client-private-key"),
-        )
-
-    def pem_file(self, value: object, key: str) -> Path:
-        path = self.base_dir / Path(self.string(value, key)).expanduser()
-        # Checked at load so a typo is heard at once; a file that vanishes later only
-        # turns telemetry off (said once), it never breaks the host.
-        if not path.is_file():
-            raise self.fail(key, f"expected a readable PEM file, {str(path)!r} does not exist")
-        return path
-
     def metrics(self, table: Mapping[str, Any], defaults: OtelConfig) -> dict[str, Any]:
         """The `metrics_*` keys, as OtelConfig keyword arguments."""
         exporter = self.exporter(
@@ -421,7 +327,7 @@ class _Parser:
         key = "otel.metrics_export_interval_ms"
         interval = table.get("metrics_export_interval_ms", defaults.metrics_export_interval_ms)
         if isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0:
-            raise self.fail(key, f"expected a positive integer, got {_what_was_given(interval)}")
+            raise self.fail(key, f"expected a positive integer, got {what_was_given(interval)}")
         key = "otel.metrics_temporality"
         temporality = self.string(table.get("metrics_temporality", "delta"), key)
         if temporality not in ("delta", "cumulative"):
@@ -436,142 +342,15 @@ class _Parser:
             ),
         }
 
-    def exporter(
-        self, value: object, key: str, http_default: str = DEFAULT_HTTP_ENDPOINT
-    ) -> ExporterConfig:
-        """`exporter`, `metrics_exporter` or `trace_exporter`; the short form `"otlp-http"`
-        means the local collector's endpoint for that signal (`http_default`)."""
-        kinds = tuple(_EXPORTER_KINDS)
-        tables = (*kinds[1:], OtlpFileExporter.kind)
-        if isinstance(value, str):
-            if value == OtlpFileExporter.kind:
-                raise self.fail(
-                    key, 'expected a table naming the file: { otlp-file = { path = "..." } }'
-                )
-            if value not in _EXPORTER_KINDS:
-                raise self.fail(
-                    key, f"unknown exporter {value!r}; expected one of {_choices(kinds)}"
-                )
-            if value == "otlp-http":
-                return OtlpHttpExporter(endpoint=http_default)
-            return _EXPORTER_KINDS[value]()
-        if not isinstance(value, Mapping) or len(value) != 1:
-            raise self.fail(
-                key,
-                f"expected one of {_choices(kinds)} or a table with exactly one of "
-                f"{_choices(tables)}",
-            )
-        ((kind, options),) = value.items()
-        if kind == "otlp-http":
-            return self.otlp_http(options, f"{key}.otlp-http")
-        if kind == "otlp-grpc":
-            return self.otlp_grpc(options, f"{key}.otlp-grpc")
-        if kind == OtlpFileExporter.kind:
-            return self.otlp_file(options, f"{key}.{kind}")
-        raise self.fail(f"{key}.{kind}", f"unknown exporter; expected one of {_choices(tables)}")
-
-    def otlp_file(self, value: object, key: str) -> OtlpFileExporter:
-        table = self.table(value, key, ("path",))
-        if "path" not in table:
-            raise self.fail(
-                f"{key}.path", "missing; expected the file to append OTLP/JSON lines to"
-            )
-        raw = self.string(table["path"], f"{key}.path").strip()
-        if not raw:
-            raise self.fail(f"{key}.path", "expected a file path, got an empty string")
-        path = self.base_dir / Path(raw).expanduser()
-        # Only what is certain now: whether the folders can be created is for `config check`
-        # and the exporter's start to say (a host must not fail to load over telemetry).
-        if path.is_dir():
-            raise self.fail(f"{key}.path", f"expected a file, {str(path)!r} is a folder")
-        return OtlpFileExporter(path=path)
-
-    def otlp_http(self, value: object, key: str) -> OtlpHttpExporter:
-        table = self.table(value, key, ("endpoint", "protocol", "headers", "tls"))
-        protocol = self.string(table.get("protocol", "binary"), f"{key}.protocol")
-        if protocol not in ("binary", "json"):
-            raise self.fail(f"{key}.protocol", f"expected 'binary' or 'json', got {protocol!r}")
-        endpoint = self.endpoint(table, key)
-        return OtlpHttpExporter(
-            endpoint=endpoint,
-            protocol="json" if protocol == "json" else "binary",
-            headers=self.headers(table.get("headers", {}), f"{key}.headers"),
-            tls=self.tls(table, key, endpoint),
-        )
-
-    def otlp_grpc(self, value: object, key: str) -> OtlpGrpcExporter:
-        table = self.table(value, key, ("endpoint", "headers", "tls"))
-        endpoint = self.endpoint(table, key)
-        if "@" in urlsplit(endpoint).netloc:
-            # gRPC sends no userinfo: the exporter would fail on it (printing it) and deliver
-            # nothing, so it is refused here, where it can be said without showing it.
-            raise self.fail(
-                f"{key}.endpoint",
-                "expected no user:password@ in a gRPC endpoint (gRPC does not send it; "
-                f"put credentials in headers), got {redact_url(endpoint)!r}",
-            )
-        return OtlpGrpcExporter(
-            endpoint=endpoint,
-            headers=self.headers(table.get("headers", {}), f"{key}.headers"),
-            tls=self.tls(table, key, endpoint),
-        )
-
-    def endpoint(self, table: Mapping[str, Any], key: str) -> str:
-        if "endpoint" not in table:
-            raise self.fail(f"{key}.endpoint", "missing; expected a URL such as http://host:port")
-        endpoint = self.string(table["endpoint"], f"{key}.endpoint").strip()
-        scheme, sep, rest = endpoint.partition("://")
-        if not sep or scheme not in ("http", "https") or not rest.split("/", 1)[0]:
-            raise self.fail(
-                f"{key}.endpoint",
-                f"expected an http:// or https:// URL, got {redact_url(endpoint)!r}",
-            )
-        return endpoint
-
-    def headers(self, value: object, key: str) -> Headers:
-        if not isinstance(value, Mapping):
-            raise self.fail(key, f"expected a table of strings, got {_type_name(value)}")
-        resolved: dict[str, str] = {}
-        for name, raw in value.items():
-            # Never echo the value: it is usually a token.
-            if not isinstance(raw, str):
-                raise self.fail(f"{key}.{name}", f"expected a string, got {_type_name(raw)}")
-            resolved[name] = self.expand(raw, f"{key}.{name}")
-        return Headers(resolved)
-
-    def expand(self, raw: str, key: str) -> str:
-        def substitute(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if not _ENV_NAME.fullmatch(name):
-                raise self.fail(key, f"expected ${{NAME}} with a variable name, got ${{{name}}}")
-            if name not in self.env:
-                raise self.fail(key, f"environment variable {name} is not set")
-            return self.env[name]
-
-        return _ENV_REF.sub(substitute, raw)
-
 
 _MIN_BYTES = 64 * 1024
 _DELIVERY_KEYS = ("shutdown_timeout", "batch", "tool_result")
+# What content the events may carry: each off unless set to true.
+_CONTENT_KEYS = ("log_user_prompt", "log_agent_responses", "log_guardian_assessments")
 _TRACE_KEYS = ("trace_exporter", "span_attributes", "tracestate")
 _RESOURCE_KEYS = ("service_name", "resource_attributes")
 # Resource attributes with a key of their own in the table: one place to set each.
 _RESOURCE_KEYS_OF_THEIR_OWN = {"service.name": "service_name", "env": "environment"}
-
-# W3C Trace Context: a key is `name` or `tenant@system`; a value is printable ASCII without
-# ',' and '=', not ending in a space; at most 32 entries.
-_TRACESTATE_KEY = re.compile(
-    r"[a-z0-9][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13}"
-)
-_TRACESTATE_VALUE = re.compile(r"[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]")
-_TRACESTATE_MAX_ENTRIES = 32
-
-# The kinds a plain string may name (`otlp-file` needs its path, so only the table form).
-_EXPORTER_KINDS: dict[str, type[NoneExporter | OtlpHttpExporter | OtlpGrpcExporter]] = {
-    "none": NoneExporter,
-    "otlp-http": OtlpHttpExporter,
-    "otlp-grpc": OtlpGrpcExporter,
-}
 
 
 _METRICS_KEYS = (
@@ -582,26 +361,6 @@ _METRICS_KEYS = (
 )
 
 
-def _what_was_given(value: object) -> str:
-    """A type name, or the number itself when a number was given but out of range."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return _type_name(value)
-
-
-def _choices(names: tuple[str, ...]) -> str:
-    return ", ".join(repr(name) for name in names)
-
-
-def _type_name(value: object) -> str:
-    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a float"}
-    if isinstance(value, Mapping):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    return names.get(type(value), type(value).__name__)
-
-
 # -- the [analytics] table -----------------------------------------------------------------
 
 _ANALYTICS_KEYS = ("enabled",)
@@ -609,8 +368,8 @@ _ANALYTICS_KEYS = ("enabled",)
 
 def parse_analytics_table(table: object, source: str) -> AnalyticsConfig:
     """Validate a parsed `[analytics]` table (the value of the `analytics` key)."""
-    parser = _Parser(source, {})
-    checked = parser.table(table, "analytics", _ANALYTICS_KEYS)
+    parser = TableParser(source, {})
+    checked = parser.table(table, "analytics", _ANALYTICS_KEYS, strict=True)
     enabled = True
     if "enabled" in checked:
         enabled = parser.boolean(checked["enabled"], "analytics.enabled")

@@ -1,7 +1,9 @@
-"""OtelEventManager: shared metadata stamping and one method per catalog event.
+"""OtelEventManager: shared metadata stamping, the one record path, and the seed's events.
 
-One class, long because the catalog is: each event method builds its fields and hands them
-to the one record path (`_record`); turns and spans are opened here and kept in `_scopes`.
+Each event method builds its fields and hands them to the one record path (`_record`);
+turns and spans are opened here and kept in `_scopes`. The catalog's newer events are
+`_manager_events` (thin methods over the declarations of `catalog.EVENTS`), a turn's clock
+is `_manager_turns`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._config import ToolResultConfig
 from ._content import ContentPolicy, cap_name, wire_safe
 from ._errors import report_internal_error
+from ._event_fields import NO_REQUEST_AUTH, AuthEnv, RequestAuth, build_fields
+from ._manager_events import NewerEvents
+from ._manager_turns import TURN_CLOCK, MeasuredTurn, TurnClock, first_message, first_token
 from ._provider import OtelProvider
 from ._scopes import (
     CHAT,
@@ -43,11 +48,13 @@ from ._values import (
     metric_millis,
     metric_status,
     opt_int,
+    request_facts,
     safe_str,
     status_code,
     text_parts,
 )
 from .catalog import (
+    EVENTS,
     REDACTED,
     Attr,
     Event,
@@ -74,18 +81,50 @@ def _name(value: object) -> object:
     return cap_name(safe_str(value))
 
 
-E = TypeVar("E", ToolDecision, ToolDecisionSource)
-# Value (or member: they are str) -> member; the enums' own lookup costs ~0.4 µs a call.
-_DECISIONS = {member.value: member for member in ToolDecision}
-_SOURCES = {member.value: member for member in ToolDecisionSource}
+# Value (or member: they are str) -> what is sent; the enums' own lookup costs ~0.4 µs a call.
+_DECISIONS: dict[object, str] = {member.value: member.value for member in ToolDecision}
+# Every spelling a host may use (`User`, `user`, `AutomatedReviewer`, `automated_reviewer`).
+_SOURCES: dict[object, ToolDecisionSource] = {}
+for _member in ToolDecisionSource:
+    _snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in _member.value).lstrip("_")
+    for _spelling in (_member, _member.value, _member.value.lower(), _snake, _snake.upper()):
+        _SOURCES[_spelling] = _member
 
 
-def _member(members: dict[str, E], kind: type[E], value: object) -> E:
-    """`kind(value)`, and its ValueError for an unknown value."""
+def _decision(value: object) -> str:
+    """The decision as sent: a known one as it is; another (the set is open, as Codex's
+    review decisions grow) lower-cased. Anything but text raises ValueError."""
     try:
-        return members[value]  # type: ignore[index]
+        return _DECISIONS[value]
     except (KeyError, TypeError):
-        return kind(value)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{value!r} is not a tool decision") from None
+        return str(cap_name(value.strip().lower()))
+
+
+_SPAN_SOURCES = {
+    ToolDecisionSource.CONFIG: "config",
+    ToolDecisionSource.USER: "user",
+    ToolDecisionSource.AUTOMATED_REVIEWER: "automated_reviewer",
+}
+
+
+def _source(value: object) -> ToolDecisionSource:
+    """`ToolDecisionSource(value)` (any casing), and its ValueError for an unknown value."""
+    try:
+        return _SOURCES[value]
+    except (KeyError, TypeError):
+        return ToolDecisionSource(value)
+
+
+def _error_type(outcome: object) -> str | None:
+    """`error.type` of a failed request: its status code, else the exception's class."""
+    status = status_code(outcome)
+    if status is not None and status >= 400:
+        return str(status)
+    if isinstance(outcome, BaseException):
+        return type(outcome).__qualname__
+    return None if status is not None else "error"
 
 
 def _stamp(value: object) -> object:
@@ -93,7 +132,7 @@ def _stamp(value: object) -> object:
     return wire_safe(value) if type(value) is str and not value.isascii() else value
 
 
-class OtelEventManager:
+class OtelEventManager(NewerEvents):
     """Stamps the shared metadata on every event and emits the catalog.
 
     Each event is a structlog event on a logger bound with the metadata; the
@@ -117,8 +156,22 @@ class OtelEventManager:
         tool_result: ToolResultConfig | None = None,
         log_user_prompts: bool | None = None,
         provider_name: str | None = None,
+        originator: str | None = None,
+        account_email: str | None = None,
+        session_source: str | None = None,
+        auth_env: AuthEnv | None = None,
+        log_agent_responses: bool | None = None,
+        log_guardian_assessments: bool | None = None,
     ) -> None:
-        """`log_user_prompt` and `tool_result` default to the provider's `[otel]` settings.
+        """`log_user_prompt`, `log_agent_responses`, `log_guardian_assessments` and
+        `tool_result` default to the provider's `[otel]` settings.
+
+        `originator` is the client (Codex's `codex_cli_rs`, `codex_exec`, …) on every event
+        and metric point; it defaults to the provider's (its `service.name`).
+        `session_source` (`cli`, `exec`, `vscode`, …; default `unknown`) tags every metric
+        point. `account_email` is stamped as `user.email` (events only). `auth_env` (e.g.
+        `AuthEnv.from_environ("OPENAI_API_KEY")`) says which credentials the environment
+        holds, on conversation starts and requests (presence only, never a value).
 
         `provider_name` (e.g. `openai`) is the chat spans' `gen_ai.provider.name`; without
         it, the one `conversation_starts` records is used.
@@ -136,6 +189,18 @@ class OtelEventManager:
         # Secrets scrubbed from free text (tool arguments and output, error messages, an
         # exported prompt) and tool text size capped, unless configured off.
         self._content = ContentPolicy.from_config(tool_result or provider.tool_result)
+        self._log_agent_responses = (
+            provider.log_agent_responses if log_agent_responses is None else log_agent_responses
+        )
+        self._log_guardian_assessments = (
+            provider.log_guardian_assessments
+            if log_guardian_assessments is None
+            else log_guardian_assessments
+        )
+        # Presence only, read once; as Codex, `auth.env_*` are on every start and request.
+        self._auth_env = auth_env if auth_env is not None else AuthEnv.from_environ()
+        self._auth_env_fields = self._auth_env.fields()
+        originator = safe_str(originator) or provider.originator
         metrics = provider.metrics
         self._metrics: MetricsRecorder | None = None
         if metrics is not None:
@@ -146,17 +211,23 @@ class OtelEventManager:
                 app_version=app_version,
                 account_id=account_id,
                 api_key=api_key,
+                originator=originator,
+                session_source=session_source or "unknown",
+                service_name=provider.configured_service_name,
             )
         metadata = {
             Attr.CONVERSATION_ID: conversation_id,
             Attr.APP_VERSION: app_version,
             Attr.AUTH_MODE: auth_mode,
             Attr.ACCOUNT_ID: account_id,
+            Attr.ACCOUNT_EMAIL: account_email,
+            Attr.ORIGINATOR: originator,
             Attr.TERMINAL_TYPE: terminal_type,
             Attr.MODEL: model,
             Attr.SLUG: slug,
         }
         logger = provider.logger
+        self._silent = logger is None and self._metrics is None
         self._log: Any = None
         if logger is not None:
             # Imported here: structlog costs ~20 ms to import and exporter none never needs it.
@@ -215,10 +286,37 @@ class OtelEventManager:
         """A turn, from a user prompt to the final answer: `with manager.turn() as turn_id:`
         (or `async with`). Every event recorded inside carries `turn.id` (`turn_id`, or a
         fresh UUID); with traces on it is the `invoke_agent` span, which the turn's chat and
-        tool spans are children of."""
-        return TurnScope(
-            self._provider, self._conversation, self._conversation_id, self._model, turn_id
-        )
+        tool spans are children of.
+
+        With events or metrics on, the turn is timed: its first output token records
+        `codex.turn_ttft` (and `codex.turn.ttft.duration_ms`), its end the turn metrics
+        (`codex.turn.e2e_duration_ms`, `.ttfm.duration_ms`, `codex.turn.token_usage` once
+        per token type, `codex.turn.tool.call`, `codex.conversation.turn.count`)."""
+        args = (self._provider, self._conversation, self._conversation_id, self._model, turn_id)
+        if self._log is None and self._metrics is None:
+            return TurnScope(*args)
+        return MeasuredTurn(self._turn_ended, *args)
+
+    def _turn_ended(self, clock: TurnClock) -> None:
+        recorder = self._metrics
+        if recorder is not None:
+            now = time.perf_counter_ns()
+            recorder.turn_ended(
+                clock.millis_since_start(now),
+                clock.millis_since_start(clock.first_message_ns),
+                clock.tool_calls,
+                clock.usage if clock.responses else None,
+            )
+
+    def _output_seen(self, clock: TurnClock, kind: object) -> None:
+        """A stream event of `kind` in the turn of `clock`: its first token and message."""
+        if clock.first_token_ns is None and first_token(kind):
+            clock.first_token_ns = time.perf_counter_ns()
+            self.turn_ttft(
+                timedelta(milliseconds=clock.millis_since_start(clock.first_token_ns) or 0)
+            )
+        if clock.first_message_ns is None and first_message(kind):
+            clock.first_message_ns = time.perf_counter_ns()
 
     def chat_span(
         self, attempt: int = 1, *, method: str | None = None, url: str | None = None
@@ -337,7 +435,7 @@ class OtelEventManager:
             context = None
             if scope is not None:
                 context = scope.context
-                if scope.turn is not None:
+                if scope.turn is not None and Attr.TURN_ID not in attributes:
                     attributes[Attr.TURN_ID] = scope.turn.id
             if scope is None or scope.kind == TURN:
                 chat = reading_chat()
@@ -348,6 +446,44 @@ class OtelEventManager:
             log.info_in(context, event, attributes)
         except Exception as exc:
             report_internal_error(f"recording {event}", exc)
+
+    def _emit(
+        self,
+        event: str | None,
+        values: Mapping[str, Any],
+        metric: Callable[..., None] | None = None,
+        *args: Any,
+    ) -> None:
+        """The record path of the events declared in `catalog.EVENTS`: `values` by attribute
+        key, sent as the declaration says (`_event_fields`)."""
+        if event is None:
+            if metric is not None and self._metrics is not None:
+                metric(self._metrics, *args)
+            return
+        if self._log is None and self._metrics is None:
+            return
+
+        def fields(*_: Any) -> dict[str, Any]:  # the metric's arguments, not needed here
+            turn_id = values.get(Attr.TURN_ID)
+            declared = {key: value for key, value in values.items() if key != Attr.TURN_ID}
+            built = build_fields(EVENTS[event], declared, self._content)
+            if turn_id is not None:
+                built[Attr.TURN_ID] = _name(turn_id)
+            return built
+
+        self._record(event, fields, metric, *args)
+
+    def _first_response(self, item_id: str) -> bool:
+        """Whether the final answer `item_id` is new in its turn (always, outside one)."""
+        clock = TURN_CLOCK.get()
+        if clock is None:
+            return True
+        if clock.first_message_ns is None:
+            clock.first_message_ns = time.perf_counter_ns()
+        if item_id in clock.answered:
+            return False
+        clock.answered.add(item_id)
+        return True
 
     # -- codex.conversation_starts -------------------------------------------------
 
@@ -364,7 +500,12 @@ class OtelEventManager:
         sandbox_policy: str,
         mcp_servers: Iterable[str] = (),
         active_profile: str | None = None,
+        is_git: bool | None = None,
+        is_worktree: bool | None = None,
     ) -> None:
+        """A conversation (thread) starts. `is_git`/`is_worktree` (whether its folder is a
+        git repository, a worktree) tag `codex.thread.started`."""
+
         def fields() -> dict[str, Any]:
             return {
                 Attr.PROVIDER_NAME: _name(provider_name),
@@ -377,11 +518,17 @@ class OtelEventManager:
                 Attr.SANDBOX_POLICY: _name(sandbox_policy),
                 Attr.MCP_SERVERS: _name(", ".join(safe_str(name) for name in mcp_servers or ())),
                 Attr.ACTIVE_PROFILE: _name(active_profile),
+                **self._auth_fields(),
             }
 
         if self._conversation.provider_name is None:
             self._conversation.provider_name = safe_str(provider_name)
-        self._record(Event.CONVERSATION_STARTS, fields, _conversation_metric)
+
+        def metric(recorder: MetricsRecorder) -> None:
+            recorder.conversation_start()
+            recorder.thread_started(is_git, is_worktree)
+
+        self._record(Event.CONVERSATION_STARTS, fields, metric)
 
     # -- codex.api_request ---------------------------------------------------------
 
@@ -424,6 +571,8 @@ class OtelEventManager:
             millis,
             outcome,
             failed,
+            self._conversation.provider_name,
+            self._model,
         )
 
     def api_request(
@@ -434,22 +583,46 @@ class OtelEventManager:
         status_code: int | None = None,
         error: str | None = None,
         cf_ray: str | None = None,
+        response: object = None,
+        request: object = None,
+        endpoint: str | None = None,
+        auth: RequestAuth | None = None,
     ) -> None:
-        """Record an HTTP call timed elsewhere (the helpers in `codex_otel.instrument`)."""
+        """Record an HTTP call timed elsewhere (the helpers in `codex_otel.instrument`).
+
+        `attempt` is 1 for the first try; the event says 0, as Codex numbers them. The
+        endpoint, the credential header's name and the request id are read from `request`
+        and `response` (the response, or the error) unless given (`endpoint`, `auth`); the
+        credential itself never is."""
         if self._log is None and self._metrics is None:
             return
 
         def fields() -> dict[str, Any]:
+            path, header, response_id = request_facts(response, request)
+            given = auth or NO_REQUEST_AUTH
+            ray = _name(cf_ray)
             return {
-                Attr.ATTEMPT: opt_int(attempt),
+                Attr.ATTEMPT: _codex_attempt(attempt),
                 Attr.DURATION_MS: duration_ms(duration),
                 Attr.HTTP_STATUS_CODE: opt_int(status_code),
                 Attr.ERROR_MESSAGE: self._content.scrub_field(safe_str(error)),
-                Attr.CF_RAY: _name(cf_ray),
+                Attr.CF_RAY: ray,
+                Attr.ENDPOINT: _name(endpoint or path),
+                **self._auth_fields(),
+                **given.fields(
+                    header, response_id, ray, self._content.scrub_field(safe_str(given.error))
+                ),
             }
 
         def metric(recorder: MetricsRecorder) -> None:
-            recorder.api_request(metric_millis(duration), status_code, error is None)
+            millis = metric_millis(duration)
+            recorder.api_request(millis, status_code, error is None)
+            status = status_code if isinstance(status_code, int) else None
+            failed = error is not None or (status is not None and status >= 400)
+            error_type = (str(status) if status else "error") if failed else None
+            recorder.gen_ai_duration(
+                millis, self._conversation.provider_name, self._model, error_type
+            )
 
         self._record(Event.API_REQUEST, fields, metric)
 
@@ -457,6 +630,9 @@ class OtelEventManager:
 
     def sse_event(self, kind: str, duration: timedelta | float) -> None:
         self._record(Event.SSE_EVENT, self._sse_fields, _sse_metric, kind, duration, None, False)
+        clock = TURN_CLOCK.get()
+        if clock is not None and clock.first_message_ns is None:
+            self._output_seen(clock, kind)
 
     def sse_event_failed(
         self, kind: str | None, duration: timedelta | float, error: object
@@ -474,13 +650,22 @@ class OtelEventManager:
         response_id: str | None = None,
         response_model: str | None = None,
         cache_creation_token_count: int | None = None,
+        ttft_ms: int | None = None,
+        model_reasoning_effort: str | None = None,
     ) -> None:
         """The completion's token usage. With traces on, the usage (and the response's id
         and model) also go on the chat span being read and into the turn's totals.
 
-        `cache_creation_token_count` is Anthropic's `cache_creation_input_tokens`: given, it
-        says `input_token_count` leaves cached input out (Anthropic's usage does), and the
-        spans' `gen_ai.usage.input_tokens` adds the cache reads and writes back in."""
+        Inside `turn()` the usage is summed into the turn's `codex.turn.token_usage`, one
+        point per token type at its end, as Codex records it; outside a turn it is recorded
+        per response.
+
+        `cache_creation_token_count` is Anthropic's `cache_creation_input_tokens` (Codex's
+        `cache_write_token_count`, the `cache_write_input` token type): given, it says
+        `input_token_count` leaves cached input out (Anthropic's usage does), and the spans'
+        `gen_ai.usage.input_tokens` adds the cache reads and writes back in. `ttft_ms` (the
+        response's time to its first token) and `model_reasoning_effort` are sent as Codex
+        sends them, when the host knows them."""
         if self._provider.traces is not None:
             self._chat_completed(
                 input_token_count,
@@ -501,20 +686,35 @@ class OtelEventManager:
                 Attr.INPUT_TOKEN_COUNT: opt_int(input_token_count),
                 Attr.OUTPUT_TOKEN_COUNT: opt_int(output_token_count),
                 Attr.CACHED_TOKEN_COUNT: opt_int(cached_token_count),
+                Attr.CACHE_WRITE_TOKEN_COUNT: opt_int(cache_creation_token_count),
                 Attr.REASONING_TOKEN_COUNT: opt_int(reasoning_token_count),
                 Attr.TOOL_TOKEN_COUNT: opt_int(tool_token_count),
+                Attr.TTFT_MS: opt_int(ttft_ms),
+                Attr.MODEL_REASONING_EFFORT: _name(model_reasoning_effort),
             }
 
         def metric(recorder: MetricsRecorder) -> None:
             # Token usage only: the completion event itself is counted (and timed) by the
             # `sse_event` of its wait, as the SSE wrapper records it; counting it here too
             # would double every completion on a dashboard.
-            recorder.token_usage(
-                input=input_token_count,
-                output=output_token_count,
-                cached_input=cached_token_count,
-                reasoning_output=reasoning_token_count,
-            )
+            inputs, outputs = int(input_token_count), int(output_token_count)
+            usage = {"input": inputs, "output": outputs, "total": inputs + outputs}
+            for token_type, count in (
+                ("cached_input", cached_token_count),
+                ("cache_write_input", cache_creation_token_count),
+                ("reasoning_output", reasoning_token_count),
+            ):
+                if count is not None:
+                    usage[token_type] = int(count)
+            clock = TURN_CLOCK.get()
+            if clock is None:
+                recorder.token_usage(usage)
+            else:
+                clock.responses += 1
+                for token_type, count in usage.items():
+                    clock.usage[token_type] = clock.usage.get(token_type, 0) + count
+            provider = self._conversation.provider_name
+            recorder.gen_ai_tokens(provider, self._model, inputs, outputs)
 
         self._record(Event.SSE_EVENT, fields, metric)
 
@@ -592,21 +792,27 @@ class OtelEventManager:
         call_id: str,
         decision: ToolDecision | str,
         source: ToolDecisionSource | str,
+        *,
+        tool_namespace: str | None = None,
     ) -> None:
-        """Record who decided whether a tool call may run. Unknown values raise ValueError."""
+        """Record who decided whether a tool call may run. `decision` is one of
+        `ToolDecision` or another decision (sent lower-cased: the set is open); `source` is
+        `Config`, `User` or `AutomatedReviewer` (any casing; another raises ValueError)."""
         # Validated even when disabled: a wrong value is a bug in the caller's code.
-        decided = _member(_DECISIONS, ToolDecision, decision)
-        by = _member(_SOURCES, ToolDecisionSource, source)
+        decided = _decision(decision)
+        by = _source(source)
         if self._provider.traces is not None:
-            self._decided(safe_str(call_id), decided.value, by.value)
+            # On the span, the source's snake_case name (`config`, `automated_reviewer`).
+            self._decided(safe_str(call_id), decided, _SPAN_SOURCES[by])
         if self._log is None:  # no metric for decisions
             return
 
         def fields() -> dict[str, Any]:
             return {
                 Attr.TOOL_NAME: _name(tool_name),
+                Attr.TOOL_NAMESPACE: _name(tool_namespace),
                 Attr.CALL_ID: _name(call_id),
-                Attr.DECISION: decided.value,
+                Attr.DECISION: decided,
                 Attr.SOURCE: by.value,
             }
 
@@ -631,11 +837,22 @@ class OtelEventManager:
     # -- codex.tool_result ---------------------------------------------------------
 
     def log_tool_result(
-        self, tool_name: str, call_id: str, arguments: object, fn: Callable[[], T]
+        self,
+        tool_name: str,
+        call_id: str,
+        arguments: object,
+        fn: Callable[[], T],
+        *,
+        tool_namespace: str | None = None,
+        mcp_server: str = "",
+        mcp_server_origin: str = "",
     ) -> T:
         """Run a tool, record `codex.tool_result`, return or raise what it did.
 
-        With traces on, the run is an `execute_tool {tool_name}` span."""
+        `mcp_server` names the MCP server of an MCP tool (and `mcp_server_origin` where it
+        was configured); both are empty for a built-in tool, as Codex sends them. With
+        traces on, the run is an `execute_tool {tool_name}` span."""
+        origin = _tool_origin(tool_namespace, mcp_server, mcp_server_origin)
         with self.tool_span(tool_name, call_id):
             start = time.perf_counter_ns()
             try:
@@ -643,15 +860,26 @@ class OtelEventManager:
             except BaseException as exc:
                 # An interruption too, by the rule of `failure`, then re-raised unchanged.
                 failed = failure(exc)
-                self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), False, failed)
+                millis = elapsed_ms(start)
+                self._record_tool(tool_name, call_id, arguments, millis, False, failed, origin)
                 raise
-            self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), True, output)
+            millis = elapsed_ms(start)
+            self._record_tool(tool_name, call_id, arguments, millis, True, output, origin)
         return output
 
     async def alog_tool_result(
-        self, tool_name: str, call_id: str, arguments: object, fn: Callable[[], Awaitable[T]]
+        self,
+        tool_name: str,
+        call_id: str,
+        arguments: object,
+        fn: Callable[[], Awaitable[T]],
+        *,
+        tool_namespace: str | None = None,
+        mcp_server: str = "",
+        mcp_server_origin: str = "",
     ) -> T:
         """`log_tool_result` for a coroutine function."""
+        origin = _tool_origin(tool_namespace, mcp_server, mcp_server_origin)
         with self.tool_span(tool_name, call_id):
             start = time.perf_counter_ns()
             try:
@@ -659,9 +887,11 @@ class OtelEventManager:
             except BaseException as exc:
                 # An interruption too, by the rule of `failure`, then re-raised unchanged.
                 failed = failure(exc)
-                self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), False, failed)
+                millis = elapsed_ms(start)
+                self._record_tool(tool_name, call_id, arguments, millis, False, failed, origin)
                 raise
-            self._record_tool(tool_name, call_id, arguments, elapsed_ms(start), True, output)
+            millis = elapsed_ms(start)
+            self._record_tool(tool_name, call_id, arguments, millis, True, output, origin)
         return output
 
     def tool_failed(self, tool_name: str, error: object) -> None:
@@ -674,7 +904,10 @@ class OtelEventManager:
                 Attr.DURATION_MS: 0,
                 Attr.SUCCESS: "false",
                 Attr.OUTPUT: output_text,
+                Attr.OUTPUT_TRUNCATED: output_bytes is not None,
                 Attr.OUTPUT_ORIGINAL_BYTES: output_bytes,
+                Attr.MCP_SERVER: "",
+                Attr.MCP_SERVER_ORIGIN: "",
             }
 
         def metric(recorder: MetricsRecorder) -> None:
@@ -694,16 +927,21 @@ class OtelEventManager:
         duration: timedelta | float,
         success: bool,
         output: object,
+        *,
+        tool_namespace: str | None = None,
+        mcp_server: str = "",
+        mcp_server_origin: str = "",
     ) -> None:
-        """Record a tool execution timed elsewhere."""
+        """Record a tool execution timed elsewhere (see `log_tool_result`)."""
         if self._log is None and self._metrics is None:
             return
         try:
             millis = duration_ms(duration)
+            origin = _tool_origin(tool_namespace, mcp_server, mcp_server_origin)
         except Exception as exc:
             report_internal_error(f"recording {Event.TOOL_RESULT}", exc)
             return
-        self._record_tool(tool_name, call_id, arguments, millis, success, output)
+        self._record_tool(tool_name, call_id, arguments, millis, success, output, origin)
 
     def _record_tool(
         self,
@@ -713,11 +951,15 @@ class OtelEventManager:
         millis: int,
         success: bool,
         output: object,
+        origin: tuple[str | None, str, str] = (None, "", ""),
     ) -> None:
         scope = SCOPE.get()
         if scope is not None and scope.kind == TOOL and scope.span is not None:
             # As text once, for the span's lengths and the event's fields alike.
             arguments, output = tool_span_result(scope.span, arguments, success, output)
+        clock = TURN_CLOCK.get()
+        if clock is not None:
+            clock.tool_calls += 1
         self._record(
             Event.TOOL_RESULT,
             self._tool_fields,
@@ -728,21 +970,36 @@ class OtelEventManager:
             millis,
             success,
             output,
+            origin,
         )
 
     def _request_fields(
-        self, attempt: int, millis: int, outcome: object, failed: bool
+        self,
+        attempt: int,
+        millis: int,
+        outcome: object,
+        failed: bool,
+        provider: str | None = None,
+        model: str | None = None,
     ) -> dict[str, Any]:
         status = status_code(outcome)
+        path, header, request_id = request_facts(outcome)
         fields: dict[str, Any] = {
-            Attr.ATTEMPT: opt_int(attempt),
+            Attr.ATTEMPT: _codex_attempt(attempt),
             Attr.DURATION_MS: millis,
             Attr.HTTP_STATUS_CODE: None if status is None else clamp_int(status),
         }
         if failed:
             fields[Attr.ERROR_MESSAGE] = self._content.scrub_field(safe_str(outcome))
         else:
-            fields[Attr.CF_RAY] = _name(cf_ray(outcome))
+            # Under the seed's name and upstream's, so dashboards built on either work.
+            fields[Attr.CF_RAY] = fields[Attr.AUTH_CF_RAY] = _name(cf_ray(outcome))
+        fields[Attr.AUTH_HEADER_ATTACHED] = header is not None
+        fields[Attr.AUTH_HEADER_NAME] = header
+        fields[Attr.AUTH_RETRY_AFTER_UNAUTHORIZED] = False
+        fields[Attr.ENDPOINT] = _name(path)
+        fields.update(self._auth_fields())
+        fields[Attr.AUTH_REQUEST_ID] = _name(request_id)
         return fields
 
     def _sse_fields(
@@ -762,20 +1019,26 @@ class OtelEventManager:
         millis: int,
         success: bool,
         output: object,
+        origin: tuple[str | None, str, str],
     ) -> dict[str, Any]:
         args_text, args_bytes = self._content.apply(as_text(arguments))
         text = safe_str(output) if isinstance(output, BaseException) else as_text(output)
         output_text, output_bytes = self._content.apply(text)
+        namespace, mcp_server, mcp_origin = origin
         return {
             Attr.TOOL_NAME: _name(tool_name),
+            Attr.TOOL_NAMESPACE: namespace,
             Attr.CALL_ID: _name(call_id),
             Attr.ARGUMENTS: args_text,
             Attr.DURATION_MS: millis,
             Attr.SUCCESS: "true" if success else "false",
             Attr.OUTPUT: output_text,
+            Attr.OUTPUT_TRUNCATED: output_bytes is not None,
             # Only when cut (None is left out).
             Attr.ARGUMENTS_ORIGINAL_BYTES: args_bytes,
             Attr.OUTPUT_ORIGINAL_BYTES: output_bytes,
+            Attr.MCP_SERVER: mcp_server,
+            Attr.MCP_SERVER_ORIGIN: mcp_origin,
         }
 
     def __repr__(self) -> str:
@@ -786,14 +1049,25 @@ class OtelEventManager:
 # the method's own arguments, so no closure is built per event.
 
 
-def _conversation_metric(recorder: MetricsRecorder) -> None:
-    recorder.conversation_start()
-
-
 def _request_metric(
-    recorder: MetricsRecorder, attempt: int, millis: int, outcome: object, failed: bool
+    recorder: MetricsRecorder,
+    attempt: int,
+    millis: int,
+    outcome: object,
+    failed: bool,
+    provider: str | None,
+    model: str,
 ) -> None:
-    recorder.api_request(millis, metric_status(outcome), not failed)
+    status = metric_status(outcome)
+    recorder.api_request(millis, status, not failed)
+    error = _error_type(outcome) if failed or (status is not None and status >= 400) else None
+    recorder.gen_ai_duration(millis, provider, model, error)
+
+
+def _codex_attempt(attempt: int) -> int | None:
+    """The event's `attempt`: Codex counts tries from 0, the methods from 1."""
+    value = opt_int(attempt)
+    return None if value is None else max(value - 1, 0)
 
 
 def _sse_metric(
@@ -814,5 +1088,18 @@ def _tool_metric(
     millis: int,
     success: bool,
     output: object,
+    origin: tuple[str | None, str, str],
 ) -> None:
     recorder.tool_call(safe_str(tool_name), millis, bool(success))
+
+
+# A built-in tool's: no namespace, no MCP server (one tuple, not one per call).
+_BUILTIN = (None, "", "")
+
+
+def _tool_origin(
+    namespace: str | None, mcp_server: str, mcp_server_origin: str
+) -> tuple[str | None, str, str]:
+    if namespace is None and not mcp_server and not mcp_server_origin:
+        return _BUILTIN
+    return (_name(namespace), _name(mcp_server) or "", _name(mcp_server_origin) or "")  # type: ignore[return-value]

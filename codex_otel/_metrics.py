@@ -24,7 +24,7 @@ from opentelemetry.sdk.resources import OsResourceDetector, Resource
 
 from ._errors import report_internal_error
 from ._version import package_version
-from .catalog import INSTRUMENTS, SCOPE_NAME, MetricName, Tag
+from .catalog import GEN_AI_TOKEN_TYPES, INSTRUMENTS, SCOPE_NAME, TOKEN_TYPES, MetricName, Tag
 from .export import _factory
 from .export._fork import reset_in_forked_child
 from .export._sdk_private import (
@@ -86,6 +86,18 @@ def _no_tags(first: object, second: object) -> dict[str, str]:
     return {}
 
 
+def _maybe_bool(value: bool | None) -> str:
+    return "unknown" if value is None else _bool_tag(value)
+
+
+def _gen_ai(provider: str | None, model: str) -> tuple[tuple[str, object], ...]:
+    return (
+        (Tag.GEN_AI_OPERATION_NAME, _GEN_AI_CHAT),
+        (Tag.GEN_AI_PROVIDER_NAME, provider or UNSPECIFIED),
+        (Tag.GEN_AI_REQUEST_MODEL, model),
+    )
+
+
 # In a cache key: a value of another type, whose attributes are built afresh, not kept.
 _UNCACHED = object()
 
@@ -99,7 +111,8 @@ def _plain(value: object) -> object:
     return _UNCACHED
 
 
-_TOKEN_TYPES = ("input", "output", "cached_input", "reasoning_output", "total")
+# `gen_ai.operation.name` of the GenAI client metrics: every model request is a chat.
+_GEN_AI_CHAT = "chat"
 
 
 def reader_from_config(config: OtelConfig) -> MetricReader | None:
@@ -146,6 +159,7 @@ class MetricsPipeline:
         )
         self._flush: MetricsFlush | None = None
         self._flush_lock = threading.Lock()
+        self._process_started = False
         meter = self._provider.get_meter(SCOPE_NAME, package_version())
         self.deferred = DeferredMeasurements()
         # Read before every collection (periodic, flush, shutdown), so what was recorded
@@ -175,14 +189,24 @@ class MetricsPipeline:
         app_version: str | None,
         account_id: str | None,
         api_key: str | None,
+        originator: str | None = None,
+        session_source: str | None = None,
+        service_name: str | None = None,
     ) -> MetricsRecorder | None:
-        """Tags for one manager (None if they cannot be built); the API key is hashed, not kept."""
+        """Tags for one manager (None if they cannot be built); the API key is hashed, not kept.
+
+        Every point carries `originator` and `session_source` (and `service_name` when one
+        was set), as Codex's do."""
         try:
             tags = {
                 Tag.AUTH_MODE: sanitize_tag(auth_mode),
                 Tag.MODEL: sanitize_tag(model),
                 Tag.APP_VERSION: sanitize_tag(app_version),
+                Tag.ORIGINATOR: sanitize_tag(originator),
+                Tag.SESSION_SOURCE: sanitize_tag(session_source),
             }
+            if service_name is not None:
+                tags[Tag.SERVICE_NAME] = sanitize_tag(service_name)
             hashed = user_hash(account_id, api_key)
             if hashed is not None:
                 tags[Tag.USER_HASH] = hashed
@@ -192,6 +216,13 @@ class MetricsPipeline:
             report_internal_error("building metric tags", exc)
             return None
         return MetricsRecorder(self, tags)
+
+    def first_conversation(self) -> bool:
+        """True the first time only: the process's first conversation records
+        `codex.process.start`, once per pipeline (Codex: once per process)."""
+        with self._flush_lock:
+            first, self._process_started = not self._process_started, True
+        return first
 
     def start_flush(self, timeout_millis: int) -> MetricsFlush | None:
         """Start exporting what is recorded on a daemon thread (None if no thread can start).
@@ -507,6 +538,8 @@ class MetricsRecorder:
             report_internal_error(f"recording {counter}", exc)
 
     def conversation_start(self) -> None:
+        if self._pipeline.first_conversation():
+            self.process_start()
         key = (MetricName.CONVERSATION_STARTS,)
         self._count(key, MetricName.CONVERSATION_STARTS, None, None, _no_tags, None, None)
 
@@ -547,10 +580,9 @@ class MetricsRecorder:
             success,
         )
 
-    def token_usage(
-        self, *, input: int, output: int, cached_input: int | None, reasoning_output: int | None
-    ) -> None:
-        """One value per token type; `total` is input + output (cached and reasoning are parts)."""
+    def token_usage(self, usage: dict[str, int]) -> None:
+        """One `codex.turn.token_usage` value per token type in `usage` (see `TOKEN_TYPES`):
+        once per turn, or once per response outside a turn."""
         pipeline = self._pipeline
         if pipeline.closed:
             return
@@ -560,18 +592,128 @@ class MetricsRecorder:
                 histogram = pipeline.histograms[MetricName.TOKEN_USAGE]
                 targets = self._token_targets = {
                     token_type: Target(None, histogram, {**self._tags, Tag.TOKEN_TYPE: token_type})
-                    for token_type in _TOKEN_TYPES
+                    for token_type in TOKEN_TYPES
                 }
-            inputs, outputs = int(input), int(output)
-            entries = [targets["input"], inputs, targets["output"], outputs]
-            if cached_input is not None:
-                entries += (targets["cached_input"], int(cached_input))
-            if reasoning_output is not None:
-                entries += (targets["reasoning_output"], int(reasoning_output))
-            entries += (targets["total"], inputs + outputs)
+            entries: list[Any] = []
+            for token_type in TOKEN_TYPES:
+                value = usage.get(token_type)
+                if value is not None:
+                    entries += (targets[token_type], int(value))
             pipeline.deferred.add_entries(entries)
         except Exception as exc:
             report_internal_error(f"recording {MetricName.TOKEN_USAGE}", exc)
+
+    def _point(
+        self,
+        counter: str | None,
+        histogram: str | None,
+        value: float | None,
+        own: tuple[tuple[str, object], ...] = (),
+        *,
+        common: bool = True,
+    ) -> None:
+        """Add 1 to `counter` and record `value` in `histogram` (each when named), with the
+        tags on every point (unless not `common`) and `own` (sanitized unless GenAI's)."""
+        pipeline = self._pipeline
+        if pipeline.closed:
+            return
+        key = (counter, histogram, common, *own)
+        try:
+            target = self._targets.get(key)
+            if target is None:
+                tags = {
+                    name: item if name.startswith("gen_ai.") else sanitize_tag(item)
+                    for name, item in own
+                }
+                target = Target(
+                    None if counter is None else pipeline.counters[counter],
+                    None if histogram is None else pipeline.histograms[histogram],
+                    {**self._tags, **tags} if common else tags,
+                )
+                if len(self._targets) >= _MAX_ATTRIBUTE_SETS:
+                    self._targets = {}
+                self._targets[key] = target
+            pipeline.deferred.add(target, value)
+        except Exception as exc:
+            report_internal_error(f"recording {counter or histogram}", exc)
+
+    def process_start(self) -> None:
+        # As Codex: the originator only.
+        originator = self._tags[Tag.ORIGINATOR]
+        self._point(
+            MetricName.PROCESS_START, None, None, ((Tag.ORIGINATOR, originator),), common=False
+        )
+
+    def thread_started(self, is_git: bool | None, is_worktree: bool | None) -> None:
+        self._point(
+            MetricName.THREAD_STARTED,
+            None,
+            None,
+            ((Tag.IS_GIT, _maybe_bool(is_git)), (Tag.IS_WORKTREE, _maybe_bool(is_worktree))),
+        )
+
+    def turn_ended(
+        self,
+        millis: int | None,
+        ttfm: int | None,
+        tool_calls: int,
+        usage: dict[str, int] | None,
+    ) -> None:
+        """What a turn records at its end (its first token was recorded as it came)."""
+        self._point(MetricName.CONVERSATION_TURN_COUNT, None, None)
+        self._point(None, MetricName.TURN_E2E_DURATION, millis)
+        if ttfm is not None:
+            self._point(None, MetricName.TURN_TTFM_DURATION, ttfm)
+        self._point(None, MetricName.TURN_TOOL_CALL, tool_calls)
+        if usage:
+            self.token_usage(usage)
+
+    def turn_ttft(self, millis: int | None) -> None:
+        self._point(None, MetricName.TURN_TTFT_DURATION, millis)
+
+    def startup_phase(self, phase: str, status: str | None, millis: int | None) -> None:
+        own: tuple[tuple[str, object], ...] = ((Tag.PHASE, phase),)
+        if status is not None:
+            own += ((Tag.STATUS, status),)
+        self._point(None, MetricName.STARTUP_PHASE_DURATION, millis, own)
+
+    def websocket_request(self, millis: int | None, success: bool) -> None:
+        own = ((Tag.SUCCESS, _bool_tag(success)),)
+        self._point(
+            MetricName.WEBSOCKET_REQUEST, MetricName.WEBSOCKET_REQUEST_DURATION, millis, own
+        )
+
+    def websocket_event(self, kind: str | None, millis: int | None, success: bool) -> None:
+        own = ((Tag.KIND, kind or "unknown"), (Tag.SUCCESS, _bool_tag(success)))
+        self._point(MetricName.WEBSOCKET_EVENT, MetricName.WEBSOCKET_EVENT_DURATION, millis, own)
+
+    def plugin_install_elicitation(self, tool_type: str) -> None:
+        own = ((Tag.TOOL_TYPE, tool_type),)
+        self._point(MetricName.PLUGIN_INSTALL_ELICITATION_SENT, None, None, own)
+
+    def plugin_install_suggestion(self, tool_type: str, action: str, completed: bool) -> None:
+        own = (
+            (Tag.TOOL_TYPE, tool_type),
+            (Tag.RESPONSE_ACTION, action),
+            (Tag.COMPLETED, _bool_tag(completed)),
+        )
+        self._point(MetricName.PLUGIN_INSTALL_SUGGESTION, None, None, own)
+
+    def gen_ai_duration(
+        self, millis: int | None, provider: str | None, model: str, error_type: str | None
+    ) -> None:
+        """`gen_ai.client.operation.duration` of one request, in seconds."""
+        own: tuple[tuple[str, object], ...] = _gen_ai(provider, model)
+        if error_type is not None:
+            own += ((Tag.ERROR_TYPE, error_type),)
+        seconds = None if millis is None else millis / 1000
+        self._point(None, MetricName.GEN_AI_OPERATION_DURATION, seconds, own)
+
+    def gen_ai_tokens(self, provider: str | None, model: str, input: int, output: int) -> None:
+        """`gen_ai.client.token.usage` of one response: its input and its output tokens."""
+        for token_type, count in zip(GEN_AI_TOKEN_TYPES, (input, output), strict=True):
+            own = (*_gen_ai(provider, model), (Tag.GEN_AI_TOKEN_TYPE, token_type))
+            self._point(None, MetricName.GEN_AI_TOKEN_USAGE, int(count), own)
 
     def __repr__(self) -> str:
         return f"MetricsRecorder(tags={self._tags!r})"

@@ -149,6 +149,17 @@ def _shut_down_live_providers() -> None:
         thread.join(max(0.0, deadline - time.monotonic()))
 
 
+def _host_resource() -> Resource:
+    """`host.name`, on the log resource as Codex's carries it (empty when unknown)."""
+    try:
+        import socket
+
+        return Resource({"host.name": socket.gethostname()})
+    except Exception as exc:
+        report_internal_error("reading the host name", exc)
+        return Resource.get_empty()
+
+
 def _target(config: OtelConfig) -> str:
     """The events' destination for messages; imports no export code with exporter none."""
     if config.exporter.kind == "none":
@@ -187,6 +198,9 @@ class OtelProvider:
         resource_attributes: Mapping[str, str] | None = None,
         span_target: str | None = None,
         span_json: bool = False,
+        originator: str | None = None,
+        log_agent_responses: bool = False,
+        log_guardian_assessments: bool = False,
     ) -> None:
         """`target` names the destination in messages (`from_config`: kind and endpoint);
         `json`: the exporter speaks OTLP/JSON (its requests are sized accordingly).
@@ -195,6 +209,11 @@ class OtelProvider:
         on every span and `tracestate` merged into what requests carry. `resource_attributes`
         go on every signal's resource, under `service_name`, `service_version` and
         `environment`, over inherited `OTEL_RESOURCE_ATTRIBUTES`.
+
+        `originator` (the client, e.g. `codex_cli_rs`) is stamped on every event and metric
+        point of managers over this provider; as in Codex, it is `service.name` unless a
+        service name is given (and the service name is the originator without one). The
+        log resource also carries `host.name`, as Codex's does.
         """
         self._exporter = exporter
         self._shutdown_timeout = shutdown_timeout
@@ -202,6 +221,18 @@ class OtelProvider:
         """What managers over this provider keep of tool arguments and output."""
         self.log_user_prompt = log_user_prompt
         """Whether managers over this provider export prompt text (else `[REDACTED]`)."""
+        self.log_agent_responses = log_agent_responses
+        """Whether managers over this provider record `codex.agent_response`."""
+        self.log_guardian_assessments = log_guardian_assessments
+        """Whether managers over this provider record `codex.guardian_assessment`."""
+        if originator is not None and service_name == DEFAULT_SERVICE_NAME:
+            service_name = originator
+        self.configured_service_name = (
+            service_name if service_name not in (DEFAULT_SERVICE_NAME, originator) else None
+        )
+        """The service name set besides the originator (the `service_name` metric tag)."""
+        self.originator = originator or service_name
+        """The `originator` of managers over this provider that name none."""
         self._shut_down = False
         self._resource_attributes = {
             **(resource_attributes or {}),
@@ -226,7 +257,7 @@ class OtelProvider:
 
             self._logs = LogsPipeline(
                 exporter,
-                self.resource,
+                self.resource.merge(_host_resource()),
                 batch=batch or BatchConfig(),
                 shutdown_timeout=queue_shutdown_s,
                 target=target or type(exporter).__name__,
@@ -283,14 +314,18 @@ class OtelProvider:
         *,
         service_name: str | None = None,
         service_version: str | None = None,
+        originator: str | None = None,
     ) -> OtelProvider:
-        """Build the pipelines an `[otel]` table asks for.
+        """Build the pipelines an `[otel]` table asks for (`originator`: see `__init__`).
 
         `service_name` given here wins over the table's (code over config, as for every
         resource attribute). Starting is best effort: if an exporter cannot be built (an
         invalid inherited `OTEL_*` variable, say), that is said once and that signal is
         dropped; the host carries on.
         """
+        # What the table dropped as Codex drops it, said as telemetry starts.
+        for line in config.warnings:
+            internal_logger.warning("codex_otel: %s", line)
         events = config.exporter.kind != "none"
         metrics = config.metrics_exporter.kind != "none"
         traces = config.trace_exporter.kind != "none"
@@ -330,6 +365,7 @@ class OtelProvider:
             environment=config.environment,
             service_name=service_name if service_name is not None else config.service_name,
             service_version=service_version,
+            originator=originator,
             metric_readers=readers,
             metrics_conversation_id=config.metrics_conversation_id,
             shutdown_timeout=config.shutdown_timeout,
@@ -337,6 +373,8 @@ class OtelProvider:
             target=_target(config),
             tool_result=config.tool_result,
             log_user_prompt=config.log_user_prompt,
+            log_agent_responses=config.log_agent_responses,
+            log_guardian_assessments=config.log_guardian_assessments,
             json=getattr(config.exporter, "protocol", None) == "json",
             span_json=getattr(config.trace_exporter, "protocol", None) == "json",
             span_exporter=span_exporter,

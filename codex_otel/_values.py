@@ -24,6 +24,7 @@ __all__ = [
     "metric_millis",
     "metric_status",
     "opt_int",
+    "request_facts",
     "safe_str",
     "seconds_since",
     "status_code",
@@ -95,6 +96,54 @@ def cf_ray(response: object) -> str | None:
         return None
     value = headers.get("cf-ray")
     return value if isinstance(value, str) else None
+
+
+# Headers that carry a request's credential (OpenAI, Anthropic, Azure): only the name is read.
+_AUTH_HEADERS = ("authorization", "x-api-key", "api-key")
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id")
+
+
+def _safe_getattr(obj: object, name: str) -> object:
+    try:
+        return getattr(obj, name, None)
+    except Exception:  # httpx raises for a `.request` it never had
+        return None
+
+
+def request_facts(outcome: object, request: object = None) -> tuple[str, str | None, str | None]:
+    """What Codex records of a request, read from the request (else the one its response or
+    error carries) and its response (or error): the endpoint (the URL path after the API
+    version, e.g. `/responses`; `unknown` when no request is known), the name of the header
+    its credential went in (None: none), and the response's request id. Never a header's
+    value but the request id's."""
+    if request is None:
+        request = _safe_getattr(outcome, "request")
+    if request is None:
+        request = _safe_getattr(_safe_getattr(outcome, "response"), "request")
+    endpoint = "unknown"
+    path = _safe_getattr(_safe_getattr(request, "url"), "path")
+    if isinstance(path, str) and path:
+        parts = path.rstrip("/").split("/")
+        endpoint = path
+        for index, part in enumerate(parts):
+            if len(part) > 1 and part[0] == "v" and part[1:].isdigit():
+                endpoint = "/" + "/".join(parts[index + 1 :])
+                break
+    header_name = None
+    headers: Any = _safe_getattr(request, "headers")
+    if headers is not None:
+        header_name = next((name for name in _AUTH_HEADERS if name in headers), None)
+    request_id = None
+    response_headers: Any = _safe_getattr(outcome, "headers")
+    if response_headers is None:
+        response_headers = _safe_getattr(_safe_getattr(outcome, "response"), "headers")
+    if response_headers is not None:
+        for name in _REQUEST_ID_HEADERS:
+            value = response_headers.get(name)
+            if isinstance(value, str):
+                request_id = value
+                break
+    return endpoint, header_name, request_id
 
 
 def metric_millis(duration: timedelta | float) -> int | None:

@@ -38,13 +38,28 @@ def _codes(names: tuple[str, ...] | list[str]) -> str:
 
 
 def catalog_events() -> str:
-    from codex_otel.catalog import COMMON_ATTRIBUTES, EVENT_ATTRIBUTES
+    from codex_otel.catalog import COMMON_ATTRIBUTES, EVENTS
 
-    rows = [(f"`{name}`", _codes(attrs)) for name, attrs in EVENT_ATTRIBUTES.items()]
+    def fields(spec: Any) -> str:
+        # `?`: may be absent.
+        names = [f"`{field.key}`{'?' if field.optional else ''}" for field in spec.fields]
+        for field in spec.fields:
+            names += [f"`{key}`" for key in (field.length_key, field.truncated_key) if key]
+        return ", ".join(names)
+
+    rows = [
+        (
+            f"`{name}`",
+            spec.when + (f" (opt-in: `{spec.opt_in}`)" if spec.opt_in else ""),
+            fields(spec),
+            _codes(spec.metrics) if spec.metrics else "—",
+        )
+        for name, spec in EVENTS.items()
+    ]
     return (
         f"Every event carries the common attributes {_codes(COMMON_ATTRIBUTES)}"
         " (`turn.id` inside a turn only; an unknown optional one is left out).\n\n"
-        + _table(("event", "attributes besides the common ones"), rows)
+        + _table(("event", "when", "attributes besides the common ones", "metrics"), rows)
     )
 
 
@@ -55,15 +70,18 @@ def catalog_metrics() -> str:
         (
             f"`{spec.name}`",
             spec.kind,
-            f"`{spec.unit}`",
+            f"`{spec.unit}`" if spec.unit else "none",
             spec.description,
+            _codes(spec.tags) if spec.tags else "—",
             ", ".join(str(int(b)) if float(b).is_integer() else str(b) for b in spec.bounds)
             if spec.bounds
             else "",
         )
         for spec in INSTRUMENTS
     ]
-    return _table(("instrument", "kind", "unit", "description", "histogram bounds"), rows)
+    return _table(
+        ("instrument", "kind", "unit", "description", "own tags", "histogram bounds"), rows
+    )
 
 
 def catalog_spans() -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from codex_otel import OtelConfig, OtelEventManager, OtelProvider, _errors
+from codex_otel import AuthEnv, OtelConfig, OtelEventManager, OtelProvider, _errors
 from codex_otel._errors import set_strict
 from codex_otel.testing import CapturedEvents, OtlpReceiver, capture_events
 from tests.fake_api import FakeApi
@@ -26,6 +26,12 @@ METADATA = {
     "auth_mode": "ChatGPT",
     "terminal_type": "xterm-256color",
     "app_version": "0.50.0",
+    "originator": "codex_exec",
+    "session_source": "exec",
+    # Which credentials the environment holds: given, so no test depends on the machine's.
+    "auth_env": AuthEnv(
+        openai_api_key_present=True, provider_key_name="OPENAI_API_KEY", provider_key_present=True
+    ),
 }
 
 COMMON = {
@@ -36,7 +42,46 @@ COMMON = {
     "terminal.type": "xterm-256color",
     "model": "gpt-5-codex",
     "slug": "gpt-5",
+    "originator": "codex_exec",
 }
+
+# `auth.env_*` of METADATA's `auth_env`, on conversation starts and requests.
+AUTH_ENV = {
+    "auth.env_openai_api_key_present": True,
+    "auth.env_codex_api_key_present": False,
+    "auth.env_codex_api_key_enabled": True,
+    "auth.env_provider_key_name": "configured",
+    "auth.env_provider_key_present": True,
+    "auth.env_refresh_token_url_override_present": False,
+}
+# What a request records of its authentication when nothing is known of it.
+NO_AUTH = {
+    "auth.header_attached": False,
+    "auth.retry_after_unauthorized": False,
+    "endpoint": "unknown",
+}
+
+
+def request_auth(
+    endpoint: str = "unknown", header: str | None = None, request_id: str | None = None
+) -> dict[str, Any]:
+    """The `endpoint` and `auth.*` fields of a request by a manager with METADATA: the
+    credential header's name (never its value) and the response's request id, when known."""
+    fields: dict[str, Any] = {
+        "auth.header_attached": header is not None,
+        "auth.retry_after_unauthorized": False,
+        "endpoint": endpoint,
+        **AUTH_ENV,
+    }
+    if header is not None:
+        fields["auth.header_name"] = header
+    if request_id is not None:
+        fields["auth.request_id"] = request_id
+    return fields
+
+
+# The tool fields of a built-in tool.
+BUILTIN_TOOL = {"mcp_server": "", "mcp_server_origin": "", "output_truncated": False}
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +92,9 @@ def no_inherited_otel_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     for name in [name for name in os.environ if name.startswith("OTEL_")]:
         monkeypatch.delenv(name)
+    # Nor do the credentials whose presence the events report (`auth.env_*`).
+    for name in ("OPENAI_API_KEY", "CODEX_API_KEY", "CODEX_REFRESH_TOKEN_URL_OVERRIDE"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(autouse=True)
@@ -182,18 +230,20 @@ def expected_catalog(prompt: str = "[REDACTED]") -> list[tuple[str, dict[str, An
             sandbox_policy="workspace-write",
             mcp_servers="github, linear",
             active_profile="work",
+            **AUTH_ENV,
+        ),
+        event(
+            "codex.api_request",
+            attempt=0,
+            duration_ms="<ms>",
+            **{"http.response.status_code": 200, "cf_ray": "8f2a-SJC"},
+            **{"auth.cf_ray": "8f2a-SJC", **NO_AUTH, **AUTH_ENV},
         ),
         event(
             "codex.api_request",
             attempt=1,
             duration_ms="<ms>",
-            **{"http.response.status_code": 200, "cf_ray": "8f2a-SJC"},
-        ),
-        event(
-            "codex.api_request",
-            attempt=2,
-            duration_ms="<ms>",
-            **{"error.message": "read timed out"},
+            **{"error.message": "read timed out", **NO_AUTH, **AUTH_ENV},
         ),
         event(
             "codex.sse_event",
@@ -220,7 +270,7 @@ def expected_catalog(prompt: str = "[REDACTED]") -> list[tuple[str, dict[str, An
             tool_name="shell",
             call_id="call-1",
             decision="approved",
-            source="user",
+            source="User",
         ),
         event(
             "codex.tool_result",
@@ -230,6 +280,7 @@ def expected_catalog(prompt: str = "[REDACTED]") -> list[tuple[str, dict[str, An
             duration_ms=1500,
             success="true",
             output="a.txt\nb.txt",
+            **BUILTIN_TOOL,
         ),
         event(
             "codex.tool_result",
@@ -237,6 +288,7 @@ def expected_catalog(prompt: str = "[REDACTED]") -> list[tuple[str, dict[str, An
             duration_ms=0,
             success="false",
             output="patch rejected",
+            **BUILTIN_TOOL,
         ),
     ]
 
@@ -288,5 +340,8 @@ def exported(receiver: OtlpReceiver) -> Iterator[Exported]:
 
 
 def expect(name: str, **fields: Any) -> dict[str, Any]:
-    """The whole attribute dict of one event with the test metadata."""
+    """The whole attribute dict of one event with the test metadata (and, for a tool result,
+    a built-in tool's fields unless `fields` say otherwise)."""
+    if name == "codex.tool_result":
+        fields = {**BUILTIN_TOOL, **fields}
     return {"event.name": name, "event.timestamp": "<ts>", **COMMON, **fields}

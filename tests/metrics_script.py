@@ -21,7 +21,15 @@ TAGS = {
     "auth_mode": "ChatGPT",
     "model": "gpt-5-codex",
     "app.version": "0.50.0",
+    "originator": "codex_exec",
+    "session_source": "exec",
     "user.hash": ACCOUNT_HASH,
+}
+# The GenAI client metrics' own attributes of the session's requests and responses.
+GEN_AI = {
+    "gen_ai.operation.name": "chat",
+    "gen_ai.provider.name": "openai",
+    "gen_ai.request.model": "gpt-5-codex",
 }
 
 
@@ -53,9 +61,9 @@ def run_session(manager: OtelEventManager) -> None:
     manager.tool_failed("apply_patch", "patch rejected")
 
 
-def _counter(description: str, unit: str, *points: tuple[dict[str, str], int]) -> dict[str, Any]:
+def _counter(description: str, *points: tuple[dict[str, str], int]) -> dict[str, Any]:
     return {
-        "unit": unit,
+        "unit": "",  # Codex's counters carry no unit
         "description": description,
         "kind": "sum",
         "monotonic": True,
@@ -89,10 +97,17 @@ def expected_session() -> dict[str, dict[str, Any]]:
     shell_ok = {"tool": "shell", "success": "true"}
     shell_failed = {"tool": "shell", "success": "false"}
     return {
-        "codex.conversation.starts": _counter("Conversations started", "{conversation}", ({}, 1)),
+        "codex.conversation.starts": _counter("Conversations started", ({}, 1)),
+        "codex.thread.started": _counter(
+            "Threads started", ({"is_git": "unknown", "is_worktree": "unknown"}, 1)
+        ),
+        "codex.process.start": {
+            **_counter("Processes started (once per process)"),
+            # As Codex's: the originator only.
+            "points": [({"originator": "codex_exec"}, 1)],
+        },
         "codex.api_request": _counter(
             "API requests to the model provider",
-            "{request}",
             (ok_200, 1),
             (timed_out, 1),
             (err_500, 1),
@@ -106,7 +121,6 @@ def expected_session() -> dict[str, dict[str, Any]]:
         ),
         "codex.sse_event": _counter(
             "Server-sent events received",
-            "{event}",
             (delta, 2),
             (stream_error, 1),
             (completed, 1),
@@ -118,9 +132,10 @@ def expected_session() -> dict[str, dict[str, Any]]:
             (stream_error, (1, 5, 5, 5)),
             (completed, (1, 8, 8, 8)),
         ),
+        # Outside a turn, once per response (inside one, once per turn).
         "codex.turn.token_usage": _histogram(
-            "Tokens used per response, by token type",
-            "{token}",
+            "Tokens used per turn, by token type",
+            "",
             ({"token_type": "input"}, (1, 1200, 1200, 1200)),
             ({"token_type": "cached_input"}, (1, 1000, 1000, 1000)),
             ({"token_type": "output"}, (1, 300, 300, 300)),
@@ -129,7 +144,6 @@ def expected_session() -> dict[str, dict[str, Any]]:
         ),
         "codex.tool.call": _counter(
             "Tool calls",
-            "{call}",
             (shell_ok, 1),
             (shell_failed, 1),
             ({"tool": "apply_patch", "success": "false"}, 1),
@@ -139,6 +153,19 @@ def expected_session() -> dict[str, dict[str, Any]]:
             "ms",
             (shell_ok, (1, 1500, 1500, 1500)),
             (shell_failed, (1, 20, 20, 20)),
+        ),
+        "gen_ai.client.operation.duration": _histogram(
+            "GenAI operation duration",
+            "s",
+            (GEN_AI, (1, 0.25, 0.25, 0.25)),
+            ({**GEN_AI, "error.type": "error"}, (1, 1.2, 1.2, 1.2)),
+            ({**GEN_AI, "error.type": "500"}, (1, 0.1, 0.1, 0.1)),
+        ),
+        "gen_ai.client.token.usage": _histogram(
+            "Number of input and output tokens used",
+            "{token}",
+            ({**GEN_AI, "gen_ai.token.type": "input"}, (1, 1200, 1200, 1200)),
+            ({**GEN_AI, "gen_ai.token.type": "output"}, (1, 300, 300, 300)),
         ),
     }
 

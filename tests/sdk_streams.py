@@ -26,7 +26,7 @@ from codex_otel.instrument import (
     InstrumentedTransport,
     instrument_sse,
 )
-from tests.conftest import expect
+from tests.conftest import expect, request_auth
 from tests.sdk_api import CF_RAY, SdkApi
 
 LIBS = ["httpx2", "httpx"]
@@ -177,12 +177,16 @@ def assert_as_uninstrumented(out: Read, plain: Read) -> None:
     )
 
 
-def api_request(attempt: int, status: int) -> dict[str, Any]:
+def api_request(
+    attempt: int, status: int, endpoint: str = "/responses", header: str = "authorization"
+) -> dict[str, Any]:
+    """A request the SDK sent: `attempt` counted from 1 (the event's from 0, as Codex's)."""
     return expect(
         "codex.api_request",
-        attempt=attempt,
+        attempt=attempt - 1,
         duration_ms="<ms>",
-        **{"http.response.status_code": status, "cf_ray": CF_RAY},
+        **{"http.response.status_code": status, "cf_ray": CF_RAY, "auth.cf_ray": CF_RAY},
+        **request_auth(endpoint, header, "req_1"),  # the request id the fake API sends
     )
 
 

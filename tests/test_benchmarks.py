@@ -17,6 +17,8 @@ CALLER_EVENTS = {
     "codex.api_request",
     "codex.tool_decision",
     "codex.tool_result",
+    "codex.startup_phase",
+    "codex.websocket_request",
 }
 
 

@@ -10,6 +10,7 @@ COMMON = {
     "conversation.id": METADATA["conversation_id"],
     "model": METADATA["model"],
     "slug": METADATA["slug"],
+    "originator": "codex-cli",  # none given: the provider's, its service name
 }
 
 
@@ -38,7 +39,7 @@ def test_each_event_is_a_dict_of_its_whole_attribute_set_in_order() -> None:
             "tool_name": "shell",
             "call_id": "call-1",
             "decision": "approved",
-            "source": "user",
+            "source": "User",
         },
     ]
     assert captured.names() == ["codex.user_prompt", "codex.tool_decision"]

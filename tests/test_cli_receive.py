@@ -32,7 +32,7 @@ def test_receive_prints_events_and_stops_cleanly_on_ctrl_c() -> None:
     ), first
     assert re.fullmatch(
         r"\d\d:\d\d:\d\d\.\d{3} codex\.tool_decision +"
-        r"tool_name=shell call_id=call-7 decision=denied source=user",
+        r"tool_name=shell call_id=call-7 decision=denied source=User",
         second,
     ), second
     assert (code, err) == (0, "stopped: 2 events, 0 metric points and 0 spans received\n")
@@ -97,7 +97,7 @@ def test_receive_json_lines_and_output_file(tmp_path: Path) -> None:
                 "tool_name": "shell",
                 "call_id": "call-7",
                 "decision": "denied",
-                "source": "user",
+                "source": "User",
             },
         },
     ]

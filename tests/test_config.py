@@ -287,16 +287,6 @@ ERROR_CASES = [
         id="wrong-type-exporter",
     ),
     pytest.param(
-        '[otel]\nenviroment = "prod"\n',
-        "otel.enviroment",
-        "unknown key; expected one of 'environment', 'exporter', 'log_user_prompt', "
-        "'trace_exporter', 'span_attributes', 'tracestate', 'service_name', "
-        "'resource_attributes', 'metrics_exporter', 'metrics_export_interval_ms', "
-        "'metrics_temporality', 'metrics_conversation_id', 'shutdown_timeout', 'batch', "
-        "'tool_result'",
-        id="unknown-key",
-    ),
-    pytest.param(
         '[otel]\nmetrics_exporter = "prometheus"\n',
         "otel.metrics_exporter",
         "unknown exporter 'prometheus'; expected one of 'none', 'otlp-http', 'otlp-grpc'",
@@ -331,12 +321,6 @@ ERROR_CASES = [
         "otel.metrics_conversation_id",
         "expected true or false, got an integer",
         id="metrics-conversation-id-not-bool",
-    ),
-    pytest.param(
-        '[otel.exporter.otlp-http]\nendpoint = "http://c/v1/logs"\ncompression = "gzip"\n',
-        "otel.exporter.otlp-http.compression",
-        "unknown key; expected one of 'endpoint', 'protocol', 'headers', 'tls'",
-        id="unknown-key-in-exporter",
     ),
     pytest.param(
         '[otel]\nexporter = "zipkin"\n',

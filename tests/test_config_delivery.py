@@ -130,13 +130,6 @@ ERROR_CASES = [
         id="batch-not-a-table",
     ),
     pytest.param(
-        "[otel.batch]\nqueue = 5\n",
-        "otel.batch.queue",
-        "unknown key; expected one of 'max_queue_size', 'max_queue_bytes', "
-        "'max_export_batch_size', 'max_export_bytes', 'schedule_delay_ms'",
-        id="batch-unknown-key",
-    ),
-    pytest.param(
         "[otel.batch]\nmax_export_bytes = 1000\n",
         "otel.batch.max_export_bytes",
         "expected an integer >= 65536, got 1000",
@@ -203,22 +196,10 @@ ERROR_CASES = [
         id="extra-pattern-invalid",
     ),
     pytest.param(
-        "[otel.tool_result]\nmax_size = 1\n",
-        "otel.tool_result.max_size",
-        "unknown key; expected one of 'max_bytes', 'scrub_secrets', 'extra_patterns'",
-        id="tool-result-unknown-key",
-    ),
-    pytest.param(
         HTTPS + 'tls = "yes"\n',
         "otel.exporter.otlp-http.tls",
         "expected a table, got a string",
         id="tls-not-a-table",
-    ),
-    pytest.param(
-        HTTPS + 'tls = { ca = "ca.pem" }\n',
-        "otel.exporter.otlp-http.tls.ca",
-        "unknown key; expected one of 'ca-certificate', 'client-certificate', 'client-private-key'",
-        id="tls-unknown-key",
     ),
     pytest.param(
         '[otel.exporter.otlp-grpc]\nendpoint = "http://c:4317"\n'

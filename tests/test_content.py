@@ -10,7 +10,7 @@ from codex_otel import OtelConfig, OtelEventManager, OtelProvider, ToolResultCon
 from codex_otel._content import ContentPolicy, cap_utf8
 from codex_otel.catalog import SECRET_MARKER, TRUNCATED_MARKER
 from codex_otel.testing import OtlpReceiver
-from tests.conftest import COMMON, METADATA, Memory, captured
+from tests.conftest import BUILTIN_TOOL, COMMON, METADATA, Memory, captured
 
 
 def tool_event(**fields: Any) -> dict[str, Any]:
@@ -25,6 +25,9 @@ def tool_event(**fields: Any) -> dict[str, Any]:
             "call_id": "call-1",
             "duration_ms": 7,
             "success": "true",
+            **BUILTIN_TOOL,
+            # Whether the output was cut: when its original size is given.
+            "output_truncated": "output_original_bytes" in fields,
             **fields,
         },
     }

@@ -11,16 +11,17 @@ import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
-# script -> lines its output must contain (the parts that do not vary between runs)
+# script -> lines its output must contain (the parts that do not vary between runs); the
+# events count attempts from 0, as Codex does.
 EXPECTED = {
     "http_client.py": [
         "  got 503, retrying",
         "  got 200: {'id': 'resp_1', 'status': 'completed'}",
-        "  codex.api_request {'attempt': 1, 'http.response.status_code': 503, "
+        "  codex.api_request {'attempt': 0, 'http.response.status_code': 503, "
         "'cf_ray': '8f2a1c3b4d5e6f71-SJC'}",
-        "  codex.api_request {'attempt': 2, 'http.response.status_code': 200, "
+        "  codex.api_request {'attempt': 1, 'http.response.status_code': 200, "
         "'cf_ray': '8f2a1c3b4d5e6f72-SJC'}",
-        "  codex.api_request {'attempt': 1, 'error.message': '[Errno 111] Connection refused'}",
+        "  codex.api_request {'attempt': 0, 'error.message': '[Errno 111] Connection refused'}",
         "ok: 3 codex.api_request events",
     ],
     "sse_stream.py": [
@@ -34,8 +35,8 @@ EXPECTED = {
     "openai_sdk.py": [
         "responses streamed: 'Hello, world'",
         "chat streamed (async): 'Hi'",
-        "  codex.api_request {'attempt': 1, 'http.response.status_code': 429}",
-        "  codex.api_request {'attempt': 2, 'http.response.status_code': 200, "
+        "  codex.api_request {'attempt': 0, 'http.response.status_code': 429}",
+        "  codex.api_request {'attempt': 1, 'http.response.status_code': 200, "
         "'cf_ray': '8f2a1c3b4d5e6f70-SJC'}",
         "  codex.sse_event {'event.kind': 'response.output_text.delta'}",
         "  codex.sse_event {'event.kind': 'response.completed', 'input_token_count': 1200, "
@@ -49,7 +50,7 @@ EXPECTED = {
     "anthropic_sdk.py": [
         "streamed: 'Hello, world'",
         "streamed (async): 7 events",
-        "  codex.api_request {'attempt': 1, 'http.response.status_code': 200, "
+        "  codex.api_request {'attempt': 0, 'http.response.status_code': 200, "
         "'cf_ray': '8f2a1c3b4d5e6f70-SJC'}",
         "  codex.sse_event {'event.kind': 'message_start'}",
         "  codex.sse_event {'event.kind': 'message_stop'}",
@@ -62,7 +63,7 @@ EXPECTED = {
         "  -> {'exit_code': 0, 'stdout': '42\\n'}",
         "call_4 apply_patch: denied",
         "  codex.tool_decision {'tool_name': 'read_file', 'call_id': 'call_2', "
-        "'decision': 'approved', 'source': 'config'}",
+        "'decision': 'approved', 'source': 'Config'}",
         "  codex.tool_result {'tool_name': 'read_file', 'call_id': 'call_2', "
         "'arguments': '{\"path\": \"notes.txt\"}', 'success': 'true', "
         "'output': 'remember the milk\\n'}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import warnings
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,7 @@ def test_whole_catalog_arrives_with_every_field(
             "service.name": "codex-cli",
             "service.version": "9.9.9",
             "env": "staging",
+            "host.name": socket.gethostname(),  # on the log resource, as Codex's
             "telemetry.sdk.language": "python",
             "telemetry.sdk.name": "opentelemetry",
             "telemetry.sdk.version": log.resource["telemetry.sdk.version"],

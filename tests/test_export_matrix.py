@@ -58,6 +58,10 @@ def test_inherited_compression_headers_insecure_and_timeout_are_ignored_by_every
     assert {metric.name for metric in metrics} == {
         "codex.sse_event",
         "codex.sse_event.duration_ms",
+        # The turn's own, at its end.
+        "codex.conversation.turn.count",
+        "codex.turn.e2e_duration_ms",
+        "codex.turn.tool.call",
     }
     (span,) = receiver.wait_for_spans(1)
     assert (span.name, span.attributes["turn.id"]) == ("invoke_agent codex", "turn-1")

@@ -200,11 +200,6 @@ def test_a_failing_file_is_counted_and_said_once(
             "expected a file path, got an empty string",
         ),
         (
-            {"exporter": {"otlp-file": {"path": "x.jsonl", "rotate": True}}},
-            "otel.exporter.otlp-file.rotate",
-            "unknown key; expected one of 'path'",
-        ),
-        (
             {"exporter": {"otlp-files": {"path": "x.jsonl"}}},
             "otel.exporter.otlp-files",
             "unknown exporter; expected one of 'otlp-http', 'otlp-grpc', 'otlp-file'",
@@ -294,7 +289,7 @@ def test_demo_records_a_session_to_the_configured_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         f"codex-otel demo: sending to {tmp_path / 'session.jsonl'} ({path})",
-        "sent 14, accepted by the collector 14, dropped 0",
+        "sent 19, accepted by the collector 19, dropped 0",
     ]
     logs, _ = read_file(tmp_path / "session.jsonl")
-    assert len(logs) == 14
+    assert len(logs) == 19  # the opt-in events are off

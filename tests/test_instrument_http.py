@@ -23,7 +23,7 @@ from codex_otel.instrument import (
     Httpx2InstrumentedTransport,
     InstrumentedTransport,
 )
-from tests.conftest import METADATA, Exported, expect
+from tests.conftest import METADATA, Exported, expect, request_auth
 from tests.fake_api import CF_RAY, FakeApi
 
 MODES = ["sync", "async", "httpx2-sync", "httpx2-async"]
@@ -70,12 +70,18 @@ async def _send_all_async(
     return out
 
 
-def request(attempt: int, **fields: Any) -> dict[str, Any]:
-    return expect(API, attempt=attempt, duration_ms="<ms>", **fields)
+def request(attempt: int, endpoint: str = "/json", **fields: Any) -> dict[str, Any]:
+    """A request's event: `attempt` counted from 1, as the transports do (Codex's from 0)."""
+    return expect(API, attempt=attempt - 1, duration_ms="<ms>", **request_auth(endpoint), **fields)
 
 
-def answered(attempt: int, status: int) -> dict[str, Any]:
-    return request(attempt, cf_ray=CF_RAY, **{"http.response.status_code": status})
+def answered(attempt: int, status: int, endpoint: str = "/json") -> dict[str, Any]:
+    return request(
+        attempt,
+        endpoint,
+        cf_ray=CF_RAY,
+        **{"http.response.status_code": status, "auth.cf_ray": CF_RAY},
+    )
 
 
 def closed_port() -> int:
@@ -107,7 +113,7 @@ def test_an_error_status_is_recorded_as_a_status_not_an_error(
     )
     assert isinstance(response, RESPONSE)
     assert (response.status_code, response.json()) == (429, {"error": {"message": "status 429"}})
-    assert exported.records() == [answered(1, 429)]
+    assert exported.records() == [answered(1, 429, "/status/429")]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -118,7 +124,7 @@ def test_a_transport_error_records_its_message_and_reaches_the_caller_unchanged(
         exported.manager, mode, [{"method": "GET", "url": f"http://127.0.0.1:{closed_port()}/"}]
     )
     assert isinstance(error, (httpx.ConnectError, httpx2.ConnectError))
-    assert exported.records() == [request(1, **{"error.message": str(error)})]
+    assert exported.records() == [request(1, "/", **{"error.message": str(error)})]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -155,12 +161,12 @@ def test_a_retried_request_counts_up_until_it_succeeds(
     statuses = [o.status_code for o in outcomes if isinstance(o, RESPONSE)]
     assert statuses == [503, 503, 200, 200, 503, 200]
     assert exported.records() == [
-        answered(1, 503),
-        answered(2, 503),
-        answered(3, 200),
-        answered(1, 200),
-        answered(1, 503),
-        answered(2, 200),
+        answered(1, 503, "/flaky"),
+        answered(2, 503, "/flaky"),
+        answered(3, 200, "/flaky"),
+        answered(1, 200, "/flaky"),
+        answered(1, 503, "/flaky"),
+        answered(2, 200, "/flaky"),
     ]
 
 
@@ -169,8 +175,8 @@ def test_a_request_that_raised_counts_as_a_failed_attempt(exported: Exported, mo
     url = f"http://127.0.0.1:{closed_port()}/v1/responses"
     errors = send_all(exported.manager, mode, [{"method": "POST", "url": url, "json": {}}] * 2)
     assert exported.records() == [
-        request(1, **{"error.message": str(errors[0])}),
-        request(2, **{"error.message": str(errors[1])}),
+        request(1, "/responses", **{"error.message": str(errors[0])}),
+        request(2, "/responses", **{"error.message": str(errors[1])}),
     ]
 
 
@@ -185,7 +191,7 @@ def test_a_streaming_response_is_recorded_at_its_headers_and_its_body_left_unrea
         assert not response.is_stream_consumed and not response.is_closed
         body = response.read().decode()
     assert body.startswith("event: response.created\ndata: ")
-    assert exported.records() == [answered(1, 200)]
+    assert exported.records() == [answered(1, 200, "/sse/end")]
 
 
 def test_an_async_streaming_response_body_is_left_to_the_caller(
@@ -201,7 +207,7 @@ def test_an_async_streaming_response_body_is_left_to_the_caller(
             return (await response.aread()).decode()
 
     assert asyncio.run(main()).startswith("event: response.created\ndata: ")
-    assert exported.records() == [answered(1, 200)]
+    assert exported.records() == [answered(1, 200, "/sse/end")]
 
 
 class _ClosingTransport(httpx.HTTPTransport):
@@ -281,7 +287,7 @@ def test_an_httpx2_streaming_response_body_is_left_to_the_caller(
         assert not response.is_stream_consumed and not response.is_closed
         body = response.read().decode()
     assert body.startswith("event: response.created\ndata: ")
-    assert exported.records() == [answered(1, 200)]
+    assert exported.records() == [answered(1, 200, "/sse/end")]
 
 
 class _ClosingHttpx2Transport(httpx2.HTTPTransport):

@@ -204,8 +204,8 @@ def test_decide_tool_records_the_answer_where_it_is_decided(exported: Exported) 
     )
     assert (asked, by_config) == (ToolDecision.APPROVED_FOR_SESSION, ToolDecision.DENIED)
     assert exported.records() == [
-        decision("call-1", "approved_for_session", "user"),
-        decision("call-2", "denied", "config"),
+        decision("call-1", "approved_for_session", "User"),
+        decision("call-2", "denied", "Config"),
     ]
 
 
@@ -215,7 +215,7 @@ def test_a_decision_that_raises_is_recorded_as_abort_and_reraised(exported: Expo
 
     with pytest.raises(KeyboardInterrupt):
         decide_tool(exported.manager, "shell", "call-1", interrupted, source="user")
-    assert exported.records() == [decision("call-1", "abort", "user")]
+    assert exported.records() == [decision("call-1", "abort", "User")]
 
 
 def test_an_async_decision_is_recorded(exported: Exported) -> None:
@@ -225,7 +225,7 @@ def test_an_async_decision_is_recorded(exported: Exported) -> None:
 
     answer = asyncio.run(adecide_tool(exported.manager, "shell", "call-9", ask, source="user"))
     assert answer is ToolDecision.APPROVED
-    assert exported.records() == [decision("call-9", "approved", "user")]
+    assert exported.records() == [decision("call-9", "approved", "User")]
 
 
 def test_an_async_decision_that_raises_is_recorded_as_abort_and_reraised(
@@ -239,7 +239,7 @@ def test_an_async_decision_that_raises_is_recorded_as_abort_and_reraised(
     with pytest.raises(RuntimeError) as caught:
         asyncio.run(adecide_tool(exported.manager, "shell", "call-9", ask, source="user"))
     assert caught.value is error
-    assert exported.records() == [decision("call-9", "abort", "user")]
+    assert exported.records() == [decision("call-9", "abort", "User")]
 
 
 def test_an_answer_outside_the_decision_list_raises_and_records_nothing(

@@ -13,7 +13,7 @@ import pytest
 
 from codex_otel import OtelEventManager
 from codex_otel.instrument import Httpx2InstrumentedTransport, instrument_sse, instrument_tool
-from tests.conftest import Exported, expect
+from tests.conftest import Exported, expect, request_auth
 
 INTERRUPTIONS = [
     pytest.param(KeyboardInterrupt, "interrupted (KeyboardInterrupt)", id="ctrl-c"),
@@ -36,8 +36,14 @@ def tool_failed(output: str, **fields: Any) -> dict[str, Any]:
     )
 
 
-def request_failed(message: str) -> dict[str, Any]:
-    return expect("codex.api_request", attempt=1, duration_ms="<ms>", **{"error.message": message})
+def request_failed(message: str, endpoint: str = "unknown") -> dict[str, Any]:
+    return expect(
+        "codex.api_request",
+        attempt=0,
+        duration_ms="<ms>",
+        **{"error.message": message},
+        **request_auth(endpoint),
+    )
 
 
 def run_sync(make: Make, call: Callable[[Callable[[], Any]], Any]) -> BaseException:
@@ -168,7 +174,7 @@ def test_the_http_transport_records_an_interruption_and_reraises_it(
             return client.get("http://127.0.0.1:9/v1/responses")
 
     run_sync(make, call)
-    assert exported.records() == [request_failed(message)]
+    assert exported.records() == [request_failed(message, "/responses")]
 
 
 @pytest.mark.parametrize(("make", "message"), INTERRUPTIONS)

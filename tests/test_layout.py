@@ -21,26 +21,35 @@ LAYERS: dict[str, int] = {
     "_version": 0,
     "catalog": 0,
     "_config": 1,
-    "_config_load": 2,
-    "_values": 3,
-    "_content": 3,
-    "export": 3,
+    # Reading the table: the checks, the exporter and trace parts, then the whole table.
+    "_config_parser": 2,
+    "_config_exporters": 3,
+    "_config_traces": 3,
+    "_config_load": 4,
+    "_values": 5,
+    "_content": 5,
+    "export": 5,
     # One private SDK provider per signal; they never import each other.
-    "_logs": 4,
-    "_metrics": 4,
-    "_traces": 4,
-    "_provider": 5,
-    "_bridge": 5,
+    "_logs": 6,
+    "_metrics": 6,
+    "_traces": 6,
+    # An event's attributes from its declaration in the catalog.
+    "_event_fields": 6,
+    "_provider": 7,
+    "_bridge": 7,
     # Where an event is recorded (its turn, its span): read by the manager's record path.
-    "_scopes": 6,
-    "_manager": 7,
-    "instrument": 8,
-    "analytics": 8,
-    "testing": 8,
-    "cli": 9,
+    "_scopes": 8,
+    # The manager's parts: the newer events' methods, a turn's clock.
+    "_manager_events": 8,
+    "_manager_turns": 9,
+    "_manager": 10,
+    "instrument": 11,
+    "analytics": 11,
+    "testing": 11,
+    "cli": 12,
     # The public face and `python -m codex_otel` sit on top of everything.
-    "__init__": 10,
-    "__main__": 11,
+    "__init__": 13,
+    "__main__": 14,
 }
 
 

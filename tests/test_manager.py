@@ -18,7 +18,27 @@ from codex_otel import (
     ToolDecisionSource,
 )
 from codex_otel.catalog import COMMON_ATTRIBUTES, EVENT_ATTRIBUTES
-from tests.conftest import COMMON, METADATA, Memory, captured, emit_catalog, expected_catalog
+from tests.conftest import (
+    AUTH_ENV,
+    BUILTIN_TOOL,
+    COMMON,
+    METADATA,
+    NO_AUTH,
+    Memory,
+    captured,
+    emit_catalog,
+    expected_catalog,
+)
+
+# A manager given no originator has its provider's, the service name; no credential is in
+# the test environment.
+DEFAULT_ORIGINATOR = {"originator": "codex-cli"}
+NO_AUTH_ENV = {
+    "auth.env_openai_api_key_present": False,
+    "auth.env_codex_api_key_present": False,
+    "auth.env_codex_api_key_enabled": True,
+    "auth.env_refresh_token_url_override_present": False,
+}
 
 
 def attrs(memory: Memory) -> list[dict[str, object]]:
@@ -49,6 +69,7 @@ def test_optional_metadata_that_is_none_is_left_out(memory: Memory) -> None:
             "conversation.id": "c",
             "model": "m",
             "slug": "s",
+            **DEFAULT_ORIGINATOR,
             "event.kind": "response.created",
             "duration_ms": 0,
         }
@@ -75,6 +96,8 @@ def test_optional_conversation_fields_that_are_none_are_left_out(memory: Memory)
             "approval_policy": "never",
             "sandbox_policy": "read-only",
             "mcp_servers": "",
+            **DEFAULT_ORIGINATOR,
+            **NO_AUTH_ENV,
         }
     ]
 
@@ -122,8 +145,10 @@ def test_log_request_returns_the_response_unchanged(memory: Memory) -> None:
         "event.name": "codex.api_request",
         "event.timestamp": "<ts>",
         **COMMON,
-        "attempt": 3,
+        "attempt": 2,
         "duration_ms": "<ms>",
+        **NO_AUTH,
+        **AUTH_ENV,
     }
 
 
@@ -142,9 +167,11 @@ def test_log_request_reraises_the_exception_unchanged(memory: Memory) -> None:
             "event.name": "codex.api_request",
             "event.timestamp": "<ts>",
             **COMMON,
-            "attempt": 1,
+            "attempt": 0,
             "duration_ms": "<ms>",
             "error.message": "connection refused",
+            **NO_AUTH,
+            **AUTH_ENV,
         }
     ]
 
@@ -165,10 +192,12 @@ def test_log_request_records_status_of_an_error_that_carries_a_response(memory: 
         "event.name": "codex.api_request",
         "event.timestamp": "<ts>",
         **COMMON,
-        "attempt": 2,
+        "attempt": 1,
         "duration_ms": "<ms>",
         "http.response.status_code": 429,
         "error.message": "429 Too Many Requests",
+        **NO_AUTH,
+        **AUTH_ENV,
     }
 
 
@@ -190,10 +219,13 @@ def test_alog_request_awaits_and_records(memory: Memory) -> None:
             "event.name": "codex.api_request",
             "event.timestamp": "<ts>",
             **COMMON,
-            "attempt": 1,
+            "attempt": 0,
             "duration_ms": "<ms>",
             "http.response.status_code": 201,
             "cf_ray": "abc",
+            "auth.cf_ray": "abc",
+            **NO_AUTH,
+            **AUTH_ENV,
         }
     ]
 
@@ -211,15 +243,23 @@ def test_alog_request_reraises(memory: Memory) -> None:
             "event.name": "codex.api_request",
             "event.timestamp": "<ts>",
             **COMMON,
-            "attempt": 1,
+            "attempt": 0,
             "duration_ms": "<ms>",
             "error.message": "bad gateway",
+            **NO_AUTH,
+            **AUTH_ENV,
         }
     ]
 
 
 def tool_record(**fields: object) -> dict[str, object]:
-    return {"event.name": "codex.tool_result", "event.timestamp": "<ts>", **COMMON, **fields}
+    return {
+        "event.name": "codex.tool_result",
+        "event.timestamp": "<ts>",
+        **COMMON,
+        **BUILTIN_TOOL,
+        **fields,
+    }
 
 
 def test_log_tool_result_records_output_and_returns_it(memory: Memory) -> None:
@@ -301,11 +341,41 @@ def test_tool_decision_accepts_enums_and_strings(
     ]
 
 
-@pytest.mark.parametrize(("decision", "source"), [("maybe", "user"), ("approved", "robot")])
-def test_tool_decision_rejects_unknown_values(memory: Memory, decision: str, source: str) -> None:
+@pytest.mark.parametrize(
+    ("decision", "source", "sent"),
+    [
+        (ToolDecision.TIMED_OUT, "automated_reviewer", ("timed_out", "AutomatedReviewer")),
+        ("approved_execpolicy_amendment", "Config", ("approved_execpolicy_amendment", "Config")),
+        ("Escalated", "USER", ("escalated", "User")),
+    ],
+)
+def test_tool_decision_takes_codex_s_open_decision_set_and_its_source_casing(
+    memory: Memory, decision: str, source: str, sent: tuple[str, str]
+) -> None:
+    OtelEventManager(memory[0], **METADATA).tool_decision(
+        "exec_command", "c9", decision, source, tool_namespace="functions"
+    )
+    assert attrs(memory) == [
+        {
+            "event.name": "codex.tool_decision",
+            "event.timestamp": "<ts>",
+            **COMMON,
+            "tool_name": "exec_command",
+            "tool_namespace": "functions",
+            "call_id": "c9",
+            "decision": sent[0],
+            "source": sent[1],
+        }
+    ]
+
+
+@pytest.mark.parametrize(("decision", "source"), [("", "user"), (3, "user"), ("approved", "robot")])
+def test_tool_decision_rejects_unknown_values(
+    memory: Memory, decision: object, source: str
+) -> None:
     manager = OtelEventManager(memory[0], **METADATA)
     with pytest.raises(ValueError):
-        manager.tool_decision("shell", "c9", decision, source)
+        manager.tool_decision("shell", "c9", decision, source)  # type: ignore[arg-type]
     assert attrs(memory) == []
 
 

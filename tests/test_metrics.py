@@ -53,7 +53,7 @@ def test_in_memory_reader_is_cumulative_by_default_and_delta_on_request() -> Non
         sandbox_policy="read-only",
     )
     point = MetricPoint(attributes=TAGS, value=1)
-    assert [m.temporality for m in cumulative.metrics()] == ["cumulative"]
+    assert {m.temporality for m in cumulative.metrics()} == {"cumulative"}
     assert cumulative.points("codex.conversation.starts") == [point]
     assert delta.points("codex.conversation.starts") == [point]
     # A second read: the cumulative total stays, the delta one has nothing new.
@@ -162,7 +162,13 @@ def test_tag_values_are_sanitized_capped_and_never_empty(metrics: Metrics) -> No
     )
     manager.tool_result("mcp__" + "x" * 200, "call", {}, 0, True, "")
     manager.sse_event("", 0)
-    common = {"auth_mode": "unspecified", "model": "gpt_5_preview_", "app.version": "unspecified"}
+    common = {
+        "auth_mode": "unspecified",
+        "model": "gpt_5_preview_",
+        "app.version": "unspecified",
+        "originator": "codex-cli",  # none given: the provider's, its service name
+        "session_source": "unknown",
+    }
     (tool,) = reader.points("codex.tool.call")
     assert tool.attributes == {**common, "tool": ("mcp__" + "x" * 200)[:128], "success": "true"}
     (sse,) = reader.points("codex.sse_event")

@@ -126,6 +126,8 @@ def test_conversation_id_tag_can_be_turned_on(tmp_path: Path, receiver: OtlpRece
             "auth_mode": "ChatGPT",
             "model": "gpt-5-codex",
             "app.version": "0.50.0",
+            "originator": "codex_exec",
+            "session_source": "exec",
             "user.hash": ACCOUNT_HASH,
             "conversation.id": "conv-1234",
             "tool": "shell",
@@ -148,7 +150,13 @@ def test_raw_account_id_and_api_key_are_never_exported(
     provider.shutdown()
 
     metrics = receiver.wait_for_metrics(INSTRUMENT_COUNT)
-    hashes = {p.attributes.get("user.hash") for m in metrics for p in m.points}
+    # Every point but the process start's (the originator only, as Codex's) is hashed.
+    hashes = {
+        p.attributes.get("user.hash")
+        for m in metrics
+        if m.name != "codex.process.start"
+        for p in m.points
+    }
     assert hashes == {ACCOUNT_HASH, API_KEY_HASH}
     bodies = receiver.metric_bodies
     assert bodies

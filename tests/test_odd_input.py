@@ -9,7 +9,7 @@ from typing import Any
 from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
 from codex_otel.catalog import TRUNCATED_MARKER
 from codex_otel.testing import OtlpReceiver
-from tests.conftest import COMMON, METADATA, Memory, captured
+from tests.conftest import AUTH_ENV, METADATA, Memory, captured, expect, request_auth
 
 NONE: Any = None  # None where the signature asks for text or a number
 
@@ -19,7 +19,7 @@ def attrs(memory: Memory) -> list[dict[str, object]]:
 
 
 def event(name: str, **fields: object) -> dict[str, object]:
-    return {"event.name": name, "event.timestamp": "<ts>", **COMMON, **fields}
+    return expect(name, **fields)
 
 
 def test_none_where_text_or_numbers_are_expected_is_left_out(memory: Memory) -> None:
@@ -39,12 +39,12 @@ def test_none_where_text_or_numbers_are_expected_is_left_out(memory: Memory) -> 
     manager.tool_result(NONE, NONE, NONE, NONE, True, NONE)
     manager.tool_failed(NONE, NONE)
     assert attrs(memory) == [
-        event("codex.conversation_starts", mcp_servers=""),
-        event("codex.api_request", duration_ms="<ms>"),  # normalised by captured()
+        event("codex.conversation_starts", mcp_servers="", **AUTH_ENV),
+        event("codex.api_request", duration_ms="<ms>", **request_auth()),  # <ms>: captured()
         event("codex.sse_event", duration_ms=0),
         event("codex.sse_event", output_token_count=5, **{"event.kind": "response.completed"}),
         event("codex.user_prompt", prompt_length=0, prompt="[REDACTED]"),
-        event("codex.tool_decision", decision="denied", source="config"),
+        event("codex.tool_decision", decision="denied", source="Config"),
         event("codex.tool_result", arguments="null", duration_ms=0, success="true", output="null"),
         event("codex.tool_result", duration_ms=0, success="false", output="null"),
     ]
@@ -109,6 +109,7 @@ def test_very_large_tool_text_is_capped(memory: Memory) -> None:
             success="true",
             output="é" * 1024 + TRUNCATED_MARKER,
             output_original_bytes=6_000_000,
+            output_truncated=True,
         )
     ]
 

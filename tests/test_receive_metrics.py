@@ -47,6 +47,8 @@ def test_receive_json_lines_carry_whole_metrics(tmp_path: Path) -> None:
         "auth_mode": "ChatGPT",
         "model": "gpt-5-codex",
         "app.version": "0.50.0",
+        "originator": "codex_exec",
+        "session_source": "exec",
         "user.hash": metrics["codex.tool.call"]["points"][0]["attributes"]["user.hash"],
         "tool": "shell",
         "success": "true",
@@ -59,7 +61,7 @@ def test_receive_json_lines_carry_whole_metrics(tmp_path: Path) -> None:
     assert metrics == {
         "codex.tool.call": {
             "metric": "codex.tool.call",
-            "unit": "{call}",
+            "unit": "",
             "kind": "sum",
             "temporality": "delta",
             "points": [{"attributes": tags, "value": 1}],

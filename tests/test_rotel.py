@@ -8,6 +8,7 @@ the metrics as whole decoded metrics against what the SDK held in memory.
 from __future__ import annotations
 
 import dataclasses
+import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -71,6 +72,7 @@ def test_events_arrive_through_rotel_as_sent(
             "service.version": resource["service.version"],
             "service.instance.id": resource["service.instance.id"],
             "env": "ci",
+            "host.name": socket.gethostname(),  # on the log resource, as Codex's
         }
 
 

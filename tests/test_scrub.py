@@ -11,7 +11,7 @@ import pytest
 from codex_otel import OtelEventManager, OtelProvider, ToolResultConfig
 from codex_otel._content import ContentPolicy
 from codex_otel.catalog import SECRET_MARKER as S
-from tests.conftest import METADATA, Exported, expect
+from tests.conftest import METADATA, Exported, expect, request_auth
 
 # (text, the secret in it, the whole scrubbed text).
 SHAPES = [
@@ -139,7 +139,11 @@ ERRORS = [
 
 def api(attempt: int, message: str) -> dict[str, Any]:
     return expect(
-        "codex.api_request", attempt=attempt, duration_ms="<ms>", **{"error.message": message}
+        "codex.api_request",
+        attempt=attempt - 1,
+        duration_ms="<ms>",
+        **{"error.message": message},
+        **request_auth(),
     )
 
 
@@ -169,9 +173,10 @@ def test_error_messages_of_requests_and_streams_are_scrubbed(
         api(2, scrubbed),
         expect(
             "codex.api_request",
-            attempt=3,
+            attempt=2,
             duration_ms="<ms>",
             **{"http.response.status_code": 401, "error.message": scrubbed},
+            **request_auth(),
         ),
         expect(
             "codex.sse_event",

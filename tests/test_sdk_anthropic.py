@@ -57,6 +57,7 @@ MESSAGE_COMPLETION = completion(
     cached_token_count=1000,
     reasoning_token_count=64,
     tool_token_count=2600,
+    cache_write_token_count=100,  # Codex's name for the cache creation tokens
 )
 
 
@@ -72,7 +73,7 @@ def test_a_messages_stream_records_the_request_every_event_and_the_usage(
     assert dumps(out.events) == dumps(plain.events)  # the SDK's results, unchanged
     records = exported.records()
     assert records == [
-        api_request(1, 200),
+        api_request(1, 200, "/messages"),
         *(sse(kind) for kind in MESSAGES_KINDS),
         MESSAGE_COMPLETION,
     ]
@@ -86,9 +87,9 @@ def test_the_sdks_retries_on_500_and_429_are_recorded_with_rising_attempts(
     out = read("anthropic", api, exported.manager, "httpx2", mode, messages("retry"))
     assert (out.error, out.closed, len(out.events)) == (None, True, len(MESSAGES_KINDS))
     assert exported.records() == [
-        api_request(1, 500),
-        api_request(2, 429),
-        api_request(3, 200),
+        api_request(1, 500, "/messages"),
+        api_request(2, 429, "/messages"),
+        api_request(3, 200, "/messages"),
         *(sse(kind) for kind in MESSAGES_KINDS),
         MESSAGE_COMPLETION,
     ]
@@ -104,7 +105,7 @@ def test_an_error_event_in_the_stream_records_a_failure_and_reaches_the_caller(
     assert [e.type for e in out.events] == MESSAGES_KINDS[:2]
     # The record carries the message the caller got, whatever the SDK's wording.
     assert exported.records() == [
-        api_request(1, 200),
+        api_request(1, 200, "/messages"),
         sse("message_start"),
         sse("content_block_start"),
         failure(None, str(plain.error)),
@@ -121,7 +122,7 @@ def test_a_stream_cut_short_records_a_failure_and_no_usage(
     assert_as_uninstrumented(out, plain)
     assert [e.type for e in out.events] == MESSAGES_KINDS[:2]
     assert exported.records() == [
-        api_request(1, 200),
+        api_request(1, 200, "/messages"),
         sse("message_start"),
         sse("content_block_start"),
         failure(None, str(plain.error)),
@@ -136,7 +137,7 @@ def test_no_event_within_the_idle_timeout_records_a_failure_raises_and_closes(
     assert isinstance(out.error, SseIdleTimeout)
     assert (out.closed, [e.type for e in out.events]) == (True, ["message_start"])
     assert exported.records() == [
-        api_request(1, 200),
+        api_request(1, 200, "/messages"),
         sse("message_start"),
         failure(None, "idle timeout waiting for SSE"),
     ]
@@ -162,7 +163,7 @@ def test_the_message_stream_helper_records_only_the_events_on_the_wire(
         *MESSAGES_KINDS[4:],
     ]
     assert exported.records() == [
-        api_request(1, 200),
+        api_request(1, 200, "/messages"),
         *(sse(kind) for kind in MESSAGES_KINDS),
         MESSAGE_COMPLETION,
     ]
@@ -219,7 +220,7 @@ def test_stopping_early_closes_the_sync_stream_and_its_response(
             del wrapped
             gc.collect()
         assert stream.response.is_closed
-    assert exported.records() == [api_request(1, 200), sse("message_start")]
+    assert exported.records() == [api_request(1, 200, "/messages"), sse("message_start")]
 
 
 @pytest.mark.parametrize("how", HOW)
@@ -249,4 +250,4 @@ def test_stopping_early_closes_the_async_stream_and_its_response(
             assert await until(lambda: stream.response.is_closed)
 
     asyncio.run(main())
-    assert exported.records() == [api_request(1, 200), sse("message_start")]
+    assert exported.records() == [api_request(1, 200, "/messages"), sse("message_start")]

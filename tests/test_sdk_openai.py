@@ -207,7 +207,7 @@ def test_a_chat_stream_records_each_chunk_and_the_usage_of_the_last(
     assert dumps(out.events) == dumps(plain.events)
     records = exported.records()
     assert records == [
-        api_request(1, 200),
+        api_request(1, 200, "/chat/completions"),
         *[sse("chat.completion.chunk")] * 5,
         completion(
             input_token_count=900,
@@ -226,7 +226,10 @@ def test_a_chat_stream_without_usage_records_no_completion(
 ) -> None:
     out = read("openai", api, exported.manager, "httpx2", mode, chat(include_usage=False))
     assert (out.error, out.closed, len(out.events)) == (None, True, 4)
-    assert exported.records() == [api_request(1, 200), *[sse("chat.completion.chunk")] * 4]
+    assert exported.records() == [
+        api_request(1, 200, "/chat/completions"),
+        *[sse("chat.completion.chunk")] * 4,
+    ]
 
 
 def test_a_chat_usage_with_a_count_that_is_not_an_integer_records_completed_failed(

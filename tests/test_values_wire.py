@@ -11,7 +11,7 @@ import pytest
 from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
 from codex_otel._values import INT64_MAX, INT64_MIN, duration_ms, opt_int
 from codex_otel.testing import OtlpReceiver
-from tests.conftest import COMMON, METADATA, TIMESTAMP
+from tests.conftest import AUTH_ENV, BUILTIN_TOOL, COMMON, METADATA, TIMESTAMP, request_auth
 
 ANY: Any = None  # the odd values below are not what the signatures ask for, on purpose
 NAN, INF = float("nan"), float("inf")
@@ -75,14 +75,22 @@ def emit_odd_values(manager: OtelEventManager) -> list[dict[str, Any]]:
             tool_token_count=5,
             **completed,
         ),
+        # `attempt` counted from 0 on the wire, as Codex counts.
+        event(
+            api,
+            attempt=0,
+            duration_ms=0,
+            **{"http.response.status_code": INT64_MAX, "error.message": UNPRINTABLE},
+            **request_auth(),
+        ),
         event(
             api,
             attempt=1,
-            duration_ms=0,
-            **{"http.response.status_code": INT64_MAX, "error.message": UNPRINTABLE},
+            duration_ms=INT64_MAX,
+            **{"http.response.status_code": 200},
+            **request_auth(),
         ),
-        event(api, attempt=2, duration_ms=INT64_MAX, **{"http.response.status_code": 200}),
-        event(api, attempt=3, duration_ms=0),
+        event(api, attempt=2, duration_ms=0, **request_auth()),
         event(
             sse,
             duration_ms=INT64_MAX,
@@ -97,6 +105,7 @@ def emit_odd_values(manager: OtelEventManager) -> list[dict[str, Any]]:
             duration_ms=0,
             success="true",
             output="ok",
+            **BUILTIN_TOOL,
         ),
         event(
             "codex.conversation_starts",
@@ -106,8 +115,11 @@ def emit_odd_values(manager: OtelEventManager) -> list[dict[str, Any]]:
             approval_policy="never",
             sandbox_policy="read-only",
             mcp_servers="",
+            **AUTH_ENV,
         ),
-        event(api, attempt=4, duration_ms="<ms>", **{"error.message": UNPRINTABLE}),
+        event(
+            api, attempt=3, duration_ms="<ms>", **{"error.message": UNPRINTABLE}, **request_auth()
+        ),
     ]
 
 
@@ -133,7 +145,7 @@ def test_odd_values_arrive_in_their_documented_form_with_99_neighbours(
         assert attributes.pop("event.sequence") == index  # none skipped: every event built
         assert TIMESTAMP.match(attributes["event.timestamp"])
         attributes["event.timestamp"] = "<ts>"
-        if attributes.get("attempt") == 4:  # a real call: its duration varies
+        if attributes.get("attempt") == 3:  # a real call: its duration varies
             assert isinstance(attributes["duration_ms"], int)
             attributes["duration_ms"] = "<ms>"
         arrived.append(attributes)

@@ -32,14 +32,23 @@ from tests.browser import CHROMIUM, Browser
 from tests.cli import CLI
 from tests.conftest import METADATA
 
+DEMO_START = ["codex.conversation_starts", "codex.startup_phase"]
 DEMO_TURN = [
     "codex.user_prompt",
     "codex.api_request",
-    *["codex.sse_event"] * 7,
+    *["codex.sse_event"] * 2,
+    "codex.turn_ttft",
+    *["codex.sse_event"] * 5,
     "codex.tool_decision",
     "codex.tool_result",
+    "codex.sandbox_outcome",
+    "codex.guardian_assessment",
     "codex.tool_decision",
     "codex.tool_result",
+    "codex.agent_response",
+    # After the turn, before the next prompt: shown with the turn.
+    "codex.plugin_install_elicitation_sent",
+    "codex.plugin_install_suggestion",
 ]
 
 
@@ -103,9 +112,10 @@ RECORDED_TURN = [
     "codex.tool_result",
 ]
 
-# Metric series, one per instrument and tag set: the conversation start, the request's count and
-# duration, the SSE wait's count and duration, two tools' counts and durations, 5 token types.
-RECORDED_COUNTS = {"events": 8, "spans": 4, "series": 14}
+# Metric series, one per instrument and tag set: the conversation start (and the process's and
+# thread's), the request's count and duration, the SSE wait's count and duration, two tools'
+# counts and durations, 5 token types, the GenAI request duration and its 2 token types.
+RECORDED_COUNTS = {"events": 8, "spans": 4, "series": 19}
 
 
 def wait_read(store: ViewStore, path: Path) -> None:
@@ -183,7 +193,7 @@ def test_the_store_keeps_the_newest_events_and_counts_the_rest(tmp_path: Path) -
         read_otlp_line(line, store)
     state = state_of(store)
     assert state["counts"] == {"events": 3, "spans": 2, "series": 4}
-    assert state["dropped"] == {"events": 5, "spans": 2, "metric_points": 10}
+    assert state["dropped"] == {"events": 5, "spans": 2, "metric_points": 15}
     names = [e["name"] for t in state["conversations"][0]["turns"] for e in t["events"]]
     assert names == RECORDED_TURN[-3:]
 
@@ -351,7 +361,10 @@ def test_the_page_follows_a_live_session_from_the_demo_without_reloading() -> No
     start, turn = seen["turns"]
     assert (start["heading"], start["events"]) == ("▸ Turn 0: before the first prompt", [])
     assert turn["heading"] == "▾ Turn 1: [REDACTED]"
-    assert turn["events"] == DEMO_TURN
+    # The opt-in events are off: the table does not switch them on.
+    opt_in = ("codex.agent_response", "codex.guardian_assessment")
+    shown_events = [name for name in DEMO_TURN if name not in opt_in]
+    assert turn["events"] == shown_events
     assert turn["errors"] == ["codex.tool_result"]
     # Live spans too: the turn's waterfall, its failed tool marked, each event pinned.
     assert turn["spans"] == [
@@ -361,7 +374,8 @@ def test_the_page_follows_a_live_session_from_the_demo_without_reloading() -> No
         "execute_tool read_file",
     ]
     assert turn["error_spans"] == ["execute_tool read_file"]
-    assert turn["pins"] == len(DEMO_TURN)
+    # Every event but the plugin's two, recorded after the turn's span ended.
+    assert turn["pins"] == len(shown_events) - 2
     assert seen["charts"]["tokens"] == [
         [None, "input", 1250],
         [None, "cached", 1024],
@@ -415,7 +429,7 @@ def test_view_command_serves_a_file_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     assert foreign.status_code == 403
     assert (process.returncode, err) == (
         0,
-        "stopped: showed 8 events, 14 metric series, 4 spans\n",
+        "stopped: showed 8 events, 19 metric series, 4 spans\n",
     )
 
 
@@ -459,7 +473,7 @@ def test_demo_records_what_it_sent_and_says_how_to_view_it(tmp_path: Path) -> No
     state = state_of(store)
     (conversation,) = state["conversations"]
     assert [[e["name"] for e in turn["events"]] for turn in conversation["turns"]] == [
-        ["codex.conversation_starts"],
+        DEMO_START,
         DEMO_TURN,
     ]
     calls = {

@@ -111,7 +111,7 @@ def test_view_of_a_file_with_a_deeply_nested_line_serves_and_counts_it(tmp_path:
         process.terminate()
         _, err = process.communicate(timeout=20)
     assert (state["bad_lines"], state["counts"]) == ({str(path): 1}, RECORDED_COUNTS)
-    assert (process.returncode, err) == (0, "stopped: showed 8 events, 14 metric series, 4 spans\n")
+    assert (process.returncode, err) == (0, "stopped: showed 8 events, 19 metric series, 4 spans\n")
 
 
 class _FailingStore(ViewStore):

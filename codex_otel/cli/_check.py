@@ -92,6 +92,12 @@ def describe_config(config: OtelConfig) -> list[str]:
         lines += _exporter_lines(config.trace_exporter, "traces ")
     if config.service_name != DEFAULT_SERVICE_NAME:
         lines.append(_label("service_name") + config.service_name)
+    for switch in ("log_agent_responses", "log_guardian_assessments"):
+        if getattr(config, switch):
+            lines.append(_label(switch) + "true")
+    # What was dropped as Codex drops it: the file is named once, on the first line.
+    prefix = f"{config.source}: "
+    lines += [_label("warning") + line.removeprefix(prefix) for line in config.warnings]
     return lines
 
 

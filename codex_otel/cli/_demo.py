@@ -22,6 +22,7 @@ from typing import Any, TextIO, cast
 from .._config import ExporterConfig, OtlpFileExporter, OtlpGrpcExporter, OtlpHttpExporter
 from .._config_load import OtelConfig, load_config
 from .._errors import CliError
+from .._event_fields import AuthEnv
 from .._manager import OtelEventManager
 from .._provider import OtelProvider
 from ..catalog import EVENT_NAMES
@@ -110,8 +111,9 @@ def fake_responses_api() -> Iterator[str]:
 
 
 def run_session(manager: OtelEventManager, api_url: str) -> None:
-    """A conversation's start, then one turn: prompt, a streamed response, a tool that works
-    and one that fails."""
+    """A conversation's start and its start-up, then one turn: prompt, a streamed response
+    (its first token timed by the turn), a tool that works (in the sandbox) and one the
+    automated reviewer let through that fails, the final answer; then a plugin suggested."""
 
     manager.conversation_starts(
         provider_name="openai",
@@ -123,9 +125,25 @@ def run_session(manager: OtelEventManager, api_url: str) -> None:
         sandbox_policy="workspace-write",
         mcp_servers=["github"],
         active_profile="demo",
+        is_git=True,
+        is_worktree=False,
     )
-    with manager.turn():
+    manager.startup_phase("thread_start_total", 0.015, status="ready")
+    with manager.turn() as turn_id:
         _turn(manager, api_url)
+        manager.agent_response(
+            "msg_demo_1", "The repository holds README.md, pyproject.toml and codex_otel/."
+        )
+    del turn_id
+    manager.plugin_install_elicitation_sent("connector", "github", "GitHub")
+    manager.plugin_install_suggestion(
+        "connector",
+        "github",
+        "GitHub",
+        response_action="accept",
+        user_confirmed=True,
+        completed=True,
+    )
 
 
 def _turn(manager: OtelEventManager, api_url: str) -> None:
@@ -142,7 +160,13 @@ def _turn(manager: OtelEventManager, api_url: str) -> None:
     call: dict[str, Any] = {}
     with (
         httpx2.Client(transport=Httpx2InstrumentedTransport(manager), timeout=10) as client,
-        client.stream("POST", api_url, json={"model": MODEL, "stream": True}) as response,
+        client.stream(
+            "POST",
+            api_url,
+            json={"model": MODEL, "stream": True},
+            # Only the header's name is recorded (`auth.header_name`), never its value.
+            headers={"authorization": "Bearer sk-demo-not-a-key"},
+        ) as response,
     ):
         for sse in instrument_sse(manager, iter(httpx2.EventSource(response)), idle_timeout=10):
             if sse.event == "response.output_item.done":
@@ -156,12 +180,24 @@ def _turn(manager: OtelEventManager, api_url: str) -> None:
     def read_file(path: str, *, call_id: str) -> str:
         raise FileNotFoundError(f"no such file: {path}")
 
-    # The model asked for `shell`; the user approves it at the prompt.
+    # The model asked for `shell`; the user approves it at the prompt; it runs in the sandbox.
     decide_tool(manager, "shell", call["call_id"], lambda: "approved", source="user")
     shell(**json.loads(call["arguments"]), call_id=call["call_id"])
-    # A second call, allowed by the config; the tool fails, the agent tells the model and goes on.
+    manager.sandbox_outcome("shell", call["call_id"], "success", 0.004)
+    # A second call, let through by the automated reviewer; the tool fails, the agent tells
+    # the model and goes on.
+    manager.guardian_assessment(
+        "review_demo_1",
+        status="approved",
+        item_id="call_demo_2",
+        outcome="allow",
+        risk_level="low",
+        started_at_ms=1_767_225_600_000,
+        completed_at_ms=1_767_225_600_420,
+        rationale="Reading a file inside the workspace is low risk.",
+    )
     decide_tool(
-        manager, "read_file", "call_demo_2", lambda: "approved_for_session", source="config"
+        manager, "read_file", "call_demo_2", lambda: "approved", source="automated_reviewer"
     )
     with contextlib.suppress(FileNotFoundError):
         read_file("notes.txt", call_id="call_demo_2")
@@ -176,7 +212,13 @@ def _demo_config(protocol: str, receiver: OtlpReceiver) -> OtelConfig:
         kind: Any = "json" if protocol == "json" else "binary"
         exporter = OtlpHttpExporter(endpoint=receiver.logs_endpoint, protocol=kind)
         traces = OtlpHttpExporter(endpoint=receiver.traces_endpoint, protocol=kind)
-    return OtelConfig(exporter=exporter, trace_exporter=traces)
+    # The demo shows the opt-in events too.
+    return OtelConfig(
+        exporter=exporter,
+        trace_exporter=traces,
+        log_agent_responses=True,
+        log_guardian_assessments=True,
+    )
 
 
 class _Tee:
@@ -217,6 +259,8 @@ def _provider(config: OtelConfig, record: Path | None) -> OtelProvider:
         target=describe_exporter(config.exporter),
         span_exporter=spans,
         span_target=describe_exporter(config.trace_exporter),
+        log_agent_responses=config.log_agent_responses,
+        log_guardian_assessments=config.log_guardian_assessments,
     )
 
 
@@ -233,6 +277,14 @@ def _run(
             auth_mode="ApiKey",
             terminal_type="demo",
             app_version="0.0.0-demo",
+            originator="codex_otel_demo",
+            session_source="exec",
+            # Which credentials the environment holds (presence only): fixed for the demo.
+            auth_env=AuthEnv(
+                openai_api_key_present=True,
+                provider_key_name="OPENAI_API_KEY",
+                provider_key_present=True,
+            ),
         )
         run_session(manager, api_url)
     return provider.stats(), provider.stats("spans")

@@ -72,7 +72,16 @@ def event_json(log: ReceivedLog) -> str:
 
 
 # On every point; left to `--json`, as the events' common metadata is.
-_COMMON_TAGS = (Tag.AUTH_MODE, Tag.MODEL, Tag.APP_VERSION, Tag.USER_HASH, Tag.CONVERSATION_ID)
+_COMMON_TAGS = (
+    Tag.AUTH_MODE,
+    Tag.MODEL,
+    Tag.APP_VERSION,
+    Tag.ORIGINATOR,
+    Tag.SESSION_SOURCE,
+    Tag.SERVICE_NAME,
+    Tag.USER_HASH,
+    Tag.CONVERSATION_ID,
+)
 
 
 def _number(value: float | None) -> str:

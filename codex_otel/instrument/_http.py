@@ -147,6 +147,7 @@ class RequestRecorder:
         key: _Key | None,
         start_ns: int,
         response: _Response,
+        request: Any = None,
     ) -> None:
         duration = seconds_since(start_ns)
         try:
@@ -158,7 +159,9 @@ class RequestRecorder:
         except Exception as exc:
             report_internal_error("recording an HTTP response", exc)
             return
-        self._manager.api_request(attempt, duration, status_code=status, cf_ray=cf_ray)
+        self._manager.api_request(
+            attempt, duration, status_code=status, cf_ray=cf_ray, response=response, request=request
+        )
 
     def error(
         self,
@@ -166,6 +169,7 @@ class RequestRecorder:
         key: _Key | None,
         start_ns: int,
         error: BaseException,
+        request: Any = None,
     ) -> None:
         duration = seconds_since(start_ns)
         try:
@@ -176,7 +180,7 @@ class RequestRecorder:
         except Exception as exc:
             report_internal_error("recording an HTTP error", exc)
             return
-        self._manager.api_request(attempt, duration, error=message)
+        self._manager.api_request(attempt, duration, error=message, response=error, request=request)
 
 
 R = TypeVar("R")
@@ -199,9 +203,9 @@ def send(
         try:
             response: Any = handle(request)
         except BaseException as exc:
-            recorder.error(attempt, key, start, exc)
+            recorder.error(attempt, key, start, exc, request)
             raise
-        recorder.response(attempt, key, start, response)
+        recorder.response(attempt, key, start, response, request)
         if chat.recording:  # the span ends with the body, however the caller reads it
             response.stream = ends_span(response.stream, chat)
         chat.outcome = response
@@ -223,9 +227,9 @@ async def asend(
         try:
             response: Any = await handle(request)
         except BaseException as exc:
-            recorder.error(attempt, key, start, exc)
+            recorder.error(attempt, key, start, exc, request)
             raise
-        recorder.response(attempt, key, start, response)
+        recorder.response(attempt, key, start, response, request)
         if chat.recording:
             response.stream = ends_span(response.stream, chat)
         chat.outcome = response
