@@ -29,8 +29,8 @@ test: $(UV)
 
 lint: $(UV)
 	$(UV) sync --quiet --locked $(EXTRAS) --python $(PYTHON)
-	$(BIN)/ruff format --check codex_otel tests examples benchmarks
-	$(BIN)/ruff check codex_otel tests examples benchmarks
+	$(BIN)/ruff format --check codex_otel tests examples benchmarks interop scripts
+	$(BIN)/ruff check codex_otel tests examples benchmarks interop scripts
 	$(BIN)/mypy
 
 bench: $(UV)
