@@ -145,7 +145,8 @@ def summary_lines(logs: Iterable[ReceivedLog]) -> list[str]:
     counts = Counter(log.event_name for log in logs)
     names = [name for name in EVENT_ATTRIBUTES if name in counts]
     names += sorted(name for name in counts if name not in EVENT_ATTRIBUTES)
-    return [f"  {name:<28} {counts[name]:>5}" for name in names]
+    width = max((len(name) for name in names), default=0)
+    return [f"  {name:<{width}} {counts[name]:>5}" for name in names]
 
 
 # The attributes a span's line shows: what it was about and how it went.
