@@ -28,7 +28,7 @@ from opentelemetry.trace.span import TraceState
 from ._config import BatchConfig
 from ._errors import report_internal_error
 from ._version import package_version
-from .catalog import SCOPE_NAME, SpanAttr
+from .catalog import SCOPE_NAME, SpanAttr, is_secret_name
 from .export._pipeline import CountedPipeline
 
 if TYPE_CHECKING:
@@ -61,12 +61,9 @@ _LIMITS = {
 # W3C Trace Context only, whatever OTEL_PROPAGATORS names (the global propagator is never
 # consulted: a bad OTEL_PROPAGATORS makes importing it raise).
 _W3C = TraceContextTextMapPropagator()
+
+
 # Query parameters whose values are credentials (the HTTP semantic conventions' list).
-_SECRET_QUERY = frozenset(
-    {"awsaccesskeyid", "signature", "sig", "x-goog-signature", "key", "api_key", "apikey"}
-)
-
-
 class TracesPipeline(CountedPipeline):
     """Spans -> the SDK's TracerProvider -> `BoundedSpanProcessor` -> the exporter."""
 
@@ -236,8 +233,6 @@ def safe_url(url: str) -> str:
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        if any(name.lower() in _SECRET_QUERY for name, _ in pairs):
-            query = urlencode(
-                [(n, "REDACTED" if n.lower() in _SECRET_QUERY else v) for n, v in pairs]
-            )
+        if any(is_secret_name(name) for name, _ in pairs):
+            query = urlencode([(n, "REDACTED" if is_secret_name(n) else v) for n, v in pairs])
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .._config import redact_url
-from ..export._fork import keep_inherited, reset_in_forked_child
+from ..export._fork import keep_inherited, load_lazy_http_modules, reset_in_forked_child
 from ._bounded_http import bounded_client, request_deadline
 from ._reducer import TrackEvent
 from ._sinks import SinkStats, _Counts, track_event_batches
@@ -54,7 +54,11 @@ class TrackEventsApiSink:
         self._auth_headers = auth_headers
         self._timeout = timeout
         self._counts = _Counts(self.name)
-        self._client: httpx2.Client | None = None
+        # Built here, on the host's thread, which imports httpx2 and its transport: an
+        # import under way on the worker when the process forks would leave that module's
+        # import lock held in the child for good (its first send would wait forever).
+        self._client: httpx2.Client | None = bounded_client(timeout)
+        load_lazy_http_modules()
         # Events of the sends under way: send id -> [events in the request in flight, events
         # of that send still to go]. Emptied into the stats by `abandon()`.
         self._open: dict[int, list[int]] = {}
@@ -162,7 +166,7 @@ class TrackEventsApiSink:
         return "failed"
 
     def _new_client(self) -> httpx2.Client:
-        # Built on first use: a host that never sends pays nothing for httpx2.
+        # In a forked child: the modules are loaded already.
         self._client = bounded_client(self._timeout)
         return self._client
 

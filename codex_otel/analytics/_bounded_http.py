@@ -139,6 +139,7 @@ def _backend(inner: httpcore2.NetworkBackend) -> httpcore2.NetworkBackend:
 def bounded_client(timeout: float) -> httpx2.Client:
     """A client following no redirect, with `timeout` per phase, honouring the proxy
     variables, whose requests a `request_deadline` bounds as a whole."""
+    import h11  # noqa: F401 - loaded now, with the rest: never first imported on a worker
     import httpx2
 
     client = httpx2.Client(timeout=timeout, follow_redirects=False, trust_env=True)

@@ -19,6 +19,13 @@ from ._events import (
 )
 from ._instruments import INSTRUMENTS, InstrumentSpec, MetricName, Tag
 from ._resource import DEFAULT_SERVICE_NAME, ENVIRONMENT_KEY, SCOPE_NAME
+from ._secrets import (
+    SECRET_KEY_HINTS,
+    SECRET_KEY_SHAPES,
+    SECRET_NAME,
+    SECRET_NAME_HINTS,
+    is_secret_name,
+)
 from ._spans import AGENT_NAME, SPAN_ATTRIBUTES, Operation, SpanAttr
 
 __all__ = [
@@ -32,7 +39,11 @@ __all__ = [
     "INSTRUMENTS",
     "REDACTED",
     "SCOPE_NAME",
+    "SECRET_KEY_HINTS",
+    "SECRET_KEY_SHAPES",
     "SECRET_MARKER",
+    "SECRET_NAME",
+    "SECRET_NAME_HINTS",
     "SPAN_ATTRIBUTES",
     "TRUNCATED_MARKER",
     "AnalyticsEventType",
@@ -45,4 +56,5 @@ __all__ = [
     "Tag",
     "ToolDecision",
     "ToolDecisionSource",
+    "is_secret_name",
 ]

@@ -21,6 +21,7 @@ from .._config import (
     OtlpHttpExporter,
     redact_url,
 )
+from ._fork import renew_http_connections_in_child
 from ._sdk_private import (
     fast_grpc_log_export,
     fast_http_log_export,
@@ -151,6 +152,7 @@ def _otlp_http(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
 
             fast_http_log_export(exporter, request_bytes)
     pin_headers(exporter, config.headers)
+    renew_http_connections_in_child(exporter)
     return exporter
 
 

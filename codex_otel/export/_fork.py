@@ -6,8 +6,14 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Callable
+from typing import Any
 
-__all__ = ["keep_inherited", "reset_in_forked_child"]
+__all__ = [
+    "keep_inherited",
+    "load_lazy_http_modules",
+    "renew_http_connections_in_child",
+    "reset_in_forked_child",
+]
 
 # What a forked child inherited and must neither use nor let be collected: closing a pool's
 # connections takes the pool's lock, which a parent thread may have held at the fork (the
@@ -33,3 +39,54 @@ def reset_in_forked_child(reset: Callable[[], object]) -> None:
             bound()
 
     os.register_at_fork(after_in_child=after_in_child)
+
+
+def load_lazy_http_modules() -> None:
+    """Import now, on the host's thread, what HTTP clients import on first use.
+
+    A module being imported by an exporting thread when the process forks stays half-made in
+    the child, its import lock held for good: the child's first request then fails (the
+    `idna` codec, looked up when a host name is first encoded: "unknown encoding: idna") or
+    waits forever.
+    """
+    import encodings.idna  # noqa: F401
+
+
+def renew_http_connections_in_child(exporter: object) -> None:
+    """Give an OTLP/HTTP exporter new, empty connection pools in every forked child.
+
+    A child inherits the parent's pooled keep-alive connections: both processes would write
+    requests into one socket, their bytes interleaved (the collector answers 400), and a pool
+    lock the parent's exporting thread held at the fork stays held in the child. The SDK's
+    exporters keep their HTTP transport at `exporter._client._transport`: a `requests`
+    session (`_session`) or a urllib3 `PoolManager` (`_pool`).
+    """
+    if not hasattr(os, "register_at_fork"):
+        return
+    load_lazy_http_modules()
+    weak_exporter = weakref.ref(exporter)
+
+    def after_in_child() -> None:
+        live = weak_exporter()
+        transport = getattr(getattr(live, "_client", None), "_transport", None)
+        if transport is not None:
+            _renew_transport(transport)
+
+    os.register_at_fork(after_in_child=after_in_child)
+
+
+def _renew_transport(transport: Any) -> None:
+    session = getattr(transport, "_session", None)
+    for adapter in getattr(session, "adapters", {}).values():
+        # requests' HTTPAdapter: its pool manager and proxy managers, built anew.
+        keep_inherited((adapter.poolmanager, adapter.proxy_manager))
+        adapter.proxy_manager = {}
+        adapter.init_poolmanager(
+            adapter._pool_connections, adapter._pool_maxsize, block=adapter._pool_block
+        )
+    pool = getattr(transport, "_pool", None)
+    if pool is not None and hasattr(pool, "connection_pool_kw"):
+        keep_inherited(pool)
+        transport._pool = type(pool)(
+            num_pools=pool.pools._maxsize, headers=pool.headers, **pool.connection_pool_kw
+        )
