@@ -27,6 +27,7 @@ from ._version import package_version
 from .catalog import INSTRUMENTS, SCOPE_NAME, MetricName, Tag
 from .export import _factory
 from .export._fork import reset_in_forked_child
+from .export._quiet import quiet_sdk_loggers
 from .export._sdk_private import (
     aggregate_in_bulk,
     reader_exporter,
@@ -112,6 +113,7 @@ def reader_from_config(config: OtelConfig) -> MetricReader | None:
             config.metrics_exporter,
             metrics_temporality=config.metrics_temporality,
         )
+        quiet_sdk_loggers()  # before the reader's timer starts (it may tick unregistered)
         # Explicit values: inherited OTEL_METRIC_EXPORT_* variables do not apply.
         return PeriodicExportingMetricReader(
             exporter,
