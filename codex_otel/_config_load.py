@@ -450,7 +450,9 @@ class _Parser:
                 )
             if value not in _EXPORTER_KINDS:
                 raise self.fail(
-                    key, f"unknown exporter {value!r}; expected one of {_choices(kinds)}"
+                    key,
+                    f"unknown exporter {value!r}; expected one of {_choices(kinds)} or a "
+                    f"table with exactly one of {_choices(tables)}",
                 )
             if value == "otlp-http":
                 return OtlpHttpExporter(endpoint=http_default)
