@@ -30,7 +30,12 @@ from ._sdk_private import (
     pin_headers,
     watch_partial_success,
 )
-from ._tls import grpc_credentials, http_tls_files, pinned_ca_session
+from ._tls import (
+    certificate_failures_are_final,
+    grpc_credentials,
+    http_tls_files,
+    pinned_ca_session,
+)
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics.export import AggregationTemporality
@@ -153,6 +158,7 @@ def _otlp_http(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
             fast_http_log_export(exporter, request_bytes)
     pin_headers(exporter, config.headers)
     renew_http_connections_in_child(exporter)
+    certificate_failures_are_final(exporter)
     return exporter
 
 
