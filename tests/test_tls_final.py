@@ -4,6 +4,9 @@ retries took about 8 s, longer than a short-lived process lives)."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -35,3 +38,18 @@ def test_a_wrong_ca_fails_the_export_at_once_and_says_why(
     )
     assert "certificate verify failed" in ours[0]
     assert ours[1] == "codex_otel: 3 of 3 telemetry events were not delivered (3 export_failed)"
+
+
+def test_config_check_over_grpc_tls_prints_no_grpc_core_lines(certs: Certificates) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRPC_")}
+    with OtlpReceiver(tls=certs.server_tls()) as receiver:
+        path = config_file(certs, receiver, "grpc", 'ca-certificate = "other-ca.pem"')
+        done = subprocess.run(
+            [sys.executable, "-m", "codex_otel", "config", "check", str(path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    assert (done.returncode, done.stderr) == (1, "")
+    assert "test export:      tls: TLS handshake with 127.0.0.1:" in done.stdout

@@ -22,6 +22,7 @@ from .._config import (
     redact_url,
 )
 from ._fork import renew_http_connections_in_child
+from ._grpc_setup import before_importing_grpc
 from ._sdk_private import (
     fast_grpc_log_export,
     fast_http_log_export,
@@ -164,6 +165,7 @@ def _otlp_http(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
 
 def _otlp_grpc(config: ExporterConfig, signal: Signal, options: dict[str, Any]) -> Any:
     assert isinstance(config, OtlpGrpcExporter)
+    before_importing_grpc()
     from grpc import Compression
 
     insecure = config.endpoint.startswith("http://")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .._config import TlsConfig
+from ._grpc_setup import before_importing_grpc
 
 __all__ = [
     "HttpTlsFiles",
@@ -77,6 +78,7 @@ def pinned_ca_session(tls: TlsConfig | None) -> Any:
 
 def grpc_credentials(tls: TlsConfig | None) -> Any:
     """`grpc.ChannelCredentials` for an https:// endpoint (the system's roots without `tls`)."""
+    before_importing_grpc()
     import grpc
 
     if tls is None:
