@@ -10,7 +10,7 @@ EXTRAS := --extra httpx --extra openai --extra anthropic
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint bench lock test-latest test-lowest test-pythons clean
+.PHONY: demo test lint bench docs docs-serve lock test-latest test-lowest test-pythons clean
 
 $(UV):
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target .tools uv==$(UV_VERSION)
@@ -37,6 +37,18 @@ bench: $(UV)
 	$(UV) sync --quiet --locked $(EXTRAS) --python $(PYTHON)
 	$(BIN)/python -m benchmarks
 
+# The docs site (mkdocs.yml): strict, so a broken link, reference or generated section fails.
+# Material's notice about its successor is not a warning about these docs.
+DOCS_SYNC := $(UV) sync --quiet --locked --group docs $(EXTRAS) --python $(PYTHON)
+docs: $(UV)
+	$(DOCS_SYNC)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Serves the site on 127.0.0.1:8000, rebuilt as pages change.
+docs-serve: $(UV)
+	$(DOCS_SYNC)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+
 # Refresh uv.lock deliberately: the newest versions pyproject.toml's ranges allow.
 lock: $(UV)
 	$(UV) lock --upgrade
@@ -53,4 +65,4 @@ test-pythons: $(UV)
 	scripts/test-pythons
 
 clean:
-	rm -rf $(VENV) .venv-* .tools .pytest_cache .mypy_cache .ruff_cache test-artifacts .demo
+	rm -rf $(VENV) .venv-* .tools .pytest_cache .mypy_cache .ruff_cache test-artifacts .demo site

@@ -26,14 +26,18 @@ def _name(common_name: str) -> x509.Name:
 
 
 def _issue(subject: str, issuer: Pem | None, *, ca: bool = False, server: bool = False) -> Pem:
+    """A certificate with the extensions a real CA writes: Python 3.13 and later verify
+    strictly (RFC 5280), refusing one without an Authority Key Identifier or Key Usage."""
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
     if issuer is None:
         issuer_name, signing_key = _name(subject), key
+        issuer_public_key = key.public_key()
     else:
         issuer_cert = x509.load_pem_x509_certificate(issuer.certificate)
         issuer_name = issuer_cert.subject
         signing_key = serialization.load_pem_private_key(issuer.private_key, None)  # type: ignore[assignment]
+        issuer_public_key = issuer_cert.public_key()  # type: ignore[assignment]
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(subject))
@@ -43,6 +47,25 @@ def _issue(subject: str, issuer: Pem | None, *, ca: bool = False, server: bool =
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_public_key),
+            critical=False,
+        )
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=not ca,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=ca,
+                crl_sign=ca,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
     )
     if server:
         builder = builder.add_extension(

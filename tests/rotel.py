@@ -3,8 +3,10 @@ on 127.0.0.1 between the package and a test receiver, as a collector sits in pro
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sysconfig
 import time
 from pathlib import Path
 from types import TracebackType
@@ -13,6 +15,19 @@ import rotel
 
 BINARY = Path(rotel.__file__).parent / "rotel-agent"
 _START_SECONDS = 20.0
+
+
+def _environment() -> dict[str, str]:
+    """rotel's binary links the libpython of the interpreter its wheel was built for: on an
+    interpreter built by pyenv or python.org (not the system's), that library sits in the
+    interpreter's own LIBDIR, which the dynamic loader does not search by itself."""
+    env = dict(os.environ)
+    libdir = sysconfig.get_config_var("LIBDIR")
+    if libdir:
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(
+            part for part in (libdir, env.get("LD_LIBRARY_PATH")) if part
+        )
+    return env
 
 
 def _free_port() -> int:
@@ -60,7 +75,11 @@ class Rotel:
     def __enter__(self) -> Rotel:
         with self.log.open("wb") as log:
             self._process = subprocess.Popen(
-                self.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                self.command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=_environment(),
             )
         deadline = time.monotonic() + _START_SECONDS
         while not (_accepts(self.http_port) and _accepts(self.grpc_port)):

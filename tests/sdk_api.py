@@ -8,8 +8,9 @@ ending with `data: [DONE]`), the `cf-ray` and request-id headers.
 - POST /v1/chat/completions  OpenAI Chat Completions
 - POST /v1/messages          Anthropic Messages
 
-The request's `model` picks the scenario: "complete", "retry" (a 500, then a 429, then
-the complete stream), or one of the scenario names of each API below. Error answers
+The request's `model` picks the scenario: "complete" (also any other model name, such as
+"gpt-5"), "retry" (a 500, then a 429, then the complete stream), or one of the scenario
+names of each API below. Error answers
 carry `retry-after-ms: 1`, so the SDKs' own retries do not wait.
 """
 
@@ -283,6 +284,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         model = str(body.get("model"))
         anthropic = path == "/v1/messages"
+        if model not in RESPONSES and model not in MESSAGES and model != "retry":
+            model = "complete"  # a real model name (the docs' examples use them)
         attempt = self.server.count(path, model)
         if model == "retry":
             if attempt <= len(RETRY_STATUSES):

@@ -147,6 +147,36 @@ def dumps(events: list[Any]) -> list[dict[str, object]]:
     return [event.to_dict() for event in events]
 
 
+def outcome(error: BaseException | None) -> tuple[type[BaseException] | None, str]:
+    """An exception as the caller sees it: its class and its message."""
+    return (None if error is None else type(error), str(error))
+
+
+def raised(call: Callable[[], object]) -> BaseException:
+    """The exception `call` raised (a test failure if it raised none)."""
+    try:
+        call()
+    except Exception as exc:
+        return exc
+    raise AssertionError(f"{call} raised nothing")
+
+
+def assert_as_uninstrumented(out: Read, plain: Read) -> None:
+    """The caller got what the SDK hands over without instrumentation: the same events, the
+    same exception (class and message) and a closed response.
+
+    Compared with the same scenario run uninstrumented, not with an SDK's wording, which
+    changes between releases (anthropic 2.17 wraps a cut stream in `APIConnectionError`,
+    2.14 let httpx2's `RemoteProtocolError` through).
+    """
+    assert plain.error is not None  # the scenario fails for the SDK itself
+    assert (dumps(out.events), outcome(out.error), out.closed) == (
+        dumps(plain.events),
+        outcome(plain.error),
+        plain.closed,
+    )
+
+
 def api_request(attempt: int, status: int) -> dict[str, Any]:
     return expect(
         "codex.api_request",

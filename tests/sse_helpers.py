@@ -47,10 +47,19 @@ async def _atee(events: AsyncIterator[Any], given: list[Any]) -> AsyncIterator[A
         await events.aclose()  # type: ignore[attr-defined]
 
 
+def _through(manager: OtelEventManager | None, events: Any, idle: float | None) -> Any:
+    return events if manager is None else instrument_sse(manager, events, idle_timeout=idle)
+
+
 def consume(
-    manager: OtelEventManager, api: FakeApi, stream: str, mode: str, idle: float | None = None
+    manager: OtelEventManager | None,
+    api: FakeApi,
+    stream: str,
+    mode: str,
+    idle: float | None = None,
 ) -> Outcome:
-    """Read /v1/sse/<stream> through instrument_sse the way `mode` says, to the end."""
+    """Read /v1/sse/<stream> through instrument_sse the way `mode` says, to the end (without
+    instrument_sse when `manager` is None)."""
     url = f"{api.url}/v1/sse/{stream}"
     if mode == "async":
         return asyncio.run(_consume_async(manager, url, idle))
@@ -59,25 +68,21 @@ def consume(
     out = Outcome()
     with httpx.Client(timeout=5.0) as client, connect_sse(client, "POST", url) as source:
         try:
-            for sse in instrument_sse(
-                manager, _tee(source.iter_sse(), out.given), idle_timeout=idle
-            ):
+            for sse in _through(manager, _tee(source.iter_sse(), out.given), idle):
                 out.seen.append(sse)
         except Exception as exc:
             out.error = exc
     return out
 
 
-async def _consume_async(manager: OtelEventManager, url: str, idle: float | None) -> Outcome:
+async def _consume_async(manager: OtelEventManager | None, url: str, idle: float | None) -> Outcome:
     out = Outcome()
     async with (
         httpx.AsyncClient(timeout=5.0) as client,
         aconnect_sse(client, "POST", url) as source,
     ):
         try:
-            async for sse in instrument_sse(
-                manager, _atee(source.aiter_sse(), out.given), idle_timeout=idle
-            ):
+            async for sse in _through(manager, _atee(source.aiter_sse(), out.given), idle):
                 out.seen.append(sse)
         except Exception as exc:
             out.error = exc

@@ -135,12 +135,13 @@ def test_demo_with_config_says_what_the_collector_did_not_accept(tmp_path: Path)
     result = run("demo", "--config", str(path), CHECK_TOKEN="x")
     assert result.returncode == 1
     said, hint = result.stdout.splitlines()[1:]
-    # Refused exports are retried until the shutdown bound: which reason wins is timing.
-    assert re.fullmatch(
-        r"sent 14, accepted by the collector 0, "
-        r"dropped 14 \(14 (export_failed|unsent_at_shutdown|in_flight_at_shutdown)\)",
-        said,
-    ), said
+    # Refused exports are retried until the shutdown bound: which reasons the 14 are split
+    # into is timing (on a loaded machine some are still queued or in flight at the bound).
+    found = re.fullmatch(r"sent 14, accepted by the collector 0, dropped 14 \((.+)\)", said)
+    assert found, said
+    reasons = dict(part.split(" ")[::-1] for part in found[1].split(", "))
+    assert set(reasons) <= {"export_failed", "unsent_at_shutdown", "in_flight_at_shutdown"}, said
+    assert sum(int(count) for count in reasons.values()) == 14, said
     assert hint == f"see why: codex-otel config check {path}"
 
 

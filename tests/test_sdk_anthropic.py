@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import anthropic
-import httpx2
 import pytest
 
 from codex_otel import OtelEventManager
@@ -23,6 +22,7 @@ from tests.sdk_api import MESSAGES_KINDS, SdkApi
 from tests.sdk_streams import (
     MODES,
     api_request,
+    assert_as_uninstrumented,
     completed_failed,
     completion,
     dumps,
@@ -99,17 +99,17 @@ def test_an_error_event_in_the_stream_records_a_failure_and_reaches_the_caller(
     exported: Exported, api: SdkApi, mode: str
 ) -> None:
     out = read("anthropic", api, exported.manager, "httpx2", mode, messages("error"))
-    assert isinstance(out.error, anthropic.APIStatusError)
-    assert (out.closed, [e.type for e in out.events]) == (True, MESSAGES_KINDS[:2])
+    plain = read("anthropic", api, None, "httpx2", mode, messages("error"))
+    assert_as_uninstrumented(out, plain)
+    assert [e.type for e in out.events] == MESSAGES_KINDS[:2]
+    # The record carries the message the caller got, whatever the SDK's wording.
     assert exported.records() == [
         api_request(1, 200),
         sse("message_start"),
         sse("content_block_start"),
-        failure(None, str(out.error)),
+        failure(None, str(plain.error)),
     ]
-    assert str(out.error) == (
-        "{'type': 'error', 'error': {'type': 'overloaded_error', 'message': 'Overloaded'}}"
-    )
+    assert "overloaded_error" in str(plain.error)  # the server's error event, not a cut
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -117,14 +117,14 @@ def test_a_stream_cut_short_records_a_failure_and_no_usage(
     exported: Exported, api: SdkApi, mode: str
 ) -> None:
     out = read("anthropic", api, exported.manager, "httpx2", mode, messages("cut"))
-    # Anthropic hands the HTTP library's error through as it is.
-    assert isinstance(out.error, httpx2.RemoteProtocolError)
-    assert (out.closed, [e.type for e in out.events]) == (True, MESSAGES_KINDS[:2])
+    plain = read("anthropic", api, None, "httpx2", mode, messages("cut"))
+    assert_as_uninstrumented(out, plain)
+    assert [e.type for e in out.events] == MESSAGES_KINDS[:2]
     assert exported.records() == [
         api_request(1, 200),
         sse("message_start"),
         sse("content_block_start"),
-        failure(None, str(out.error)),
+        failure(None, str(plain.error)),
     ]
 
 
@@ -184,6 +184,8 @@ def test_a_message_stop_without_any_usage_records_completed_failed(exported: Exp
 def test_the_sdk_refuses_an_httpx_client_so_httpx2_is_the_transport_to_use(
     exported: Exported, api: SdkApi, is_async: bool
 ) -> None:
+    # Pins an SDK behaviour that the README's advice rests on; it holds for anthropic 2.x,
+    # the range pyproject.toml allows (checked at both ends by make test-lowest/test-latest).
     manager: OtelEventManager = exported.manager
     with pytest.raises(TypeError, match="this SDK uses `httpx2`"):
         sdk_client("anthropic", api, manager, "httpx", is_async=is_async)

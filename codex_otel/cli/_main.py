@@ -60,8 +60,10 @@ def _parser() -> argparse.ArgumentParser:
         help="run a scripted agent session through the real pipeline and show what arrived",
         description=(
             "Start an OTLP receiver on 127.0.0.1, run a short scripted agent session "
-            "(conversation start, prompt, a streamed model response, tool decision and calls) "
-            "through the real pipeline and helpers, and print every event that arrived."
+            "(conversation start, prompt, a streamed model response, tool decision and calls, "
+            "in one turn) through the real pipeline and helpers, and print every event that "
+            "arrived, the turn's spans as a tree, and how many were sent, arrived and lost. "
+            "Exit 0 only when nothing was lost."
         ),
     )
     demo.add_argument(
@@ -80,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         "--record",
         type=Path,
         metavar="FILE",
-        help="also append the session (events and metrics) to FILE as OTLP/JSON lines, "
+        help="also append the session (events, spans and metrics) to FILE as OTLP/JSON lines, "
         "for `codex-otel view FILE`",
     )
 
@@ -156,15 +158,17 @@ def _parser() -> argparse.ArgumentParser:
         "check",
         help="load the [otel] table, show it, and make one test export",
         description=(
-            "Load the [otel] table, print the resolved config (header values masked) and, for "
-            "an OTLP exporter, make one bounded test export. Exit 0 only when it was accepted."
+            "Load the [otel] table, print the resolved config (header values masked) and make "
+            "one bounded test export to each exporter set (events, metrics, traces; for an "
+            "otlp-file exporter, whether the file can be appended to, writing nothing). "
+            "Exit 0 only when every test export was accepted."
         ),
     )
     check.add_argument(
         "path",
         nargs="?",
         type=Path,
-        help=f"the config file (default: {default_config_path()})",
+        help="the config file (default: $CODEX_HOME/config.toml, else ~/.codex/config.toml)",
     )
     check.add_argument(
         "--timeout",
