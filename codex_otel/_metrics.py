@@ -11,8 +11,10 @@ import functools
 import hashlib
 import itertools
 import operator
+import os
 import re
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +28,7 @@ from ._errors import report_internal_error
 from ._version import package_version
 from .catalog import INSTRUMENTS, SCOPE_NAME, MetricName, Tag
 from .export import _factory
-from .export._fork import reset_in_forked_child
+from .export._fork import fresh_metrics_locks, reset_in_forked_child
 from .export._quiet import quiet_sdk_loggers
 from .export._sdk_private import (
     aggregate_in_bulk,
@@ -129,6 +131,18 @@ def reader_from_config(config: OtelConfig) -> MetricReader | None:
 # -- the pipeline and the per-manager recorder ---------------------------------------
 
 
+def _fresh_locks_in_child() -> None:
+    for pipeline in list(_live_pipelines):
+        pipeline._after_fork_in_child()
+
+
+# Registered at import, before any reader exists: the SDK's own fork hook restarts each
+# reader's thread in the child, which must find the new locks, not the held ones.
+_live_pipelines: weakref.WeakSet[MetricsPipeline] = weakref.WeakSet()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_locks_in_child)
+
+
 class MetricsPipeline:
     """A private MeterProvider (never global) and the instruments, created once."""
 
@@ -148,6 +162,7 @@ class MetricsPipeline:
         )
         self._flush: MetricsFlush | None = None
         self._flush_lock = threading.Lock()
+        _live_pipelines.add(self)
         meter = self._provider.get_meter(SCOPE_NAME, package_version())
         self.deferred = DeferredMeasurements()
         # Read before every collection (periodic, flush, shutdown), so what was recorded
@@ -167,6 +182,11 @@ class MetricsPipeline:
                     description=spec.description,
                     explicit_bucket_boundaries_advisory=spec.bounds,
                 )
+
+    def _after_fork_in_child(self) -> None:
+        # Locks the parent's reader thread held at the fork stay held: new ones.
+        fresh_metrics_locks(self._provider)
+        self._flush_lock = threading.Lock()
 
     def recorder(
         self,

@@ -72,14 +72,19 @@ class Backend:
         return f"http://{host!s}:{port}/"
 
 
-@pytest.fixture
-def backend() -> Iterator[Backend]:
+def serving() -> Iterator[Backend]:
+    """A started `Backend`, stopped when the generator closes (for fixtures)."""
     server = Backend()
     server.thread.start()
     yield server
     server.release.set()
     server.server.shutdown()
     server.server.server_close()
+
+
+@pytest.fixture
+def backend() -> Iterator[Backend]:
+    yield from serving()
 
 
 def event(n: int, *, isolated: bool = False) -> TrackEvent:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from codex_otel.analytics import SinkStats, TrackEvent, TrackEventsApiSink
-from tests.analytics_backend import Backend, Tokens, backend, event
+from tests.analytics_backend import Backend, Tokens, backend, event, serving
 
 __all__ = ["backend"]  # the fixture, used by name
 
@@ -21,11 +21,7 @@ __all__ = ["backend"]  # the fixture, used by name
 @pytest.fixture
 def thief() -> Iterator[Backend]:
     """Where a redirect points: it must never see a request (nor the token)."""
-    server = Backend()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+    yield from serving()
 
 
 class RawServer:

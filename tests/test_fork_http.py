@@ -21,7 +21,8 @@ import pytest
 from codex_otel import DeliveryStats
 from codex_otel.analytics import SinkStats
 from codex_otel.testing import OtlpReceiver
-from tests.analytics_backend import Backend
+from tests.analytics_backend import Backend, serving
+from tests.test_fork import WAIT_CHILD
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
 
@@ -69,18 +70,7 @@ for fork in range({forks}):
                           "spans": asdict(provider.stats("spans")), "analytics": api}}),
               flush=True)
         os._exit(0)
-    deadline = time.monotonic() + 20
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            outcomes.append(os.waitstatus_to_exitcode(status))
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            outcomes.append("hung")
-            break
-        time.sleep(0.005)
+{wait_child}
 analytics.shutdown()
 provider.shutdown()
 print(json.dumps({{"outcomes": outcomes, "events": provider.stats().exported,
@@ -91,11 +81,7 @@ print(json.dumps({{"outcomes": outcomes, "events": provider.stats().exported,
 
 @pytest.fixture
 def analytics_backend() -> Iterator[Backend]:
-    server = Backend()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+    yield from serving()
 
 
 def run_forks(
@@ -109,6 +95,7 @@ def run_forks(
     check_child: bool,
 ) -> dict[str, object]:
     script = FORKS_WHILE_EXPORTING.format(
+        wait_child=WAIT_CHILD,
         port=receiver.http_port,
         protocol=protocol,
         analytics=backend.base_url,

@@ -33,9 +33,7 @@ def test_a_wrong_ca_fails_the_export_at_once_and_says_why(
     assert provider.stats() == DeliveryStats(accepted=3, export_failed=3)
     ours = [r.getMessage() for r in caplog.records if r.name == "codex_otel"]
     assert len(ours) == 2
-    assert ours[0].startswith(
-        f"codex_otel: exporting telemetry to otlp-http {endpoint} failed ("
-    )
+    assert ours[0].startswith(f"codex_otel: exporting telemetry to otlp-http {endpoint} failed (")
     assert "certificate verify failed" in ours[0]
     assert ours[1] == "codex_otel: 3 of 3 telemetry events were not delivered (3 export_failed)"
 

@@ -4,11 +4,13 @@ do not survive the fork, and connections of its own for every HTTP client."""
 from __future__ import annotations
 
 import os
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "fresh_metrics_locks",
     "keep_inherited",
     "load_lazy_http_modules",
     "renew_http_connections_in_child",
@@ -90,3 +92,27 @@ def _renew_transport(transport: Any) -> None:
         transport._pool = type(pool)(
             num_pools=pool.pools._maxsize, headers=pool.headers, **pool.connection_pool_kw
         )
+
+
+def fresh_metrics_locks(meter_provider: Any) -> None:
+    """In a forked child: new locks throughout the SDK's metrics state.
+
+    The SDK's reader thread holds its storage, instrument and aggregation locks while it
+    collects, and its export lock while it exports; a fork at that moment leaves them held in
+    the child for good, and the child's first measurement or its exit-time collection waits
+    forever. The child is single-threaded here, so nothing else holds them. What they guard
+    is left as it was (plain Python objects, consistent under the GIL).
+    """
+    consumer = getattr(meter_provider, "_measurement_consumer", None)
+    if consumer is None:
+        return
+    consumer._lock = threading.Lock()
+    for reader, storage in getattr(consumer, "_reader_storages", {}).items():
+        if hasattr(reader, "_export_lock"):
+            reader._export_lock = threading.Lock()
+        storage._lock = threading.RLock()
+        for matches in storage._instrument_view_instrument_matches.values():
+            for match in matches:
+                match._lock = threading.Lock()
+                for aggregation in match._attributes_aggregation.values():
+                    aggregation._lock = threading.Lock()
