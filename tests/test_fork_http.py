@@ -3,7 +3,8 @@ request is corrupted (logs, metrics, traces, analytics), and no child hangs on a
 it inherited while held.
 
 The exporting process is a subprocess of its own (the forks happen there, not in pytest);
-the receivers run here, on 127.0.0.1.
+it exports to rotel, a collector that keeps connections alive, which forwards to the test
+receiver here; the analytics backend here keeps connections alive too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +24,7 @@ from codex_otel import DeliveryStats
 from codex_otel.analytics import SinkStats
 from codex_otel.testing import OtlpReceiver
 from tests.analytics_backend import Backend, serving
+from tests.rotel import Rotel
 from tests.test_fork import WAIT_CHILD
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
@@ -34,11 +37,12 @@ from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
 from codex_otel.analytics import AnalyticsClient, HookRunFact, RuntimeMetadata
 from codex_otel.analytics import TrackEventsApiSink, TrackEventsContext
 
-def http(path):
-    return {{"otlp-http": {{"endpoint": "http://127.0.0.1:{port}" + path,
+def http(path, port={port}):
+    return {{"otlp-http": {{"endpoint": f"http://127.0.0.1:{{port}}" + path,
                            "protocol": "{protocol}"}}}}
 
-table = {{"exporter": http("/v1/logs"), "metrics_exporter": http("/v1/metrics"),
+# Metrics straight to the test receiver: rotel forwards some of them in a form it cannot read.
+table = {{"exporter": http("/v1/logs"), "metrics_exporter": http("/v1/metrics", {metrics_port}),
          "trace_exporter": http("/v1/traces"), "batch": {{"schedule_delay_ms": 1}},
          "metrics_export_interval_ms": 20}}
 provider = OtelProvider.from_config(OtelConfig.from_mapping(table))
@@ -73,8 +77,8 @@ for fork in range({forks}):
 {wait_child}
 analytics.shutdown()
 provider.shutdown()
-print(json.dumps({{"outcomes": outcomes, "events": provider.stats().exported,
-                  "spans": provider.stats("spans").exported,
+print(json.dumps({{"outcomes": outcomes, "events": asdict(provider.stats()),
+                  "spans": asdict(provider.stats("spans")),
                   "analytics": analytics.stats().sinks["track_events_api"].delivered}}))
 """
 
@@ -84,8 +88,17 @@ def analytics_backend() -> Iterator[Backend]:
     yield from serving()
 
 
+@pytest.fixture
+def rotel(receiver: OtlpReceiver, tmp_path: Path) -> Iterator[Rotel]:
+    """The collector in between: it keeps connections alive, as collectors do, so pooled
+    connections exist to be inherited (the test receiver closes each one)."""
+    with Rotel(receiver.grpc_endpoint, tmp_path) as running:
+        yield running
+
+
 def run_forks(
     receiver: OtlpReceiver,
+    rotel: Rotel,
     backend: Backend,
     protocol: str,
     *,
@@ -96,7 +109,8 @@ def run_forks(
 ) -> dict[str, object]:
     script = FORKS_WHILE_EXPORTING.format(
         wait_child=WAIT_CHILD,
-        port=receiver.http_port,
+        port=rotel.http_port,
+        metrics_port=receiver.http_port,
         protocol=protocol,
         analytics=backend.base_url,
         forks=forks,
@@ -123,10 +137,11 @@ def run_forks(
 
 @pytest.mark.parametrize("protocol", ["binary", "json"])
 def test_children_forked_while_the_parent_exports_over_http_corrupt_nothing(
-    receiver: OtlpReceiver, analytics_backend: Backend, protocol: str
+    receiver: OtlpReceiver, rotel: Rotel, analytics_backend: Backend, protocol: str
 ) -> None:
     outcome = run_forks(
         receiver,
+        rotel,
         analytics_backend,
         protocol,
         forks=20,
@@ -139,20 +154,23 @@ def test_children_forked_while_the_parent_exports_over_http_corrupt_nothing(
     delivered = asdict(SinkStats(delivered=10))
     del delivered["requests"]
     child = {"events": ten, "spans": ten, "analytics": delivered}
+    children = outcome["children"]
+    assert isinstance(children, list)
+    assert [(fork, got) for fork, got in enumerate(children) if got != child] == []
     assert outcome == {
         "outcomes": [0] * 20,
-        "events": 1000,
-        "spans": 1000,
+        "events": asdict(DeliveryStats(accepted=1000, exported=1000)),
+        "spans": asdict(DeliveryStats(accepted=1000, exported=1000)),
         "analytics": 1000,
         "children": [child] * 20,
     }
-    logs = receiver.wait_for(1200)
+    logs = receiver.wait_for(1200, timeout=30)
     kinds = Counter(log.attributes["event.kind"].split("-")[0] for log in logs)
     assert kinds == {
         **{f"parent{fork}": 50 for fork in range(20)},
         **{f"child{fork}": 10 for fork in range(20)},
     }
-    spans = Counter(span.name for span in receiver.wait_for_spans(1200))
+    spans = Counter(span.name for span in receiver.wait_for_spans(1200, timeout=30))
     assert spans == {"invoke_agent codex": 1200}
     turns = Counter(
         event["event_params"]["turn_id"].split("-")[0]
@@ -164,10 +182,11 @@ def test_children_forked_while_the_parent_exports_over_http_corrupt_nothing(
 
 
 def test_two_hundred_children_forked_while_the_parent_exports_over_http_never_hang(
-    receiver: OtlpReceiver, analytics_backend: Backend
+    receiver: OtlpReceiver, rotel: Rotel, analytics_backend: Backend
 ) -> None:
     outcome = run_forks(
         receiver,
+        rotel,
         analytics_backend,
         "binary",
         forks=200,
@@ -180,8 +199,8 @@ def test_two_hundred_children_forked_while_the_parent_exports_over_http_never_ha
     assert [(fork, code) for fork, code in enumerate(codes) if code != 0] == []
     assert outcome == {
         "outcomes": [0] * 200,
-        "events": 4000,
-        "spans": 4000,
+        "events": asdict(DeliveryStats(accepted=4000, exported=4000)),
+        "spans": asdict(DeliveryStats(accepted=4000, exported=4000)),
         "analytics": 4000,
         "children": [],
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,8 @@ class TrackEventsApiSink:
         # import lock held in the child for good (its first send would wait forever).
         self._client: httpx2.Client | None = bounded_client(timeout)
         load_lazy_http_modules()
+        # Its kept-alive connections close with the sink (or at exit), not at garbage collection.
+        self._closer = weakref.finalize(self, self._client.close)
         # Events of the sends under way: send id -> [events in the request in flight, events
         # of that send still to go]. Emptied into the stats by `abandon()`.
         self._open: dict[int, list[int]] = {}
@@ -73,6 +76,14 @@ class TrackEventsApiSink:
 
     def stats(self) -> SinkStats:
         return self._counts.snapshot()
+
+    def close(self) -> None:
+        """Close the connections kept alive for later requests (sending still works after,
+        on new ones)."""
+        client = self._client
+        if client is not None:
+            client.close()
+            self._client = None
 
     def abandon(self) -> None:
         """The client's shutdown bound ran out: a request in flight is cut at once and its
@@ -166,13 +177,16 @@ class TrackEventsApiSink:
         return "failed"
 
     def _new_client(self) -> httpx2.Client:
-        # In a forked child: the modules are loaded already.
-        self._client = bounded_client(self._timeout)
-        return self._client
+        # After `close()`, or in a forked child (the modules are loaded already).
+        client = self._client = bounded_client(self._timeout)
+        self._closer.detach()
+        self._closer = weakref.finalize(self, client.close)
+        return client
 
     def _after_fork_in_child(self) -> None:
         if self._client is not None:
             keep_inherited(self._client)
+        self._closer.detach()  # the parent's client: never closed here
         self._client = None
         self._counts.reset_after_fork()
         self._open = {}
