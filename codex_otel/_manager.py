@@ -28,7 +28,9 @@ from ._scopes import (
     SpanScope,
     TurnScope,
     add_url_attributes,
+    end_unread_chat,
     parent_context,
+    reading_chat,
     tool_span_result,
 )
 from ._values import (
@@ -228,7 +230,7 @@ class OtelEventManager:
         if pipeline is None:
             return NO_SPAN
         try:
-            self.end_chat()  # a new request: the previous one's stream is done with
+            end_unread_chat()
             attributes: dict[str, Any] = {
                 SpanAttr.OPERATION_NAME: Operation.CHAT,
                 SpanAttr.PROVIDER_NAME: self._conversation.provider_name,
@@ -301,12 +303,12 @@ class OtelEventManager:
         scope = SCOPE.get()
         if scope is not None and scope.owner is not None and scope.owner.kind == CHAT:
             return scope.owner
-        return self._conversation.open_chat
+        return reading_chat()
 
     def end_chat(self, error: BaseException | None = None) -> None:
-        """End the chat span left open for its stream (`instrument_sse` calls this when the
-        stream ends); `error` marks it failed. Nothing open: nothing happens."""
-        chat = self._conversation.open_chat
+        """End the chat span this context's latest request left open for its stream; `error`
+        marks it failed. Nothing open: nothing happens."""
+        chat = reading_chat()
         if chat is not None:
             chat.end(error)
 
@@ -337,9 +339,10 @@ class OtelEventManager:
                 context = scope.context
                 if scope.turn is not None:
                     attributes[Attr.TURN_ID] = scope.turn.id
-            open_chat = self._conversation.open_chat
-            if open_chat is not None and (scope is None or scope.kind == TURN):
-                context = open_chat.context  # the chat whose stream is being read
+            if scope is None or scope.kind == TURN:
+                chat = reading_chat()
+                if chat is not None:
+                    context = chat.context  # the chat whose stream is being read
             # Numbered last: an event that failed to build leaves a gap, as a lost one does.
             attributes[Attr.EVENT_SEQUENCE] = next(self._conversation.sequence)
             log.info_in(context, event, attributes)
@@ -470,9 +473,14 @@ class OtelEventManager:
         tool_token_count: int,
         response_id: str | None = None,
         response_model: str | None = None,
+        cache_creation_token_count: int | None = None,
     ) -> None:
         """The completion's token usage. With traces on, the usage (and the response's id
-        and model) also go on the chat span being read and into the turn's totals."""
+        and model) also go on the chat span being read and into the turn's totals.
+
+        `cache_creation_token_count` is Anthropic's `cache_creation_input_tokens`: given, it
+        says `input_token_count` leaves cached input out (Anthropic's usage does), and the
+        spans' `gen_ai.usage.input_tokens` adds the cache reads and writes back in."""
         if self._provider.traces is not None:
             self._chat_completed(
                 input_token_count,
@@ -482,6 +490,7 @@ class OtelEventManager:
                 tool_token_count,
                 response_id,
                 response_model,
+                cache_creation_token_count,
             )
         if self._log is None and self._metrics is None:
             return
@@ -518,12 +527,17 @@ class OtelEventManager:
         total: int,
         response_id: str | None,
         response_model: str | None,
+        cache_creation: int | None,
     ) -> None:
         try:
+            input_total = int(input_tokens)
+            if cache_creation is not None:  # GenAI's input tokens include cached ones
+                input_total += int(cache_creation) + int(cached or 0)
             given = {
-                SpanAttr.INPUT_TOKENS: int(input_tokens),
+                SpanAttr.INPUT_TOKENS: input_total,
                 SpanAttr.OUTPUT_TOKENS: int(output_tokens),
                 SpanAttr.CACHE_READ_INPUT_TOKENS: opt_int(cached),
+                SpanAttr.CACHE_CREATION_INPUT_TOKENS: opt_int(cache_creation),
                 SpanAttr.REASONING_OUTPUT_TOKENS: opt_int(reasoning),
                 # Codex's total: the response's own (`tool_token_count` in the event).
                 SpanAttr.TOTAL_TOKENS: int(total),

@@ -7,9 +7,12 @@ record. Kept apart from the manager: one concept (correlation), its own state.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import sys
 import threading
 import uuid
+import weakref
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -28,39 +31,48 @@ if TYPE_CHECKING:
 # -- correlation and spans -------------------------------------------------------------
 #
 # Where an event is recorded is a `Scope` in a context variable: its turn, and the context
-# of this package's innermost span (a turn, a chat call in progress, a tool execution). A
-# chat whose response is a stream still being read stays open after its call returns, as
-# its conversation's `open_chat`: events recorded meanwhile belong to it, and it ends when
-# `instrument_sse` sees the stream end, the next request starts, the turn ends, or at
+# of this package's innermost span (a turn, a chat call in progress, a tool execution).
+#
+# A chat span belongs to its request: to the context (thread or asyncio task) that sent it,
+# and to the stream its call returned. A chat whose response is a stream still being read
+# stays open after its call returns, as its context's `OPEN_CHAT` (other contexts never see
+# it), as the chat of what the call returned (`_STREAMS`) and, through the transports, as the
+# chat of the response's body. `instrument_sse` takes the chat of the stream it wraps (else
+# its context's open one), records that stream's events, usage and response id in it, and
+# ends it when the stream ends, failed or not. Otherwise it ends when its response body is
+# closed, the next request of its context finds its stream done, the turn ends, or at
 # shutdown.
 
 TURN, CHAT, TOOL = "turn", "chat", "tool"
 TURN_SPAN_NAME = f"{Operation.INVOKE_AGENT} {AGENT_NAME}"
 # Decisions remembered per turn until their tool runs; a turn never has this many calls.
 MAX_DECISIONS = 1024
+# `codex.turn.outcome`.
+COMPLETED, FAILED, INTERRUPTED = "completed", "failed", "interrupted"
 
 
 class Conversation:
     """What a manager and its `with_model` copies share: one conversation's state."""
 
-    __slots__ = ("lock", "open_chat", "provider_name", "sequence")
+    __slots__ = ("lock", "provider_name", "sequence")
 
     def __init__(self, provider_name: str | None) -> None:
         self.sequence = itertools.count(1)
         """`event.sequence`: `next()` of a C counter is atomic, so threads never share one."""
         self.provider_name = provider_name
-        self.open_chat: SpanScope | None = None
         self.lock = threading.Lock()
 
 
 class Turn:
-    __slots__ = ("decisions", "id", "span", "usage")
+    __slots__ = ("decisions", "id", "open", "span", "usage")
 
     def __init__(self, turn_id: str, span: Span | None) -> None:
         self.id = turn_id
         self.span = span
         self.usage: dict[str, int] = {}
         self.decisions: dict[str, tuple[str, str]] = {}
+        self.open: dict[SpanScope, None] = {}
+        """The turn's chats still open for their streams (ended with the turn at the latest)."""
 
 
 class Scope:
@@ -82,6 +94,8 @@ class Scope:
 
 
 SCOPE: ContextVar[Scope | None] = ContextVar("codex_otel_scope", default=None)
+OPEN_CHAT: ContextVar[SpanScope | None] = ContextVar("codex_otel_open_chat", default=None)
+"""The chat the latest request of this context left open for its stream (maybe ended since)."""
 
 
 def parent_context(pipeline: TracesPipeline) -> Context | None:
@@ -178,12 +192,14 @@ class TurnScope:
         try:
             if self._otel_token is not None:
                 pipeline.detach(self._otel_token)
-            open_chat = self._conversation.open_chat
-            if open_chat is not None and open_chat.turn is turn:
-                open_chat.end(None)
+            for chat in list(turn.open):
+                # A stream still being read when the turn raised was cut short by it.
+                chat.end(exc if chat.reading else None)
             if turn.usage:
                 turn.span.set_attributes(turn.usage)
-            pipeline.end(turn.span, exc)
+            outcome = turn_outcome(exc)
+            turn.span.set_attribute(SpanAttr.TURN_OUTCOME, outcome)
+            pipeline.end(turn.span, exc, ok=outcome == COMPLETED)
         except Exception as error:
             report_internal_error("ending a turn span", error)
 
@@ -207,15 +223,19 @@ class SpanScope:
 
     __slots__ = (
         "_ended",
+        "_error",
         "_held",
+        "_in_chat",
         "_otel_token",
         "_previous",
         "_token",
+        "bound",
         "context",
         "conversation",
         "kind",
         "outcome",
         "pipeline",
+        "reading",
         "span",
         "turn",
     )
@@ -237,11 +257,21 @@ class SpanScope:
         self.conversation = conversation
         self.outcome: object = None
         """What the operation returned (set by the caller): a stream keeps a chat open."""
+        self.bound = False
+        """Its response's body ends it when closed (the transports)."""
+        self.reading = False
+        """An `instrument_sse` reads its stream and ends it (see `claim`)."""
         self._token: Token[Scope | None] | None = None
         self._previous: Scope | None = None
         self._otel_token: object = None
         self._ended = False
         self._held = False
+        self._error: BaseException | str | None = None
+        self._in_chat: Scope | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
 
     def headers(self) -> dict[str, str]:
         """`traceparent` and `tracestate` for a request sent inside this span."""
@@ -288,29 +318,131 @@ class SpanScope:
             if status is not None and status >= 400:
                 self.end(status)
             elif still_streaming(outcome):
-                # Ends when its stream does (see the comment above `Conversation`).
-                with self.conversation.lock:
-                    previous, self.conversation.open_chat = self.conversation.open_chat, self
-                if previous is not None and previous is not self:
-                    previous.end(None)
-                self._held = True
-                self.pipeline.hold(self.span)
+                self._hold()
             else:
                 self.end(None)
         except Exception as error:
             report_internal_error("ending a chat span", error)
             self.end(None)
 
-    def end(self, error: BaseException | int | None = None) -> None:
-        """End the span (once: whichever of its enders comes first)."""
-        conversation = self.conversation
-        with conversation.lock:
+    def _hold(self) -> None:
+        """Stay open for the stream: this context's open chat (see the comment above
+        `Conversation`), ended with the turn or at shutdown if nothing ends it before."""
+        self._held = True
+        if self.turn is not None:
+            self.turn.open[self] = None
+        self.pipeline.hold(self)
+        OPEN_CHAT.set(self)
+        with contextlib.suppress(TypeError):  # not weakly referable: found by context only
+            _STREAMS[self.outcome] = self
+
+    def in_chat(self) -> Scope:
+        """The scope events of its stream are recorded in (one per chat)."""
+        scope = self._in_chat
+        if scope is None:
+            scope = self._in_chat = Scope(self.turn, CHAT, self.span, self.context, self)
+        return scope
+
+    def claim(self) -> bool:
+        """Make an `instrument_sse` the one to end this chat: true for the first one to ask
+        while it is open (the body's closing, which an SDK does before it raises the stream's
+        failure, then leaves the ending to it)."""
+        with self.conversation.lock:
+            if self._ended or self.reading:
+                return False
+            self.reading = True
+            return True
+
+    def fail(self, error: BaseException | str) -> None:
+        """Remember that its stream failed: whoever ends it ends it ERROR."""
+        if self._error is None:
+            self._error = error
+
+    def body_closed(self, error: BaseException | None = None) -> None:
+        """Its response's body was closed (as `error` was raised): the end, unless an
+        `instrument_sse` reads it."""
+        if error is not None:
+            self.fail(error)
+        if not self.reading:
+            self.end(None)
+
+    def end(self, error: BaseException | int | str | None = None) -> None:
+        """End the span (once: whichever of its enders comes first); without `error`, the
+        failure its stream reported, if any."""
+        with self.conversation.lock:
             if self._ended:
                 return
             self._ended = True
-            if conversation.open_chat is self:
-                conversation.open_chat = None
-        self.pipeline.end(self.span, error, self._held)
+        if self._held:
+            self.pipeline.release(self)
+            if self.turn is not None:
+                self.turn.open.pop(self, None)
+            with contextlib.suppress(TypeError, KeyError):
+                if _STREAMS.get(self.outcome) is self:
+                    del _STREAMS[self.outcome]
+            self.outcome = None  # the response is not kept alive by its ended span
+        self.pipeline.end(self.span, error if error is not None else self._error)
+
+
+def reading_chat() -> SpanScope | None:
+    """The chat this context's latest request left open, while it is open."""
+    chat = OPEN_CHAT.get()
+    return None if chat is None or chat.ended else chat
+
+
+def end_unread_chat() -> None:
+    """A new request of this context: its previous open chat is done with if nothing will
+    end it (no stream reader, no response body of the transports) and what its call
+    returned is no longer a stream to read (an httpx response read whole is closed)."""
+    chat = OPEN_CHAT.get()
+    if chat is not None and not (chat.bound or chat.reading or still_streaming(chat.outcome)):
+        chat.end(None)
+
+
+# What a chat's call returned, while the chat is open -> the chat: `instrument_sse` finds a
+# stream `log_request` returned (an SDK stream, an httpx response) by it.
+_STREAMS: weakref.WeakKeyDictionary[Any, SpanScope] = weakref.WeakKeyDictionary()
+
+
+def chat_of(events: object) -> SpanScope | None:
+    """The chat of the stream `events` is, or reads: what `log_request` returned, or a
+    response sent through the transports (an httpx or httpx2 response, an SDK stream around
+    one, an EventSource); else this context's open one."""
+    for candidate in (events, _attribute(events, "response"), _attribute(events, "_response")):
+        if candidate is None:
+            continue
+        chat: object
+        try:
+            chat = _STREAMS.get(candidate)
+        except TypeError:  # not weakly referable
+            chat = None
+        if chat is None:
+            chat = _attribute(_attribute(candidate, "stream"), "chat")
+        if isinstance(chat, SpanScope):
+            return None if chat.ended else chat
+    return reading_chat()
+
+
+def _attribute(owner: object, name: str) -> object:
+    if owner is None:
+        return None
+    try:
+        return getattr(owner, name, None)
+    except Exception:  # a property of the caller's object that raises
+        return None
+
+
+def turn_outcome(exc: BaseException | None) -> str:
+    """`completed`; `interrupted` for a cancellation (asyncio's, Ctrl-C, a closed generator);
+    `failed` for any other exception."""
+    if exc is None:
+        return COMPLETED
+    if isinstance(exc, (KeyboardInterrupt, GeneratorExit)):
+        return INTERRUPTED
+    asyncio = sys.modules.get("asyncio")  # never imported: nothing was cancelled by it
+    if asyncio is not None and isinstance(exc, asyncio.CancelledError):
+        return INTERRUPTED
+    return FAILED
 
 
 class NoSpan:
@@ -337,14 +469,18 @@ class NoSpan:
     def __exit__(self, *exc_info: object) -> None:
         return None
 
-    def end(self, error: BaseException | int | None = None) -> None:
+    def end(self, error: BaseException | int | str | None = None) -> None:
         pass
 
 
 def request_of(outcome: object) -> object:
-    """The request a response or an error was for (httpx raises when it has none)."""
+    """The request a response, an SDK stream (its response's) or an error was for (httpx
+    raises when it has none)."""
     try:
-        return getattr(outcome, "request", None)
+        request = getattr(outcome, "request", None)
+        if request is None:
+            request = getattr(getattr(outcome, "response", None), "request", None)
+        return request
     except Exception:
         return None
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
-import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from opentelemetry import context as otel_context
@@ -61,9 +60,17 @@ _LIMITS = {
 # W3C Trace Context only, whatever OTEL_PROPAGATORS names (the global propagator is never
 # consulted: a bad OTEL_PROPAGATORS makes importing it raise).
 _W3C = TraceContextTextMapPropagator()
+# Chat spans held open for their streams at once: past this, the oldest is ended (a program
+# that leaves responses unclosed keeps memory bounded; the span is still exported).
+MAX_HELD = 4096
 
 
-# Query parameters whose values are credentials (the HTTP semantic conventions' list).
+class Held(Protocol):
+    """A span left open for its stream (a chat's `SpanScope`): ended once, by whoever is first."""
+
+    def end(self, error: BaseException | int | str | None = None) -> None: ...
+
+
 class TracesPipeline(CountedPipeline):
     """Spans -> the SDK's TracerProvider -> `BoundedSpanProcessor` -> the exporter."""
 
@@ -106,8 +113,9 @@ class TracesPipeline(CountedPipeline):
         self._tracestate = list((tracestate or {}).items())
         self.inherited = inherited_context(environ)
         """The context of `TRACEPARENT`/`TRACESTATE` at start (None without a valid one)."""
-        # Chat spans left open for their stream: ended at shutdown if nothing else ended them.
-        self._open: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Chat spans left open for their stream, held (not weakly: an abandoned response must
+        # not lose its span) until ended, at the latest at shutdown; insertion-ordered.
+        self._open: dict[Held, None] = {}
         self._open_lock = threading.Lock()
 
     def start(
@@ -124,10 +132,9 @@ class TracesPipeline(CountedPipeline):
             set_status_on_exception=False,
         )
 
-    def end(self, span: Span, error: BaseException | int | None = None, held: bool = False) -> None:
-        if held:
-            self.release(span)
-        end_span(span, error)
+    @staticmethod
+    def end(span: Span, error: BaseException | int | str | None = None, ok: bool = False) -> None:
+        end_span(span, error, ok)
 
     def child_context(self, span: Span, parent: Context | None) -> Context:
         """The context children of `span` (and events recorded in it) start from."""
@@ -149,13 +156,16 @@ class TracesPipeline(CountedPipeline):
             return None  # the SDK takes the current context itself
         return self.inherited
 
-    def hold(self, span: Span) -> None:
+    def hold(self, held: Held) -> None:
         with self._open_lock:
-            self._open.add(span)
+            self._open[held] = None
+            oldest = next(iter(self._open)) if len(self._open) > MAX_HELD else None
+        if oldest is not None:
+            oldest.end()  # releases it
 
-    def release(self, span: Span) -> None:
+    def release(self, held: Held) -> None:
         with self._open_lock:
-            self._open.discard(span)
+            self._open.pop(held, None)
 
     def headers(self, span: Span) -> dict[str, str]:
         """`traceparent` and `tracestate` of `span`: the configured entries over its own."""
@@ -178,8 +188,8 @@ class TracesPipeline(CountedPipeline):
         with self._open_lock:
             still_open = list(self._open)
             self._open.clear()
-        for span in still_open:
-            end_span(span)
+        for held in still_open:
+            held.end()
         self._stop_provider()
 
 
@@ -205,22 +215,25 @@ def inherited_context(environ: Mapping[str, str]) -> Context | None:
     return context if trace_api.get_current_span(context).get_span_context().is_valid else None
 
 
-def error_type(error: BaseException | int) -> str:
-    """`error.type`: the exception's qualified class name, or an HTTP status code."""
-    if isinstance(error, int):
+def error_type(error: BaseException | int | str) -> str:
+    """`error.type`: the exception's qualified class name, an HTTP status code, or the kind
+    of the event a stream failed with (`response.failed`)."""
+    if isinstance(error, (int, str)):
         return str(error)
     kind = type(error)
     module = kind.__module__
     return kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
 
 
-def end_span(span: Span, error: BaseException | int | None = None) -> None:
+def end_span(span: Span, error: BaseException | int | str | None = None, ok: bool = False) -> None:
     """End `span`; with `error`, status ERROR and `error.type` (no message: spans carry no
-    content)."""
+    content); else status OK when `ok`, UNSET otherwise."""
     try:
         if error is not None:
             span.set_attribute(SpanAttr.ERROR_TYPE, error_type(error))
             span.set_status(Status(StatusCode.ERROR))
+        elif ok:
+            span.set_status(Status(StatusCode.OK))
         span.end()
     except Exception as exc:
         report_internal_error("ending a span", exc)

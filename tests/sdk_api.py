@@ -9,13 +9,16 @@ ending with `data: [DONE]`), the `cf-ray` and request-id headers.
 - POST /v1/messages          Anthropic Messages
 
 The request's `model` picks the scenario: "complete" (also any other model name, such as
-"gpt-5"), "retry" (a 500, then a 429, then the complete stream), or one of the scenario
-names of each API below. Error answers
-carry `retry-after-ms: 1`, so the SDKs' own retries do not wait.
+"gpt-5"), "retry" (a 500, then a 429, then the complete stream), "overlap-N" (the complete
+stream of request N: its ids and input token counts carry N, and with `lockstep(n)` the n
+streams are sent frame by frame together, so they truly overlap), or one of the scenario
+names of each API below. Error answers carry `retry-after-ms: 1`, so the SDKs' own retries
+do not wait.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections import Counter
@@ -150,7 +153,7 @@ def _chunk(delta: dict[str, Any], finish: str | None, usage: bool) -> dict[str, 
     return chunk
 
 
-def chat_stream(include_usage: bool) -> list[str]:
+def chat_stream(include_usage: bool, model: str = "complete") -> list[str]:
     chunks = [
         _chunk({"role": "assistant", "content": "", "refusal": None}, None, include_usage),
         _chunk({"content": "Hel"}, None, include_usage),
@@ -159,7 +162,29 @@ def chat_stream(include_usage: bool) -> list[str]:
     ]
     if include_usage:
         chunks.append({**_chunk({}, None, True), "choices": [], "usage": CHAT_USAGE})
-    return [*(sse(None, c) for c in chunks), sse(None, "[DONE]")]
+    frames = [*(sse(None, c) for c in chunks), sse(None, "[DONE]")]
+    if model == "cut":
+        return [*frames[:2], CUT]
+    if model == "stall":
+        return [*frames[:1], STALL, *frames[1:]]
+    return frames
+
+
+def overlap_frames(frames: list[str], n: int) -> list[str]:
+    """The complete stream of request `n`: its response id and input tokens carry `n`."""
+    marks = [
+        ('"resp_1"', f'"resp_{n}"'),
+        ('"chatcmpl-1"', f'"chatcmpl-{n}"'),
+        ('"msg_01"', f'"msg_{n:02d}"'),
+        ('"input_tokens":1200', f'"input_tokens":{1200 + n}'),
+        ('"prompt_tokens":900', f'"prompt_tokens":{900 + n}'),
+    ]
+    out = []
+    for frame in frames:
+        for old, new in marks:
+            frame = frame.replace(old, new)
+        out.append(frame)
+    return out
 
 
 # -- Anthropic Messages --------------------------------------------------------------------
@@ -239,10 +264,12 @@ RETRY_STATUSES = [500, 429]  # what "retry" answers before it streams
 
 class SdkApi(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # 20 clients connecting at once are not refused
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.release = threading.Event()  # ends every STALL
+        self._lockstep: threading.Barrier | None = None
         self.calls: Counter[tuple[str, str]] = Counter()  # (path, model) -> requests seen
         self._lock = threading.Lock()
         self._thread = threading.Thread(
@@ -255,6 +282,17 @@ class SdkApi(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def lockstep(self, streams: int) -> None:
+        """The next `streams` "overlap-N" streams send each frame only once all of them
+        have sent the one before (bounded: a broken step lets each go on alone)."""
+        self._lockstep = threading.Barrier(streams)
+
+    def step(self) -> None:
+        barrier = self._lockstep
+        if barrier is not None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=10.0)
 
     def count(self, path: str, model: str) -> int:
         with self._lock:
@@ -284,6 +322,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         model = str(body.get("model"))
         anthropic = path == "/v1/messages"
+        overlap = None
+        if model.startswith("overlap-"):
+            overlap, model = int(model.removeprefix("overlap-")), "complete"
         if model not in RESPONSES and model not in MESSAGES and model != "retry":
             model = "complete"  # a real model name (the docs' examples use them)
         attempt = self.server.count(path, model)
@@ -297,13 +338,17 @@ class _Handler(BaseHTTPRequestHandler):
         if not body.get("stream"):
             return self._json(400, {"error": {"message": "these tests only stream"}})
         if path == "/v1/responses":
-            return self._stream(RESPONSES[model], anthropic=False)
-        if path == "/v1/chat/completions":
+            frames = RESPONSES[model]
+        elif path == "/v1/chat/completions":
             include = bool((body.get("stream_options") or {}).get("include_usage"))
-            return self._stream(chat_stream(include), anthropic=False)
-        if anthropic:
-            return self._stream(MESSAGES[model], anthropic=True)
-        self._json(404, {"error": {"message": "no such route"}})
+            frames = chat_stream(include, model)
+        elif anthropic:
+            frames = MESSAGES[model]
+        else:
+            return self._json(404, {"error": {"message": "no such route"}})
+        if overlap is not None:
+            return self._stream(overlap_frames(frames, overlap), anthropic=anthropic, step=True)
+        self._stream(frames, anthropic=anthropic)
 
     def _headers(self, status: int, content_type: str, anthropic: bool) -> None:
         self.send_response(status)
@@ -320,12 +365,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _stream(self, frames: list[str], *, anthropic: bool) -> None:
+    def _stream(self, frames: list[str], *, anthropic: bool, step: bool = False) -> None:
         self._headers(200, "text/event-stream; charset=utf-8", anthropic)
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        self.wfile.flush()
         for item in frames:
+            if step:
+                self.server.step()
             if item == STALL:
                 self.wfile.flush()
                 self.server.release.wait(timeout=10.0)

@@ -165,8 +165,9 @@ def test_a_scripted_turn_exports_its_whole_span_tree(
                 "gen_ai.usage.cache_read.input_tokens": 1000,
                 "codex.usage.reasoning_output_tokens": 64,
                 "codex.usage.total_tokens": 1500,
+                "codex.turn.outcome": "completed",
             },
-            "status": "UNSET",
+            "status": "OK",
             "scope": "codex_otel",
         },
     ]

@@ -29,10 +29,12 @@ class SpanAttr:
     CONVERSATION_ID = "gen_ai.conversation.id"
     TURN_ID = "turn.id"
     REQUEST_MODEL = "gen_ai.request.model"
+    TURN_OUTCOME = "codex.turn.outcome"  # completed, failed or interrupted
     # Token totals (the turn's at its end; a chat's when its stream completes).
     INPUT_TOKENS = "gen_ai.usage.input_tokens"
     OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
     CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+    CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
     REASONING_OUTPUT_TOKENS = "codex.usage.reasoning_output_tokens"
     TOTAL_TOKENS = "codex.usage.total_tokens"
     # chat
@@ -62,6 +64,7 @@ _USAGE = (
     SpanAttr.INPUT_TOKENS,
     SpanAttr.OUTPUT_TOKENS,
     SpanAttr.CACHE_READ_INPUT_TOKENS,
+    SpanAttr.CACHE_CREATION_INPUT_TOKENS,
     SpanAttr.REASONING_OUTPUT_TOKENS,
     SpanAttr.TOTAL_TOKENS,
 )
@@ -72,6 +75,7 @@ SPAN_ATTRIBUTES: dict[str, tuple[str, ...]] = {
         SpanAttr.CONVERSATION_ID,
         SpanAttr.TURN_ID,
         SpanAttr.REQUEST_MODEL,
+        SpanAttr.TURN_OUTCOME,
         *_USAGE,
         SpanAttr.ERROR_TYPE,
     ),

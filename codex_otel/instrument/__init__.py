@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .._errors import SseIdleTimeout
 from ._http import ATTEMPT_EXTENSION
 from ._reader import MAX_READER_THREADS
-from ._sse import ServerSentEventLike, instrument_sse
+from ._sse import AsyncSseEvents, ServerSentEventLike, SseEvents, instrument_sse
 from ._tools import CALL_ID, ToolDecorator, adecide_tool, decide_tool, instrument_tool
 
 if TYPE_CHECKING:
@@ -25,9 +25,11 @@ __all__ = [
     "MAX_READER_THREADS",
     "AsyncHttpx2InstrumentedTransport",
     "AsyncInstrumentedTransport",
+    "AsyncSseEvents",
     "Httpx2InstrumentedTransport",
     "InstrumentedTransport",
     "ServerSentEventLike",
+    "SseEvents",
     "SseIdleTimeout",
     "ToolDecorator",
     "adecide_tool",

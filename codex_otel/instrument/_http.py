@@ -6,6 +6,7 @@ their own, so a program using one never loads the other.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -185,7 +186,7 @@ def send(
     recorder: RequestRecorder,
     request: Any,
     handle: Callable[[Any], R],
-    ends_span: Callable[[Any, Callable[[], None]], Any],
+    ends_span: Callable[[Any, Any], Any],
 ) -> R:
     """One send through a sync transport, recorded: `codex.api_request`, and with traces on
     a `chat` span the request carries, ended with the response's body (`ends_span` wraps it).
@@ -202,7 +203,7 @@ def send(
             raise
         recorder.response(attempt, key, start, response)
         if chat.recording:  # the span ends with the body, however the caller reads it
-            response.stream = ends_span(response.stream, chat.end)
+            response.stream = ends_span(response.stream, chat)
         chat.outcome = response
     return cast(R, response)
 
@@ -211,7 +212,7 @@ async def asend(
     recorder: RequestRecorder,
     request: Any,
     handle: Callable[[Any], Awaitable[R]],
-    ends_span: Callable[[Any, Callable[[], None]], Any],
+    ends_span: Callable[[Any, Any], Any],
 ) -> R:
     """`send` through an async transport."""
     if not recorder.enabled:
@@ -226,39 +227,80 @@ async def asend(
             raise
         recorder.response(attempt, key, start, response)
         if chat.recording:
-            response.stream = ends_span(response.stream, chat.end)
+            response.stream = ends_span(response.stream, chat)
         chat.outcome = response
     return cast(R, response)
 
 
+def _propagating(before: BaseException | None) -> BaseException | None:
+    """The exception being handled where the body is closed: an SDK closes it in a `finally`
+    as the stream's error (an Anthropic `error` event, ...) leaves, and a `with` closes it as
+    an exception of its block does. Not one: the exception that was being handled already
+    when the request was sent (a retry sent from an `except` block), nor a generator's
+    closing (`break`)."""
+    error = sys.exc_info()[1]
+    if error is None or error is before or isinstance(error, _NOT_FAILURES):
+        return None
+    return error
+
+
+_NOT_FAILURES = (GeneratorExit, StopIteration, StopAsyncIteration)
+
+
+class _Ends:
+    """What the sync and async span-ending bodies share."""
+
+    def __init__(self, inner: Any, chat: Any) -> None:
+        self._inner, self.chat = inner, chat
+        # Exceptions cannot be weakly referenced: held until the body is closed.
+        self._before: BaseException | None = sys.exc_info()[1]
+        chat.bound = True
+
+    def _closed(self) -> None:
+        before, self._before = self._before, None
+        self.chat.body_closed(_propagating(before))
+
+
 def span_ending_streams(sync_base: type[Any], async_base: type[Any]) -> tuple[type[Any], type[Any]]:
     """One HTTP library's response-body classes that end their chat span when closed (read
-    whole, or abandoned): the span of a streamed response lasts as long as its stream."""
+    whole, or abandoned): the span of a streamed response lasts as long as its stream. A read
+    that raised (a cut connection, a read timeout) marks the span failed first, since the
+    library, or the SDK reading it, closes the body before the error reaches anyone else; so
+    does a close while an exception is handled (see `_propagating`).
 
-    class EndsSpan(sync_base):  # type: ignore[misc]
-        def __init__(self, inner: Any, end: Callable[[], None]) -> None:
-            self._inner, self._end = inner, end
+    `chat` is the span's `SpanScope`; `instrument_sse` finds it here (`.chat`)."""
 
+    class EndsSpan(_Ends, sync_base):  # type: ignore[misc]
         def __iter__(self) -> Iterator[bytes]:
-            return iter(self._inner)
+            try:
+                yield from self._inner
+            except GeneratorExit:  # the reader stopped early: not a failure
+                raise
+            except BaseException as exc:
+                self.chat.fail(exc)
+                raise
 
         def close(self) -> None:
             try:
                 self._inner.close()
             finally:
-                self._end()
+                self._closed()
 
-    class AsyncEndsSpan(async_base):  # type: ignore[misc]
-        def __init__(self, inner: Any, end: Callable[[], None]) -> None:
-            self._inner, self._end = inner, end
-
-        def __aiter__(self) -> AsyncIterator[bytes]:
-            return self._inner.__aiter__()  # type: ignore[no-any-return]
+    class AsyncEndsSpan(_Ends, async_base):  # type: ignore[misc]
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            try:
+                async for chunk in self._inner:
+                    yield chunk
+            except GeneratorExit:
+                raise
+            except BaseException as exc:
+                self.chat.fail(exc)
+                raise
 
         async def aclose(self) -> None:
             try:
                 await self._inner.aclose()
             finally:
-                self._end()
+                self._closed()
 
     return EndsSpan, AsyncEndsSpan

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._sse_events import (
+    FAILING_KINDS,
     OUTPUT_ITEM_DONE_MESSAGE,
     compact,
     is_output_item_done,
@@ -69,24 +70,26 @@ def plain(value: object) -> object:
 
 def record_typed(
     manager: OtelEventManager, state: TypedStreamState, event: Any, duration: float
-) -> None:
-    """Record one typed event (the caller reports any error)."""
+) -> str | None:
+    """Record one typed event (the caller reports any error). Returns its kind if it says
+    the stream failed."""
     if getattr(event, "object", None) == CHAT_CHUNK:
         manager.sse_event(CHAT_CHUNK, duration)
         usage = getattr(event, "usage", None)
         if usage is not None:
             _chat_completion(manager, usage, event)
-        return
+        return None
     kind = event.type
     if not isinstance(kind, str):
         raise TypeError(f"a stream event's type must be a str, got {type(kind).__name__}")
     if kind in _DERIVED:
-        return
+        return None
     special = _BY_KIND.get(kind)
     if special is None:
         manager.sse_event(kind, duration)
     else:
         special(manager, state, event, kind, duration)
+    return kind if kind in FAILING_KINDS else None
 
 
 # -- OpenAI Responses API ------------------------------------------------------------------
@@ -219,6 +222,7 @@ def _message_stop(
         tool_token_count=input_tokens + (cache_read or 0) + (cache_creation or 0) + output_tokens,
         response_id=state.response_id,
         response_model=state.response_model,
+        cache_creation_token_count=cache_creation or 0,
     )
 
 

@@ -11,10 +11,12 @@ from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
+    Coroutine,
     Generator,
     Iterable,
     Iterator,
 )
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from .._errors import (
@@ -23,6 +25,7 @@ from .._errors import (
     internal_logger,
     report_internal_error,
 )
+from .._scopes import SCOPE, Scope, SpanScope, chat_of
 from .._values import error_text, seconds_since
 from ..catalog import Event
 from ._reader import MAX_READER_THREADS, ReaderIdle, ThreadedReader, close_iterator
@@ -32,21 +35,104 @@ from ._sse_events import ServerSentEventLike, record_raw
 if TYPE_CHECKING:
     from .._manager import OtelEventManager
 
-__all__ = ["ServerSentEventLike", "SseIdleTimeout", "instrument_sse"]
+__all__ = ["AsyncSseEvents", "ServerSentEventLike", "SseEvents", "SseIdleTimeout", "instrument_sse"]
 
 E = TypeVar("E")
+
+
+class SseEvents(Generator[E, None, None]):
+    """What `instrument_sse` gives for a sync stream: a generator over its events that is
+    also a context manager, so an exception raised while reading them (in the loop's body)
+    reaches the chat span: `with instrument_sse(otel, stream) as events: for event in events:`.
+    """
+
+    __slots__ = ("_chat", "_events")
+
+    def __init__(self, events: Generator[E, None, None], chat: SpanScope | None) -> None:
+        self._events = events
+        self._chat = chat
+
+    def __iter__(self) -> SseEvents[E]:
+        return self
+
+    def __next__(self) -> E:
+        return self._events.__next__()
+
+    def send(self, value: None) -> E:
+        return self._events.send(value)
+
+    def throw(self, *args: Any) -> E:
+        return self._events.throw(*args)
+
+    def close(self) -> None:
+        self._events.close()
+
+    def __enter__(self) -> SseEvents[E]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _failed(self._chat, exc)
+        self.close()
+
+
+class AsyncSseEvents(AsyncGenerator[E, None]):
+    """`SseEvents` for an async stream: `async with instrument_sse(otel, stream) as events:`."""
+
+    __slots__ = ("_chat", "_events")
+
+    def __init__(self, events: AsyncGenerator[E, None], chat: SpanScope | None) -> None:
+        self._events = events
+        self._chat = chat
+
+    def __aiter__(self) -> AsyncSseEvents[E]:
+        return self
+
+    def __anext__(self) -> Coroutine[Any, Any, E]:
+        return self._events.__anext__()
+
+    def asend(self, value: None) -> Coroutine[Any, Any, E]:
+        return self._events.asend(value)
+
+    def athrow(self, *args: Any) -> Coroutine[Any, Any, E]:
+        return self._events.athrow(*args)
+
+    def aclose(self) -> Coroutine[Any, Any, None]:
+        return self._events.aclose()
+
+    async def __aenter__(self) -> AsyncSseEvents[E]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _failed(self._chat, exc)
+        await self.aclose()
+
+
+def _failed(chat: SpanScope | None, exc: BaseException | None) -> None:
+    """The reader raised while the stream was read: the stream's chat ends ERROR."""
+    if chat is not None and exc is not None and not isinstance(exc, GeneratorExit):
+        chat.fail(exc)
 
 
 @overload
 def instrument_sse(
     manager: OtelEventManager, events: AsyncIterable[E], *, idle_timeout: float | None = None
-) -> AsyncGenerator[E, None]: ...
+) -> AsyncSseEvents[E]: ...
 
 
 @overload
 def instrument_sse(
     manager: OtelEventManager, events: Iterable[E], *, idle_timeout: float | None = None
-) -> Generator[E, None, None]: ...
+) -> SseEvents[E]: ...
 
 
 def instrument_sse(
@@ -54,23 +140,32 @@ def instrument_sse(
     events: Iterable[E] | AsyncIterable[E],
     *,
     idle_timeout: float | None = None,
-) -> Generator[E, None, None] | AsyncGenerator[E, None]:
+) -> SseEvents[E] | AsyncSseEvents[E]:
     """Pass every event through unchanged, recording each wait as `codex.sse_event`.
 
     `events` is a stream of raw server-sent events (anything with `event` and `data`,
     as httpx-sse and httpx2 give) or a typed SDK stream: an OpenAI `Stream`/`AsyncStream`
     of Responses API events or Chat Completions chunks, or an Anthropic one of Messages
     events. An async iterable gives an async generator, anything else a generator
-    (httpx2's `EventSource` is both: pass `iter(source)` to read it sync). With
-    `idle_timeout` (seconds), a wait longer than that is recorded and raises
-    `SseIdleTimeout`. The wrapped stream, and the SDK stream with its HTTP
+    (httpx2's `EventSource` is both: pass `iter(source)` to read it sync); either is also
+    a context manager (`with`/`async with`) that tells the chat span about an exception
+    raised in your loop. With `idle_timeout` (seconds), a wait longer than that is recorded
+    and raises `SseIdleTimeout`. The wrapped stream, and the SDK stream with its HTTP
     response, is closed however iteration ends.
+
+    With traces on, the events are recorded in the chat span of the response under
+    `events` (an SDK stream or a response sent through the transports), else in the one the
+    latest request of this thread or task left open; usage and response id go on it, and it
+    ends when this stream does: ERROR if it failed.
     """
     if idle_timeout is not None and not idle_timeout > 0:
         raise ValueError(f"idle_timeout must be a positive number of seconds, got {idle_timeout!r}")
+    chat = chat_of(events) if manager.tracing else None  # here: in the caller's context
     if isinstance(events, AsyncIterable):
-        return _async_events(manager, _owned_async(events), idle_timeout)
-    return _sync_events(manager, _owned(events), idle_timeout)
+        return AsyncSseEvents(
+            _async_events(manager, _owned_async(events), idle_timeout, chat), chat
+        )
+    return SseEvents(_sync_events(manager, _owned(events), idle_timeout, chat), chat)
 
 
 def _owned(events: Iterable[E]) -> Iterator[E]:
@@ -123,30 +218,57 @@ async def _aclose(iterator: object) -> None:
 
 
 class _Recorder:
-    """Records each event of one stream, raw or typed."""
+    """Records each event of one stream, raw or typed, in its chat span when it has one."""
 
-    __slots__ = ("_manager", "_state")
+    __slots__ = ("_chat", "_manager", "_owner", "_scope", "_state")
 
-    def __init__(self, manager: OtelEventManager) -> None:
+    def __init__(self, manager: OtelEventManager, chat: SpanScope | None) -> None:
         self._manager = manager
         self._state = TypedStreamState()
+        self._chat = chat
+        self._scope: Scope | None = chat.in_chat() if chat is not None else None
+        # The first reader of a chat ends it; its events are recorded in it either way.
+        self._owner = chat is not None and chat.claim()
 
     def record(self, event: object, duration: float) -> None:
+        token = SCOPE.set(self._scope) if self._scope is not None else None
         try:
             if hasattr(event, "data") and hasattr(event, "event"):
-                record_raw(self._manager, cast("ServerSentEventLike", event), duration)
+                failed = record_raw(self._manager, cast("ServerSentEventLike", event), duration)
             else:
-                record_typed(self._manager, self._state, event, duration)
+                failed = record_typed(self._manager, self._state, event, duration)
+            if failed is not None and self._chat is not None:
+                self._chat.fail(failed)
         except Exception as exc:
             report_internal_error(f"recording a server-sent event as {Event.SSE_EVENT}", exc)
+        finally:
+            if token is not None:
+                SCOPE.reset(token)
+
+    def failed(self, duration: float, error: object) -> None:
+        """The wait for an event failed."""
+        token = SCOPE.set(self._scope) if self._scope is not None else None
+        try:
+            self._manager.sse_event_failed(None, duration, error)
+        finally:
+            if token is not None:
+                SCOPE.reset(token)
+
+    def end(self, error: BaseException | None) -> None:
+        """The stream ended: its chat too (failed, if the stream did)."""
+        if self._owner and self._chat is not None:
+            self._chat.end(error)
 
 
 def _sync_events(
-    manager: OtelEventManager, events: Iterator[E], idle_timeout: float | None
+    manager: OtelEventManager,
+    events: Iterator[E],
+    idle_timeout: float | None,
+    chat: SpanScope | None,
 ) -> Generator[E, None, None]:
     reader = _start_reader(events) if idle_timeout is not None else None
     wait = idle_timeout or 0.0
-    recorder = _Recorder(manager)
+    recorder = _Recorder(manager, chat)
     ended_by: BaseException | None = None
     try:
         while True:
@@ -156,20 +278,21 @@ def _sync_events(
             except StopIteration:
                 return  # the end of the stream records nothing
             except ReaderIdle:
-                manager.sse_event_failed(None, seconds_since(start), IDLE_TIMEOUT_MESSAGE)
+                recorder.failed(seconds_since(start), IDLE_TIMEOUT_MESSAGE)
                 ended_by = SseIdleTimeout()
                 raise ended_by from None
             except BaseException as exc:
                 # An interruption too, by the rule of `failure`, then re-raised unchanged.
-                manager.sse_event_failed(None, seconds_since(start), error_text(exc))
+                recorder.failed(seconds_since(start), error_text(exc))
                 ended_by = exc
                 raise
             if manager.recording:
                 recorder.record(event, seconds_since(start))
             yield event
     finally:
-        # The response is done with its stream: its chat span ends (failed, if the stream did).
-        manager.end_chat(ended_by)
+        # Ended before the stream is closed: closing the SDK stream closes the body, and a
+        # failure is the reader's to tell.
+        recorder.end(ended_by)
         if reader is None:
             close_iterator(events)
         else:
@@ -218,9 +341,12 @@ else:  # pragma: no cover - Python 3.10
 
 
 async def _async_events(
-    manager: OtelEventManager, events: AsyncIterator[E], idle_timeout: float | None
+    manager: OtelEventManager,
+    events: AsyncIterator[E],
+    idle_timeout: float | None,
+    chat: SpanScope | None,
 ) -> AsyncGenerator[E, None]:
-    recorder = _Recorder(manager)
+    recorder = _Recorder(manager, chat)
     ended_by: BaseException | None = None
     try:
         while True:
@@ -233,17 +359,17 @@ async def _async_events(
             except StopAsyncIteration:
                 return
             except _Idle:
-                manager.sse_event_failed(None, seconds_since(start), IDLE_TIMEOUT_MESSAGE)
+                recorder.failed(seconds_since(start), IDLE_TIMEOUT_MESSAGE)
                 ended_by = SseIdleTimeout()
                 raise ended_by from None
             except BaseException as exc:
                 # An interruption too, by the rule of `failure`, then re-raised unchanged.
-                manager.sse_event_failed(None, seconds_since(start), error_text(exc))
+                recorder.failed(seconds_since(start), error_text(exc))
                 ended_by = exc
                 raise
             if manager.recording:
                 recorder.record(event, seconds_since(start))
             yield event
     finally:
-        manager.end_chat(ended_by)
+        recorder.end(ended_by)
         await _aclose(events)

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from .._manager import OtelEventManager
 
 __all__ = [
+    "FAILING_KINDS",
     "OUTPUT_ITEM_DONE_MESSAGE",
     "ServerSentEventLike",
     "compact",
@@ -18,6 +19,10 @@ __all__ = [
 ]
 
 OUTPUT_ITEM_DONE_MESSAGE = "failed to parse response.output_item.done"
+
+# Events that say the stream failed (OpenAI's `response.failed`, an `error` event of
+# either API): their kind is the chat span's `error.type`.
+FAILING_KINDS = frozenset({"response.failed", "error"})
 
 _DONE = "[DONE]"
 _FAILED = "response.failed"
@@ -47,10 +52,17 @@ class ServerSentEventLike(Protocol):
     def data(self) -> str: ...
 
 
-def record_raw(manager: OtelEventManager, sse: ServerSentEventLike, duration: float) -> None:
+def record_raw(manager: OtelEventManager, sse: ServerSentEventLike, duration: float) -> str | None:
     """Record one event that arrived after waiting `duration` seconds (the caller reports
-    any error)."""
+    any error). Returns its kind if it says the stream failed."""
     kind = str(sse.event)
+    _record_raw(manager, kind, sse, duration)
+    return kind if kind in FAILING_KINDS else None
+
+
+def _record_raw(
+    manager: OtelEventManager, kind: str, sse: ServerSentEventLike, duration: float
+) -> None:
     data: object = sse.data
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
     if text.strip() == _DONE:
