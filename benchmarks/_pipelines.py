@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry._logs import Logger, SeverityNumber
@@ -93,8 +94,14 @@ def raw_exporter(transport: str, endpoint: str) -> LogRecordExporter:
     return HttpExporter(endpoint=endpoint, timeout=10)
 
 
-def raw_emit(logger: Logger, name: str, fields: dict[str, Any]) -> None:
-    """What a host writing straight against the SDK does for one of our records."""
+def raw_emit(
+    logger: Logger,
+    name: str,
+    fields: dict[str, Any],
+    common: Mapping[str, Any] = COMMON_ATTRIBUTES,
+) -> None:
+    """What a host writing straight against the SDK does for one of our records; `common`:
+    the conversation's metadata."""
     now = time.time_ns()
     logger.emit(
         timestamp=now,
@@ -105,7 +112,7 @@ def raw_emit(logger: Logger, name: str, fields: dict[str, Any]) -> None:
         attributes={
             "event.name": name,
             "event.timestamp": rfc3339_millis(now),
-            **COMMON_ATTRIBUTES,
+            **common,
             **fields,
         },
         event_name=name,

@@ -3,7 +3,8 @@
 Run as ``python -m benchmarks._remote``: it serves OTLP/HTTP (protobuf) and OTLP/gRPC log exports
 on 127.0.0.1, prints its endpoints as one JSON line, then answers one line per command read from
 stdin: ``count``, ``reset`` (forget what arrived), ``wait N SECONDS`` (until N logs arrived or the
-time passed), ``quit``. Every answer is the number of logs received since the last reset.
+time passed), ``delay SECONDS`` (answer each export that much later: a busy collector),
+``quit``. Every answer is the number of logs received since the last reset.
 `RemoteReceiver` is the parent's side.
 
 It decodes each request with the official proto package and counts its log records, as fast as
@@ -21,6 +22,7 @@ import selectors
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,9 +47,12 @@ class _Count:
 
     def __init__(self) -> None:
         self.received = 0
+        self.delay = 0.0
         self.cond = threading.Condition()
 
     def add_request(self, body: bytes) -> None:
+        if self.delay:
+            time.sleep(self.delay)
         request = ExportLogsServiceRequest.FromString(body)
         records = sum(len(s.log_records) for r in request.resource_logs for s in r.scope_logs)
         with self.cond:
@@ -117,6 +122,8 @@ def _serve(stdin: IO[str], stdout: IO[str]) -> None:
             with count.cond:
                 if command == "reset":
                     count.received = 0
+                elif command == "delay":
+                    count.delay = float(args[0])
                 elif command == "wait":
                     count.cond.wait_for(count.at_least(int(args[0])), timeout=float(args[1]))
                 print(count.received, file=stdout, flush=True)
@@ -178,6 +185,10 @@ class RemoteReceiver:
 
     def reset(self) -> None:
         self._ask("reset")
+
+    def delay(self, seconds: float) -> None:
+        """Answer each export `seconds` later from now on (0: at once)."""
+        self._ask(f"delay {seconds}")
 
     def count(self) -> int:
         return self._ask("count")

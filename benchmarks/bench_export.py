@@ -109,7 +109,7 @@ def _queued_records(events: int) -> list[Any]:
     """What the manager queues for `events` events on its direct path (`DirectRecord`s)."""
     provider = OtelProvider(InMemoryLogRecordExporter(), environment="bench", batch=_HOLD)
     _emit_mix(OtelEventManager(provider, **METADATA), events)
-    queue = provider._logs._processor._delivery.batch._queue  # type: ignore[union-attr]
+    queue = provider._logs._processor._delivery.batch.items  # type: ignore[union-attr]
     records = [item for item, _size in queue]
     provider.shutdown()  # they are exported too (to memory): nothing is reported lost
     return records

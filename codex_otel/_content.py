@@ -8,10 +8,11 @@ name stays (it tells a reader what was there) and only the value goes.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ._config import ToolResultConfig
 from .catalog import (
@@ -44,6 +45,10 @@ _Replace = Callable[[re.Match[str]], str]
 # Characters past the cap that are scrubbed too: longer than any secret the patterns know
 # (a 4096-bit RSA private key block is about 3,300 characters).
 _SCRUB_MARGIN = 8192
+# How far into a match one of its rule's hints may stand (a key's prefix, a header's scheme
+# or name, a pair's name): a secret that could be kept starts before the cap, so with no hint
+# in the kept part and this many characters past it, nothing kept needs scrubbing.
+_HINT_REACH = 256
 
 
 def _whole(_: re.Match[str]) -> str:
@@ -63,8 +68,8 @@ def _pair(match: re.Match[str]) -> str:
 class _Rule(NamedTuple):
     pattern: re.Pattern[str]
     replace: _Replace
-    # Lower-case literals one of which any match contains: most text has none, and a
-    # substring test costs far less than running the pattern.
+    # Lower-case literals one of which any match contains, within its first `_HINT_REACH`
+    # characters: most text has none, and a substring test costs far less than the pattern.
     hints: tuple[str, ...] = ()
 
 
@@ -116,9 +121,69 @@ _BUILTIN: tuple[_Rule, ...] = (
 )
 
 
+def _any_of(literals: Iterable[str]) -> re.Pattern[str]:
+    """One pattern finding any of `literals`, written as a trie (`a(?:iza|kia)|b(?:asic|...`):
+    the engine tries each alternative once per first character, not each literal in turn."""
+    trie: dict[str, Any] = {}
+    for literal in literals:
+        node = trie
+        for char in literal:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a literal ends here: what follows it need not match
+
+    def written(node: dict[str, Any]) -> str:
+        if "" in node:
+            return ""
+        branches = [re.escape(char) + written(rest) for char, rest in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return re.compile(written(trie) if trie else "(?!)")
+
+
 # Any hint of any built-in rule, searched in lower-cased text: most tool text has none, and
 # then one scan decides (cheaper than a case-insensitive pattern or a loop over the hints).
-_ANY_HINT = re.compile("|".join(sorted({re.escape(h) for rule in _BUILTIN for h in rule.hints})))
+_ANY_HINT = _any_of({hint for rule in _BUILTIN for hint in rule.hints})
+
+
+@functools.cache
+def _hint_starts(hints: tuple[str, ...]) -> re.Pattern[str]:
+    """Where any of `hints` starts, overlapping ones included (a zero-width lookahead)."""
+    return re.compile(f"(?={_any_of(hints).pattern})")
+
+
+def _sub_near_hints(rule: _Rule, text: str) -> str:
+    """`rule.pattern.sub(rule.replace, text)`, the pattern tried only where a match can start:
+    fewer than `_HINT_REACH` characters before one of the rule's hints. A text with a hint or
+    two is then not run through the pattern at every character (some patterns cost a
+    microsecond a character); where the hints are dense, one pass of the pattern is cheaper."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character lower-cased to two: positions differ
+        return rule.pattern.sub(rule.replace, text)
+    hints = [found.start() for found in _hint_starts(rule.hints).finditer(lowered)]
+    covered, end = 0, -1
+    for at in hints:
+        covered += at - max(end + 1, at - _HINT_REACH) + 1
+        end = at
+    if covered * 4 > len(text):
+        return rule.pattern.sub(rule.replace, text)
+    match = rule.pattern.match
+    out: list[str] = []
+    written = 0  # text[:written] is in `out`
+    start = 0  # the first position not tried yet
+    for at in hints:
+        start = max(start, at - _HINT_REACH)
+        while start <= at:
+            found = match(text, start)
+            if found is None:
+                start += 1
+                continue
+            # Matched at `start`: the leftmost match, as `sub` finds it (no earlier position
+            # can start one).
+            out += (text[written:start], rule.replace(found))
+            written = found.end()
+            start = written if written > start else start + 1
+    out.append(text[written:])
+    return "".join(out)
 
 
 def _utf8(text: str) -> bytes:
@@ -147,8 +212,11 @@ def cap_utf8(text: str, max_bytes: int) -> tuple[str, int | None]:
 
     Returns the text and, when it was cut, its size in bytes before the cut (else None).
     """
-    if text.isascii() and len(text) <= max_bytes:
-        return text, None
+    if text.isascii():
+        if len(text) <= max_bytes:
+            return text, None
+        # One byte a character: no encoding of a large text only to measure and cut it.
+        return text[:max_bytes] + TRUNCATED_MARKER, len(text)
     data = _utf8(text)
     if len(data) <= max_bytes:
         return data.decode("utf-8"), None
@@ -187,8 +255,10 @@ class ContentPolicy:
         lowered = text.lower()
         if self.extra or _ANY_HINT.search(lowered):
             for rule in self.rules:
-                if not rule.hints or any(hint in lowered for hint in rule.hints):
+                if not rule.hints:
                     text = rule.pattern.sub(rule.replace, text)
+                elif any(hint in lowered for hint in rule.hints):
+                    text = _sub_near_hints(rule, text)
         return text
 
     def scrub_field(self, value: object) -> object:
@@ -209,11 +279,21 @@ class ContentPolicy:
             # Only what can be kept is scrubbed (a 5 MB output costs no more than a 10 kB
             # one); the margin lets a secret that straddles the cut be matched whole.
             sliced = len(text) > limit + _SCRUB_MARGIN
-            text = self.scrub(text[: limit + _SCRUB_MARGIN])
+            if len(text) > limit + _HINT_REACH and not self._hinted(text[: limit + _HINT_REACH]):
+                # No secret can start in the kept part (at most `limit` characters): nothing
+                # to scrub there, nor a margin to search.
+                sliced = True
+                text = text[:limit]
+            else:
+                text = self.scrub(text[: limit + _SCRUB_MARGIN])
         capped, cut = cap_utf8(text, limit)
         if cut is None and sliced:
             # Scrubbing shrank the kept part below the cap; the rest is still cut off.
             capped += TRUNCATED_MARKER
         if cut is not None or sliced:
-            cut = len(_utf8(original))
+            cut = len(original) if original.isascii() else len(_utf8(original))
         return capped, cut
+
+    def _hinted(self, text: str) -> bool:
+        """Whether a rule may match in `text`: one of the hints is in it, or a rule has none."""
+        return self.extra or _ANY_HINT.search(text.lower()) is not None

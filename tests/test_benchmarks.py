@@ -5,6 +5,8 @@ No timing is asserted here: the figures live in benchmarks/RESULTS.md (`make ben
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from benchmarks import __main__ as cli
 from benchmarks import bench_caller, bench_turn
 from benchmarks._common import target
@@ -69,3 +71,39 @@ def test_memory_measure_queues_against_a_closed_port_and_counts_the_bound() -> N
     assert set(case) == {"rss_kib", "accepted", "queue_full", "kib_per_queued_event", "rss_mib"}
     # 300 tool results fit the default bound: none refused, each one queued.
     assert (case["accepted"], case["queue_full"]) == (300, 0)
+
+
+def test_threads_run_counts_every_event_for_both_pipelines_and_each_exporter_kind(
+    tmp_path: Path,
+) -> None:
+    from benchmarks import bench_threads
+    from benchmarks._remote import RemoteReceiver
+
+    with RemoteReceiver() as receiver:
+        for kind in bench_threads.KINDS:
+            sink = bench_threads._Sink(kind, receiver, tmp_path)
+            for pipeline in bench_threads.PIPELINES:
+                run = bench_threads.threaded(pipeline, sink, 4, 400)
+                assert set(run) == {"events_per_s", "emitted_per_s", "lost"}
+                assert (run["lost"], run["events_per_s"] > 0) == (0, True)
+        tasks = bench_threads.tasks(
+            "codex_otel", bench_threads._Sink("otlp-http", receiver, tmp_path), 4, 256
+        )
+        assert tasks["lost"] == 0
+
+
+def test_payload_measure_times_every_output_size() -> None:
+    from benchmarks import bench_payload
+
+    result = bench_payload.measure(events=5, reps=1)
+    assert set(result["cases"]) == {
+        "2 KiB",
+        "64 KiB",
+        "1 MiB",
+        "4 MiB",
+        "2 KiB, a hint in it",
+        "64 KiB, a hint in the kept part",
+        "4 MiB, non-ASCII",
+    }
+    assert result["cases"]["2 KiB"]["vs_2_kib"] == 1.0
+    assert all(case["caller_us"] > 0 for case in result["cases"].values())

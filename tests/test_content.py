@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider, ToolResultConfig
-from codex_otel._content import cap_utf8
+from codex_otel._content import ContentPolicy, cap_utf8
 from codex_otel.catalog import SECRET_MARKER, TRUNCATED_MARKER
 from codex_otel.testing import OtlpReceiver
 from tests.conftest import COMMON, METADATA, Memory, captured
@@ -206,3 +206,96 @@ def test_a_secret_running_past_the_scrubbed_part_is_still_replaced_and_marked_cu
         output=SECRET_MARKER + TRUNCATED_MARKER,
         output_original_bytes=len(output),
     )
+
+
+def test_a_private_key_starting_before_the_cut_is_scrubbed_though_its_name_is_past_it(
+    memory: Memory,
+) -> None:
+    # The header begins 4 characters before the cut; "PRIVATE KEY" (what hints at it) is after.
+    output = "x" * 60 + "-----BEGIN RSA PRIVATE KEY-----\nMIIEow" + "Q" * 3000 + "y" * 20_000
+    assert record(memory, "cat id", output, max_bytes=64) == tool_event(
+        arguments="cat id",
+        output=("x" * 60 + SECRET_MARKER)[:64] + TRUNCATED_MARKER,
+        output_original_bytes=len(output),
+    )
+
+
+def test_an_api_key_straddling_the_cut_is_scrubbed_whole(memory: Memory) -> None:
+    output = "x" * 49 + " sk-proj-" + "Z" * 40 + " " + "y" * 70_000
+    assert record(memory, "env", output, max_bytes=64) == tool_event(
+        arguments="env",
+        output=("x" * 49 + " " + SECRET_MARKER + " " + "y" * 64)[:64] + TRUNCATED_MARKER,
+        output_original_bytes=len(output),
+    )
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----",
+        "Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123456789",
+        "https://deploy:hunter2hunter2@git.example.com/repo.git",
+        '{"client_secret": "' + "s" * 600 + '"}',
+        "ghp_" + "a" * 36,
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl",
+    ],
+)
+def test_a_secret_anywhere_around_the_cut_is_scrubbed_as_if_the_whole_margin_were_searched(
+    secret: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codex_otel import _content
+
+    policy = ContentPolicy.from_config(ToolResultConfig(max_bytes=256))
+    texts = [
+        "word " * (start // 5) + "w" * (start % 5) + secret + " tail" * 3_000
+        for start in range(0, 1_000, 13)
+    ]
+    kept = [policy.apply(text) for text in texts]
+    # The reference: every text scrubbed over the kept part and the whole margin.
+    monkeypatch.setattr(_content, "_HINT_REACH", 10**9)
+    assert kept == [policy.apply(text) for text in texts]
+
+
+def test_a_huge_text_without_secrets_is_cut_and_sized_whole(memory: Memory) -> None:
+    output = "plain line of output\n" * 200_000 + "é"
+    assert record(memory, "ls", output, max_bytes=64) == tool_event(
+        arguments="ls",
+        output=output[:64] + TRUNCATED_MARKER,
+        output_original_bytes=len(output.encode()),
+    )
+
+
+SECRETS = [
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+    "Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123456789",
+    "https://deploy:hunter2@git.example.com/repo.git",
+    'password: "correct horse battery staple"',
+    '\\"api_key\\": \\"abc123def456\\"',
+    "token=ghp_" + "a" * 36,
+    "AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP",
+    "sk-ant-" + "x" * 30,
+]
+DECOYS = ["keyboard", "passed", "token_count", "https://example.com", "high", "task-list", "İ"]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_scrubbing_near_the_hints_matches_scrubbing_every_character(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    from codex_otel import _content
+
+    rng = random.Random(seed)
+    filler = "src/module.py:12: return handler(request)\n"
+    texts = []
+    for _ in range(40):
+        pieces = [filler * rng.randrange(0, 40)]
+        for _ in range(rng.randrange(1, 5)):
+            pieces += [rng.choice(SECRETS + DECOYS), filler * rng.randrange(0, 20)]
+        texts.append(" ".join(pieces))
+    policy = ContentPolicy.from_config(ToolResultConfig())
+    scrubbed = [policy.scrub(text) for text in texts]
+    monkeypatch.setattr(_content, "_HINT_REACH", 10**9)  # every character: `sub` itself
+    assert scrubbed == [policy.scrub(text) for text in texts]
+    assert any(SECRET_MARKER in text for text in scrubbed)

@@ -96,7 +96,7 @@ def _queued() -> Iterator[tuple[OtelProvider, list[Any]]]:
         max_export_batch_size=100_000, max_queue_size=100_000, schedule_delay_ms=600_000
     )
     provider = OtelProvider(InMemoryLogRecordExporter(), batch=batch)
-    queue = provider._logs._processor._delivery.batch._queue  # type: ignore[union-attr]
+    queue = provider._logs._processor._delivery.batch.items  # type: ignore[union-attr]
     try:
         yield provider, queue
     finally:

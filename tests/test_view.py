@@ -23,8 +23,10 @@ from opentelemetry.trace import Status, StatusCode
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider
 from codex_otel.cli._demo import fake_responses_api, run_session
-from codex_otel.cli._view import ViewServer, live_receiver, read_otlp_line, serving
+from codex_otel.cli._view import ViewServer, live_receiver, serving
+from codex_otel.cli._view_decode import read_line as read_otlp_line
 from codex_otel.cli._view_model import Limits, ViewStore
+from codex_otel.cli._view_pages import state_of
 from codex_otel.export._factory import build_exporter
 from tests.browser import CHROMIUM, Browser
 from tests.cli import CLI
@@ -106,6 +108,29 @@ RECORDED_TURN = [
 RECORDED_COUNTS = {"events": 8, "spans": 4, "series": 14}
 
 
+def wait_read(store: ViewStore, path: Path) -> None:
+    """Until the follower read `path` to its end (it reads on its own thread)."""
+    size = path.stat().st_size
+    for _ in range(400):
+        if state_of(store)["progress"].get(str(path)) == [size, size]:
+            return
+        time.sleep(0.025)
+    raise AssertionError(f"{path} not read: {state_of(store)['progress']}")
+
+
+@contextlib.contextmanager
+def page_of(path: Path, ready: str) -> Iterator[tuple[ViewStore, Browser]]:
+    """`path` in the page, in chromium: read to its end, drawn, and `ready` true."""
+    _need_chromium()
+    store = ViewStore()
+    with serving(store, files=[path]) as server, Browser() as browser:
+        browser.open(server.url)
+        wait_read(store, path)
+        assert browser.wait_until(f"{RENDERED} === '{store.version}'")
+        assert browser.wait_until(ready)
+        yield store, browser
+
+
 # -- the model -------------------------------------------------------------------------
 
 
@@ -114,7 +139,7 @@ def test_a_recorded_file_becomes_conversation_turns_and_charts(tmp_path: Path) -
     record_session(path)
     store = ViewStore()
     assert all(read_otlp_line(line, store) for line in path.read_bytes().splitlines())
-    state = store.snapshot()
+    state = state_of(store)
     (conversation,) = state["conversations"]
     assert (conversation["id"], conversation["events"], conversation["errors"]) == (
         "conv-1234",
@@ -156,7 +181,7 @@ def test_the_store_keeps_the_newest_events_and_counts_the_rest(tmp_path: Path) -
     store = ViewStore(Limits(max_events=3, max_spans=2, max_series=4))
     for line in path.read_bytes().splitlines():
         read_otlp_line(line, store)
-    state = store.snapshot()
+    state = state_of(store)
     assert state["counts"] == {"events": 3, "spans": 2, "series": 4}
     assert state["dropped"] == {"events": 5, "spans": 2, "metric_points": 10}
     names = [e["name"] for t in state["conversations"][0]["turns"] for e in t["events"]]
@@ -167,12 +192,15 @@ def test_lines_that_are_not_otlp_are_skipped_and_said(tmp_path: Path) -> None:
     path = tmp_path / "mixed.jsonl"
     record_session(path)
     with path.open("a") as file:
-        file.write('{"event": "codex.user_prompt"}\nnot json\n')
+        file.write('{"resource": {}}\nnot json\n')
     store = ViewStore()
     with serving(store, files=[path]):
-        pass
-    assert store.snapshot()["notes"] == [f"{path}: 2 lines are not OTLP/JSON and were skipped"]
-    assert store.snapshot()["counts"]["events"] == 8
+        wait_read(store, path)
+    assert state_of(store)["notes"] == [
+        f"{path}: 2 lines are neither OTLP/JSON nor receive --output JSON; skipped"
+    ]
+    assert state_of(store)["bad_lines"] == {str(path): 2}
+    assert state_of(store)["counts"]["events"] == 8
 
 
 # -- the page, in chromium ---------------------------------------------------------------
@@ -193,8 +221,9 @@ SEEN = """(() => {
     error_spans: all("svg.waterfall rect.span-bar.error", turn).map((bar) => bar.dataset.span),
     pins: all("svg.waterfall .pin", turn).length,
   }));
-  const bars = (chart) => all(`figure[data-chart="${chart}"] rect.bar`).map((bar) => [
-    bar.dataset.tool || null, bar.dataset.series, Number(bar.dataset.value)]);
+  const bars = (chart, section) =>
+    all(`#${section || "conv-charts"} figure[data-chart="${chart}"] rect.bar`)
+    .map((bar) => [bar.dataset.tool || null, bar.dataset.series, Number(bar.dataset.value)]);
   return {
     version: document.body.dataset.version || null,
     conversations: all("#conversations li").map(text),
@@ -204,7 +233,12 @@ SEEN = """(() => {
     turns,
     charts: {tokens: bars("tokens"), api: bars("api_latency"), sse: bars("sse_wait"),
              tools: bars("tools")},
-    chart_text: all("figure.chart").map(text),
+    session_charts: {api: bars("api_latency", "session-charts"),
+                     sse: bars("sse_wait", "session-charts"),
+                     tools: bars("tools", "session-charts")},
+    session_title: text(document.getElementById("session-title")),
+    chart_text: all("#conv-charts figure.chart").map(text),
+    session_chart_text: all("#session-charts figure.chart").map(text),
   };
 })()"""
 
@@ -214,13 +248,12 @@ def _nonzero(bars: list[list[Any]]) -> list[list[Any]]:
 
 
 def test_the_page_shows_a_recorded_file(tmp_path: Path) -> None:
-    _need_chromium()
     path = tmp_path / "session.jsonl"
     record_session(path)
-    store = ViewStore()
-    with serving(store, files=[path]) as server, Browser() as browser:
-        browser.open(server.url)
-        assert browser.wait_until(RENDERED) == str(store.version)
+    with page_of(path, "document.querySelectorAll('svg.waterfall .span-bar').length") as (
+        _store,
+        browser,
+    ):
         seen = browser.evaluate(SEEN)
         browser.screenshot("view-recorded-file.png")
     assert seen["conversations"] == [
@@ -233,9 +266,10 @@ def test_the_page_shows_a_recorded_file(tmp_path: Path) -> None:
     )
     assert not seen["empty_hint_shown"]
     start, turn = seen["turns"]
-    assert start["heading"] == "Turn 0: before the first prompt"
-    assert start["events"] == ["codex.conversation_starts"]
-    assert turn["heading"] == "Turn 1: [REDACTED]"
+    # The start is folded (no failure, not the newest turn); the failing turn is open.
+    assert start["heading"] == "▸ Turn 0: before the first prompt"
+    assert start["events"] == []
+    assert turn["heading"] == "▾ Turn 1: [REDACTED]"
     assert turn["events"] == RECORDED_TURN
     assert turn["errors"] == ["codex.tool_result"]
     assert turn["timeline_marks"] == len(RECORDED_TURN)
@@ -249,15 +283,28 @@ def test_the_page_shows_a_recorded_file(tmp_path: Path) -> None:
         [None, "output", 700],
         [None, "reasoning", 300],
     ]
-    assert _nonzero(charts["api"]) == [[None, "events", 1], [None, "metrics", 1]]
+    # The conversation's charts come from its events (metrics carry no conversation id) ...
+    assert _nonzero(charts["api"]) == [[None, "events", 1]]
     assert sum(bar[2] for bar in charts["sse"] if bar[1] == "events") == 1
-    assert charts["tools"] == [
+    tools = [
         ["apply_patch", "ok", 0],
         ["apply_patch", "failed", 1],
         ["shell", "ok", 1],
         ["shell", "failed", 0],
     ]
+    assert charts["tools"] == tools
     assert seen["chart_text"][3].splitlines()[-4:] == [
+        "apply_patch",
+        "0 ok, 1 failed, mean 100 ms",
+        "shell",
+        "1 ok, 0 failed, mean 2.5k ms",
+    ]
+    # ... the whole session's beside them, titled so, with the metrics too.
+    assert seen["session_title"] == "Whole session: 1 conversation"
+    session = seen["session_charts"]
+    assert _nonzero(session["api"]) == [[None, "events", 1], [None, "metrics", 1]]
+    assert session["tools"] == tools
+    assert seen["session_chart_text"][2].splitlines()[-4:] == [
         "apply_patch",
         "0 ok, 1 failed, mean 100 ms [1]",
         "shell",
@@ -288,11 +335,12 @@ def test_the_page_follows_a_live_session_from_the_demo_without_reloading() -> No
             )
             run_session(manager, api_url)
         shown = browser.wait_until(
-            "document.querySelectorAll('svg.timeline').length === 2 && "
+            "document.querySelectorAll('svg.timeline').length === 1 && "
             "document.querySelectorAll('svg.waterfall rect.span-bar').length === 4 && "
-            "document.querySelectorAll(`figure[data-chart='tools'] rect.bar`).length === 4 && "
-            "[...document.querySelectorAll(`figure[data-chart='api_latency'] rect.bar`)]"
-            ".some((bar) => bar.dataset.series === 'metrics')"
+            "document.querySelectorAll(`#conv-charts figure[data-chart='tools'] rect.bar`)"
+            ".length === 4 && "
+            "[...document.querySelectorAll(`#session-charts figure[data-chart='api_latency'] "
+            "rect.bar`)].some((bar) => bar.dataset.series === 'metrics')"
         )
         seen = browser.evaluate(SEEN)
         still_loaded = browser.evaluate("window.loadedOnce === true")
@@ -301,8 +349,8 @@ def test_the_page_follows_a_live_session_from_the_demo_without_reloading() -> No
     assert shown and still_loaded
     assert seen["title"] == f"Conversation {conversation} · gpt-5-codex"
     start, turn = seen["turns"]
-    assert start["events"] == ["codex.conversation_starts"]
-    assert turn["heading"] == "Turn 1: [REDACTED]"
+    assert (start["heading"], start["events"]) == ("▸ Turn 0: before the first prompt", [])
+    assert turn["heading"] == "▾ Turn 1: [REDACTED]"
     assert turn["events"] == DEMO_TURN
     assert turn["errors"] == ["codex.tool_result"]
     # Live spans too: the turn's waterfall, its failed tool marked, each event pinned.
@@ -379,10 +427,10 @@ def test_view_follows_a_file_as_it_grows(tmp_path: Path) -> None:
         assert isinstance(server, ViewServer)
         record_session(path)
         for _ in range(200):  # the follower reads every half second
-            if store.snapshot()["counts"] == RECORDED_COUNTS:
+            if state_of(store)["counts"] == RECORDED_COUNTS:
                 break
             time.sleep(0.05)
-    assert store.snapshot()["counts"] == RECORDED_COUNTS
+    assert state_of(store)["counts"] == RECORDED_COUNTS
 
 
 def test_view_of_a_missing_file_is_one_line_on_stderr(tmp_path: Path) -> None:
@@ -408,7 +456,7 @@ def test_demo_records_what_it_sent_and_says_how_to_view_it(tmp_path: Path) -> No
     ]
     store = ViewStore()
     assert all(read_otlp_line(line, store) for line in path.read_bytes().splitlines())
-    state = store.snapshot()
+    state = state_of(store)
     (conversation,) = state["conversations"]
     assert [[e["name"] for e in turn["events"]] for turn in conversation["turns"]] == [
         ["codex.conversation_starts"],
@@ -436,10 +484,18 @@ def test_view_without_files_listens_like_receive_and_shows_what_arrives() -> Non
                 break
             time.sleep(0.05)
         state = httpx.get(url + "api/state").json()
+        ident = state["conversations"][0]["id"]
+        everything = {"id": ident, "since": -1, "open": [f"seq {1}"]}
+        detail = httpx.get(url + "api/conversation", params=everything).json()
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=20)
     (conversation,) = state["conversations"]
-    (turn,) = conversation["turns"]
+    assert (conversation["id"], conversation["turns"], conversation["events"]) == (
+        "conv-1234",
+        1,
+        1,
+    )
+    (turn,) = detail["turns"]
     assert [(e["name"], e["attributes"]["prompt"]) for e in turn["events"]] == [
         ("codex.user_prompt", "[REDACTED]")
     ]

@@ -1,19 +1,19 @@
 """`codex-otel view`: a page on 127.0.0.1 showing sessions as pictures.
 
 What it shows comes from an embedded OTLP receiver (HTTP and gRPC, as `receive` listens)
-and/or OTLP/JSON lines files (the `otlp-file` exporter's), which are read whole and then
-followed as they grow. The page (`static/`, shipped in the package: no CDN, no build step)
-polls `/api/state` and redraws when the store's version moved.
+and/or OTLP/JSON lines files (the `otlp-file` exporter's), read line by line and then
+followed as they grow (`_view_files`). The page (`static/`, shipped in the package: no CDN,
+no build step) polls `/api/state` and redraws when the store's version moved.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -21,155 +21,38 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
-from google.protobuf import json_format
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
-    ExportMetricsServiceRequest,
-)
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-
 from .._errors import CliError
 from ..testing import Metric, OtlpReceiver, ReceivedLog, ReceivedSpan
-from ..testing._otlp_decode import _key_values, decode_logs_request, decode_metrics_request
-from ._view_model import Limits, SpanRecord, ViewStore
+from ..testing._server_setup import loopback_request
+from ._view_files import FileFollower, check_readable
+from ._view_model import Limits, ViewStore, span_record
+from ._view_pages import Filter, PageModel
 
-__all__ = ["FileFollower", "ViewServer", "read_otlp_line", "run_view"]
+__all__ = ["ViewServer", "run_view"]
 
 _STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
+    "/static/draw.js": ("draw.js", "text/javascript; charset=utf-8"),
+    "/static/turn.js": ("turn.js", "text/javascript; charset=utf-8"),
     "/static/view.js": ("view.js", "text/javascript; charset=utf-8"),
     "/static/view.css": ("view.css", "text/css; charset=utf-8"),
 }
-_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-_FOLLOW_INTERVAL_S = 0.5
-_ID_KEYS = ("traceId", "spanId", "parentSpanId")
+
+
+_LOADING_REBUILD_S = 5.0
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":")).encode()
 
 
 def _static(name: str) -> bytes:
     return (resources.files("codex_otel.cli") / "static" / name).read_bytes()
 
 
-def _hex_ids(node: object) -> None:
-    """OTLP/JSON writes ids as hex; protobuf's JSON mapping reads bytes as base64."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in _ID_KEYS and isinstance(value, str):
-                with contextlib.suppress(ValueError):
-                    node[key] = base64.b64encode(bytes.fromhex(value)).decode("ascii")
-            else:
-                _hex_ids(value)
-    elif isinstance(node, list):
-        for item in node:
-            _hex_ids(item)
-
-
-def _spans(request: Any) -> list[SpanRecord]:
-    return [
-        SpanRecord(
-            trace_id=span.trace_id.hex(),
-            span_id=span.span_id.hex(),
-            parent_span_id=span.parent_span_id.hex(),
-            name=span.name,
-            start_unix_nano=span.start_time_unix_nano,
-            end_unix_nano=span.end_time_unix_nano,
-            attributes=_key_values(span.attributes),
-            status_code=int(span.status.code),
-            status_message=span.status.message,
-        )
-        for resource_spans in request.resource_spans
-        for scope_spans in resource_spans.scope_spans
-        for span in scope_spans.spans
-    ]
-
-
-def read_otlp_line(line: bytes, store: ViewStore) -> bool:
-    """One OTLP/JSON line (an export request of any signal) into `store`; False if it is not
-    one (then nothing is added)."""
-    try:
-        document = json.loads(line)
-        if not isinstance(document, dict):
-            return False
-        _hex_ids(document)
-        if "resourceLogs" in document:
-            logs = json_format.ParseDict(
-                document, ExportLogsServiceRequest(), ignore_unknown_fields=True
-            )
-            ids = [
-                (record.trace_id.hex(), record.span_id.hex())
-                for resource_logs in logs.resource_logs
-                for scope_logs in resource_logs.scope_logs
-                for record in scope_logs.log_records
-            ]
-            store.add_events(decode_logs_request(logs, "file", {}), ids)
-        elif "resourceMetrics" in document:
-            metrics = json_format.ParseDict(
-                document, ExportMetricsServiceRequest(), ignore_unknown_fields=True
-            )
-            store.add_metrics(decode_metrics_request(metrics, "file", {}))
-        elif "resourceSpans" in document:
-            traces = json_format.ParseDict(
-                document, ExportTraceServiceRequest(), ignore_unknown_fields=True
-            )
-            store.add_spans(_spans(traces))
-        else:
-            return False
-    except (ValueError, json_format.ParseError):
-        return False
-    return True
-
-
-class FileFollower:
-    """Reads OTLP/JSON lines files whole, then the lines appended to them, until stopped."""
-
-    def __init__(self, paths: list[Path], store: ViewStore) -> None:
-        self._paths = paths
-        self._store = store
-        self._offsets = dict.fromkeys(paths, 0)
-        self._skipped = dict.fromkeys(paths, 0)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def read_available(self) -> None:
-        """Every complete line not read yet, of every file."""
-        for path in self._paths:
-            try:
-                with path.open("rb") as file:
-                    if file.seek(0, 2) < self._offsets[path]:
-                        self._offsets[path] = 0  # truncated or replaced: read it anew
-                    file.seek(self._offsets[path])
-                    data = file.read()
-            except OSError:
-                continue
-            end = data.rfind(b"\n") + 1  # a line still being written waits for its newline
-            skipped = 0
-            for line in data[:end].splitlines():
-                if line.strip() and not read_otlp_line(line, self._store):
-                    skipped += 1
-            self._offsets[path] += end
-            if skipped:
-                self._skipped[path] += skipped
-                self._store.add_note(
-                    f"{path}: {self._skipped[path]} lines are not OTLP/JSON and were skipped"
-                )
-
-    def start(self) -> None:
-        self.read_available()
-        self._thread = threading.Thread(target=self._follow, name="codex-otel-view-files")
-        self._thread.daemon = True
-        self._thread.start()
-
-    def _follow(self) -> None:
-        while not self._stop.wait(_FOLLOW_INTERVAL_S):
-            self.read_available()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-
 class _Handler(BaseHTTPRequestHandler):
     server: ViewServer
+    timeout = 30  # a client that stops sending mid-request frees its thread
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the page polls every second: no access log
@@ -186,14 +69,17 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         # Another site's page in the same browser must not read sessions through a name it
         # points at 127.0.0.1 (DNS rebinding): only local host names are served.
-        host = (self.headers.get("host") or "").rsplit(":", 1)[0]
-        if host not in _ALLOWED_HOSTS:
-            self._send(403, b"forbidden host\n", "text/plain")
+        if not loopback_request(self.headers.get("host"), self.headers.get("origin")):
+            self._send(403, b"forbidden host or origin\n", "text/plain")
             return
         url = urlsplit(self.path)
-        if url.path == "/api/state":
-            since = parse_qs(url.query).get("since", [""])[0]
-            self._send(200, self.server.state_json(since), "application/json")
+        query = parse_qs(url.query)
+        if url.path.startswith("/api/"):
+            body = self.server.api(url.path[5:], query)
+            if body is None:
+                self._send(404, b"not held\n", "text/plain")
+            else:
+                self._send(200, body, "application/json")
             return
         if url.path in _STATIC:
             name, content_type = _STATIC[url.path]
@@ -209,25 +95,66 @@ class ViewServer(ThreadingHTTPServer):
 
     def __init__(self, store: ViewStore, port: int = 0) -> None:
         self.store = store
-        self._cache: tuple[int, bytes] = (-1, b"")
-        self._cache_lock = threading.Lock()
-        super().__init__(("127.0.0.1", port), _Handler)
+        self._model: PageModel | None = None
+        self._built_at = 0.0
+        self._state = b""
+        self._model_lock = threading.Lock()
+        try:
+            super().__init__(("127.0.0.1", port), _Handler)
+        except OSError as exc:
+            message = f"the page: cannot bind 127.0.0.1:{port}: {exc.strerror}"
+            raise OSError(exc.errno, message) from exc
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/"
 
-    def state_json(self, since: str) -> bytes:
-        version = self.store.version
-        if since == str(version):
-            return json.dumps({"version": version, "unchanged": True}).encode()
-        with self._cache_lock:
-            if self._cache[0] != version:
-                state = self.store.snapshot()
-                body = json.dumps(state, ensure_ascii=False, default=str).encode()
-                self._cache = (state["version"], body)
-            return self._cache[1]
+    def model(self) -> PageModel:
+        """The page's views of the store's current version (built once per version)."""
+        with self._model_lock:
+            model = self._model
+            if model is None or model.version != self.store.version:
+                # While a file is read its version moves all the time: rebuilding for every
+                # poll would take the reader's time (one GIL).
+                recent = time.monotonic() - self._built_at < _LOADING_REBUILD_S
+                if model is not None and recent and self.store.loading:
+                    return model
+                model = self._model = PageModel(self.store.take())
+                self._built_at = time.monotonic()
+                self._state = b""
+            return model
+
+    def api(self, name: str, query: dict[str, list[str]]) -> bytes | None:
+        """The JSON body of `/api/<name>?<query>`, or None for a 404."""
+
+        def one(key: str, default: str = "") -> str:
+            return query.get(key, [default])[0]
+
+        only = Filter.of(query)
+        since = one("since", "-1")
+        since_version = int(since) if since.lstrip("-").isdigit() else -1
+        if name == "state":
+            version = self.store.version
+            # (A filter's view is asked for anew when the filter changes: `since` is reset.)
+            if since_version == version:
+                return json.dumps({"version": version, "unchanged": True}).encode()
+            model = self.model()
+            if only:
+                return _json(model.state(only))
+            with self._model_lock:
+                if not self._state:
+                    self._state = _json(model.state())
+                return self._state
+        model = self.model()
+        if name == "conversation":
+            open_keys = set(query.get("open", []))
+            found = model.conversation(one("id"), since_version, open_keys, only)
+            return None if found is None else _json(found)
+        if name == "item":
+            item = model.item(one("kind"), one("id"))
+            return None if item is None else _json(item)
+        return None
 
     def start(self) -> ViewServer:
         self._thread = threading.Thread(
@@ -238,10 +165,11 @@ class ViewServer(ThreadingHTTPServer):
         return self
 
     def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+        # shutdown() waits for serve_forever to end: on a server never started it never does.
         if self._thread is not None:
+            self.shutdown()
             self._thread.join(timeout=5)
+        self.server_close()
 
 
 @contextlib.contextmanager
@@ -251,22 +179,22 @@ def serving(
     port: int = 0,
     files: list[Path] | None = None,
     receiver: OtlpReceiver | None = None,
+    err: TextIO | None = None,
 ) -> Iterator[ViewServer]:
-    """The page, the files followed and the receiver feeding the store, for a `with` block."""
-    follower = FileFollower(files or [], store)
-    server = ViewServer(store, port)
-    try:
-        if files:
-            follower.start()
+    """The page, the files followed and the receiver feeding the store, for a `with` block.
+    Whatever started is stopped again when a later part fails to start."""
+    with contextlib.ExitStack() as stack:
+        server = ViewServer(store, port)
+        stack.callback(server.stop)
         if receiver is not None:
             receiver.start()
+            stack.callback(receiver.stop)
+        if files:
+            follower = FileFollower(files, store, err)
+            stack.callback(follower.stop)
+            follower.start()
         server.start()
         yield server
-    finally:
-        server.stop()
-        follower.stop()
-        if receiver is not None:
-            receiver.stop()
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -279,13 +207,13 @@ def live_receiver(
     """A receiver whose events and metrics go to the store as they arrive."""
 
     def on_log(log: ReceivedLog) -> None:
-        store.add_events([log], [(log.trace_id, log.span_id)])
+        store.add_events([log])
 
     def on_metrics(metrics: list[Metric]) -> None:
         store.add_metrics(metrics)
 
     def on_span(span: ReceivedSpan) -> None:
-        store.add_spans([live_span(span)])
+        store.add_spans([span_record(span)])
 
     return OtlpReceiver(
         host=host,
@@ -294,25 +222,7 @@ def live_receiver(
         on_log=on_log,
         on_metrics=on_metrics,
         on_span=on_span,
-    )
-
-
-# OTLP's Status.code, as the page reads it, by the decoded name.
-_STATUS = {"UNSET": 0, "OK": 1, "ERROR": 2}
-
-
-def live_span(span: ReceivedSpan) -> SpanRecord:
-    """A span as the live receiver decoded it, as the waterfall needs it."""
-    return SpanRecord(
-        trace_id=span.trace_id,
-        span_id=span.span_id,
-        parent_span_id=span.parent_span_id,
-        name=span.name,
-        start_unix_nano=span.start_time_unix_nano,
-        end_unix_nano=span.end_time_unix_nano,
-        attributes=dict(span.attributes),
-        status_code=_STATUS.get(span.status_code, 0),
-        status_message=span.status_message,
+        keep=False,  # the store keeps what the page shows, within the cap
     )
 
 
@@ -329,8 +239,7 @@ def run_view(
     ready: Callable[[ViewServer], None] | None = None,
 ) -> int:
     for path in files:
-        if not path.is_file():
-            raise CliError(f"{path}: no such file")
+        check_readable(path)
     store = ViewStore(limits)
     receiver = None
     if listen:
@@ -340,10 +249,11 @@ def run_view(
     for path in files:
         store.add_source(f"file {path} (followed as it grows)")
     try:
-        context = serving(store, port=port, files=files, receiver=receiver)
+        context = serving(store, port=port, files=files, receiver=receiver, err=sys.stderr)
         server = context.__enter__()
     except OSError as exc:
-        raise CliError(str(exc)) from None
+        # strerror holds the receiver's own sentence; str() would prefix "[Errno 98]".
+        raise CliError(exc.strerror or str(exc)) from None
     try:
         if receiver is not None:
             listening = []
@@ -363,7 +273,7 @@ def run_view(
             threading.Event().wait()
     finally:
         context.__exit__(None, None, None)
-    counts = store.snapshot()["counts"]
+    counts = store.take().header["counts"]
     print(
         f"stopped: showed {counts['events']} events, {counts['series']} metric series, "
         f"{counts['spans']} spans",

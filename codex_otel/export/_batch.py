@@ -37,13 +37,18 @@ class BatchQueue:
         schedule_delay_millis: float,
         max_export_batch_size: int,
         name: str,
+        taken: Callable[[list[int]], object] | None = None,
     ) -> None:
+        """`taken(sizes)`, if given, is told of each batch as it leaves the queue, under
+        `lock`: whoever holds `lock` sees every item either queued or taken."""
         self._export_batch = export
+        self._taken = taken
+        self.lock = threading.Lock()
         self._delay = schedule_delay_millis / 1000
         self._batch_size = max_export_batch_size
         self._name = name
         # deque's append and popleft are atomic: the caller never waits for the worker.
-        self._queue: collections.deque[tuple[object, int]] = collections.deque()
+        self.items: collections.deque[tuple[object, int]] = collections.deque()
         self._shutdown = False
         self._past_deadline = False
         self._start_worker()
@@ -56,8 +61,10 @@ class BatchQueue:
         self._worker.start()
 
     def _after_fork_in_child(self) -> None:
-        # The parent sends what it queued; the child's worker did not survive the fork.
-        self._queue.clear()
+        # The parent sends what it queued; the child's worker did not survive the fork, and
+        # a parent's thread may have held the lock at the fork.
+        self.items.clear()
+        self.lock = threading.Lock()
         if not self._shutdown:  # abandoned in the child by now, or shut down before the fork
             self._start_worker()
 
@@ -65,17 +72,17 @@ class BatchQueue:
         """Stop for good, sending nothing (in a forked child whose exporter cannot work)."""
         self._shutdown = True
         self._past_deadline = True
-        self._queue.clear()
+        self.items.clear()
 
     def put(self, item: object, size: int) -> None:
         """Queue one item (already admitted); wakes the worker once a batch is full."""
-        queue = self._queue
+        queue = self.items
         queue.append((item, size))
         if len(queue) >= self._batch_size and not self._wake.is_set():
             self._wake.set()
 
     def __len__(self) -> int:
-        return len(self._queue)
+        return len(self.items)
 
     def _work(self) -> None:
         while not self._shutdown:
@@ -88,7 +95,7 @@ class BatchQueue:
         self._export(everything=True, at_least_one=True)
 
     def _export(self, *, everything: bool, at_least_one: bool) -> None:
-        queue, batch_size = self._queue, self._batch_size
+        queue, batch_size = self.items, self._batch_size
         with self._export_lock:
             first = True
             while queue and not self._past_deadline:
@@ -97,10 +104,13 @@ class BatchQueue:
                 first = False
                 items: list[object] = []
                 sizes: list[int] = []
-                for _ in range(min(batch_size, len(queue))):
-                    item, size = queue.popleft()
-                    items.append(item)
-                    sizes.append(size)
+                with self.lock:
+                    for _ in range(min(batch_size, len(queue))):
+                        item, size = queue.popleft()
+                        items.append(item)
+                        sizes.append(size)
+                    if self._taken is not None:
+                        self._taken(sizes)
                 # The exporter's own requests are not telemetry to record (an instrumented
                 # HTTP library in the host would otherwise trace them).
                 token = attach(set_value(SUPPRESS_INSTRUMENTATION_KEY, True))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from typing import Any
 
 from opentelemetry.context import Context
@@ -41,11 +41,12 @@ __all__ = ["BoundedBatchProcessor", "BoundedSpanProcessor", "CountedDelivery", "
 
 
 class _Counts:
-    """The mutable tallies behind `DeliveryStats`; one lock, held for a few increments."""
+    """The mutable tallies behind `DeliveryStats`, under the queue's lock (`BatchQueue.lock`),
+    which the caller's path does not take: an accepted item is one queued (`BatchQueue`'s
+    deque takes it atomically) or handed, so `accepted` is read, not counted."""
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.accepted = 0
+    def __init__(self, lock: threading.Lock) -> None:
+        self.lock = lock
         self.handed = 0  # taken off the queue and given to the exporter
         self.exported = 0
         self.queue_full = 0
@@ -55,7 +56,10 @@ class _Counts:
         self.rejected = 0
         self.too_large = 0
         self.in_flight_at_shutdown = 0
-        self.queued_bytes = 0  # estimated wire size of what is accepted and not handed yet
+        # Estimated wire size of what is queued, for the bound: added to by callers without
+        # the lock (an update may be lost when two collide), so each batch taken subtracts
+        # its own and an empty queue starts it afresh.
+        self.queued_bytes = 0
         # Once shutdown has reported, results of exports it stopped waiting for are ignored,
         # so the numbers the host read stay true.
         self.final = False
@@ -64,10 +68,11 @@ class _Counts:
         """Accepted items with an outcome."""
         return self.exported + self.export_failed + self.rejected + self.too_large
 
-    def snapshot(self) -> DeliveryStats:
+    def snapshot(self, queued: Sized) -> DeliveryStats:
+        """The tallies, `queued` being the queue (read under the lock)."""
         with self.lock:
             return DeliveryStats(
-                accepted=self.accepted,
+                accepted=self.handed + len(queued),
                 exported=self.exported,
                 queue_full=self.queue_full,
                 export_failed=self.export_failed,
@@ -108,9 +113,6 @@ class _CountingExporter:
     def export(self, batch: list[Any], sizes: list[int]) -> Any:
         """Export one batch from the queue; `sizes` are its items' wire sizes."""
         counts = self.counts
-        with counts.lock:
-            counts.handed += len(batch)
-            counts.queued_bytes -= sum(sizes)
         chunks, too_large = split_by_size(batch, sizes, self._max_request_bytes)
         if too_large:
             with counts.lock:
@@ -221,7 +223,7 @@ class CountedDelivery:
         """`success` is the signal's export result that means delivered; each item's wire
         size (given to `offer`) bounds the queue (`max_queue_bytes`) and each export request.
         `prepare(chunk)`, if given, turns a chunk into what the exporter takes."""
-        self._counts = _Counts()
+        self._counts = _Counts(threading.Lock())  # the queue's lock, once it is built
         self._noun = noun
         self._exporter = _CountingExporter(
             exporter, success, self._counts, target, max_request_bytes, noun, prepare
@@ -238,19 +240,29 @@ class CountedDelivery:
             schedule_delay_millis=schedule_delay_millis,
             max_export_batch_size=max_export_batch_size,
             name=f"codex-otel-{noun}",
+            taken=self._taken,
         )
+        self._counts.lock = self.batch.lock
+        self._queue = self.batch.items
         # The queue empties in a forked child (the parent sends those items); the child's
-        # tallies start from zero alike.
+        # tallies start from zero alike (the queue's own reset has run by then: hooks run in
+        # the order they were registered).
         reset_in_forked_child(self._after_fork_in_child)
 
     def _after_fork_in_child(self) -> None:
-        self._counts = _Counts()
+        self._counts = _Counts(self.batch.lock)
         self._exporter.counts = self._counts
         self._flusher_lock = threading.Lock()
         self._flusher = None
 
     def stats(self) -> DeliveryStats:
-        return self._counts.snapshot()
+        return self._counts.snapshot(self._queue)
+
+    def _taken(self, sizes: list[int]) -> None:
+        """A batch left the queue (under the queue's lock)."""
+        counts = self._counts
+        counts.handed += len(sizes)
+        counts.queued_bytes = counts.queued_bytes - sum(sizes) if self._queue else 0
 
     def abandon(self) -> None:
         """Stop for good without touching the exporter (in a forked child whose exporter
@@ -263,23 +275,42 @@ class CountedDelivery:
         self.batch.abandon()
 
     def offer(self, item: object, size: int) -> None:
-        """Count one item offered, of `size` bytes on the wire, and queue it if there is room."""
+        """Count one item offered, of `size` bytes on the wire, and queue it if there is room.
+
+        Without a lock: callers on many threads would queue up behind one another on it (a
+        thread preempted while holding it stalls every other), and an item is counted
+        accepted by being queued. Only a refusal takes the lock, to count it.
+        """
+        counts = self._counts
+        if self._shut_down:
+            with counts.lock:
+                counts.after_shutdown += 1
+            return
+        if (
+            len(self._queue) >= self._max_queue_size
+            or counts.queued_bytes + size > self._max_queue_bytes
+        ):
+            with counts.lock:
+                counts.queue_full += 1
+            return
+        counts.queued_bytes += size
+        self.batch.put(item, size)
+        if self._shut_down:
+            self._queued_during_shutdown(item, size)
+
+    def _queued_during_shutdown(self, item: object, size: int) -> None:
+        """An item was queued while shutdown began: once shutdown has counted what it left
+        unsent, the item is taken back and counted `after_shutdown`; before that, shutdown
+        sends or counts it with the rest."""
         counts = self._counts
         with counts.lock:
-            if self._shut_down:
-                counts.after_shutdown += 1
+            if not counts.final:
                 return
-            # handed trails the queue's pops by a moment, so this errs towards refusing early.
-            if (
-                counts.accepted - counts.handed >= self._max_queue_size
-                or counts.queued_bytes + size > self._max_queue_bytes
-            ):
-                counts.queue_full += 1
+            try:
+                self._queue.remove((item, size))
+            except ValueError:  # not there (taken by an export that began before)
                 return
-            counts.accepted += 1
-            counts.queued_bytes += size
-            # Under the lock: a shutdown cannot slip between the check and the queueing.
-            self.batch.put(item, size)
+            counts.after_shutdown += 1
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Export what is queued; True only if every item accepted before the call went out.
@@ -291,7 +322,8 @@ class CountedDelivery:
             return False
         counts = self._counts
         with counts.lock:
-            accepted, failed = counts.accepted, counts.export_failed + counts.rejected
+            accepted = counts.handed + len(self._queue)
+            failed = counts.export_failed + counts.rejected
         with self._flusher_lock:
             # One flush at a time: against a hanging collector, repeated calls wait on the
             # same attempt instead of piling up threads.
@@ -326,7 +358,7 @@ class CountedDelivery:
         with counts.lock:
             # Never handed to the exporter: unsent. Handed without an answer yet: in flight,
             # its outcome unknown (a late answer is not counted: the numbers said stay true).
-            counts.unsent_at_shutdown = counts.accepted - counts.handed
+            counts.unsent_at_shutdown = len(self._queue)
             counts.in_flight_at_shutdown = counts.handed - counts.settled()
             counts.final = True
         stats = self.stats()

@@ -24,6 +24,7 @@ from .._config import (
 from ._fork import renew_http_connections_in_child
 from ._grpc_setup import before_importing_grpc
 from ._sdk_private import (
+    fast_file_log_export,
     fast_grpc_log_export,
     fast_http_log_export,
     grpc_log_exporter_ignoring_timeout_variable,
@@ -242,7 +243,13 @@ def _otlp_file(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
     assert isinstance(config, OtlpFileExporter)
     from ._file import build_file_exporter
 
-    return build_file_exporter(config.path, signal, options)
+    exporter = build_file_exporter(config.path, signal, options)
+    if signal == "logs":
+        from ._encode_json import encode_logs_line
+        from ._records import readables
+
+        fast_file_log_export(exporter, encode_logs_line, readables)
+    return exporter
 
 
 # Exporter kind -> factory; `none` has none.

@@ -23,11 +23,12 @@ from ._metric_data import Metric, MetricPoint
 from ._metrics import InMemoryMetrics
 from ._otlp_decode import ReceivedLog, ReceivedSpan
 from ._receiver import OtlpReceiver
-from ._server_setup import Fault, ServerTls
+from ._server_setup import Fault, HttpLimits, ServerTls
 
 __all__ = [
     "CapturedEvents",
     "Fault",
+    "HttpLimits",
     "InMemoryMetrics",
     "Metric",
     "MetricPoint",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import errno
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -38,7 +39,7 @@ from ._otlp_decode import (
     decode_traces_request,
 )
 from ._receiver_http import LOGS_PATH, METRICS_PATH, TRACES_PATH, HttpServer
-from ._server_setup import Fault, ServerTls
+from ._server_setup import Fault, HttpLimits, ServerTls
 
 __all__ = ["OtlpReceiver"]
 
@@ -66,10 +67,16 @@ class OtlpReceiver:
         tls: ServerTls | None = None,
         on_metrics: Callable[[list[Metric]], None] | None = None,
         on_span: Callable[[ReceivedSpan], None] | None = None,
+        limits: HttpLimits | None = None,
+        keep: bool = True,
     ) -> None:
         """`on_log` is called with each event as it arrives, `on_metrics` with the metrics of
-        each export request (on the server's threads, outside the receiver's lock)."""
+        each export request (on the server's threads, outside the receiver's lock). `limits`
+        bounds what an HTTP request may carry. `keep=False` keeps nothing received (the
+        callbacks get everything: a long-running viewer holds only what it shows)."""
         self._host = host
+        self._limits = limits
+        self._keep = keep
         self._tls = tls
         self._want_http, self._want_grpc = http_port, grpc_port
         self._on_log = on_log
@@ -107,7 +114,7 @@ class OtlpReceiver:
 
     def _start_http(self, port: int) -> None:
         try:
-            self._http = HttpServer((self._host, port), self)
+            self._http = HttpServer((self._host, port), self, self._limits)
         except OSError as exc:
             raise OSError(
                 exc.errno, f"OTLP receiver: cannot bind HTTP on {self._host}:{port}: {exc.strerror}"
@@ -177,6 +184,17 @@ class OtlpReceiver:
         add_traces: Any = trace_service_pb2_grpc.add_TraceServiceServicer_to_server
         add_traces(_TraceServicer(), self._grpc)
         address = f"{self._host}:{port}"
+        if port:
+            # grpc's core logs a multi-line error on stderr for a busy port: find out first.
+            try:
+                family = socket.getaddrinfo(self._host, port)[0][0]
+                with socket.socket(family) as probe:
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as grpc does
+                    probe.bind((self._host, port))
+            except OSError as exc:
+                raise OSError(
+                    exc.errno, f"OTLP receiver: cannot bind gRPC on {address}: {exc.strerror}"
+                ) from exc
         try:
             if self._tls is None:
                 bound = int(self._grpc.add_insecure_port(address))
@@ -327,7 +345,8 @@ class OtlpReceiver:
     def logs_response(self, size: int) -> ExportLogsServiceResponse:
         """The answer to one received logs export of `size` bytes (after any slow-down)."""
         with self._cond:
-            self._log_request_sizes.append(size)
+            if self._keep:
+                self._log_request_sizes.append(size)
             delay = self._delay
             partial = self._partial.pop(0) if self._partial else None
         if delay:
@@ -372,8 +391,9 @@ class OtlpReceiver:
 
     def accept_metrics(self, received: list[Metric], body: bytes) -> None:
         with self._cond:
-            self._metrics.extend(received)
-            self._metric_bodies.append(body)
+            if self._keep:
+                self._metrics.extend(received)
+                self._metric_bodies.append(body)
             self._cond.notify_all()
         if self._on_metrics is None or not received:
             return
@@ -384,7 +404,8 @@ class OtlpReceiver:
 
     def accept_spans(self, received: list[ReceivedSpan]) -> None:
         with self._cond:
-            self._spans.extend(received)
+            if self._keep:
+                self._spans.extend(received)
             self._cond.notify_all()
         if self._on_span is None:
             return
@@ -396,7 +417,8 @@ class OtlpReceiver:
 
     def accept_logs(self, received: list[ReceivedLog]) -> None:
         with self._cond:
-            self._logs.extend(received)
+            if self._keep:
+                self._logs.extend(received)
             self._cond.notify_all()
         if self._on_log is None:
             return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import logging
 import socket
 import struct
@@ -36,7 +35,7 @@ from ._otlp_decode import (
     parse_otlp_json,
     parse_otlp_json_into,
 )
-from ._server_setup import Fault
+from ._server_setup import Fault, HttpLimits, is_loopback, loopback_request
 
 __all__ = ["LOGS_PATH", "METRICS_PATH", "TRACES_PATH", "HttpServer", "ReceiverSink"]
 
@@ -69,8 +68,17 @@ class ReceiverSink(Protocol):
 class HttpServer(ThreadingHTTPServer):
     daemon_threads = True  # a stuck client must never block interpreter exit
 
-    def __init__(self, address: tuple[str, int], receiver: ReceiverSink) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        receiver: ReceiverSink,
+        limits: HttpLimits | None = None,
+    ) -> None:
         self.receiver = receiver
+        self.limits = limits or HttpLimits()
+        # Listening on loopback only: answer local programs only (see `loopback_request`).
+        # Asked to listen beyond, senders name this host as they please.
+        self.local_only = is_loopback(address[0])
         super().__init__(address, _HttpHandler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -82,10 +90,27 @@ class HttpServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+class _TooLarge(Exception):
+    pass
+
+
+def _inflate(body: bytes, encoding: str, limit: int) -> bytes:
+    """A gzip or deflate body inflated, never past `limit` bytes (a small bomb stays small)."""
+    wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits)
+    data = inflater.decompress(body, limit + 1)
+    if len(data) > limit:
+        raise _TooLarge
+    if not inflater.eof:
+        raise ValueError("truncated compressed body")
+    return data
+
+
 class _HttpHandler(BaseHTTPRequestHandler):
     server: HttpServer
 
     _was_reset = False
+    timeout = 30  # a client that stops sending mid-request frees its thread
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the default writes a line per request to stderr
@@ -115,14 +140,50 @@ class _HttpHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def _local(self) -> bool:
+        if not self.server.local_only or loopback_request(
+            self.headers.get("Host"), self.headers.get("Origin")
+        ):
+            return True
+        self.close_connection = True
+        self._reply(403, payload=b"forbidden host or origin\n")
+        return False
+
     def do_GET(self) -> None:
+        if not self._local():
+            return
         on_path = self.path.split("?", 1)[0] in _PATHS
         self._reply(405 if on_path else 404)
 
-    def do_POST(self) -> None:
+    def _body(self) -> bytes | None:
+        """The body, or None once answered: no length (411), a bad one (400), too long (413)."""
+        length = self.headers.get("Content-Length")
+        if length is None:
+            chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+            if chunked:
+                self.close_connection = True
+                self._reply(411)
+                return None
+            return b""
+        if not length.strip().isdigit():
+            self.close_connection = True
+            self._reply(400, payload=b"bad Content-Length\n")
+            return None
+        if int(length) > self.server.limits.max_body_bytes:
+            # Not read: the connection is closed after the answer.
+            self.close_connection = True
+            self._reply(413, payload=b"request body too large\n")
+            return None
         # Read the body first, whatever happens: closing with unread bytes resets the socket
         # and the client would see a connection error instead of our status.
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        return self.rfile.read(int(length))
+
+    def do_POST(self) -> None:
+        if not self._local():
+            return
+        body = self._body()
+        if body is None:
+            return
         path = self.path.split("?", 1)[0]
         if path not in _PATHS:
             return self._reply(404)
@@ -135,10 +196,8 @@ class _HttpHandler(BaseHTTPRequestHandler):
         is_json = content_type == _JSON_TYPE
         try:
             encoding = (self.headers.get("Content-Encoding") or "").strip().lower()
-            if encoding == "gzip":
-                body = gzip.decompress(body)
-            elif encoding == "deflate":
-                body = zlib.decompress(body)
+            if encoding in ("gzip", "deflate"):
+                body = _inflate(body, encoding, self.server.limits.max_inflated_bytes)
             if path == TRACES_PATH:
                 traces_request = (
                     parse_otlp_json_into(body, ExportTraceServiceRequest())
@@ -155,7 +214,10 @@ class _HttpHandler(BaseHTTPRequestHandler):
                 request = parse_otlp_json(body)
             else:
                 request = ExportLogsServiceRequest.FromString(body)
-        except (DecodeError, json_format.ParseError, ValueError, OSError, EOFError, zlib.error):
+        except _TooLarge:
+            return self._reply(413, payload=b"request body inflates too large\n")
+        # RecursionError: JSON nested deeper than the parser goes is bad input, not a crash.
+        except (DecodeError, json_format.ParseError, ValueError, RecursionError, zlib.error):
             return self._reply(400)
         headers = {key.lower(): value for key, value in self.headers.items()}
         transport = "http/json" if is_json else "http/protobuf"

@@ -1,13 +1,57 @@
-"""How a test receiver is set up: its TLS, and the faults it answers exports with."""
+"""How a test receiver is set up: its TLS, the faults it answers exports with, what it reads
+at most, and which `Host` it answers (the viewer's page shares the last two)."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import ssl
 import tempfile
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-__all__ = ["Fault", "ServerTls"]
+__all__ = ["Fault", "HttpLimits", "ServerTls", "is_loopback", "loopback_request"]
+
+_LOCAL_NAMES = ("localhost", "localhost.")
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """What an HTTP request may carry: more is answered 413 before it is read or inflated
+    (a collector's default request limit is 20 MiB)."""
+
+    max_body_bytes: int = 20 << 20
+    """The request body as sent (compressed or not)."""
+    max_inflated_bytes: int = 64 << 20
+    """What a gzip or deflate body may inflate to."""
+
+
+def is_loopback(host: str) -> bool:
+    """`host` (a name or address, an IPv6 one bracketed or not) is this machine only."""
+    host = host.strip("[]").lower()
+    if host in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_of(authority: str) -> str:
+    if authority.startswith("["):  # [::1]:4318
+        return authority[: authority.find("]") + 1]
+    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
+
+
+def loopback_request(host_header: str | None, origin_header: str | None) -> bool:
+    """A request a local program sent, not a web page through a name pointed at 127.0.0.1 (DNS
+    rebinding: its `Host` is that name) nor another site's page (its `Origin` is that site)."""
+    if not host_header or not is_loopback(_host_of(host_header.strip())):
+        return False
+    if origin_header is None:
+        return True
+    origin = urlsplit(origin_header.strip())
+    return origin.scheme in ("http", "https") and is_loopback(origin.hostname or "")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,233 @@
+"""The lines `codex-otel view` reads: OTLP/JSON export requests (the `otlp-file` exporter's, a
+collector's file exporter's) and the JSON lines `codex-otel receive --output` writes (one event,
+metric or span a line: how the recorded Codex sessions are kept). Decoded straight from JSON:
+protobuf's JSON parser takes ten times as long, and a session file is mostly events and spans.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, NamedTuple
+
+from google.protobuf import json_format
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+
+from ..catalog import Attr
+from ..testing import Metric, MetricPoint
+from ..testing._otlp_decode import decode_metrics_request, parse_otlp_json_into
+from ._view_model import SpanRecord, StoredEvent, ViewStore
+
+__all__ = ["read_line"]
+
+_STATUS_NAMES = {
+    "STATUS_CODE_UNSET": 0,
+    "STATUS_CODE_OK": 1,
+    "STATUS_CODE_ERROR": 2,
+    "UNSET": 0,
+    "OK": 1,
+    "ERROR": 2,
+}
+
+
+def _value(value: Any) -> object:
+    """An OTLP/JSON AnyValue as python."""
+    if "stringValue" in value:
+        return str(value["stringValue"])
+    if "intValue" in value:
+        return int(value["intValue"])  # int64 travels as a string in OTLP/JSON
+    if "doubleValue" in value:
+        return float(value["doubleValue"])
+    if "boolValue" in value:
+        return bool(value["boolValue"])
+    if "arrayValue" in value:
+        return [_value(item) for item in value["arrayValue"].get("values", ())]
+    if "kvlistValue" in value:
+        return _key_values(value["kvlistValue"].get("values", ()))
+    if "bytesValue" in value:
+        return base64.b64decode(value["bytesValue"]).hex()
+    return None
+
+
+def _key_values(items: Any) -> dict[str, object]:
+    decoded: dict[str, object] = {}
+    for item in items:
+        value = item.get("value") or {}
+        text = value.get("stringValue")  # most values are strings: no call for them
+        decoded[str(item["key"])] = text if type(text) is str else _value(value)
+    return decoded
+
+
+def _id(value: Any) -> str:
+    """OTLP/JSON writes ids as hex (protobuf's own JSON mapping would write base64)."""
+    if not value:
+        return ""
+    text = str(value)
+    if len(text) in (16, 32):
+        try:
+            return bytes.fromhex(text).hex()
+        except ValueError:
+            pass  # base64 of the same length
+    return base64.b64decode(text).hex()
+
+
+def _events(document: Any) -> list[StoredEvent]:
+    records = []
+    for resource_logs in document["resourceLogs"]:
+        for scope_logs in resource_logs.get("scopeLogs", ()):
+            scope = str(scope_logs.get("scope", {}).get("name", ""))
+            for record in scope_logs.get("logRecords", ()):
+                attributes = _key_values(record.get("attributes", ()))
+                records.append(
+                    StoredEvent(
+                        0,
+                        0,
+                        _named(attributes, str(record.get("eventName", ""))),
+                        int(record.get("timeUnixNano") or record.get("observedTimeUnixNano") or 0),
+                        attributes,
+                        _id(record.get("traceId")),
+                        _id(record.get("spanId")),
+                        scope,
+                    )
+                )
+    return records
+
+
+def _status(status: Any) -> int:
+    code = status.get("code", 0)
+    return _STATUS_NAMES.get(code, 0) if isinstance(code, str) else int(code)
+
+
+def _spans(document: Any) -> list[SpanRecord]:
+    return [
+        SpanRecord(
+            trace_id=_id(span.get("traceId")),
+            span_id=_id(span.get("spanId")),
+            parent_span_id=_id(span.get("parentSpanId")),
+            name=str(span.get("name", "")),
+            start_unix_nano=int(span.get("startTimeUnixNano", 0) or 0),
+            end_unix_nano=int(span.get("endTimeUnixNano", 0) or 0),
+            attributes=_key_values(span.get("attributes", ())),
+            status_code=_status(span.get("status", {})),
+            status_message=str(span.get("status", {}).get("message", "")),
+            scope=str(scope_spans.get("scope", {}).get("name", "")),
+        )
+        for resource_spans in document["resourceSpans"]
+        for scope_spans in resource_spans.get("scopeSpans", ())
+        for span in scope_spans.get("spans", ())
+    ]
+
+
+def _named(attributes: dict[str, object], fallback: str) -> str:
+    """`event.name` before the record's own name (see `_view_model.event_name`)."""
+    named = attributes.get(Attr.EVENT_NAME)
+    return named if isinstance(named, str) and named else fallback
+
+
+class _Records(NamedTuple):
+    """What one line holds, decoded before any of it goes to the store."""
+
+    events: list[StoredEvent]
+    spans: list[SpanRecord]
+    metrics: list[Metric]
+
+
+def _received(document: dict[str, Any]) -> _Records | None:
+    """One line of `codex-otel receive --output`; None if it is not one."""
+    if "event" in document:
+        attributes = dict(document.get("attributes") or {})
+        event = StoredEvent(
+            0,
+            0,
+            _named(attributes, str(document["event"])),
+            int(document.get("time_unix_nano") or 0),
+            attributes,
+            str(document.get("trace_id") or ""),
+            str(document.get("span_id") or ""),
+            str(document.get("scope") or ""),
+        )
+        return _Records([event], [], [])
+    if "span" in document:
+        span = SpanRecord(
+            trace_id=str(document.get("trace_id") or ""),
+            span_id=str(document.get("span_id") or ""),
+            parent_span_id=str(document.get("parent_span_id") or ""),
+            name=str(document["span"]),
+            start_unix_nano=int(document.get("start_time_unix_nano") or 0),
+            end_unix_nano=int(document.get("end_time_unix_nano") or 0),
+            attributes=dict(document.get("attributes") or {}),
+            status_code=_STATUS_NAMES.get(str(document.get("status")), 0),
+            status_message=str(document.get("status_message") or ""),
+            scope=str(document.get("scope") or ""),
+        )
+        return _Records([], [span], [])
+    if "metric" in document:
+        points = tuple(
+            MetricPoint(
+                **{
+                    **point,
+                    "bucket_counts": tuple(point.get("bucket_counts", ())),
+                    "explicit_bounds": tuple(point.get("explicit_bounds", ())),
+                }
+            )
+            for point in document.get("points", ())
+        )
+        metric = Metric(
+            name=str(document["metric"]),
+            unit=str(document.get("unit") or ""),
+            description="",
+            kind=document["kind"],
+            temporality=document.get("temporality"),
+            monotonic=None,
+            points=points,
+            resource=dict(document.get("resource") or {}),
+            scope_name="",
+            transport="file",
+        )
+        return _Records([], [], [metric])
+    return None
+
+
+def _decode(line: bytes) -> _Records | None:
+    document = json.loads(line)
+    if not isinstance(document, dict):
+        return None
+    if "resourceLogs" in document:
+        return _Records(_events(document), [], [])
+    if "resourceSpans" in document:
+        return _Records([], _spans(document), [])
+    if "resourceMetrics" in document:
+        metrics = parse_otlp_json_into(line, ExportMetricsServiceRequest())
+        return _Records([], [], decode_metrics_request(metrics, "file", {}))
+    return _received(document)
+
+
+def read_line(line: bytes, store: ViewStore) -> bool:
+    """One line into `store`: an OTLP/JSON export request of any signal, or a line of
+    `codex-otel receive --output`; False if it is neither (then nothing is added)."""
+    try:
+        records = _decode(line)
+    # RecursionError: a line nested deeper than the parser goes is bad input, not a crash.
+    except (
+        ValueError,
+        TypeError,
+        AttributeError,
+        KeyError,
+        RecursionError,
+        binascii.Error,
+        json_format.ParseError,
+    ):
+        return False
+    if records is None:
+        return False
+    # Outside the try: a failure of the store is not a bad line (the follower says it).
+    if records.events:
+        store.add_records(records.events)
+    if records.spans:
+        store.add_spans(records.spans)
+    if records.metrics:
+        store.add_metrics(records.metrics)
+    return True

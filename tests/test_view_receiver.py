@@ -1,0 +1,171 @@
+"""The receiver `view` (and `receive`) listen with, against hostile requests: a body too large or
+inflating too large is 413 before it is held, a malformed request is a 4xx with no traceback, and
+on loopback only local programs are answered (no DNS rebinding, no other site's page)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import zlib
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+from codex_otel.cli._view import serving
+from codex_otel.cli._view_model import ViewStore
+from codex_otel.testing import HttpLimits, OtlpReceiver
+from codex_otel.testing._server_setup import is_loopback
+
+SMALL = HttpLimits(max_body_bytes=4096, max_inflated_bytes=65536)
+JSON = {"content-type": "application/json"}
+PROTOBUF = {"content-type": "application/x-protobuf"}
+
+
+def _logs_request(body: str) -> bytes:
+    request = ExportLogsServiceRequest()
+    record = request.resource_logs.add().scope_logs.add().log_records.add()
+    record.event_name = "codex.user_prompt"
+    record.body.string_value = body
+    return request.SerializeToString()
+
+
+@pytest.fixture
+def receiver(capfd: pytest.CaptureFixture[str]) -> Iterator[OtlpReceiver]:
+    with OtlpReceiver(grpc_port=None, limits=SMALL) as receiver:
+        yield receiver
+    # Hostile input is answered, never traced back on the terminal.
+    assert capfd.readouterr().err == ""
+
+
+def _raw(port: int, request: bytes) -> int:
+    """What the receiver answers `request` sent over a plain socket: its status code."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while b"\r\n" not in answer:
+            chunk = connection.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return int(answer.split(b" ", 2)[1])
+
+
+def _post(port: int, headers: str, body: bytes = b"") -> int:
+    head = f"POST /v1/logs HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}\r\n"
+    return _raw(port, head.encode() + body)
+
+
+def test_a_body_over_the_limit_is_413_before_it_is_read(receiver: OtlpReceiver) -> None:
+    port = receiver.http_port
+    # 256 MiB announced, a few bytes sent: answered at once, nothing waited for nor held.
+    announced = _post(
+        port, "Content-Type: application/x-protobuf\r\nContent-Length: 268435456\r\n", b"x" * 10
+    )
+    sent = httpx.post(receiver.logs_endpoint, content=_logs_request("x" * 5000), headers=PROTOBUF)
+    fits = httpx.post(receiver.logs_endpoint, content=_logs_request("hi"), headers=PROTOBUF)
+    assert (announced, sent.status_code, fits.status_code) == (413, 413, 200)
+    assert [log.body for log in receiver.logs] == ["hi"]
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_body_inflating_past_the_limit_is_413(receiver: OtlpReceiver, encoding: str) -> None:
+    bomb = _logs_request("\0" * (1 << 20))  # 1 MiB of zeros: about a kilobyte compressed
+    small = _logs_request("hi")
+    pack = gzip.compress if encoding == "gzip" else zlib.compress
+    headers = {**PROTOBUF, "content-encoding": encoding}
+    assert len(pack(bomb)) < SMALL.max_body_bytes
+    refused = httpx.post(receiver.logs_endpoint, content=pack(bomb), headers=headers)
+    taken = httpx.post(receiver.logs_endpoint, content=pack(small), headers=headers)
+    truncated = httpx.post(receiver.logs_endpoint, content=pack(small)[:-9], headers=headers)
+    assert (refused.status_code, refused.text) == (413, "request body inflates too large\n")
+    assert (taken.status_code, truncated.status_code) == (200, 400)
+    assert [log.body for log in receiver.logs] == ["hi"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ("Content-Type: application/json\r\nContent-Length: abc\r\n", 400),
+        ("Content-Type: application/json\r\nContent-Length: -5\r\n", 400),
+        ("Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n", 411),
+    ],
+    ids=["not-a-number", "negative", "chunked"],
+)
+def test_a_bad_length_is_a_4xx(receiver: OtlpReceiver, headers: str, status: int) -> None:
+    assert _post(receiver.http_port, headers, b"0\r\n\r\n") == status
+    assert receiver.logs == []
+
+
+def test_deep_json_and_bad_protobuf_are_400(receiver: OtlpReceiver) -> None:
+    deep = '{"resourceLogs": [' + "[" * 1800 + "]" * 1800 + "]}"
+    nested = json.dumps({"resourceLogs": []})[:-1] + ', "x": ' + "[" * 1800 + "]" * 1800 + "}"
+    answers = [
+        httpx.post(receiver.logs_endpoint, content=deep, headers=JSON).status_code,
+        httpx.post(receiver.logs_endpoint, content=nested, headers=JSON).status_code,
+        httpx.post(receiver.traces_endpoint, content=deep, headers=JSON).status_code,
+        httpx.post(receiver.logs_endpoint, content=b"\xff\xff\xff", headers=PROTOBUF).status_code,
+        httpx.post(receiver.metrics_endpoint, content=b"\x0a\xff", headers=PROTOBUF).status_code,
+    ]
+    assert answers == [400] * 5
+    assert (receiver.logs, receiver.spans, receiver.metrics) == ([], [], [])
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"host": "attacker.example"}, 403),  # DNS rebinding: a name pointed at 127.0.0.1
+        ({"host": "attacker.example:4318"}, 403),
+        ({"host": "127.0.0.1.attacker.example"}, 403),
+        ({"origin": "https://attacker.example"}, 403),  # another site's page posting
+        ({"origin": "null"}, 403),
+        ({"host": "localhost:4318"}, 200),
+        ({"host": "[::1]:4318"}, 200),
+        ({"origin": "http://127.0.0.1:8080"}, 200),
+    ],
+)
+def test_only_local_programs_are_answered_on_loopback(
+    receiver: OtlpReceiver, headers: dict[str, str], status: int
+) -> None:
+    response = httpx.post(
+        receiver.logs_endpoint, content=_logs_request("hi"), headers={**PROTOBUF, **headers}
+    )
+    assert response.status_code == status
+    assert [log.body for log in receiver.logs] == (["hi"] if status == 200 else [])
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),  # asked to listen beyond: any Host header is answered
+        ("::", False),
+        ("192.168.1.5", False),
+        ("localhost.attacker.example", False),
+    ],
+)
+def test_which_listening_addresses_answer_local_programs_only(host: str, local: bool) -> None:
+    # Tests listen on 127.0.0.1 only (the machine is shared): the choice is checked directly.
+    assert is_loopback(host) is local
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"host": "attacker.example"}, 403),
+        ({"origin": "https://attacker.example"}, 403),
+        ({"host": "localhost"}, 200),
+        ({}, 200),
+    ],
+)
+def test_the_viewers_page_answers_local_programs_only(headers: dict[str, str], status: int) -> None:
+    with serving(ViewStore()) as server:
+        page = httpx.get(server.url, headers=headers)
+        state = httpx.get(server.url + "api/state", headers=headers)
+    assert (page.status_code, state.status_code) == (status, status)

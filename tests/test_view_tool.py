@@ -1,0 +1,282 @@
+"""The page as a tool, in chromium: the failing call's arguments and error in at most three
+clicks from the first view, a detail panel with every attribute (copyable), search and filters
+narrowing rows and charts, one zoomable time axis shared by a turn's timeline and waterfall."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codex_otel import OtelConfig, OtelEventManager, OtelProvider
+from codex_otel.cli._view_pages import state_of
+from tests.browser import Browser
+from tests.test_view import page_of, record_session
+
+DETAIL = """(() => ({
+  shown: !document.getElementById("detail").hidden,
+  title: document.getElementById("detail-title").innerText,
+  meta: document.getElementById("detail-meta").innerText,
+  rows: Object.fromEntries([...document.querySelectorAll("#detail tr")].map(
+    (row) => [row.querySelector("th").innerText, row.querySelector("td").innerText])),
+}))()"""
+
+# What the filters leave: the rows of the open turns, the conversations, the charts' bars.
+SHOWN = """(() => {
+  const all = (selector) => [...document.querySelectorAll(selector)];
+  const bars = (section, chart) => all(`#${section} figure[data-chart="${chart}"] rect.bar`)
+    .filter((bar) => Number(bar.dataset.value) > 0)
+    .map((bar) => [bar.dataset.tool || null, bar.dataset.series, Number(bar.dataset.value)]);
+  return {
+    conversations: all("#conversations li").map((li) => li.dataset.id),
+    rows: all("section.turn ol.events li").map((li) => li.dataset.name),
+    tools: bars("conv-charts", "tools"),
+    session_tools: bars("session-charts", "tools"),
+    api: bars("conv-charts", "api_latency"),
+    note: document.getElementById("filter-note").innerText,
+    version: document.body.dataset.version,
+  };
+})()"""
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Path:
+    """The recorded turn (a tool fails), and a second conversation on another model."""
+    path = tmp_path / "session.jsonl"
+    record_session(path)
+    config = OtelConfig.from_mapping({"exporter": {"otlp-file": {"path": str(path)}}})
+    with OtelProvider.from_config(config) as provider:
+        other = OtelEventManager(provider, conversation_id="conv-o3", model="o3", slug="o3")
+        other.user_prompt(["and now?"])
+        other.api_request(1, 1.5, status_code=200)
+    return path
+
+
+def _click(browser: Browser, selector: str) -> None:
+    """A person's click (SVG elements have no click())."""
+    browser.evaluate(
+        f"document.querySelector({json.dumps(selector)})"
+        ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+    )
+
+
+_ROWS = "document.querySelectorAll('section.turn ol.events li').length"
+
+
+def test_the_failing_calls_arguments_and_error_are_one_click_away(session: Path) -> None:
+    with page_of(session, _ROWS) as (store, browser):
+        # The first view: the newest conversation (conv-o3, no failure) is shown; its entry
+        # in the list says which one failed.
+        badge = browser.evaluate(
+            "[...document.querySelectorAll('#conversations li')]"
+            ".filter((li) => li.querySelector('.badge')).map((li) => li.dataset.id)"
+        )
+        _click(browser, '#conversations li[data-id="conv-1234"]')  # click 1
+        assert browser.wait_until("document.querySelectorAll('ol.events li.error').length === 1")
+        _click(browser, "ol.events li.error")  # click 2: the failing call
+        assert browser.wait_until("document.querySelectorAll('#detail tr').length > 0")
+        event = browser.evaluate(DETAIL)
+        browser.screenshot("view-detail-failing-call.png")
+        _click(browser, "#detail-copy")
+        copied = browser.wait_until(
+            "['Copied', 'Selected: Ctrl-C copies']"
+            ".includes(document.getElementById('detail-copy').innerText)"
+        )
+        copy = json.loads(browser.evaluate("document.getElementById('detail-json').value"))
+        _click(browser, "svg.waterfall rect.span-bar.error")  # its span, for the status
+        assert browser.wait_until(
+            "document.getElementById('detail-title').innerText.startsWith('Span')"
+        )
+        span = browser.evaluate(DETAIL)
+    assert badge == ["conv-1234"]
+    stored = next(
+        e for t in state_of(store)["conversations"][0]["turns"] for e in t["events"] if e["error"]
+    )
+    assert event["shown"] and event["title"] == "Event codex.tool_result"
+    assert event["meta"].endswith(f"span {stored['span_id']}")
+    # Every attribute, the common metadata included, each value whole.
+    assert event["rows"] == {
+        key: value if isinstance(value, str) else json.dumps(value)
+        for key, value in copy["attributes"].items()
+    }
+    assert (event["rows"]["arguments"], event["rows"]["output"]) == ('{"patch": "..."}', "rejected")
+    assert event["rows"]["success"] == "false"
+    assert event["rows"]["conversation.id"] == "conv-1234"
+    assert copied and copy["name"] == "codex.tool_result" and copy["error"] is True
+    assert span["title"] == "Span tool apply_patch"
+    assert "status ERROR rejected" in span["meta"]
+
+
+def _set(browser: Browser, script: str, before: str) -> dict[str, Any]:
+    """Change a filter; what is shown once the page redrew for it."""
+    browser.evaluate("document.body.dataset.version = ''")
+    browser.evaluate(script)
+    assert browser.wait_until("document.body.dataset.version !== ''")
+    assert browser.wait_until(
+        f"document.getElementById('filter-note').innerText !== {before!r} || true"
+    )
+    shown: dict[str, Any] = browser.evaluate(SHOWN)
+    return shown
+
+
+SELECT = """(() => {{ const s = document.getElementById({id!r}); s.value = {value!r};
+  s.dispatchEvent(new Event("change")); }})()"""
+SEARCH = """(() => {{ const s = document.getElementById("search"); s.value = {value!r};
+  s.dispatchEvent(new Event("input")); }})()"""
+
+
+def test_search_and_filters_narrow_rows_and_charts(session: Path) -> None:
+    with page_of(session, _ROWS) as (_store, browser):
+        _click(browser, '#conversations li[data-id="conv-1234"]')
+        assert browser.wait_until("document.querySelectorAll('ol.events li.error').length === 1")
+        everything = browser.evaluate(SHOWN)
+        errors = _set(browser, "document.getElementById('errors-only').click()", "")
+        browser.screenshot("view-filter-errors.png")
+        both = _set(browser, SELECT.format(id="tool-filter", value="shell"), errors["note"])
+        tool = _set(browser, "document.getElementById('errors-only').click()", both["note"])
+        text = _set(browser, SELECT.format(id="tool-filter", value=""), tool["note"])
+        text = _set(browser, SEARCH.format(value="REJECTED"), text["note"])
+        model = _set(browser, SEARCH.format(value=""), text["note"])
+        model = _set(browser, SELECT.format(id="model-filter", value="o3"), model["note"])
+        browser.screenshot("view-filter-model.png")
+    assert everything["conversations"] == ["conv-1234", "conv-o3"]
+    assert everything["tools"] == [["apply_patch", "failed", 1], ["shell", "ok", 1]]
+    assert errors["conversations"] == ["conv-1234"]
+    assert errors["rows"] == ["codex.tool_result"]
+    assert errors["tools"] == errors["session_tools"] == [["apply_patch", "failed", 1]]
+    assert errors["note"] == "filtered: 1 conversation match; the charts show what matches"
+    assert both["conversations"] == []  # no failing shell call
+    assert tool["rows"] == ["codex.tool_decision", "codex.tool_result"]
+    assert tool["tools"] == [["shell", "ok", 1]]
+    assert text["rows"] == ["codex.tool_result"]  # "rejected", case aside
+    assert text["tools"] == [["apply_patch", "failed", 1]]
+    assert model["conversations"] == ["conv-o3"]
+    assert model["rows"] == ["codex.user_prompt", "codex.api_request"]
+    assert model["api"] == [[None, "events", 1]]
+
+
+# A turn's two charts: their tick labels and x positions, and the range shown.
+AXIS = """(() => {
+  const turn = document.querySelector("section.turn.has-errors");
+  const ticks = (svg) => [...svg.querySelectorAll(".tick-label")].map(
+    (t) => [t.textContent, Number(t.getAttribute("x")).toFixed(1)]);
+  return {
+    timeline: ticks(turn.querySelector("svg.timeline")),
+    waterfall: ticks(turn.querySelector("svg.waterfall")),
+    range: turn.querySelector(".axis-range").innerText,
+  };
+})()"""
+
+
+def test_a_turns_timeline_and_waterfall_share_one_zoomable_axis(session: Path) -> None:
+    with page_of(session, _ROWS) as (_store, browser):
+        _click(browser, '#conversations li[data-id="conv-1234"]')
+        assert browser.wait_until("document.querySelectorAll('section.turn.has-errors svg').length")
+        whole = browser.evaluate(AXIS)
+        _click(browser, 'section.turn.has-errors button[data-action="zoom in"]')
+        zoomed = browser.evaluate(AXIS)
+        _click(browser, 'section.turn.has-errors button[data-action="pan right"]')
+        panned = browser.evaluate(AXIS)
+        browser.screenshot("view-zoomed-turn.png")
+        _click(browser, 'section.turn.has-errors button[data-action="reset zoom"]')
+        reset = browser.evaluate(AXIS)
+    for view in (whole, zoomed, panned):
+        assert view["timeline"] == view["waterfall"]  # one axis: same ticks, same places
+        assert len(view["timeline"]) >= 4  # labelled along the axis, not only at its ends
+    total = float(whole["range"].split(" of ")[1].removesuffix(" ms").replace("k", "e3"))
+    assert whole["range"].startswith("showing 0 to ")
+    assert zoomed["range"].startswith("showing ") and zoomed["range"] != whole["range"]
+    assert panned["range"] != zoomed["range"]
+    assert _px_per_ms(zoomed) == pytest.approx(2 * _px_per_ms(whole), rel=0.01)
+    assert _px_per_ms(panned) == pytest.approx(_px_per_ms(zoomed), rel=0.01)
+    assert reset == whole
+    assert total > 0
+
+
+def _ms(label: str) -> float:
+    number, unit = label.split(" ")
+    return float(number) * (1000 if unit == "s" else 1)
+
+
+def _px_per_ms(view: dict[str, Any]) -> float:
+    """The axis's scale, from its first two ticks."""
+    (first, x1), (second, x2) = view["timeline"][:2]
+    return (float(x2) - float(x1)) / (_ms(second) - _ms(first))
+
+
+# The waterfall of the open turn: its rows as shown (a span's name, or the row standing for more).
+ROWS = """[...document.querySelectorAll("section.turn.open svg.waterfall text")]
+  .filter((t) => t.classList.contains("span-label") || t.classList.contains("more-spans"))
+  .map((t) => t.textContent)"""
+
+
+def test_a_long_waterfall_shows_its_failures_and_folds_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    sink = {"otlp-file": {"path": str(path)}}
+    config = OtelConfig.from_mapping({"exporter": sink, "trace_exporter": sink})
+    with OtelProvider.from_config(config) as provider:
+        manager = OtelEventManager(provider, conversation_id="conv-long", model="m", slug="m")
+        with manager.turn():
+            manager.user_prompt(["a hundred calls"])
+            for call in range(100):
+                with manager.tool_span(f"tool{call}", f"call-{call}"):
+                    ok = call not in (37, 63)
+                    manager.tool_result(f"tool{call}", f"call-{call}", {}, 0.01, ok, "")
+    with page_of(path, "document.querySelectorAll('svg.waterfall').length === 1") as (_, browser):
+        folded = browser.evaluate(ROWS)
+        charted = browser.evaluate(
+            "[[...new Set([...document.querySelectorAll("
+            "'#conv-charts figure[data-chart=\"tools\"] rect.bar')].map((b) => b.dataset.tool))],"
+            " document.querySelector('#conv-charts figure[data-chart=\"tools\"] .source')"
+            ".textContent]"
+        )
+        browser.screenshot("view-long-waterfall.png")
+        _click(browser, "svg.waterfall .more-spans")
+        assert browser.wait_until(f"{ROWS}.length === 101")
+        unfolded = browser.evaluate(ROWS)
+    tools = [f"execute_tool tool{call}" for call in range(100)]
+    assert folded == [
+        "invoke_agent codex",
+        *tools[:5],
+        "… 32 more spans (show)",
+        tools[37],
+        "… 25 more spans (show)",
+        tools[63],
+        "… 31 more spans (show)",
+        *tools[95:],
+    ]
+    assert unfolded == ["invoke_agent codex", *tools]
+    # A hundred tools: the failing ones and the most called drawn, the rest said.
+    drawn = ["tool0", "tool1", "tool2", "tool3", "tool37", "tool4", "tool5", "tool63"]
+    assert charted == [
+        drawn,
+        "from the events · 92 more tools not drawn (the tool filter shows one)",
+    ]
+
+
+def test_many_turns_keep_the_token_charts_labels_apart(tmp_path: Path) -> None:
+    path = tmp_path / "turns.jsonl"
+    config = OtelConfig.from_mapping({"exporter": {"otlp-file": {"path": str(path)}}})
+    with OtelProvider.from_config(config) as provider:
+        manager = OtelEventManager(provider, conversation_id="conv-turns", model="m", slug="m")
+        for turn in range(24):
+            with manager.turn():
+                manager.user_prompt([f"turn {turn}"])
+                manager.sse_event_completed(
+                    input_token_count=100 + turn, output_token_count=10, tool_token_count=110
+                )
+    ready = "document.querySelectorAll('section.turn').length === 24"
+    with page_of(path, ready) as (_, browser):
+        labels = browser.evaluate(
+            '[...document.querySelectorAll(\'#conv-charts figure[data-chart="tokens"] '
+            ".group-label')].map((t) => t.textContent)"
+        )
+        bars = browser.evaluate(
+            "document.querySelectorAll('#conv-charts figure[data-chart=\"tokens\"] rect.bar')"
+            ".length"
+        )
+    # Every turn's bars, every other turn labelled (12 labels fit under the chart).
+    assert bars == 24 * 4
+    assert labels == [f"turn {turn}" for turn in range(0, 24, 2)]
