@@ -3,8 +3,8 @@ request is corrupted (logs, metrics, traces, analytics), and no child hangs on a
 it inherited while held.
 
 The exporting process is a subprocess of its own (the forks happen there, not in pytest);
-it exports to rotel, a collector that keeps connections alive, which forwards to the test
-receiver here; the analytics backend here keeps connections alive too.
+the receivers run here, on 127.0.0.1 (the analytics backend keeps connections alive; the
+test OTLP receiver answers HTTP/1.0, one connection per request).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict
-from pathlib import Path
 
 import pytest
 
@@ -24,7 +23,6 @@ from codex_otel import DeliveryStats
 from codex_otel.analytics import SinkStats
 from codex_otel.testing import OtlpReceiver
 from tests.analytics_backend import Backend, serving
-from tests.rotel import Rotel
 from tests.test_fork import WAIT_CHILD
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
@@ -37,13 +35,13 @@ from codex_otel import DeliveryStats, OtelConfig, OtelEventManager, OtelProvider
 from codex_otel.analytics import AnalyticsClient, HookRunFact, RuntimeMetadata
 from codex_otel.analytics import TrackEventsApiSink, TrackEventsContext
 
-def http(path, port={port}):
-    return {{"otlp-http": {{"endpoint": f"http://127.0.0.1:{{port}}" + path,
+def http(path):
+    return {{"otlp-http": {{"endpoint": "http://127.0.0.1:{port}" + path,
                            "protocol": "{protocol}"}}}}
 
-# Metrics straight to the test receiver: rotel forwards some of them in a form it cannot read.
-table = {{"exporter": http("/v1/logs"), "metrics_exporter": http("/v1/metrics", {metrics_port}),
+table = {{"exporter": http("/v1/logs"), "metrics_exporter": http("/v1/metrics"),
          "trace_exporter": http("/v1/traces"), "batch": {{"schedule_delay_ms": 1}},
+         "shutdown_timeout": 10,  # the check is what arrives, not how fast
          "metrics_export_interval_ms": 20}}
 provider = OtelProvider.from_config(OtelConfig.from_mapping(table))
 manager = OtelEventManager(provider, conversation_id="c", model="m", slug="s")
@@ -88,17 +86,8 @@ def analytics_backend() -> Iterator[Backend]:
     yield from serving()
 
 
-@pytest.fixture
-def rotel(receiver: OtlpReceiver, tmp_path: Path) -> Iterator[Rotel]:
-    """The collector in between: it keeps connections alive, as collectors do, so pooled
-    connections exist to be inherited (the test receiver closes each one)."""
-    with Rotel(receiver.grpc_endpoint, tmp_path) as running:
-        yield running
-
-
 def run_forks(
     receiver: OtlpReceiver,
-    rotel: Rotel,
     backend: Backend,
     protocol: str,
     *,
@@ -109,8 +98,7 @@ def run_forks(
 ) -> dict[str, object]:
     script = FORKS_WHILE_EXPORTING.format(
         wait_child=WAIT_CHILD,
-        port=rotel.http_port,
-        metrics_port=receiver.http_port,
+        port=receiver.http_port,
         protocol=protocol,
         analytics=backend.base_url,
         forks=forks,
@@ -137,11 +125,10 @@ def run_forks(
 
 @pytest.mark.parametrize("protocol", ["binary", "json"])
 def test_children_forked_while_the_parent_exports_over_http_corrupt_nothing(
-    receiver: OtlpReceiver, rotel: Rotel, analytics_backend: Backend, protocol: str
+    receiver: OtlpReceiver, analytics_backend: Backend, protocol: str
 ) -> None:
     outcome = run_forks(
         receiver,
-        rotel,
         analytics_backend,
         protocol,
         forks=20,
@@ -182,11 +169,10 @@ def test_children_forked_while_the_parent_exports_over_http_corrupt_nothing(
 
 
 def test_two_hundred_children_forked_while_the_parent_exports_over_http_never_hang(
-    receiver: OtlpReceiver, rotel: Rotel, analytics_backend: Backend
+    receiver: OtlpReceiver, analytics_backend: Backend
 ) -> None:
     outcome = run_forks(
         receiver,
-        rotel,
         analytics_backend,
         "binary",
         forks=200,
