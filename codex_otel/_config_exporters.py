@@ -63,7 +63,9 @@ class ExporterParser(TableParser):
                 return NoneExporter()
             if value not in _EXPORTER_KINDS:
                 raise self.fail(
-                    key, f"unknown exporter {value!r}; expected one of {choices(kinds)}"
+                    key,
+                    f"unknown exporter {value!r}; expected one of {choices(kinds)} or a "
+                    f"table with exactly one of {choices(tables)}",
                 )
             if value == "otlp-http":
                 return OtlpHttpExporter(endpoint=http_default)

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ._config import ToolResultConfig
-from .catalog import SECRET_MARKER, TRUNCATED_MARKER
+from .catalog import (
+    SECRET_KEY_HINTS,
+    SECRET_KEY_SHAPES,
+    SECRET_MARKER,
+    SECRET_NAME,
+    SECRET_NAME_HINTS,
+    TRUNCATED_MARKER,
+)
 
 __all__ = [
     "NAME_MAX_BYTES",
@@ -56,13 +63,6 @@ def _pair(match: re.Match[str]) -> str:
     """`name: "value"` -> `name: "[SECRET]"`: the quotes stay, all of the value goes."""
     quote = match.group("q") or ""
     return match.group("keep") + quote + SECRET_MARKER + (match.group("close") or "")
-
-
-_SECRET_NAMES = (
-    r"password|passwd|pwd|passphrase|secret|client[_-]?secret|token|access[_-]?token"
-    r"|refresh[_-]?token|auth[_-]?token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key"
-    r"|private[_-]?key"
-)
 
 
 class _Rule(NamedTuple):
@@ -108,28 +108,16 @@ _BUILTIN: tuple[_Rule, ...] = (
     # an unquoted one to a space, quote, ';', '&' or '}'.
     _Rule(
         re.compile(
-            rf"(?P<keep>(?i:\b[A-Za-z0-9_-]{{0,40}}(?:{_SECRET_NAMES})\b(?:\\{{0,3}}[\"'])?)"
+            rf"(?P<keep>(?i:\b{SECRET_NAME}\b(?:\\{{0,3}}[\"'])?)"
             r"\s*[:=]\s*)"
             r"(?:(?P<q>\\{0,3}[\"'])(?:(?!(?P=q))(?:\\.|[^\\\n])){1,4096}(?P<close>(?P=q))?"
             r"|(?!\[)(?:[^\s\"'\\;&}]|\\(?![\"'])){1,4096})"
         ),
         _pair,
-        ("pass", "pwd", "secret", "token", "key"),
+        SECRET_NAME_HINTS,
     ),
     # Well-known API key shapes, wherever they stand.
-    _Rule(
-        re.compile(
-            r"\b(?:sk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_-]{16,}"  # OpenAI, Anthropic, Stripe
-            r"|(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}"  # GitHub
-            r"|xox[abposr]-[A-Za-z0-9-]{10,}"  # Slack
-            r"|AKIA[0-9A-Z]{16}"  # AWS access key id
-            r"|AIza[0-9A-Za-z_-]{35}"  # Google
-            r"|glpat-[A-Za-z0-9_-]{20,}"  # GitLab
-            r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)"  # JWT
-        ),
-        _whole,
-        ("sk-", "gh", "xox", "akia", "aiza", "glpat-", "eyj"),
-    ),
+    _Rule(re.compile(rf"\b(?:{SECRET_KEY_SHAPES})"), _whole, SECRET_KEY_HINTS),
 )
 
 

@@ -11,8 +11,10 @@ import functools
 import hashlib
 import itertools
 import operator
+import os
 import re
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +28,8 @@ from ._errors import report_internal_error
 from ._version import package_version
 from .catalog import GEN_AI_TOKEN_TYPES, INSTRUMENTS, SCOPE_NAME, TOKEN_TYPES, MetricName, Tag
 from .export import _factory
-from .export._fork import reset_in_forked_child
+from .export._fork import fresh_metrics_locks, reset_in_forked_child
+from .export._quiet import quiet_sdk_loggers
 from .export._sdk_private import (
     aggregate_in_bulk,
     reader_exporter,
@@ -125,6 +128,7 @@ def reader_from_config(config: OtelConfig) -> MetricReader | None:
             config.metrics_exporter,
             metrics_temporality=config.metrics_temporality,
         )
+        quiet_sdk_loggers()  # before the reader's timer starts (it may tick unregistered)
         # Explicit values: inherited OTEL_METRIC_EXPORT_* variables do not apply.
         return PeriodicExportingMetricReader(
             exporter,
@@ -138,6 +142,18 @@ def reader_from_config(config: OtelConfig) -> MetricReader | None:
 
 
 # -- the pipeline and the per-manager recorder ---------------------------------------
+
+
+def _fresh_locks_in_child() -> None:
+    for pipeline in list(_live_pipelines):
+        pipeline._after_fork_in_child()
+
+
+# Registered at import, before any reader exists: the SDK's own fork hook restarts each
+# reader's thread in the child, which must find the new locks, not the held ones.
+_live_pipelines: weakref.WeakSet[MetricsPipeline] = weakref.WeakSet()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_locks_in_child)
 
 
 class MetricsPipeline:
@@ -160,6 +176,7 @@ class MetricsPipeline:
         self._flush: MetricsFlush | None = None
         self._flush_lock = threading.Lock()
         self._process_started = False
+        _live_pipelines.add(self)
         meter = self._provider.get_meter(SCOPE_NAME, package_version())
         self.deferred = DeferredMeasurements()
         # Read before every collection (periodic, flush, shutdown), so what was recorded
@@ -179,6 +196,11 @@ class MetricsPipeline:
                     description=spec.description,
                     explicit_bucket_boundaries_advisory=spec.bounds,
                 )
+
+    def _after_fork_in_child(self) -> None:
+        # Locks the parent's reader thread held at the fork stay held: new ones.
+        fresh_metrics_locks(self._provider)
+        self._flush_lock = threading.Lock()
 
     def recorder(
         self,

@@ -27,7 +27,7 @@ from opentelemetry.trace.span import TraceState
 from ._config import BatchConfig
 from ._errors import report_internal_error
 from ._version import package_version
-from .catalog import SCOPE_NAME, SpanAttr
+from .catalog import SCOPE_NAME, SpanAttr, is_secret_name
 from .export._pipeline import CountedPipeline
 
 if TYPE_CHECKING:
@@ -63,10 +63,6 @@ _W3C = TraceContextTextMapPropagator()
 # Chat spans held open for their streams at once: past this, the oldest is ended (a program
 # that leaves responses unclosed keeps memory bounded; the span is still exported).
 MAX_HELD = 4096
-# Query parameters whose values are credentials (the HTTP semantic conventions' list).
-_SECRET_QUERY = frozenset(
-    {"awsaccesskeyid", "signature", "sig", "x-goog-signature", "key", "api_key", "apikey"}
-)
 
 
 class Held(Protocol):
@@ -250,8 +246,6 @@ def safe_url(url: str) -> str:
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        if any(name.lower() in _SECRET_QUERY for name, _ in pairs):
-            query = urlencode(
-                [(n, "REDACTED" if n.lower() in _SECRET_QUERY else v) for n, v in pairs]
-            )
+        if any(is_secret_name(name) for name, _ in pairs):
+            query = urlencode([(n, "REDACTED" if is_secret_name(n) else v) for n, v in pairs])
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

@@ -139,7 +139,8 @@ def test_from_mapping_validates_like_a_file() -> None:
         OtelConfig.from_mapping({"exporter": "kafka"}, source="host settings")
     assert str(err.value) == (
         "host settings: otel.exporter: unknown exporter 'kafka'; "
-        "expected one of 'none', 'otlp-http', 'otlp-grpc'"
+        "expected one of 'none', 'otlp-http', 'otlp-grpc' or a table with exactly one of "
+        "'otlp-http', 'otlp-grpc', 'otlp-file'"
     )
 
 
@@ -289,7 +290,8 @@ ERROR_CASES = [
     pytest.param(
         '[otel]\nmetrics_exporter = "prometheus"\n',
         "otel.metrics_exporter",
-        "unknown exporter 'prometheus'; expected one of 'none', 'otlp-http', 'otlp-grpc'",
+        "unknown exporter 'prometheus'; expected one of 'none', 'otlp-http', 'otlp-grpc' or a "
+        "table with exactly one of 'otlp-http', 'otlp-grpc', 'otlp-file'",
         id="unknown-metrics-exporter",
     ),
     pytest.param(
@@ -325,7 +327,8 @@ ERROR_CASES = [
     pytest.param(
         '[otel]\nexporter = "zipkin"\n',
         "otel.exporter",
-        "unknown exporter 'zipkin'; expected one of 'none', 'otlp-http', 'otlp-grpc'",
+        "unknown exporter 'zipkin'; expected one of 'none', 'otlp-http', 'otlp-grpc' or a "
+        "table with exactly one of 'otlp-http', 'otlp-grpc', 'otlp-file'",
         id="unknown-exporter-short",
     ),
     pytest.param(

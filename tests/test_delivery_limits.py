@@ -150,3 +150,15 @@ def test_a_partial_success_counts_the_rejected_events_and_says_the_collectors_re
     assert warnings(caplog)[1:] == [
         "codex_otel: 10 of 200 telemetry events were not delivered (10 rejected)"
     ]
+
+
+def test_the_shutdown_message_says_events_in_flight_may_have_arrived() -> None:
+    both = DeliveryStats(accepted=10, exported=4, export_failed=2, in_flight_at_shutdown=4)
+    assert both.shutdown_message("events") == (
+        "codex_otel: 2 of 10 telemetry events were not delivered (2 export_failed); 4 were "
+        "being sent when the shutdown bound ran out and may have arrived (in_flight_at_shutdown)"
+    )
+    lost = DeliveryStats(accepted=5, exported=2, export_failed=3)
+    assert lost.shutdown_message("spans") == (
+        "codex_otel: 3 of 5 telemetry spans were not delivered (3 export_failed)"
+    )

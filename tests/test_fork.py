@@ -97,6 +97,20 @@ def test_a_forked_child_delivers_its_own_events_over_http_not_grpc_and_the_paren
     assert parent.isdisjoint(child)
 
 
+# In a script's fork loop: the child's exit code into `outcomes`, or "hung" after 20 s.
+WAIT_CHILD = """    deadline = time.monotonic() + 20
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            outcomes.append(os.waitstatus_to_exitcode(status))
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            outcomes.append("hung")
+            break
+        time.sleep(0.005)"""
+
 FORK_WHILE_EXPORTING = """
 import os, sys, time, warnings
 warnings.simplefilter("ignore")
@@ -116,18 +130,7 @@ for fork in range(10):
             with manager.turn():
                 manager.sse_event("child", 0)
         sys.exit(0)  # the exit-time flush runs in the child
-    deadline = time.monotonic() + 10
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            outcomes.append(os.waitstatus_to_exitcode(status))
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            outcomes.append("hung")
-            break
-        time.sleep(0.02)
+{wait_child}
 provider.shutdown()
 print(outcomes, provider.stats().exported)
 """
@@ -196,7 +199,7 @@ def test_a_child_forked_while_grpc_exports_never_hangs_or_aborts(mode: str) -> N
     )
     try:
         wait_listening(port)
-        script = FORK_WHILE_EXPORTING.format(port=port, mode=mode)
+        script = FORK_WHILE_EXPORTING.format(port=port, mode=mode, wait_child=WAIT_CHILD)
         result = subprocess.run(
             [sys.executable, "-c", script], capture_output=True, text=True, timeout=200
         )

@@ -124,7 +124,7 @@ def test_a_wrong_ca_fails_with_a_clear_message_and_the_host_carries_on(
     kind = "otlp-grpc" if transport == "grpc" else "otlp-http"
     ours = [r.getMessage() for r in caplog.records if r.name == "codex_otel"]
     failed = f"codex_otel: exporting telemetry to {kind} {endpoint} failed ("
-    summary = f"codex_otel: 3 of 3 telemetry events were not delivered ({stats.summary()})"
+    summary = stats.shutdown_message("events")
     # The exporter retries a failed handshake: whether it gave up within the shutdown
     # bound (and said so) depends on its backoff jitter. When it did, the warning says why,
     # in the words of the TLS library; the exporter's own retry lines never reach the host.

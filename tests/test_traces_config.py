@@ -114,7 +114,8 @@ ERRORS = [
     (
         'trace_exporter = "zipkin"',
         "otel.trace_exporter",
-        "unknown exporter 'zipkin'; expected one of 'none', 'otlp-http', 'otlp-grpc'",
+        "unknown exporter 'zipkin'; expected one of 'none', 'otlp-http', 'otlp-grpc' or a "
+        "table with exactly one of 'otlp-http', 'otlp-grpc', 'otlp-file'",
     ),
 ]
 

@@ -8,6 +8,7 @@ OpenTelemetry pipeline, one log record per event).
 
 from .._config_load import AnalyticsConfig, load_analytics_config
 from ..catalog import ALL_EVENT_TYPES, AnalyticsEventType
+from ._api_sink import TrackEventsApiSink
 from ._client import AnalyticsClient, AnalyticsStats
 from ._facts import (
     AppInvocation,
@@ -27,7 +28,7 @@ from ._facts import (
 from ._hooks import classify_hook_source
 from ._reducer import AnalyticsReducer, TrackEvent, skill_id_for_skill
 from ._replay import replay
-from ._sinks import OtelSink, Sink, SinkStats, TrackEventsApiSink, event_attributes
+from ._sinks import OtelSink, Sink, SinkStats, event_attributes
 
 __all__ = [
     "ALL_EVENT_TYPES",

@@ -9,16 +9,19 @@ has no queue and no thread: each call returns at its first line.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from .._config_load import AnalyticsConfig
-from .._errors import report_internal_error
+from .._errors import internal_logger, report_internal_error
+from ..export._fork import reset_in_forked_child
+from ._checks import BadArgument, check_fact, expect, expect_hashable
 from ._facts import (
     AppInvocation,
     AppsMentionedFact,
@@ -72,6 +75,8 @@ _NOTIFICATIONS = frozenset(
 # Client requests whose responses a rule uses; only the turn ones are queued themselves.
 _PAIRED_REQUESTS = frozenset(THREAD_RESPONSES) | frozenset(TURN_REQUESTS)
 _STOP = object()
+# How long shutdown waits, past its bound, for a worker whose sinks were told to give up.
+_ABANDON_GRACE_SECONDS = 0.25
 
 Direction = Literal["client", "server"]
 
@@ -80,12 +85,14 @@ Direction = Literal["client", "server"]
 class AnalyticsStats:
     """What became of the facts and events so far.
 
-    Each fact offered is `filtered` (no rule uses it), `deduped`, `queue_full`,
-    `after_shutdown`, or `accepted`; each accepted fact ends `reduced`, `reducer_failed` or
+    Each fact offered is `invalid` (an argument of the wrong type: warned once per method,
+    never raised), `filtered` (no rule uses it), `deduped`, `queue_full`, `after_shutdown`,
+    or `accepted`; each accepted fact ends `reduced`, `reducer_failed` or
     `unsent_at_shutdown`. The `events` the reducer produced are followed per sink in `sinks`.
     """
 
     accepted: int = 0
+    invalid: int = 0
     filtered: int = 0
     deduped: int = 0
     queue_full: int = 0
@@ -121,6 +128,32 @@ class _Dedupe:
     def __len__(self) -> int:
         return len(self._keys)
 
+    def copy(self) -> _Dedupe:
+        """The same keys under a lock of its own (for a forked child)."""
+        new = _Dedupe()
+        new._keys = set(self._keys)
+        return new
+
+
+_P = ParamSpec("_P")
+_Client = TypeVar("_Client", bound="AnalyticsClient")
+
+
+def _guarded(
+    method: Callable[Concatenate[_Client, _P], None],
+) -> Callable[Concatenate[_Client, _P], None]:
+    """A `track_*` method whose wrong-typed arguments are counted `invalid` and said once
+    per method, never raised into the host."""
+
+    def guarded(self: _Client, /, *args: _P.args, **kwargs: _P.kwargs) -> None:
+        try:
+            method(self, *args, **kwargs)
+        except BadArgument as exc:
+            self._invalid(method.__name__, exc)
+
+    functools.update_wrapper(guarded, method)
+    return guarded
+
 
 class AnalyticsClient:
     """Track facts; a worker reduces them to track events and hands those to the `sinks`.
@@ -143,6 +176,11 @@ class AnalyticsClient:
         queue_size: int = QUEUE_SIZE,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if not isinstance(queue_size, int) or isinstance(queue_size, bool) or queue_size < 1:
+            # queue.Queue takes 0 (or less) for "unbounded": never what a host means here.
+            raise ValueError(
+                f"AnalyticsClient: queue_size must be an int of at least 1, got {queue_size!r}"
+            )
         self._enabled = enabled
         self._sinks = tuple(sinks)
         self._shutdown_timeout = shutdown_timeout
@@ -151,6 +189,7 @@ class AnalyticsClient:
         self._counts = dict.fromkeys(
             (
                 "accepted",
+                "invalid",
                 "filtered",
                 "deduped",
                 "queue_full",
@@ -162,6 +201,7 @@ class AnalyticsClient:
             ),
             0,
         )
+        self._warned: set[str] = set()
         self._closed = False
         self._deadline: float | None = None
         self._sending = 0
@@ -179,8 +219,29 @@ class AnalyticsClient:
         self._pending: dict[tuple[int, object], str] = {}
         self._queue = queue.Queue(maxsize=queue_size)
         self._idle = threading.Condition(self._lock)
+        self._start_worker()
+        reset_in_forked_child(self._after_fork_in_child)
+
+    def _start_worker(self) -> None:
         self._worker = threading.Thread(target=self._run, name="codex-otel-analytics", daemon=True)
         self._worker.start()
+
+    def _after_fork_in_child(self) -> None:
+        """The worker did not survive the fork, and a lock a parent thread held stays held:
+        the child gets its own locks, queue, tallies and worker. What the parent had queued
+        is the parent's to send."""
+        if self._queue is None:
+            return
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._counts = dict.fromkeys(self._counts, 0)
+        self._sending = 0
+        self._app_used = self._app_used.copy()
+        self._plugin_used = self._plugin_used.copy()
+        self._pending = dict(self._pending)
+        self._queue = queue.Queue(maxsize=self._queue.maxsize)
+        if not self._closed:
+            self._start_worker()
 
     @classmethod
     def from_config(
@@ -206,6 +267,7 @@ class AnalyticsClient:
 
     # -- app-server traffic ------------------------------------------------------------
 
+    @_guarded
     def observe(
         self,
         connection_id: int,
@@ -220,7 +282,11 @@ class AnalyticsClient:
         `sender` is who sent it: `client` (to the app-server) or `server`. An `initialize`
         request takes `product_client_id` (default: its `clientInfo.name`) and `rpc_transport`.
         """
-        if self._queue is None or not isinstance(message, dict):
+        if self._queue is None:
+            return
+        expect_hashable(connection_id, "connection_id")
+        if not isinstance(message, dict):
+            self._count("filtered")
             return
         method = message.get("method")
         has_id = "id" in message
@@ -250,6 +316,7 @@ class AnalyticsClient:
         else:
             self._count("filtered")
 
+    @_guarded
     def track_initialize(
         self,
         connection_id: int,
@@ -260,16 +327,21 @@ class AnalyticsClient:
         """A connection's `initialize` request `params`, and what the host knows of it."""
         if self._queue is None:
             return
+        expect_hashable(connection_id, "connection_id")
+        expect(product_client_id, str, "product_client_id")
+        expect(rpc_transport, str, "rpc_transport")
         self._record(
             InitializeFact(
                 connection_id, params, product_client_id, rpc_transport, self.runtime, self._ms()
             )
         )
 
+    @_guarded
     def track_request(self, connection_id: int, message: Any) -> None:
         """A request from the client (the whole JSON-RPC message)."""
         if self._queue is None:
             return
+        expect_hashable(connection_id, "connection_id")
         method = _get(message, "method")
         if method not in _PAIRED_REQUESTS or not _valid_id(_get(message, "id")):
             self._count("filtered")
@@ -278,39 +350,47 @@ class AnalyticsClient:
         if method in TURN_REQUESTS:
             self._record(ClientRequestFact(connection_id, message, self._ms()))
 
+    @_guarded
     def track_response(self, connection_id: int, message: Any) -> None:
         """The server's result for a client request (the whole JSON-RPC message)."""
         if self._queue is None:
             return
+        expect_hashable(connection_id, "connection_id")
         method = self._forget(connection_id, _get(message, "id"))
         if method is None:
             self._count("filtered")
             return
         self._record(ClientResponseFact(connection_id, method, message, self._ms()))
 
+    @_guarded
     def track_error_response(self, connection_id: int, message: Any) -> None:
         """The server's error for a client request (the whole JSON-RPC message)."""
         if self._queue is None:
             return
+        expect_hashable(connection_id, "connection_id")
         method = self._forget(connection_id, _get(message, "id"))
         if method not in TURN_REQUESTS:
             self._count("filtered")
             return
         self._record(ErrorResponseFact(connection_id, method, message, self._ms()))
 
+    @_guarded
     def track_notification(self, connection_id: int, message: Any) -> None:
         """A server notification (the whole JSON-RPC message)."""
         if self._queue is None:
             return
+        expect_hashable(connection_id, "connection_id")
         if _get(message, "method") not in _NOTIFICATIONS:
             self._count("filtered")
             return
         self._record(NotificationFact(connection_id, message, self._ms()))
 
+    @_guarded
     def track_server_request(self, connection_id: int, message: Any) -> None:
         """A request from the server to the client, e.g. a command approval."""
         if self._queue is None:
             return
+        expect_hashable(connection_id, "connection_id")
         method = _get(message, "method")
         if method not in APPROVAL_REQUESTS or not _valid_id(_get(message, "id")):
             self._count("filtered")
@@ -318,19 +398,24 @@ class AnalyticsClient:
         self._remember(connection_id, ("server", message["id"]), str(method))
         self._record(ServerRequestFact(connection_id, message, self._ms()))
 
+    @_guarded
     def track_server_response(self, connection_id: int, message: Any) -> None:
         """The client's answer to a server request; its arrival time ends the review."""
         if self._queue is None:
             return
+        expect_hashable(connection_id, "connection_id")
         if self._forget(connection_id, ("server", _get(message, "id"))) is None:
             self._count("filtered")
             return
         self._record(ServerResponseFact(connection_id, message, self._ms()))
 
+    @_guarded
     def track_server_request_aborted(self, connection_id: int, request_id: Any) -> None:
         """A server request that ended unanswered (turn interrupted, connection closed)."""
         if self._queue is None:
             return
+        expect_hashable(connection_id, "connection_id")
+        expect_hashable(request_id, "request_id")
         if self._forget(connection_id, ("server", request_id)) is None:
             self._count("filtered")
             return
@@ -338,30 +423,37 @@ class AnalyticsClient:
 
     # -- what the host knows itself ----------------------------------------------------
 
+    @_guarded
     def track_skill_invocations(
         self, tracking: TrackEventsContext, invocations: Iterable[SkillInvocation]
     ) -> None:
         """Skills the agent invoked in a turn (one `skill_invocation` each)."""
         if self._queue is None:
             return
-        kept = tuple(invocations)
+        check_fact(tracking, TrackEventsContext, "tracking")
+        kept = _items(invocations, SkillInvocation, "invocations")
         if kept:
             self._record(SkillsInvokedFact(tracking, kept, self._ms()))
 
+    @_guarded
     def track_app_mentioned(
         self, tracking: TrackEventsContext, mentions: Iterable[AppInvocation]
     ) -> None:
         """Apps mentioned in a prompt (one `codex_app_mentioned` each)."""
         if self._queue is None:
             return
-        kept = tuple(mentions)
+        check_fact(tracking, TrackEventsContext, "tracking")
+        kept = _items(mentions, AppInvocation, "mentions")
         if kept:
             self._record(AppsMentionedFact(tracking, kept, self._ms()))
 
+    @_guarded
     def track_app_used(self, tracking: TrackEventsContext, app: AppInvocation) -> None:
         """An app used in a turn: once per (turn, connector); without a connector, always."""
         if self._queue is None:
             return
+        check_fact(tracking, TrackEventsContext, "tracking")
+        check_fact(app, AppInvocation, "app")
         if app.connector_id is not None and not self._app_used.first(
             (tracking.turn_id, app.connector_id)
         ):
@@ -369,24 +461,31 @@ class AnalyticsClient:
             return
         self._record(AppUsedFact(tracking, app, self._ms()))
 
+    @_guarded
     def track_plugin_used(self, tracking: TrackEventsContext, plugin: PluginMetadata) -> None:
         """A plugin used in a turn: once per (turn, plugin)."""
         if self._queue is None:
             return
+        check_fact(tracking, TrackEventsContext, "tracking")
+        check_fact(plugin, PluginMetadata, "plugin")
         if not self._plugin_used.first((tracking.turn_id, plugin.plugin_key)):
             self._count("deduped")
             return
         self._record(PluginUsedFact(tracking, plugin, self._ms()))
 
+    @_guarded
     def track_plugin_installed(self, plugin: PluginMetadata) -> None:
         self._plugin_state(plugin, "installed")
 
+    @_guarded
     def track_plugin_uninstalled(self, plugin: PluginMetadata) -> None:
         self._plugin_state(plugin, "uninstalled")
 
+    @_guarded
     def track_plugin_enabled(self, plugin: PluginMetadata) -> None:
         self._plugin_state(plugin, "enabled")
 
+    @_guarded
     def track_plugin_disabled(self, plugin: PluginMetadata) -> None:
         self._plugin_state(plugin, "disabled")
 
@@ -397,41 +496,54 @@ class AnalyticsClient:
     ) -> None:
         if self._queue is None:
             return
+        check_fact(plugin, PluginMetadata, "plugin")
         self._record(PluginStateFact(plugin, state, self._ms()))
 
+    @_guarded
     def track_hook_run(self, fact: HookRunFact) -> None:
         """A hook handler ran."""
         if self._queue is not None:
+            check_fact(fact, HookRunFact, "fact")
             self._record(fact)
 
+    @_guarded
     def track_subagent_thread_started(self, fact: SubagentThreadStarted) -> None:
         """A thread the agent started for itself; its runtime is this client's when not given."""
         if self._queue is None:
             return
+        check_fact(fact, SubagentThreadStarted, "fact")
         if fact.runtime is None:
             from dataclasses import replace
 
             fact = replace(fact, runtime=self.runtime)
         self._record(fact)
 
+    @_guarded
     def track_guardian_review(self, fact: GuardianReviewFact) -> None:
         """A guardian review ended."""
         if self._queue is not None:
+            check_fact(fact, GuardianReviewFact, "fact")
             self._record(fact)
 
+    @_guarded
     def track_compaction(self, fact: CompactionFact) -> None:
         """A thread's context was compacted."""
         if self._queue is not None:
+            check_fact(fact, CompactionFact, "fact")
             self._record(fact)
 
+    @_guarded
     def track_turn_resolved_config(self, fact: TurnResolvedConfig) -> None:
         """The configuration a turn runs with (joins its `codex_turn_event`)."""
         if self._queue is not None:
+            check_fact(fact, TurnResolvedConfig, "fact")
             self._record(fact)
 
+    @_guarded
     def track_turn_token_usage(self, fact: TurnTokenUsage) -> None:
         """A turn's token counts (join its `codex_turn_event`)."""
         if self._queue is not None:
+            check_fact(fact, TurnTokenUsage, "fact")
             self._record(fact)
 
     # -- queue, worker, lifecycle ----------------------------------------------------------
@@ -473,6 +585,13 @@ class AnalyticsClient:
         worker.join(max(deadline - time.monotonic(), 0))
         if worker.is_alive():
             self._abandon(q)
+            # A sink that can cut its send short counts what it held; the worker then ends
+            # its batch at once (what later sinks get is counted there), within the grace.
+            for sink in self._sinks:
+                abandon = getattr(sink, "abandon", None)
+                if callable(abandon):
+                    abandon()
+            worker.join(_ABANDON_GRACE_SECONDS)
 
     def _abandon(self, q: queue.Queue[object]) -> None:
         # The worker is stuck in a send: whatever is still queued will not be reduced.
@@ -503,6 +622,19 @@ class AnalyticsClient:
 
     def _ms(self) -> int:
         return int(self._clock() * 1000)
+
+    def _invalid(self, method: str, error: BadArgument) -> None:
+        with self._lock:
+            self._counts["invalid"] += 1
+            if method in self._warned:
+                return
+            self._warned.add(method)
+        internal_logger.warning(
+            "codex_otel: analytics %s: %s; the call was ignored (further such calls are "
+            "counted as invalid, not logged)",
+            method,
+            error,
+        )
 
     def _count(self, name: str) -> None:
         with self._lock:
@@ -597,6 +729,17 @@ def _report(where: str, exc: Exception) -> None:
                 (type(exc), exc, exc.__traceback__, threading.current_thread())
             )
         )
+
+
+def _items(values: object, kind: type, what: str) -> tuple[Any, ...]:
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+        raise BadArgument(
+            f"{what} must be an iterable of {kind.__name__}, got {type(values).__name__}"
+        )
+    kept = tuple(values)
+    for index, value in enumerate(kept):
+        check_fact(value, kind, f"{what}[{index}]")
+    return kept
 
 
 def _get(message: object, key: str) -> Any:

@@ -264,7 +264,9 @@ class AnalyticsReducer:
             model=state.model,
             ephemeral=state.ephemeral,
             initialization_mode=state.initialization_mode,
-            created_at=created_at,
+            # Unix seconds, unsigned as Codex sends them: a negative one (a clock before 1970,
+            # a garbled value) becomes 0, as Codex's conversion does.
+            created_at=max(_int(created_at) or 0, 0),
             **state.denormalized(),
         )
 

@@ -1,8 +1,10 @@
-"""Where track events go: Codex's track-events API, and the package's OpenTelemetry pipeline.
+"""Where track events go: what a sink is, what it counts, and the package's OpenTelemetry
+pipeline as one (Codex's track-events API is `_api_sink`).
 
 A sink is called from the client's one worker thread with the events of a batch of facts and
 the shutdown deadline (a `time.monotonic()` value, or None). It never raises for a failure it
-expects (a refused or unreachable API): it counts it and warns once.
+expects (a refused or unreachable API): it counts it and warns once. A sink may also have
+`abandon()`, which the client calls when its shutdown bound runs out during a send.
 """
 
 from __future__ import annotations
@@ -10,18 +12,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .._config import redact_url
 from .._errors import internal_logger
 from ._reducer import TrackEvent
 
-__all__ = ["OtelSink", "Sink", "SinkStats", "TrackEventsApiSink", "track_event_batches"]
-
-TRACK_EVENTS_PATH = "/codex/analytics-events/events"
-TRACK_EVENTS_TIMEOUT = 10.0
+__all__ = ["OtelSink", "Sink", "SinkStats", "track_event_batches"]
 
 
 @dataclass(frozen=True)
@@ -32,11 +30,14 @@ class SinkStats:
     """Accepted by the destination (a 2xx answer; for OpenTelemetry: handed to the pipeline,
     whose own `provider.stats()` follows it from there)."""
     failed: int = 0
-    """Refused (non-2xx), unreachable or timed out."""
+    """Refused (non-2xx, a redirect included), unreachable, timed out, or answered with
+    something that is not HTTP."""
     not_sent: int = 0
     """Nowhere to send: no backend auth, or a provider without an exporter."""
     unsent_at_shutdown: int = 0
     """Still to send when the shutdown bound ran out."""
+    in_flight_at_shutdown: int = 0
+    """Being sent when the shutdown bound ran out: they may have arrived."""
     requests: int = 0
     """HTTP requests made (the API sink)."""
 
@@ -62,6 +63,11 @@ class _Counts:
         with self.lock:
             for key, value in counts.items():
                 self.values[key] += value
+
+    def reset_after_fork(self) -> None:
+        """A forked child counts its own events, under a lock no parent thread holds."""
+        self.lock = threading.Lock()
+        self.values = dict.fromkeys(SinkStats.__dataclass_fields__, 0)
 
     def snapshot(self) -> SinkStats:
         with self.lock:
@@ -94,88 +100,6 @@ def track_event_batches(events: Sequence[TrackEvent]) -> list[list[TrackEvent]]:
     if current:
         batches.append(current)
     return batches
-
-
-class TrackEventsApiSink:
-    """POSTs `{"events": [...]}` to `{base_url}/codex/analytics-events/events`.
-
-    `auth_headers` is called before every request, so a refreshed token is used as soon as the
-    host has it; it returns None when there is no auth for Codex's backend (nothing is sent
-    then). Header values are never logged or shown.
-    """
-
-    name = "track_events_api"
-
-    def __init__(
-        self,
-        base_url: str,
-        auth_headers: Callable[[], Mapping[str, str] | None],
-        *,
-        timeout: float = TRACK_EVENTS_TIMEOUT,
-    ) -> None:
-        self.url = base_url.rstrip("/") + TRACK_EVENTS_PATH
-        self._auth_headers = auth_headers
-        self._timeout = timeout
-        self._counts = _Counts(self.name)
-        # Imported here: a host without this sink does not pay for urllib, http.client and ssl.
-        import urllib.request
-
-        # urllib's default opener honours the proxy variables, as Codex's HTTP client does.
-        self._opener = urllib.request.build_opener()
-
-    def __repr__(self) -> str:
-        return f"TrackEventsApiSink(url={redact_url(self.url)!r})"
-
-    def stats(self) -> SinkStats:
-        return self._counts.snapshot()
-
-    def send(self, events: Sequence[TrackEvent], deadline: float | None) -> None:
-        for batch in track_event_batches(events):
-            self._send_batch(batch, deadline)
-
-    def _send_batch(self, batch: list[TrackEvent], deadline: float | None) -> None:
-        timeout = self._timeout
-        if deadline is not None:
-            timeout = min(timeout, deadline - time.monotonic())
-            if timeout <= 0:
-                self._counts.add(unsent_at_shutdown=len(batch))
-                return
-        try:
-            headers = self._auth_headers()
-        except Exception as exc:
-            self._counts.add(failed=len(batch))
-            self._counts.warn_once(
-                "auth", f"the auth_headers callable failed ({type(exc).__name__})"
-            )
-            return
-        if headers is None:
-            self._counts.add(not_sent=len(batch))
-            return
-        import urllib.error
-        import urllib.request
-
-        body = json.dumps({"events": [event.body for event in batch]}).encode()
-        request = urllib.request.Request(self.url, data=body, method="POST")
-        for name, value in headers.items():
-            request.add_header(str(name), str(value))
-        request.add_header("Content-Type", "application/json")
-        self._counts.add(requests=1)
-        try:
-            with self._opener.open(request, timeout=timeout) as response:
-                response.read()
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            self._counts.add(failed=len(batch))
-            self._counts.warn_once("status", f"events failed with status {exc.code}")
-        except (OSError, ValueError) as exc:
-            # URLError, timeouts, resets; ValueError for a malformed URL.
-            self._counts.add(failed=len(batch))
-            reason = getattr(exc, "reason", exc)
-            self._counts.warn_once(
-                "send", f"failed to send events request to {redact_url(self.url)} ({reason})"
-            )
-        else:
-            self._counts.add(delivered=len(batch))
 
 
 class OtelSink:

@@ -37,6 +37,13 @@ from ._instruments import (
     Tag,
 )
 from ._resource import DEFAULT_SERVICE_NAME, ENVIRONMENT_KEY, SCOPE_NAME
+from ._secrets import (
+    SECRET_KEY_HINTS,
+    SECRET_KEY_SHAPES,
+    SECRET_NAME,
+    SECRET_NAME_HINTS,
+    is_secret_name,
+)
 from ._spans import AGENT_NAME, SPAN_ATTRIBUTES, Operation, SpanAttr
 
 __all__ = [
@@ -54,7 +61,11 @@ __all__ = [
     "REDACTED",
     "RESPONSE_MAX_BYTES",
     "SCOPE_NAME",
+    "SECRET_KEY_HINTS",
+    "SECRET_KEY_SHAPES",
     "SECRET_MARKER",
+    "SECRET_NAME",
+    "SECRET_NAME_HINTS",
     "SPAN_ATTRIBUTES",
     "TOKEN_TYPES",
     "TRUNCATED_MARKER",
@@ -74,4 +85,5 @@ __all__ = [
     "Tag",
     "ToolDecision",
     "ToolDecisionSource",
+    "is_secret_name",
 ]

@@ -29,6 +29,7 @@ from .._config import (
 from .._config_load import OtelConfig
 from .._version import package_version
 from ..catalog import DEFAULT_SERVICE_NAME, SCOPE_NAME
+from ..export._grpc_setup import before_importing_grpc
 from ..export._tls import grpc_credentials
 
 __all__ = ["CHECK_NAME", "CheckResult", "check_exports", "describe_config"]
@@ -378,6 +379,7 @@ def _check_http(exporter: OtlpHttpExporter, request: object, timeout: float) -> 
 def _check_grpc(
     exporter: OtlpGrpcExporter, request: object, timeout: float, signal: str
 ) -> CheckResult:
+    before_importing_grpc()
     import grpc
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2_grpc import LogsServiceStub
     from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2_grpc import (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import signal
 import sys
 import threading
@@ -287,6 +288,13 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _private_append(path: Path) -> TextIO:
+    """`path` opened for appending; created readable by its owner only, as the file exporter
+    does (what is received holds prompts and tool output)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    return os.fdopen(fd, "a", encoding="utf-8")
+
+
 def _receive(args: argparse.Namespace, out: TextIO) -> int:
     from ..testing import Metric, OtlpReceiver, ReceivedLog, ReceivedSpan
     from ._format import SpanPrinter, event_json, event_line, metric_json, metric_lines, span_json
@@ -297,7 +305,7 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
     count = points = span_count = 0
     printer = SpanPrinter()
     try:
-        sink = args.output.open("a", encoding="utf-8") if args.output else None
+        sink = _private_append(args.output) if args.output else None
     except OSError as exc:
         raise CliError(f"{args.output}: cannot append events there ({exc.strerror})") from None
 
@@ -321,6 +329,7 @@ def _receive(args: argparse.Namespace, out: TextIO) -> int:
             print("\n".join(lines), file=out, flush=True)
             if sink is not None:
                 sink.write("".join(metric_json(metric) + "\n" for metric in metrics))
+                sink.flush()
 
     def show_span(span: ReceivedSpan) -> None:
         nonlocal span_count

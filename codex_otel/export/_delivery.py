@@ -363,13 +363,7 @@ class CountedDelivery:
             counts.final = True
         stats = self.stats()
         if stats.dropped:
-            internal_logger.warning(
-                "codex_otel: %d of %d telemetry %s were not delivered (%s)",
-                stats.dropped,
-                stats.offered,
-                self._noun,
-                stats.summary(),
-            )
+            internal_logger.warning("%s", stats.shutdown_message(self._noun))
 
 
 def queue_options(batch: BatchConfig, *, shutdown_timeout: float, json: bool) -> dict[str, Any]:

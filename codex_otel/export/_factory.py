@@ -21,6 +21,8 @@ from .._config import (
     OtlpHttpExporter,
     redact_url,
 )
+from ._fork import renew_http_connections_in_child
+from ._grpc_setup import before_importing_grpc
 from ._sdk_private import (
     fast_file_log_export,
     fast_grpc_log_export,
@@ -30,7 +32,12 @@ from ._sdk_private import (
     pin_headers,
     watch_partial_success,
 )
-from ._tls import grpc_credentials, http_tls_files, pinned_ca_session
+from ._tls import (
+    certificate_failures_are_final,
+    grpc_credentials,
+    http_tls_files,
+    pinned_ca_session,
+)
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics.export import AggregationTemporality
@@ -152,11 +159,14 @@ def _otlp_http(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
 
             fast_http_log_export(exporter, request_bytes)
     pin_headers(exporter, config.headers)
+    renew_http_connections_in_child(exporter)
+    certificate_failures_are_final(exporter)
     return exporter
 
 
 def _otlp_grpc(config: ExporterConfig, signal: Signal, options: dict[str, Any]) -> Any:
     assert isinstance(config, OtlpGrpcExporter)
+    before_importing_grpc()
     from grpc import Compression
 
     insecure = config.endpoint.startswith("http://")

@@ -5,12 +5,16 @@ file that lines from several exporters and processes can share.
 but opens its `path` as a buffered text file: a line longer than the buffer goes out in
 several writes, so two exporters appending to one file (events and metrics, or two agent
 processes) could interleave inside a line. Here it writes to `AppendOnlyLines`, which hands
-each line to the kernel in one `write` on an `O_APPEND` descriptor. It also neither expands
+each line to the kernel in one `write` on an `O_APPEND` descriptor. A short write (a full
+disk) fails that export, and the torn line is ended before the next one, so every line
+written once there is room again reads whole. It also neither expands
 `~` nor creates missing folders; `build_file_exporter` does both.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
 import io
 import os
@@ -38,6 +42,7 @@ class AppendOnlyLines(io.TextIOBase):
         super().__init__()
         self.path = path
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, _NEW_FILE_MODE)
+        self._torn = False
 
     def writable(self) -> bool:
         return True
@@ -45,12 +50,23 @@ class AppendOnlyLines(io.TextIOBase):
     def write(self, text: str) -> int:
         if self.closed:
             raise ValueError(f"{self.path}: already closed")
-        data = memoryview(text.encode("utf-8"))
-        # A regular file takes the whole buffer at once; the loop covers a short write
-        # (a full disk reports an error instead).
-        while data:
-            written = os.write(self._fd, data)
-            data = data[written:]
+        data = text.encode("utf-8")
+        if self._torn:
+            # The last line this stream began was cut short: end it first, so this line
+            # starts a line of its own (the torn one stays unreadable, alone).
+            data = b"\n" + data
+        written = os.write(self._fd, data)
+        if written < len(data):
+            # A short write (a full disk): never finish the line in a second write, which
+            # another writer's line may already follow. The export fails and is counted.
+            self._torn = True
+            with contextlib.suppress(OSError):
+                self._torn = os.write(self._fd, b"\n") != 1
+            raise OSError(
+                errno.ENOSPC,
+                f"{self.path}: short write ({written} of {len(data)} bytes; disk full?)",
+            )
+        self._torn = False
         return len(text)
 
     def close(self) -> None:

@@ -38,10 +38,27 @@ class _CaptureOurExports(logging.Filter):
 _FILTER = _CaptureOurExports()
 _lock = threading.Lock()
 
+# The SDK's periodic metric reader starts its timer thread before the meter provider has
+# registered it: on a busy machine with a short interval the first tick comes first, and
+# the SDK says so on the host's stderr. Nothing is lost (the next tick collects).
+_READER_LOGGER = "opentelemetry.sdk.metrics._internal.export"
+_NOT_REGISTERED_YET = "Cannot call collect on a MetricReader until it is registered"
+
+
+class _ReaderNotRegisteredYet(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_NOT_REGISTERED_YET)
+
+
+_READER_FILTER = _ReaderNotRegisteredYet()
+
 
 def quiet_sdk_loggers() -> None:
     """Put the filter on every SDK exporter logger that exists (call after building one)."""
     with _lock:
+        reader_logger = logging.getLogger(_READER_LOGGER)
+        if _READER_FILTER not in reader_logger.filters:
+            reader_logger.addFilter(_READER_FILTER)
         for name, logger in list(logging.root.manager.loggerDict.items()):
             ours = name.startswith(_PREFIXES) and isinstance(logger, logging.Logger)
             if ours and _FILTER not in logger.filters:  # type: ignore[union-attr]

@@ -50,6 +50,29 @@ class DeliveryStats:
         """`3 queue_full, 12 export_failed` — the non-zero drop reasons, for one log line."""
         return ", ".join(f"{getattr(self, r)} {r}" for r in _REASONS if getattr(self, r))
 
+    def shutdown_message(self, noun: str) -> str:
+        """What became of the `noun` (events, spans) not confirmed delivered, in one sentence.
+
+        Those in flight at shutdown usually arrived (only the answer was not awaited): they
+        are said apart, as events that may have arrived, not as lost ones.
+        """
+        lost = self.dropped - self.in_flight_at_shutdown
+        reasons = ", ".join(
+            f"{getattr(self, r)} {r}"
+            for r in _REASONS
+            if getattr(self, r) and r != "in_flight_at_shutdown"
+        )
+        in_flight = (
+            f"{self.in_flight_at_shutdown} were being sent when the shutdown bound ran out and "
+            "may have arrived (in_flight_at_shutdown)"
+        )
+        if not lost:
+            return f"codex_otel: of {self.offered} telemetry {noun}, {in_flight}"
+        text = (
+            f"codex_otel: {lost} of {self.offered} telemetry {noun} were not delivered ({reasons})"
+        )
+        return f"{text}; {in_flight}" if self.in_flight_at_shutdown else text
+
 
 # Every field but `accepted` and `exported` is a reason an event was not delivered.
 _REASONS = tuple(f.name for f in fields(DeliveryStats) if f.name not in ("accepted", "exported"))

@@ -11,8 +11,15 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .._config import TlsConfig
+from ._grpc_setup import before_importing_grpc
 
-__all__ = ["HttpTlsFiles", "grpc_credentials", "http_tls_files", "pinned_ca_session"]
+__all__ = [
+    "HttpTlsFiles",
+    "certificate_failures_are_final",
+    "grpc_credentials",
+    "http_tls_files",
+    "pinned_ca_session",
+]
 
 
 def _read(path: Path | None, what: str) -> bytes | None:
@@ -71,6 +78,7 @@ def pinned_ca_session(tls: TlsConfig | None) -> Any:
 
 def grpc_credentials(tls: TlsConfig | None) -> Any:
     """`grpc.ChannelCredentials` for an https:// endpoint (the system's roots without `tls`)."""
+    before_importing_grpc()
     import grpc
 
     if tls is None:
@@ -80,3 +88,41 @@ def grpc_credentials(tls: TlsConfig | None) -> Any:
         private_key=_read(tls.client_private_key, "client-private-key"),
         certificate_chain=_read(tls.client_certificate, "client-certificate"),
     )
+
+
+def certificate_failures_are_final(exporter: Any) -> None:
+    """An OTLP/HTTP exporter that does not retry a failed certificate check.
+
+    The SDK retries connection errors with backoff for up to its timeout, and a failed
+    certificate check is one to it: the reason was said only after about 8 s, so a short-lived
+    process never said why nothing arrived. A certificate does not become valid by waiting:
+    the export fails at once, and its reason is said at the first failure. The SDK's HTTP
+    transports (`exporter._client._transport`) decide retries with `is_connection_error`.
+    """
+    transport = getattr(getattr(exporter, "_client", None), "_transport", None)
+    is_connection_error = getattr(transport, "is_connection_error", None)
+    if transport is None or is_connection_error is None:
+        return
+
+    def retry_unless_certificate(error: Exception | None) -> bool:
+        return bool(is_connection_error(error)) and not _certificate_failure(error)
+
+    transport.is_connection_error = retry_unless_certificate
+
+
+def _certificate_failure(error: BaseException | None) -> bool:
+    """Whether a certificate check failed somewhere in `error`'s chain (requests and urllib3
+    wrap the `ssl` error in their own, in `args`, `reason`, or as the cause)."""
+    import ssl
+
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return True
+        pending += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+    return False

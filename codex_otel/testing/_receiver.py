@@ -95,6 +95,7 @@ class OtlpReceiver:
         self._faults: list[Fault] = []
         self._refused = 0
         self._partial: list[tuple[int, str]] = []
+        self._partial_spans: list[tuple[int, str]] = []
         self._delay = 0.0
         self._log_request_sizes: list[int] = []
 
@@ -170,7 +171,7 @@ class OtlpReceiver:
                 metadata = context.invocation_metadata()
                 headers = {key.lower(): _metadata_value(value) for key, value in metadata}
                 receiver.accept_spans(decode_traces_request(request, "grpc", headers))
-                return ExportTraceServiceResponse()
+                return receiver.spans_response()
 
         self._grpc_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="otlp-receiver-grpc")
         # gRPC sets SO_REUSEPORT by default, which would let a second server "share" a busy port.
@@ -313,6 +314,22 @@ class OtlpReceiver:
         refused, with `message` (as a collector with a full pipeline or a bad record does)."""
         with self._cond:
             self._partial.append((rejected, message))
+
+    def reject_next_spans(self, rejected: int, message: str) -> None:
+        """Answer the next traces export with a partial success: `rejected` of its spans
+        refused, with `message`."""
+        with self._cond:
+            self._partial_spans.append((rejected, message))
+
+    def spans_response(self) -> ExportTraceServiceResponse:
+        """The answer to one received traces export."""
+        with self._cond:
+            partial = self._partial_spans.pop(0) if self._partial_spans else None
+        response = ExportTraceServiceResponse()
+        if partial is not None:
+            response.partial_success.rejected_spans = partial[0]
+            response.partial_success.error_message = partial[1]
+        return response
 
     def slow_down(self, seconds: float) -> None:
         """Take `seconds` over every logs export from now on, as a busy collector does."""

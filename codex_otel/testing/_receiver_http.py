@@ -62,6 +62,8 @@ class ReceiverSink(Protocol):
 
     def accept_spans(self, received: list[ReceivedSpan]) -> None: ...
 
+    def spans_response(self) -> ExportTraceServiceResponse: ...
+
 
 class HttpServer(ThreadingHTTPServer):
     daemon_threads = True  # a stuck client must never block interpreter exit
@@ -224,7 +226,7 @@ class _HttpHandler(BaseHTTPRequestHandler):
             self.server.receiver.accept_spans(
                 decode_traces_request(traces_request, transport, headers)
             )
-            response = ExportTraceServiceResponse()
+            response = self.server.receiver.spans_response()
         elif path == METRICS_PATH:
             try:
                 metrics = decode_metrics_request(metrics_request, transport, headers)

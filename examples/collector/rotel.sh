@@ -9,8 +9,17 @@
 # integers written as strings, as the OTLP/JSON mapping writes them (counter values,
 # histogram counts). config/otel-http.toml, config/otel-grpc.toml and
 # config/otel-metrics.toml all use protobuf.
+#
+# rotel is looked up in the project's environment (.venv, as `make` and uv make it), not in
+# whatever python3 comes first on PATH; set PYTHON to use another interpreter.
 set -eu
-ROTEL_AGENT="$(python3 -c 'import pathlib, rotel; print(pathlib.Path(rotel.__file__).parent / "rotel-agent")')"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+PYTHON="${PYTHON:-$HERE/../../.venv/bin/python}"
+if [ ! -x "$PYTHON" ]; then
+    echo "rotel.sh: no Python at $PYTHON: run 'make' (or uv sync) first, or set PYTHON" >&2
+    exit 1
+fi
+ROTEL_AGENT="$("$PYTHON" -c 'import pathlib, rotel; print(pathlib.Path(rotel.__file__).parent / "rotel-agent")')"
 exec "$ROTEL_AGENT" start \
     --otlp-grpc-endpoint 0.0.0.0:4317 \
     --otlp-http-endpoint 0.0.0.0:4318 \
