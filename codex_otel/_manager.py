@@ -67,7 +67,7 @@ from .catalog import (
 if TYPE_CHECKING:
     from opentelemetry.trace import SpanKind
 
-    from ._metrics import MetricsRecorder
+    from ._metrics import MetricsRecorder, ShellFacts
     from ._traces import TracesPipeline
 
 __all__ = ["OtelEventManager", "TurnScope"]
@@ -846,13 +846,20 @@ class OtelEventManager(NewerEvents):
         tool_namespace: str | None = None,
         mcp_server: str = "",
         mcp_server_origin: str = "",
+        command_category: str | None = None,
+        sandbox: str | None = None,
+        sandbox_policy: str | None = None,
+        shell_snapshot_mode: str | None = None,
     ) -> T:
         """Run a tool, record `codex.tool_result`, return or raise what it did.
 
         `mcp_server` names the MCP server of an MCP tool (and `mcp_server_origin` where it
-        was configured); both are empty for a built-in tool, as Codex sends them. With
-        traces on, the run is an `execute_tool {tool_name}` span."""
+        was configured); both are empty for a built-in tool, as Codex sends them. A shell
+        tool's `command_category`, `sandbox`, `sandbox_policy` and `shell_snapshot_mode`
+        tag its `codex.tool.call` point (each left out when None). With traces on, the run
+        is an `execute_tool {tool_name}` span."""
         origin = _tool_origin(tool_namespace, mcp_server, mcp_server_origin)
+        shell = _shell_facts(command_category, sandbox, sandbox_policy, shell_snapshot_mode)
         with self.tool_span(tool_name, call_id):
             start = time.perf_counter_ns()
             try:
@@ -861,10 +868,12 @@ class OtelEventManager(NewerEvents):
                 # An interruption too, by the rule of `failure`, then re-raised unchanged.
                 failed = failure(exc)
                 millis = elapsed_ms(start)
-                self._record_tool(tool_name, call_id, arguments, millis, False, failed, origin)
+                self._record_tool(
+                    tool_name, call_id, arguments, millis, False, failed, origin, shell
+                )
                 raise
             millis = elapsed_ms(start)
-            self._record_tool(tool_name, call_id, arguments, millis, True, output, origin)
+            self._record_tool(tool_name, call_id, arguments, millis, True, output, origin, shell)
         return output
 
     async def alog_tool_result(
@@ -877,9 +886,14 @@ class OtelEventManager(NewerEvents):
         tool_namespace: str | None = None,
         mcp_server: str = "",
         mcp_server_origin: str = "",
+        command_category: str | None = None,
+        sandbox: str | None = None,
+        sandbox_policy: str | None = None,
+        shell_snapshot_mode: str | None = None,
     ) -> T:
         """`log_tool_result` for a coroutine function."""
         origin = _tool_origin(tool_namespace, mcp_server, mcp_server_origin)
+        shell = _shell_facts(command_category, sandbox, sandbox_policy, shell_snapshot_mode)
         with self.tool_span(tool_name, call_id):
             start = time.perf_counter_ns()
             try:
@@ -888,10 +902,12 @@ class OtelEventManager(NewerEvents):
                 # An interruption too, by the rule of `failure`, then re-raised unchanged.
                 failed = failure(exc)
                 millis = elapsed_ms(start)
-                self._record_tool(tool_name, call_id, arguments, millis, False, failed, origin)
+                self._record_tool(
+                    tool_name, call_id, arguments, millis, False, failed, origin, shell
+                )
                 raise
             millis = elapsed_ms(start)
-            self._record_tool(tool_name, call_id, arguments, millis, True, output, origin)
+            self._record_tool(tool_name, call_id, arguments, millis, True, output, origin, shell)
         return output
 
     def tool_failed(self, tool_name: str, error: object) -> None:
@@ -931,6 +947,10 @@ class OtelEventManager(NewerEvents):
         tool_namespace: str | None = None,
         mcp_server: str = "",
         mcp_server_origin: str = "",
+        command_category: str | None = None,
+        sandbox: str | None = None,
+        sandbox_policy: str | None = None,
+        shell_snapshot_mode: str | None = None,
     ) -> None:
         """Record a tool execution timed elsewhere (see `log_tool_result`)."""
         if self._log is None and self._metrics is None:
@@ -938,10 +958,11 @@ class OtelEventManager(NewerEvents):
         try:
             millis = duration_ms(duration)
             origin = _tool_origin(tool_namespace, mcp_server, mcp_server_origin)
+            shell = _shell_facts(command_category, sandbox, sandbox_policy, shell_snapshot_mode)
         except Exception as exc:
             report_internal_error(f"recording {Event.TOOL_RESULT}", exc)
             return
-        self._record_tool(tool_name, call_id, arguments, millis, success, output, origin)
+        self._record_tool(tool_name, call_id, arguments, millis, success, output, origin, shell)
 
     def _record_tool(
         self,
@@ -952,6 +973,7 @@ class OtelEventManager(NewerEvents):
         success: bool,
         output: object,
         origin: tuple[str | None, str, str] = (None, "", ""),
+        shell: ShellFacts = None,
     ) -> None:
         scope = SCOPE.get()
         if scope is not None and scope.kind == TOOL and scope.span is not None:
@@ -971,6 +993,7 @@ class OtelEventManager(NewerEvents):
             success,
             output,
             origin,
+            shell,
         )
 
     def _request_fields(
@@ -1020,7 +1043,9 @@ class OtelEventManager(NewerEvents):
         success: bool,
         output: object,
         origin: tuple[str | None, str, str],
+        shell: ShellFacts,
     ) -> dict[str, Any]:
+        # `shell` tags the metric only (upstream's event has no such fields).
         args_text, args_bytes = self._content.apply(as_text(arguments))
         text = safe_str(output) if isinstance(output, BaseException) else as_text(output)
         output_text, output_bytes = self._content.apply(text)
@@ -1089,8 +1114,21 @@ def _tool_metric(
     success: bool,
     output: object,
     origin: tuple[str | None, str, str],
+    shell: ShellFacts,
 ) -> None:
-    recorder.tool_call(safe_str(tool_name), millis, bool(success))
+    recorder.tool_call(safe_str(tool_name), millis, bool(success), shell)
+
+
+def _shell_facts(
+    command_category: str | None,
+    sandbox: str | None,
+    sandbox_policy: str | None,
+    shell_snapshot_mode: str | None,
+) -> ShellFacts:
+    facts = (command_category, sandbox, sandbox_policy, shell_snapshot_mode)
+    if facts == (None, None, None, None):
+        return None
+    return tuple(None if fact is None else safe_str(fact) for fact in facts)  # type: ignore[return-value]
 
 
 # A built-in tool's: no namespace, no MCP server (one tuple, not one per call).

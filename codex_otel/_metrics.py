@@ -26,7 +26,15 @@ from opentelemetry.sdk.resources import OsResourceDetector, Resource
 
 from ._errors import report_internal_error
 from ._version import package_version
-from .catalog import GEN_AI_TOKEN_TYPES, INSTRUMENTS, SCOPE_NAME, TOKEN_TYPES, MetricName, Tag
+from .catalog import (
+    GEN_AI_TOKEN_TYPES,
+    INSTRUMENTS,
+    SCOPE_NAME,
+    SHELL_TAGS,
+    TOKEN_TYPES,
+    MetricName,
+    Tag,
+)
 from .export import _factory
 from .export._fork import fresh_metrics_locks, reset_in_forked_child
 from .export._quiet import quiet_sdk_loggers
@@ -45,6 +53,7 @@ __all__ = [
     "MetricsFlush",
     "MetricsPipeline",
     "MetricsRecorder",
+    "ShellFacts",
     "reader_from_config",
     "sanitize_tag",
     "user_hash",
@@ -54,6 +63,10 @@ __all__ = [
 # -- tags -----------------------------------------------------------------------------
 
 UNSPECIFIED = "unspecified"
+
+# A shell tool's `command_category`, `sandbox`, `sandbox_policy`, `shell_snapshot_mode`
+# (`SHELL_TAGS`), each None when not given; None for any other tool.
+ShellFacts = tuple[str | None, str | None, str | None, str | None] | None
 MAX_TAG_LENGTH = 128
 # Letters, digits and the punctuation of model names, versions, kinds and tool names.
 _DISALLOWED = re.compile(r"[^A-Za-z0-9._\-/:]+")
@@ -540,14 +553,15 @@ class MetricsRecorder:
     def _count(
         self,
         key: tuple[object, ...],
-        counter: str,
+        counter: str | None,
         histogram: str | None,
         millis: int | None,
         tags: Callable[[Any, Any], dict[str, str]],
         first: object,
         second: object,
     ) -> None:
-        """Add 1 to `counter` and record `millis` (when not None) in `histogram`."""
+        """Add 1 to `counter` (when not None) and record `millis` (when not None) in
+        `histogram`."""
         pipeline = self._pipeline
         if pipeline.closed:
             return
@@ -557,7 +571,7 @@ class MetricsRecorder:
             )
             pipeline.deferred.add(target, millis)
         except Exception as exc:
-            report_internal_error(f"recording {counter}", exc)
+            report_internal_error(f"recording {counter or histogram}", exc)
 
     def conversation_start(self) -> None:
         if self._pipeline.first_conversation():
@@ -590,17 +604,29 @@ class MetricsRecorder:
             success,
         )
 
-    def tool_call(self, tool: str, millis: int | None, success: bool) -> None:
-        key = (MetricName.TOOL_CALL, _plain(tool), bool(success))
-        self._count(
-            key,
-            MetricName.TOOL_CALL,
-            MetricName.TOOL_CALL_DURATION,
-            millis,
-            _tool_tags,
-            tool,
-            success,
-        )
+    def tool_call(
+        self, tool: str, millis: int | None, success: bool, shell: ShellFacts = None
+    ) -> None:
+        """`shell`: a shell tool's facts in `SHELL_TAGS` order (None for one not given),
+        tags on the counter only, as upstream's."""
+        if shell is None:
+            key: tuple[object, ...] = (MetricName.TOOL_CALL, _plain(tool), bool(success))
+            self._count(
+                key,
+                MetricName.TOOL_CALL,
+                MetricName.TOOL_CALL_DURATION,
+                millis,
+                _tool_tags,
+                tool,
+                success,
+            )
+            return
+        # The counter with the shell's tags, the histogram without (two attribute sets).
+        key = (MetricName.TOOL_CALL, _plain(tool), bool(success), *map(_plain, shell))
+        self._count(key, MetricName.TOOL_CALL, None, None, _shell_tool_tags, (tool, shell), success)
+        key = (MetricName.TOOL_CALL_DURATION, _plain(tool), bool(success))
+        if millis is not None:
+            self._count(key, None, MetricName.TOOL_CALL_DURATION, millis, _tool_tags, tool, success)
 
     def token_usage(self, usage: dict[str, int]) -> None:
         """One `codex.turn.token_usage` value per token type in `usage` (see `TOKEN_TYPES`):
@@ -755,3 +781,12 @@ def _kind_tags(kind: object, success: object) -> dict[str, str]:
 
 def _tool_tags(tool: object, success: object) -> dict[str, str]:
     return {Tag.TOOL: sanitize_tag(tool), Tag.SUCCESS: _bool_tag(bool(success))}
+
+
+def _shell_tool_tags(tool_and_shell: Any, success: object) -> dict[str, str]:
+    tool, shell = tool_and_shell
+    tags = _tool_tags(tool, success)
+    for tag, value in zip(SHELL_TAGS, shell, strict=True):
+        if value is not None:
+            tags[tag] = sanitize_tag(value)
+    return tags

@@ -322,3 +322,49 @@ def test_queued_measurements_reach_the_sdk_in_order_and_the_queue_stays_bounded(
         deferred.add(Target(None, recording, "b"), i)
     left = deferred.waiting
     assert left < _WAKE_AT and len(applied) == _MAX_PENDING - left
+
+
+def test_a_shell_tool_call_is_tagged_with_the_facts_given_and_only_on_the_counter(
+    metrics: Metrics,
+) -> None:
+    provider, reader = metrics
+    manager = OtelEventManager(provider, **METADATA)
+    manager.tool_result(
+        "shell",
+        "call-1",
+        {},
+        0.25,
+        True,
+        "ok",
+        command_category="read",
+        sandbox="seatbelt",
+        sandbox_policy="workspace-write",
+        shell_snapshot_mode="disabled",
+    )
+    manager.log_tool_result("shell", "call-2", {}, lambda: "ok", sandbox="none")
+    manager.tool_result("apply_patch", "call-3", {}, 0.5, True, "ok")
+    shell = {
+        "command_category": "read",
+        "sandbox": "seatbelt",
+        "sandbox_policy": "workspace-write",
+        "shell_snapshot_mode": "disabled",
+    }
+    counted = sorted(((p.attributes, p.value) for p in reader.points("codex.tool.call")), key=repr)
+    assert counted == sorted(
+        [
+            ({**TAGS, "tool": "shell", "success": "true", **shell}, 1),
+            ({**TAGS, "tool": "shell", "success": "true", "sandbox": "none"}, 1),
+            ({**TAGS, "tool": "apply_patch", "success": "true"}, 1),
+        ],
+        key=repr,
+    )
+    (counter,) = [m for m in reader.metrics() if m.name == "codex.tool.call"]
+    assert (counter.kind, counter.unit, counter.monotonic) == ("sum", "", True)
+    durations = {
+        p.attributes["tool"]: (p.attributes, p.count)
+        for p in reader.points("codex.tool.call.duration_ms")
+    }
+    assert durations == {
+        "shell": ({**TAGS, "tool": "shell", "success": "true"}, 2),
+        "apply_patch": ({**TAGS, "tool": "apply_patch", "success": "true"}, 1),
+    }

@@ -31,6 +31,7 @@ from ._events import (
 from ._instruments import (
     GEN_AI_TOKEN_TYPES,
     INSTRUMENTS,
+    SHELL_TAGS,
     TOKEN_TYPES,
     InstrumentSpec,
     MetricName,
@@ -66,6 +67,7 @@ __all__ = [
     "SECRET_MARKER",
     "SECRET_NAME",
     "SECRET_NAME_HINTS",
+    "SHELL_TAGS",
     "SPAN_ATTRIBUTES",
     "TOKEN_TYPES",
     "TRUNCATED_MARKER",

@@ -14,6 +14,7 @@ from typing import Literal
 __all__ = [
     "GEN_AI_TOKEN_TYPES",
     "INSTRUMENTS",
+    "SHELL_TAGS",
     "TOKEN_TYPES",
     "InstrumentSpec",
     "MetricName",
@@ -79,6 +80,7 @@ class Tag:
     COMMAND_CATEGORY = "command_category"
     SANDBOX = "sandbox"
     SANDBOX_POLICY = "sandbox_policy"
+    SHELL_SNAPSHOT_MODE = "shell_snapshot_mode"
     # The GenAI metrics' attributes.
     GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
     GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
@@ -86,6 +88,9 @@ class Tag:
     GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
     ERROR_TYPE = "error.type"
 
+
+# `codex.tool.call`'s tags for a shell tool, in the order `tool_result` takes them.
+SHELL_TAGS = (Tag.COMMAND_CATEGORY, Tag.SANDBOX, Tag.SANDBOX_POLICY, Tag.SHELL_SNAPSHOT_MODE)
 
 TOKEN_TYPES = (
     "total",
@@ -151,7 +156,13 @@ INSTRUMENTS = (
     _ms(MetricName.API_REQUEST_DURATION, "API request duration", Tag.STATUS, Tag.SUCCESS),
     _counter(MetricName.SSE_EVENT, "Server-sent events received", Tag.KIND, Tag.SUCCESS),
     _ms(MetricName.SSE_EVENT_DURATION, "Wait for each server-sent event", Tag.KIND, Tag.SUCCESS),
-    _counter(MetricName.TOOL_CALL, "Tool calls", Tag.TOOL, Tag.SUCCESS),
+    _counter(
+        MetricName.TOOL_CALL,
+        "Tool calls",
+        Tag.TOOL,
+        Tag.SUCCESS,
+        *SHELL_TAGS,
+    ),
     _ms(MetricName.TOOL_CALL_DURATION, "Tool call duration", Tag.TOOL, Tag.SUCCESS),
     InstrumentSpec(
         MetricName.TOKEN_USAGE,
