@@ -35,6 +35,7 @@ from ._scopes import (
     add_url_attributes,
     end_unread_chat,
     parent_context,
+    prompt_span_counts,
     reading_chat,
     tool_span_result,
 )
@@ -773,7 +774,15 @@ class OtelEventManager(NewerEvents):
     # -- codex.user_prompt ---------------------------------------------------------
 
     def user_prompt(self, items: Iterable[str | Mapping[str, Any]]) -> None:
-        """Record a turn's input: only text items count; the text is redacted unless opted in."""
+        """Record a turn's input: only text items count; the text is redacted unless opted in.
+        With traces on, the turn span counts the items by kind (text, image, local image)."""
+        if self._provider.traces is not None:
+            try:
+                items = list(items or ())  # read twice: for the span and for the event
+            except Exception as exc:
+                report_internal_error(f"recording {Event.USER_PROMPT}", exc)
+                return
+            prompt_span_counts(items)
 
         def fields() -> dict[str, Any]:
             prompt = "".join(text_parts(items or ()))
@@ -978,7 +987,8 @@ class OtelEventManager(NewerEvents):
         scope = SCOPE.get()
         if scope is not None and scope.kind == TOOL and scope.span is not None:
             # As text once, for the span's lengths and the event's fields alike.
-            arguments, output = tool_span_result(scope.span, arguments, success, output)
+            mcp_tool = (safe_str(_name(tool_name)) or "") if origin[1] else None
+            arguments, output = tool_span_result(scope.span, arguments, success, output, mcp_tool)
         clock = TURN_CLOCK.get()
         if clock is not None:
             clock.tool_calls += 1

@@ -13,6 +13,7 @@ import sys
 import threading
 import uuid
 import weakref
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from .catalog import AGENT_NAME, Operation, SpanAttr
 if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.trace import Span
+    from opentelemetry.util.types import AttributeValue
 
     from ._provider import OtelProvider
     from ._traces import TracesPipeline
@@ -539,21 +541,61 @@ def still_streaming(outcome: object) -> bool:
 NO_SPAN = NoSpan()
 
 
+def line_count(text: str) -> int:
+    """Lines as Rust's `str::lines` counts them (Codex's): a last newline ends a line, it
+    does not start one; empty text has none."""
+    return text.count("\n") + (0 if not text or text.endswith("\n") else 1)
+
+
+def prompt_span_counts(items: Iterable[str | Mapping[str, Any]]) -> None:
+    """The turn's input items by kind on its span: text (a plain string or a `text` item),
+    `image` and `local_image`, as Codex's user input types."""
+    scope = SCOPE.get()
+    turn = scope.turn if scope is not None else None
+    if turn is None or turn.span is None:
+        return
+    try:
+        counts = dict.fromkeys(_INPUT_COUNTS.values(), 0)
+        for item in items:
+            key = _INPUT_COUNTS.get("text" if isinstance(item, str) else _item_type(item))
+            if key is not None:
+                counts[key] += 1
+        turn.span.set_attributes(counts)
+    except Exception as exc:
+        report_internal_error("recording a prompt's inputs on its turn span", exc)
+
+
+_INPUT_COUNTS = {
+    "text": SpanAttr.TEXT_INPUT_COUNT,
+    "image": SpanAttr.IMAGE_INPUT_COUNT,
+    "local_image": SpanAttr.LOCAL_IMAGE_INPUT_COUNT,
+}
+
+
+def _item_type(item: object) -> str:
+    kind = item.get("type") if isinstance(item, Mapping) else None
+    return kind if isinstance(kind, str) else ""
+
+
 def tool_span_result(
-    span: Span, arguments: object, success: bool, output: object
+    span: Span, arguments: object, success: bool, output: object, mcp_tool: str | None
 ) -> tuple[object, object]:
-    """Success and sizes on the tool span: lengths only, never the content. Returns the
-    arguments and output as the text the event records."""
+    """Success, sizes and origin on the tool span: lengths only, never the content;
+    `mcp_tool` is an MCP tool's name, None for a built-in tool. Returns the arguments and
+    output as the text the event records."""
     try:
         text = safe_str(output) if isinstance(output, BaseException) else as_text(output)
         arguments_text = as_text(arguments)
-        span.set_attributes(
-            {
-                SpanAttr.TOOL_SUCCESS: bool(success),
-                SpanAttr.TOOL_ARGUMENTS_LENGTH: len(arguments_text),
-                SpanAttr.TOOL_OUTPUT_LENGTH: len(text),
-            }
-        )
+        attributes: dict[str, AttributeValue] = {
+            SpanAttr.TOOL_SUCCESS: bool(success),
+            SpanAttr.TOOL_ARGUMENTS_LENGTH: len(arguments_text),
+            SpanAttr.TOOL_OUTPUT_LENGTH: len(text),
+            SpanAttr.TOOL_OUTPUT_LINE_COUNT: line_count(text),
+            SpanAttr.TOOL_ORIGIN: "builtin" if mcp_tool is None else "mcp",
+        }
+        if mcp_tool is not None:
+            attributes[SpanAttr.MCP_TOOL] = mcp_tool
+        span.set_attributes(attributes)
     except Exception as exc:
         report_internal_error("recording a tool's result on its span", exc)
         return arguments, output

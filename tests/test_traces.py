@@ -128,6 +128,8 @@ def test_a_scripted_turn_exports_its_whole_span_tree(
                 "codex.tool.success": True,
                 "codex.tool.arguments_length": len('{"command": ["ls"]}'),
                 "codex.tool.output_length": len("a.txt\nb.txt"),
+                "codex.tool.output_line_count": 2,
+                "codex.tool.origin": "builtin",
             },
             "status": "UNSET",
             "scope": "codex_otel",
@@ -144,6 +146,8 @@ def test_a_scripted_turn_exports_its_whole_span_tree(
                 "codex.tool.success": False,
                 "codex.tool.arguments_length": len('{"patch": "--- a"}'),
                 "codex.tool.output_length": len("patch rejected"),
+                "codex.tool.output_line_count": 1,
+                "codex.tool.origin": "builtin",
                 "error.type": "ValueError",
             },
             "status": "ERROR",
@@ -166,12 +170,69 @@ def test_a_scripted_turn_exports_its_whole_span_tree(
                 "codex.usage.reasoning_output_tokens": 64,
                 "codex.usage.total_tokens": 1500,
                 "codex.turn.outcome": "completed",
+                "codex.prompt.text_input_count": 1,
+                "codex.prompt.image_input_count": 0,
+                "codex.prompt.local_image_input_count": 0,
             },
             "status": "OK",
             "scope": "codex_otel",
         },
     ]
     assert traced.stats("spans").exported == 4
+
+
+def test_an_mcp_tool_and_a_prompt_with_images_are_described_on_their_spans(
+    traced: OtelProvider, receiver: OtlpReceiver
+) -> None:
+    manager = OtelEventManager(traced, **METADATA)
+    prompt = (
+        item
+        for item in [
+            "look at these",
+            {"type": "text", "text": "and this"},
+            {"type": "image", "image_url": "https://example.test/a.png"},
+            {"type": "local_image", "path": "/tmp/b.png"},
+            {"type": "local_image", "path": "/tmp/c.png"},
+            {"type": "skill", "name": "s"},
+        ]
+    )
+    with manager.turn("turn-1"):
+        manager.user_prompt(prompt)  # a generator: read once for the span and the event
+        manager.log_tool_result(
+            "search",
+            "call-1",
+            {"q": "x"},
+            lambda: "one\ntwo\nthree\n",
+            mcp_server="docs",
+            mcp_server_origin="config",
+        )
+        manager.tool_result("shell", "call-2", {}, 0.1, True, "")
+    traced.shutdown()
+
+    by_name = {span.name: span.attributes for span in receiver.spans}
+    assert set(by_name) == {"invoke_agent codex", "execute_tool search"}
+    assert {
+        key: value for key, value in by_name["invoke_agent codex"].items() if "prompt" in key
+    } == {
+        "codex.prompt.text_input_count": 2,
+        "codex.prompt.image_input_count": 1,
+        "codex.prompt.local_image_input_count": 2,
+    }
+    assert by_name["execute_tool search"] == {
+        "deployment": "ci",
+        "shard": 3,
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "search",
+        "gen_ai.tool.call.id": "call-1",
+        "codex.tool.success": True,
+        "codex.tool.arguments_length": len('{"q": "x"}'),
+        "codex.tool.output_length": len("one\ntwo\nthree\n"),
+        "codex.tool.output_line_count": 3,
+        "codex.tool.origin": "mcp",
+        "codex.tool.mcp_tool": "search",
+    }
+    (prompt_event,) = [log for log in receiver.logs if log.event_name == "codex.user_prompt"]
+    assert prompt_event.attributes["prompt_length"] == len("look at theseand this")
 
 
 def correlation(logs: list[ReceivedLog], spans: list[ReceivedSpan]) -> list[tuple[Any, ...]]:

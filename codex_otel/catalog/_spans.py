@@ -30,6 +30,10 @@ class SpanAttr:
     TURN_ID = "turn.id"
     REQUEST_MODEL = "gen_ai.request.model"
     TURN_OUTCOME = "codex.turn.outcome"  # completed, failed or interrupted
+    # The turn's input items by kind, as `user_prompt` gets them (never their content).
+    TEXT_INPUT_COUNT = "codex.prompt.text_input_count"
+    IMAGE_INPUT_COUNT = "codex.prompt.image_input_count"
+    LOCAL_IMAGE_INPUT_COUNT = "codex.prompt.local_image_input_count"
     # Token totals (the turn's at its end; a chat's when its stream completes).
     INPUT_TOKENS = "gen_ai.usage.input_tokens"
     OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
@@ -55,6 +59,9 @@ class SpanAttr:
     TOOL_SUCCESS = "codex.tool.success"
     TOOL_ARGUMENTS_LENGTH = "codex.tool.arguments_length"
     TOOL_OUTPUT_LENGTH = "codex.tool.output_length"
+    TOOL_OUTPUT_LINE_COUNT = "codex.tool.output_line_count"
+    TOOL_ORIGIN = "codex.tool.origin"  # `builtin` or `mcp`
+    MCP_TOOL = "codex.tool.mcp_tool"  # an MCP tool's name (MCP tools only)
     # Any span whose operation failed.
     ERROR_TYPE = "error.type"
 
@@ -76,6 +83,9 @@ SPAN_ATTRIBUTES: dict[str, tuple[str, ...]] = {
         SpanAttr.TURN_ID,
         SpanAttr.REQUEST_MODEL,
         SpanAttr.TURN_OUTCOME,
+        SpanAttr.TEXT_INPUT_COUNT,
+        SpanAttr.IMAGE_INPUT_COUNT,
+        SpanAttr.LOCAL_IMAGE_INPUT_COUNT,
         *_USAGE,
         SpanAttr.ERROR_TYPE,
     ),
@@ -103,6 +113,9 @@ SPAN_ATTRIBUTES: dict[str, tuple[str, ...]] = {
         SpanAttr.TOOL_SUCCESS,
         SpanAttr.TOOL_ARGUMENTS_LENGTH,
         SpanAttr.TOOL_OUTPUT_LENGTH,
+        SpanAttr.TOOL_OUTPUT_LINE_COUNT,
+        SpanAttr.TOOL_ORIGIN,
+        SpanAttr.MCP_TOOL,
         SpanAttr.ERROR_TYPE,
     ),
 }
