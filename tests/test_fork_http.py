@@ -190,3 +190,46 @@ def test_two_hundred_children_forked_while_the_parent_exports_over_http_never_ha
         "analytics": 4000,
         "children": [],
     }
+
+
+FIRST_EXPORTS = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from codex_otel import OtelConfig, OtelEventManager, OtelProvider
+from codex_otel.analytics import AnalyticsClient, HookRunFact, RuntimeMetadata
+from codex_otel.analytics import TrackEventsApiSink, TrackEventsContext
+
+def http(path):
+    return {{"otlp-http": {{"endpoint": "http://127.0.0.1:{port}" + path}}}}
+
+table = {{"exporter": http("/v1/logs"), "metrics_exporter": http("/v1/metrics"),
+         "trace_exporter": http("/v1/traces")}}
+provider = OtelProvider.from_config(OtelConfig.from_mapping(table))
+manager = OtelEventManager(provider, conversation_id="c", model="m", slug="s")
+sink = TrackEventsApiSink("{analytics}", lambda: {{"Authorization": "Bearer t"}})
+analytics = AnalyticsClient([sink], runtime=RuntimeMetadata("0.0.0", "macos", "26.4.0", "arm"))
+before = set(sys.modules)
+with manager.turn():
+    manager.sse_event("first", 0)
+context = TrackEventsContext("th", "t", "m")
+analytics.track_hook_run(HookRunFact(context, "Stop", "user", "completed"))
+provider.force_flush()
+analytics.shutdown()
+provider.shutdown()
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_a_first_export_of_every_signal_imports_no_module(
+    receiver: OtlpReceiver, analytics_backend: Backend
+) -> None:
+    """A module an exporting thread imports while the host forks stays half-made in the
+    child, its lock held for good: the child's exporter waits forever on it (seen as a child
+    whose spans were never exported). So every module a first export needs is imported
+    before, on the host's thread (`requests` looked for `netrc` on its first request)."""
+    script = FIRST_EXPORTS.format(port=receiver.http_port, analytics=analytics_backend.base_url)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert (result.returncode, json.loads(result.stdout)) == (0, [])
+    assert receiver.wait_for(1)[0].attributes["event.kind"] == "first"

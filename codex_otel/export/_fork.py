@@ -49,9 +49,11 @@ def load_lazy_http_modules() -> None:
     A module being imported by an exporting thread when the process forks stays half-made in
     the child, its import lock held for good: the child's first request then fails (the
     `idna` codec, looked up when a host name is first encoded: "unknown encoding: idna") or
-    waits forever.
+    waits forever. Found by listing what a first export of each signal imports: the `idna`
+    codec, and `netrc` (with `shlex`), which `requests` imports to look for credentials.
     """
     import encodings.idna  # noqa: F401
+    import netrc  # noqa: F401
 
 
 def renew_http_connections_in_child(exporter: object) -> None:
