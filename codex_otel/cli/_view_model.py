@@ -144,6 +144,8 @@ def _stamped(attributes: Mapping[str, object]) -> int:
     stamp = attributes.get(Attr.EVENT_TIMESTAMP)
     if not isinstance(stamp, str):
         return 0
+    if stamp.endswith(("Z", "z")):  # Python 3.10's fromisoformat takes no "Z"
+        stamp = stamp[:-1] + "+00:00"
     try:
         moment = datetime.fromisoformat(stamp)
     except ValueError:
