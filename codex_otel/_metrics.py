@@ -36,7 +36,7 @@ from .catalog import (
     Tag,
 )
 from .export import _factory
-from .export._fork import fresh_metrics_locks, reset_in_forked_child
+from .export._fork import fresh_metrics_locks
 from .export._quiet import quiet_sdk_loggers
 from .export._sdk_private import (
     aggregate_in_bulk,
@@ -189,9 +189,9 @@ class MetricsPipeline:
         self._flush: MetricsFlush | None = None
         self._flush_lock = threading.Lock()
         self._process_started = False
+        self.deferred = DeferredMeasurements()
         _live_pipelines.add(self)
         meter = self._provider.get_meter(SCOPE_NAME, package_version())
-        self.deferred = DeferredMeasurements()
         # Read before every collection (periodic, flush, shutdown), so what was recorded
         # before one is in it. Observes nothing, so it is never exported.
         meter.create_observable_gauge(_DRAIN_INSTRUMENT, callbacks=[self.deferred.on_collect])
@@ -211,8 +211,11 @@ class MetricsPipeline:
                 )
 
     def _after_fork_in_child(self) -> None:
-        # Locks the parent's reader thread held at the fork stay held: new ones.
+        # Locks the parent's reader thread held at the fork stay held: new ones. And what
+        # the parent measured is the parent's to export: gone before the SDK's fork hook
+        # restarts the reader's thread (a collection of it in the child counted it twice).
         fresh_metrics_locks(self._provider)
+        self.deferred.after_fork_in_child()
         self._flush_lock = threading.Lock()
 
     def recorder(
@@ -344,11 +347,10 @@ class DeferredMeasurements:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._stopped = False
-        reset_in_forked_child(self._after_fork_in_child)
 
-    def _after_fork_in_child(self) -> None:
-        # The parent applies what it queued; the child's worker is gone and its lock may
-        # have been held by it.
+    def after_fork_in_child(self) -> None:
+        """In a forked child: the parent applies what it queued; the child's worker is
+        gone and its lock may have been held by it."""
         self._pending.clear()
         self._lock = threading.Lock()
         self._wake = threading.Event()

@@ -21,6 +21,7 @@ class Backend:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.connections = 0  # accepted so far (each carries requests while kept alive)
         self.status = 200
         self.location: str | None = None  # sent with the answer (a redirect's target)
         self.hang = threading.Event()
@@ -29,6 +30,10 @@ class Backend:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # connections kept alive, as a real backend does
+
+            def setup(self) -> None:  # one handler per connection
+                super().setup()
+                backend.connections += 1
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))

@@ -22,19 +22,23 @@ from codex_otel.analytics._bounded_http import bounded_client
 from codex_otel.export._fork import _renew_transport, fresh_metrics_locks
 
 
-def _metrics_locks(provider: Any, reader: Any) -> list[object]:
+def _metrics_state(provider: Any, reader: Any) -> tuple[list[object], int]:
+    """The SDK's metrics locks, and how many attribute sets hold measurements."""
     consumer = provider._measurement_consumer
     locks = [consumer._lock, reader._export_lock]
+    measured = 0
     for storage in consumer._reader_storages.values():
         locks.append(storage._lock)
         for matches in storage._instrument_view_instrument_matches.values():
             for match in matches:
                 locks.append(match._lock)
-                locks.extend(agg._lock for agg in match._attributes_aggregation.values())
-    return locks
+                measured += len(match._attributes_aggregation)
+    return locks, measured
 
 
-def test_a_forked_childs_metrics_reset_renews_every_lock_of_the_sdk() -> None:
+def test_a_forked_childs_metrics_reset_renews_every_lock_and_drops_what_the_parent_measured() -> (
+    None
+):
     reader = PeriodicExportingMetricReader(
         ConsoleMetricExporter(out=io.StringIO()), export_interval_millis=3_600_000
     )
@@ -42,12 +46,14 @@ def test_a_forked_childs_metrics_reset_renews_every_lock_of_the_sdk() -> None:
     try:
         provider.get_meter("m").create_counter("c").add(1, {"k": "v"})
         provider.get_meter("m").create_histogram("h").record(1.0)
-        before = _metrics_locks(provider, reader)
-        assert len(before) >= 6  # consumer, export, storage, 2 matches, 2 aggregations
+        before, measured = _metrics_state(provider, reader)
+        assert (len(before), measured) == (5, 2)  # consumer, export, storage, 2 matches
         fresh_metrics_locks(provider)
-        after = _metrics_locks(provider, reader)
-        assert len(after) == len(before)
-        assert [a is b for a, b in zip(after, before, strict=True)] == [False] * len(before)
+        after, measured = _metrics_state(provider, reader)
+        assert ([a is b for a, b in zip(after, before, strict=True)], measured) == (
+            [False] * 5,
+            0,
+        )
     finally:
         provider.shutdown()
 

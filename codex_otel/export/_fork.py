@@ -73,6 +73,9 @@ def renew_http_connections_in_child(exporter: object) -> None:
     def after_in_child() -> None:
         live = weak_exporter()
         transport = getattr(getattr(live, "_client", None), "_transport", None)
+        # The OTLP/JSON ones are wrapped (`_sdk_private._ProbedTransport`): renew the one
+        # inside, whose pool the requests go through.
+        transport = getattr(transport, "_transport", transport)
         if transport is not None:
             _renew_transport(transport)
 
@@ -103,7 +106,9 @@ def fresh_metrics_locks(meter_provider: Any) -> None:
     collects, and its export lock while it exports; a fork at that moment leaves them held in
     the child for good, and the child's first measurement or its exit-time collection waits
     forever. The child is single-threaded here, so nothing else holds them. What they guard
-    is left as it was (plain Python objects, consistent under the GIL).
+    is left as it was (plain Python objects, consistent under the GIL), except what was
+    measured and not yet collected: the parent exports that, and the child, exporting it too,
+    would count it twice; the child's series start anew.
     """
     consumer = getattr(meter_provider, "_measurement_consumer", None)
     if consumer is None:
@@ -116,5 +121,5 @@ def fresh_metrics_locks(meter_provider: Any) -> None:
         for matches in storage._instrument_view_instrument_matches.values():
             for match in matches:
                 match._lock = threading.Lock()
-                for aggregation in match._attributes_aggregation.values():
-                    aggregation._lock = threading.Lock()
+                # Measured before the fork, not yet collected: the parent exports those.
+                match._attributes_aggregation = {}

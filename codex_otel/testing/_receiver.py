@@ -248,6 +248,19 @@ class OtlpReceiver:
         return self._port("grpc")
 
     @property
+    def http_statuses(self) -> dict[int, int]:
+        """How many HTTP requests were answered with each status so far (a request the
+        receiver could not parse, such as two clients' bytes interleaved on one connection,
+        is answered 400)."""
+        return self._http.statuses if self._http is not None else {}
+
+    @property
+    def http_connections(self) -> int:
+        """How many HTTP connections were accepted so far (each carries requests until the
+        client closes it or it stays idle for `HttpLimits.idle_seconds`)."""
+        return self._http.connections if self._http is not None else 0
+
+    @property
     def _scheme(self) -> str:
         return "http" if self._tls is None else "https"
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import struct
 import sys
+import threading
 import zlib
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
@@ -66,6 +69,11 @@ class ReceiverSink(Protocol):
 
 
 class HttpServer(ThreadingHTTPServer):
+    """HTTP/1.1 with connections kept alive between requests, as a collector's are (clients
+    pool them: what a forked child does with its parent's pooled connections shows only
+    then), at most `limits.max_connections` at once, each closed after `limits.idle_seconds`
+    of silence, and all of them at `server_close()`."""
+
     daemon_threads = True  # a stuck client must never block interpreter exit
 
     def __init__(
@@ -79,7 +87,53 @@ class HttpServer(ThreadingHTTPServer):
         # Listening on loopback only: answer local programs only (see `loopback_request`).
         # Asked to listen beyond, senders name this host as they please.
         self.local_only = is_loopback(address[0])
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        self._statuses: Counter[int] = Counter()
+        self._accepted = 0
         super().__init__(address, _HttpHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            admitted = len(self._open) < self.limits.max_connections
+            if admitted:
+                self._open.add(request)
+                self._accepted += 1
+        if not admitted:
+            _logger.debug("OTLP receiver: too many connections, %s closed", client_address)
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def close_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().close_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._open_lock:
+            still_open = list(self._open)
+        for connection in still_open:
+            # Wakes a handler waiting for the next request: it sees the end and closes.
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def answered(self, status: int) -> None:
+        with self._open_lock:
+            self._statuses[int(status)] += 1  # an HTTPStatus from `send_error`
+
+    @property
+    def statuses(self) -> dict[int, int]:
+        """How many requests were answered with each HTTP status so far."""
+        with self._open_lock:
+            return dict(self._statuses)
+
+    @property
+    def connections(self) -> int:
+        """How many connections were accepted so far."""
+        with self._open_lock:
+            return self._accepted
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that failed its TLS handshake or dropped the connection is the client's
@@ -109,11 +163,21 @@ def _inflate(body: bytes, encoding: str, limit: int) -> bytes:
 class _HttpHandler(BaseHTTPRequestHandler):
     server: HttpServer
 
+    # Every answer carries a Content-Length (`send_error`'s too) or closes the connection.
+    protocol_version = "HTTP/1.1"
     _was_reset = False
-    timeout = 30  # a client that stops sending mid-request frees its thread
+
+    def setup(self) -> None:
+        super().setup()
+        # A client that stops sending, mid-request or between requests, frees its thread.
+        self.connection.settimeout(self.server.limits.idle_seconds)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the default writes a line per request to stderr
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.server.answered(code)
+        super().send_response(code, message)
 
     def finish(self) -> None:
         if not self._was_reset:  # a reset socket has nothing left to flush

@@ -17,13 +17,20 @@ _LOCAL_NAMES = ("localhost", "localhost.")
 
 @dataclass(frozen=True)
 class HttpLimits:
-    """What an HTTP request may carry: more is answered 413 before it is read or inflated
-    (a collector's default request limit is 20 MiB)."""
+    """What an HTTP request may carry (more is answered 413 before it is read or inflated: a
+    collector's default request limit is 20 MiB), and how many connections stay open, how
+    long."""
 
     max_body_bytes: int = 20 << 20
     """The request body as sent (compressed or not)."""
     max_inflated_bytes: int = 64 << 20
     """What a gzip or deflate body may inflate to."""
+    max_connections: int = 64
+    """Connections open at once (kept alive between requests, each holds a thread); one more
+    is closed as soon as it is accepted."""
+    idle_seconds: float = 30.0
+    """How long a connection may stay silent, idle between requests or stalled within one,
+    before it is closed."""
 
 
 def is_loopback(host: str) -> bool:
