@@ -25,6 +25,7 @@ class Backend:
         self.status = 200
         self.location: str | None = None  # sent with the answer (a redirect's target)
         self.hang = threading.Event()
+        self.delay = 0.0  # seconds before each answer, as a slow backend takes
         self.release = threading.Event()
         backend = self
 
@@ -49,6 +50,7 @@ class Backend:
                 if backend.hang.is_set():
                     backend.release.wait(30)
                     return
+                backend.release.wait(backend.delay)
                 self.send_response(backend.status)
                 if backend.location is not None:
                     self.send_header("Location", backend.location)

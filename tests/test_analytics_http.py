@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
+import subprocess
+import sys
+from dataclasses import asdict
 
 import pytest
 
@@ -137,3 +141,39 @@ def test_shutdown_with_a_hanging_server_is_bounded_and_every_fact_counted(
     assert (api.delivered, api.failed, api.not_sent) == (0, 0, 0)
     assert api.in_flight_at_shutdown > 0
     assert api.in_flight_at_shutdown + api.unsent_at_shutdown == stats.events
+
+
+EXITS_WITHOUT_SHUTDOWN = """
+import atexit, json, sys
+from dataclasses import asdict
+from codex_otel.analytics import AnalyticsClient, HookRunFact, RuntimeMetadata
+from codex_otel.analytics import TrackEventsApiSink, TrackEventsContext
+
+# Registered first, so it runs last: what the client's own exit hook left.
+atexit.register(lambda: print(json.dumps(asdict(analytics.stats().sinks["track_events_api"]))))
+sink = TrackEventsApiSink("{url}", lambda: {{"Authorization": "Bearer t"}})
+analytics = AnalyticsClient([sink], runtime=RuntimeMetadata("0.0.0", "macos", "26.4.0", "arm"))
+for turn in range(3):
+    context = TrackEventsContext("th", str(turn), "m")
+    analytics.track_hook_run(HookRunFact(context, "Stop", "user", "completed"))
+sys.exit(0)  # the host never calls analytics.shutdown()
+"""
+
+
+def test_a_process_exiting_without_shutdown_sends_what_it_queued_first(
+    backend: Backend,
+) -> None:
+    """The worker is not left sending (in OpenSSL's code, loading certificates or writing)
+    while the exiting process tears OpenSSL down: a forked child died of SIGSEGV so."""
+    backend.delay = 0.3  # the send is still under way when the host's script ends
+    script = EXITS_WITHOUT_SHUTDOWN.format(url=backend.base_url)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(result.stdout) == asdict(SinkStats(delivered=3, requests=1))
+    assert [
+        event["event_params"]["turn_id"]
+        for request in backend.requests
+        for event in request["body"]["events"]
+    ] == ["0", "1", "2"]

@@ -8,12 +8,14 @@ has no queue and no thread: each call returns at its first line.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import itertools
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
@@ -155,6 +157,19 @@ def _guarded(
     return guarded
 
 
+def _shut_down_live_clients() -> None:
+    """At interpreter exit: each client still alive sends what it queued and stops its
+    worker, within its `shutdown_timeout`. A worker left running would still be in its sink's
+    native code (OpenSSL loading the CA certificates for a new connection pool, or a send)
+    while the exiting process tears that library down: such a process died of SIGSEGV."""
+    for client in list(_live):
+        client.shutdown()
+
+
+# Clients not shut down yet, held weakly (a client the host drops is not kept alive).
+_live: weakref.WeakSet[AnalyticsClient] = weakref.WeakSet()
+
+
 class AnalyticsClient:
     """Track facts; a worker reduces them to track events and hands those to the `sinks`.
 
@@ -221,6 +236,11 @@ class AnalyticsClient:
         self._idle = threading.Condition(self._lock)
         self._start_worker()
         reset_in_forked_child(self._after_fork_in_child)
+        _live.add(self)
+        # Re-registered last: this client sends at exit before the hooks registered before
+        # it (the provider its `OtelSink` hands events to shuts down after).
+        atexit.unregister(_shut_down_live_clients)
+        atexit.register(_shut_down_live_clients)
 
     def _start_worker(self) -> None:
         self._worker = threading.Thread(target=self._run, name="codex-otel-analytics", daemon=True)
