@@ -196,6 +196,7 @@ def _otlp_grpc(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
         fast_grpc_log_export(exporter, request_bytes)
     _watch(exporter, signal)
     pin_headers(exporter, config.headers)
+    certificate_failures_are_final(exporter)
     return exporter
 
 

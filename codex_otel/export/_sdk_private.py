@@ -35,6 +35,7 @@ __all__ = [
     "ATTRIBUTES_DICT",
     "GRPC_CLIENT",
     "GRPC_LOG_EXPORTER_MIXIN",
+    "GRPC_RETRY_INFO",
     "GRPC_STUB",
     "HTTP_TRANSPORT",
     "LOGGER_LIMITS",
@@ -46,13 +47,17 @@ __all__ = [
     "encoded_by_us",
     "fast_grpc_log_export",
     "fast_http_log_export",
+    "final_grpc_error",
     "grpc_log_exporter_ignoring_timeout_variable",
+    "http_transport",
     "import_tracing_sdk",
     "pin_headers",
     "reader_exporter",
+    "retry_connection_errors_unless",
     "stop_reader_thread",
     "uses_grpc",
     "watch_partial_success",
+    "wrap_grpc_stub",
 ]
 
 # The API's context key (value "suppress_instrumentation") that instrumentations check before
@@ -179,14 +184,82 @@ def watch_partial_success(
 
         session.hooks["response"].append(on_response)
     elif hasattr(exporter, GRPC_STUB) and hasattr(exporter, GRPC_CLIENT):
-        stub_class = getattr(exporter, GRPC_STUB)
-        setattr(exporter, GRPC_STUB, lambda channel: _ProbedStub(stub_class(channel), probe))
-        setattr(exporter, GRPC_CLIENT, _ProbedStub(getattr(exporter, GRPC_CLIENT), probe))
+        wrap_grpc_stub(exporter, lambda stub: _ProbedStub(stub, probe))
     else:
         client = getattr(exporter, HTTP_CLIENT)
         setattr(client, HTTP_TRANSPORT, _ProbedTransport(getattr(client, HTTP_TRANSPORT), probe))
     setattr(exporter, PROBE_ATTRIBUTE, probe)
     return probe
+
+
+def wrap_grpc_stub(exporter: Any, wrap: Callable[[Any], Any]) -> None:
+    """Have an OTLP/gRPC exporter call `Export` on `wrap(stub)`, now and on every channel
+    it builds anew (it does after an UNAVAILABLE answer)."""
+    stub_class = getattr(exporter, GRPC_STUB)
+    setattr(exporter, GRPC_STUB, lambda channel: wrap(stub_class(channel)))
+    setattr(exporter, GRPC_CLIENT, wrap(getattr(exporter, GRPC_CLIENT)))
+
+
+# Behaviour relied on, not an attribute: the OTLP/gRPC exporters wait before a retry for the
+# delay an error's trailing `google.rpc.retryinfo-bin` asks for (a collector's throttling
+# answer, in the OTLP specification), and give up at once when that is longer than the
+# export has left. `final_grpc_error` asks for a delay no export has.
+GRPC_RETRY_INFO = "google.rpc.retryinfo-bin"
+_NEVER_SECONDS = 10**9  # about 32 years
+
+
+@functools.cache
+def _final_grpc_error_type() -> type[Exception]:
+    import grpc
+    from google.rpc.error_details_pb2 import RetryInfo
+
+    retry_info = RetryInfo()
+    retry_info.retry_delay.seconds = _NEVER_SECONDS
+    never = (GRPC_RETRY_INFO, retry_info.SerializeToString())
+
+    class FinalRpcError(grpc.RpcError):  # type: ignore[misc]  # grpc ships no types
+        """A gRPC error, with its code, that the OTLP/gRPC exporters do not retry."""
+
+        def __init__(self, error: Any, reason: str) -> None:
+            super().__init__(f"{reason}: {error.details()}")
+            self._error = error
+            self._reason = reason
+
+        def code(self) -> Any:
+            return self._error.code()
+
+        def details(self) -> str:
+            return f"{self._reason}: {self._error.details()}"
+
+        def trailing_metadata(self) -> Any:
+            return (*(self._error.trailing_metadata() or ()), never)
+
+    return FinalRpcError
+
+
+def final_grpc_error(error: Any, reason: str) -> Exception:
+    """`error` (a `grpc.RpcError` from a call) as one the OTLP/gRPC exporters fail the export
+    on at once, its details led by `reason`."""
+    return _final_grpc_error_type()(error, reason)
+
+
+def http_transport(exporter: object) -> Any:
+    """An OTLP/HTTP exporter's HTTP transport, `_client._transport` (None for others)."""
+    return getattr(getattr(exporter, HTTP_CLIENT, None), HTTP_TRANSPORT, None)
+
+
+def retry_connection_errors_unless(exporter: object, final: Callable[[Any], bool]) -> None:
+    """Have an OTLP/HTTP exporter retry a connection error only when `final(error)` is
+    false. Its transport decides what it retries with `is_connection_error(error)`."""
+    transport = http_transport(exporter)
+    is_connection_error = getattr(transport, "is_connection_error", None)
+    if transport is None or is_connection_error is None:
+        return
+
+    def retry_unless_final(error: Exception | None) -> bool:
+        return bool(is_connection_error(error)) and not final(error)
+
+    transport.is_connection_error = retry_unless_final
 
 
 # Read by `opentelemetry.sdk.trace` when imported, for a module constant kept for backward
