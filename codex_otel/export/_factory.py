@@ -23,14 +23,16 @@ from .._config import (
 )
 from ._fork import renew_http_connections_in_child
 from ._grpc_setup import before_importing_grpc
-from ._sdk_private import (
-    fast_file_log_export,
-    fast_grpc_log_export,
-    fast_http_log_export,
+from ._private_sdk_exporters import (
     grpc_log_exporter_ignoring_timeout_variable,
     import_tracing_sdk,
     pin_headers,
     watch_partial_success,
+)
+from ._private_sdk_log_export import (
+    fast_file_log_export,
+    fast_grpc_log_export,
+    fast_http_log_export,
 )
 from ._tls import (
     certificate_failures_are_final,

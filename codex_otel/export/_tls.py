@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from .._config import TlsConfig
 from ._grpc_setup import before_importing_grpc
-from ._sdk_private import (
+from ._private_sdk_exporters import (
     final_grpc_error,
     retry_connection_errors_unless,
     uses_grpc,
