@@ -120,6 +120,7 @@ _GRPC_CERTIFICATE_FAILURES = ("CERTIFICATE_VERIFY_FAILED", "Hostname Verificatio
 
 def grpc_certificate_failure(error: BaseException) -> bool:
     """Whether `error`, raised by a gRPC call, is a failed check of the server's certificate."""
+    before_importing_grpc()
     import grpc
 
     if not isinstance(error, grpc.RpcError) or not isinstance(error, grpc.Call):
