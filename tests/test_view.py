@@ -5,6 +5,7 @@ session), and the command itself."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -211,6 +212,31 @@ def test_lines_that_are_not_otlp_are_skipped_and_said(tmp_path: Path) -> None:
     ]
     assert state_of(store)["bad_lines"] == {str(path): 2}
     assert state_of(store)["counts"]["events"] == 8
+
+
+def test_every_poll_while_a_file_is_read_says_how_far_it_is(tmp_path: Path) -> None:
+    # The conversations may be of an earlier version while a file is read (rebuilding them
+    # for every poll would slow the reading), never the progress and the counts.
+    path = tmp_path / "session.jsonl"
+    record_session(path)
+    lines = path.read_bytes().splitlines(keepends=True)
+    size = path.stat().st_size
+    store = ViewStore()
+    server = ViewServer(store)
+    try:
+        done, seen, expected = 0, [], []
+        for line in lines:
+            read_otlp_line(line, store)
+            done += len(line)
+            store.set_progress(str(path), done, size)
+            state = json.loads(server.api("state", {}) or b"")
+            seen.append((state["progress"], state["counts"]))
+            expected.append(({str(path): [done, size]}, store.take().header["counts"]))
+    finally:
+        server.server_close()
+    assert seen == expected
+    # Read to its end: the conversations too are of the last version.
+    assert [c["events"] for c in state["conversations"]] == [RECORDED_COUNTS["events"]]
 
 
 # -- the page, in chromium ---------------------------------------------------------------
