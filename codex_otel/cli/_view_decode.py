@@ -39,6 +39,7 @@ _STATUS_NAMES = {
     "OK": 1,
     "ERROR": 2,
 }
+_NO_VALUE: dict[str, Any] = {}
 
 
 def _value(value: Any, keep: Keeper) -> object:
@@ -67,20 +68,22 @@ def _key_values(items: Any, keep: Keeper) -> dict[str, object]:
     decoded: dict[str, object] = {}
     for item in items:
         key = item["key"]
-        if type(key) is not str:
-            key = str(key)
-        value = item.get("value") or {}
+        value = item.get("value") or _NO_VALUE
         text = value.get("stringValue")  # most values are strings: no call for them
-        if type(text) is str:
-            if len(text) <= INTERN_CHARS:
-                text = intern(text, text)
-            elif len(text) > MAX_VALUE_CHARS:
-                text = text[:MAX_VALUE_CHARS] + CUT_MARK
-            decoded[intern(key, key)] = text
-        elif type(value.get("intValue")) is str:  # int64 travels as a string in OTLP/JSON
-            decoded[intern(key, key)] = int(value["intValue"])
+        if type(text) is str and type(key) is str:
+            decoded[intern(key, key)] = (
+                intern(text, text)
+                if len(text) <= INTERN_CHARS
+                else text
+                if len(text) <= MAX_VALUE_CHARS
+                else text[:MAX_VALUE_CHARS] + CUT_MARK
+            )
         else:
-            decoded[intern(key, key)] = keep.value(_value(value, keep))
+            key = str(key)
+            number = value.get("intValue")  # int64 travels as a string in OTLP/JSON
+            decoded[intern(key, key)] = (
+                int(number) if type(number) is str else keep.value(_value(value, keep))
+            )
     return decoded
 
 

@@ -124,7 +124,7 @@ class FileFollower:
                 if not line:
                     break
                 bad += 1
-            elif line.strip() and not read_line(line, self._store):
+            elif not line.isspace() and not read_line(line, self._store):
                 bad += 1
             offset += len(line)
             if offset - reported >= _PROGRESS_EVERY:
