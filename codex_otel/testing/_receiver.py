@@ -39,11 +39,23 @@ from ._otlp_decode import (
     decode_traces_request,
 )
 from ._receiver_http import LOGS_PATH, METRICS_PATH, TRACES_PATH, HttpServer
-from ._server_setup import Fault, HttpLimits, ServerTls
+from ._server_setup import Fault, HttpLimits, ServerTls, is_loopback, loopback_request
 
 __all__ = ["OtlpReceiver"]
 
 _logger = logging.getLogger(__name__)
+
+
+def _authority(context: Any) -> str | None:
+    """The `:authority` a gRPC call was addressed to (its Host). grpc's public context does not
+    give it; its call details do (the same since grpcio 1.0). None if they no longer do: then
+    the call is answered (a browser cannot speak gRPC: this is a second fence) and the test of
+    a foreign authority fails."""
+    try:
+        host = context._rpc_event.call_details.host
+    except AttributeError:
+        return None
+    return host.decode("latin-1") if isinstance(host, bytes) else str(host)
 
 
 def _metadata_value(value: str | bytes) -> str:
@@ -140,36 +152,36 @@ class OtlpReceiver:
         from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
         receiver = self
+        local_only = is_loopback(self._host)
+
+        def begin(context: Any) -> dict[str, str]:
+            """An export's metadata as headers, once it may be answered (else it is aborted)."""
+            authority = _authority(context) if local_only else None
+            if authority is not None and not loopback_request(authority, None):
+                # As the HTTP side: a name pointed at 127.0.0.1 is not this machine's program.
+                context.abort(grpc.StatusCode.PERMISSION_DENIED, "forbidden authority")
+            fault = receiver.next_fault()
+            if fault is not None:
+                context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
+            metadata = context.invocation_metadata()
+            return {key.lower(): _metadata_value(value) for key, value in metadata}
 
         class _LogsServicer(logs_service_pb2_grpc.LogsServiceServicer):
             def Export(self, request: ExportLogsServiceRequest, context: Any) -> Any:
-                fault = receiver.next_fault()
-                if fault is not None:
-                    context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
-                metadata = context.invocation_metadata()
-                headers = {key.lower(): _metadata_value(value) for key, value in metadata}
+                headers = begin(context)
                 receiver.accept_logs(decode_logs_request(request, "grpc", headers))
                 return receiver.logs_response(request.ByteSize())
 
         class _MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             def Export(self, request: ExportMetricsServiceRequest, context: Any) -> Any:
-                fault = receiver.next_fault()
-                if fault is not None:
-                    context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
-                metadata = context.invocation_metadata()
-                headers = {key.lower(): _metadata_value(value) for key, value in metadata}
-                metrics = decode_metrics_request(request, "grpc", headers)
+                metrics = decode_metrics_request(request, "grpc", begin(context))
                 # grpc hands over the parsed message: its encoding stands in for the raw body.
                 receiver.accept_metrics(metrics, request.SerializeToString())
                 return ExportMetricsServiceResponse()
 
         class _TraceServicer(trace_service_pb2_grpc.TraceServiceServicer):
             def Export(self, request: ExportTraceServiceRequest, context: Any) -> Any:
-                fault = receiver.next_fault()
-                if fault is not None:
-                    context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
-                metadata = context.invocation_metadata()
-                headers = {key.lower(): _metadata_value(value) for key, value in metadata}
+                headers = begin(context)
                 receiver.accept_spans(decode_traces_request(request, "grpc", headers))
                 return receiver.spans_response()
 
