@@ -100,6 +100,8 @@ class FileFollower:
         if offset == size:
             return
         file.seek(offset)
+        if size - offset >= _PROGRESS_EVERY:  # a long read: the page says so from its start
+            self._store.set_progress(str(path), offset, size)
         # No collection while reading: decoding makes no reference cycles, and the collector
         # would scan the tens of thousands of records kept, again and again.
         collecting = gc.isenabled()
