@@ -18,15 +18,18 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from .._errors import CliError
-from ..testing import Metric, OtlpReceiver, ReceivedLog, ReceivedSpan
+from ..testing import Metric
 from ..testing._server_setup import loopback_request
 from ._view_files import FileFollower, check_readable
 from ._view_model import Limits, ViewStore, span_record
 from ._view_pages import Filter, PageModel
+
+if TYPE_CHECKING:  # imported when listening: a file alone needs no receiver (nor protobuf)
+    from ..testing import OtlpReceiver, ReceivedLog, ReceivedSpan
 
 __all__ = ["ViewServer", "run_view"]
 
@@ -217,6 +220,7 @@ def live_receiver(
     store: ViewStore, *, host: str, http_port: int | None, grpc_port: int | None
 ) -> OtlpReceiver:
     """A receiver whose events and metrics go to the store as they arrive."""
+    from ..testing import OtlpReceiver
 
     def on_log(log: ReceivedLog) -> None:
         store.add_events([log])

@@ -11,14 +11,8 @@ import binascii
 import json
 from typing import Any, NamedTuple
 
-from google.protobuf import json_format
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
-    ExportMetricsServiceRequest,
-)
-
 from ..catalog import Attr
 from ..testing import Metric, MetricPoint
-from ..testing._otlp_decode import decode_metrics_request, parse_otlp_json_into
 from ._view_model import (
     CUT_MARK,
     INTERN_CHARS,
@@ -221,6 +215,23 @@ def _received(document: dict[str, Any], keep: Keeper) -> _Records | None:
     return None
 
 
+def _metrics(line: bytes) -> list[Metric]:
+    """An OTLP/JSON metrics export, decoded as the receiver decodes one: by protobuf, imported
+    at the first such line (a session's lines are mostly events and spans)."""
+    from google.protobuf import json_format
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
+
+    from ..testing._otlp_decode import decode_metrics_request, parse_otlp_json_into
+
+    try:
+        request = parse_otlp_json_into(line, ExportMetricsServiceRequest())
+    except json_format.ParseError as exc:
+        raise ValueError(str(exc)) from None
+    return decode_metrics_request(request, "file", {})
+
+
 def _decode(line: bytes, keep: Keeper) -> _Records | None:
     document = json.loads(line)
     if not isinstance(document, dict):
@@ -231,8 +242,7 @@ def _decode(line: bytes, keep: Keeper) -> _Records | None:
     if "resourceSpans" in document:
         return _Records([], _spans(document, keep), [])
     if "resourceMetrics" in document:
-        metrics = parse_otlp_json_into(line, ExportMetricsServiceRequest())
-        return _Records([], [], decode_metrics_request(metrics, "file", {}))
+        return _Records([], [], _metrics(line))
     return _received(document, keep)
 
 
@@ -249,7 +259,6 @@ def read_line(line: bytes, store: ViewStore) -> bool:
         KeyError,
         RecursionError,
         binascii.Error,
-        json_format.ParseError,
     ):
         return False
     if records is None:

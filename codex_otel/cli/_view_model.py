@@ -18,10 +18,13 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..catalog import Attr, Event
-from ..testing import Metric, ReceivedLog, ReceivedSpan
+from ..testing import Metric
+
+if TYPE_CHECKING:  # the receiver's records: a file alone needs no protobuf
+    from ..testing import ReceivedLog, ReceivedSpan
 
 __all__ = [
     "MAX_VALUE_CHARS",

@@ -18,12 +18,19 @@ a network, `InMemoryMetrics` is a reader to pass to the provider:
     assert point.value == 1 and point.attributes["tool"] == "shell"
 """
 
-from ._capture import CapturedEvents, capture_events
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._metric_data import Metric, MetricPoint
-from ._metrics import InMemoryMetrics
-from ._otlp_decode import ReceivedLog, ReceivedSpan
-from ._receiver import OtlpReceiver
 from ._server_setup import Fault, HttpLimits, ServerTls
+
+if TYPE_CHECKING:
+    from ._capture import CapturedEvents, capture_events
+    from ._metrics import InMemoryMetrics
+    from ._otlp_decode import ReceivedLog, ReceivedSpan
+    from ._receiver import OtlpReceiver
 
 __all__ = [
     "CapturedEvents",
@@ -38,3 +45,27 @@ __all__ = [
     "ServerTls",
     "capture_events",
 ]
+
+# public name -> the private module defining it, imported when the name is first looked up:
+# `codex-otel view` of a file needs neither the receiver nor protobuf (a third of its start).
+_LAZY = {
+    "CapturedEvents": "._capture",
+    "capture_events": "._capture",
+    "InMemoryMetrics": "._metrics",
+    "ReceivedLog": "._otlp_decode",
+    "ReceivedSpan": "._otlp_decode",
+    "OtlpReceiver": "._receiver",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
