@@ -4,6 +4,7 @@ narrowing rows and charts, one zoomable time axis shared by a turn's timeline an
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -212,6 +213,21 @@ ROWS = """[...document.querySelectorAll("section.turn.open svg.waterfall text")]
   .map((t) => t.textContent)"""
 
 
+# Where a chart's drawing ends against its source line: [the lowest bar or label's bottom, the
+# source line's top], in the chart's own units.
+ABOVE_SOURCE = """((figure) => {
+  const boxes = [...figure.querySelectorAll("svg > text:not(.source), svg > rect.bar")]
+    .map((node) => node.getBBox());
+  const source = figure.querySelector("svg > text.source").getBBox();
+  return [Math.max(...boxes.map((box) => box.y + box.height)), source.y];
+})(document.querySelector('#conv-charts figure[data-chart="tools"]'))"""
+
+# The token chart's turn labels as drawn, left to right: [left, right] of each.
+LABEL_SPANS = """[...document.querySelectorAll(
+  '#conv-charts figure[data-chart="tokens"] .group-label')]
+  .map((label) => label.getBBox()).map((box) => [box.x, box.x + box.width])"""
+
+
 def test_a_long_waterfall_shows_its_failures_and_folds_the_rest(tmp_path: Path) -> None:
     path = tmp_path / "long.jsonl"
     sink = {"otlp-file": {"path": str(path)}}
@@ -232,6 +248,7 @@ def test_a_long_waterfall_shows_its_failures_and_folds_the_rest(tmp_path: Path) 
             " document.querySelector('#conv-charts figure[data-chart=\"tools\"] .source')"
             ".textContent]"
         )
+        drawn_to, source_from = browser.evaluate(ABOVE_SOURCE)
         browser.screenshot("view-long-waterfall.png")
         _click(browser, "svg.waterfall .more-spans")
         assert browser.wait_until(f"{ROWS}.length === 101")
@@ -254,6 +271,7 @@ def test_a_long_waterfall_shows_its_failures_and_folds_the_rest(tmp_path: Path) 
         drawn,
         "from the events · 92 more tools not drawn (the tool filter shows one)",
     ]
+    assert drawn_to <= source_from  # the eight rows end above the line saying the rest
 
 
 def test_many_turns_keep_the_token_charts_labels_apart(tmp_path: Path) -> None:
@@ -277,6 +295,10 @@ def test_many_turns_keep_the_token_charts_labels_apart(tmp_path: Path) -> None:
             "document.querySelectorAll('#conv-charts figure[data-chart=\"tokens\"] rect.bar')"
             ".length"
         )
-    # Every turn's bars, every other turn labelled (12 labels fit under the chart).
+        spans = browser.evaluate(LABEL_SPANS)
+        browser.screenshot("view-many-turns.png")
+    # Every turn's bars, every third turn labelled (8 labels of two digits fit under it).
     assert bars == 24 * 4
-    assert labels == [f"turn {turn}" for turn in range(0, 24, 2)]
+    assert labels == [f"turn {turn}" for turn in range(0, 24, 3)]
+    # Drawn apart: each label ends before the next begins.
+    assert all(end <= start for (_, end), (start, _) in itertools.pairwise(spans)), spans
