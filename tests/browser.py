@@ -144,9 +144,18 @@ class Browser:
                 return value
             time.sleep(0.1)
 
-    def screenshot(self, name: str) -> Path:
-        """A PNG of the whole page, kept under test-artifacts/ (gitignored)."""
-        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    def screenshot(self, name: str, selector: str | None = None) -> Path:
+        """A PNG of the whole page (or of the first element `selector` finds), kept under
+        test-artifacts/ (gitignored)."""
+        clip = {}
+        if selector is not None:
+            box = self.evaluate(
+                f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
+                ".getBoundingClientRect(); return {x: r.left + window.scrollX, "
+                "y: r.top + window.scrollY, width: r.width, height: r.height, scale: 1}; })()"
+            )
+            clip = {"clip": box}
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True, **clip)
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / name
         path.write_bytes(base64.b64decode(data["data"]))
