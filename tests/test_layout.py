@@ -39,17 +39,21 @@ LAYERS: dict[str, int] = {
     "_bridge": 7,
     # Where an event is recorded (its turn, its span): read by the manager's record path.
     "_scopes": 8,
-    # The manager's parts: the newer events' methods, a turn's clock.
+    # The manager's parts: the newer events' methods, a turn's clock, its core (state, turns,
+    # spans, the record path), the requests' and the tools' event families, the whole.
     "_manager_events": 8,
     "_manager_turns": 9,
-    "_manager": 10,
-    "instrument": 11,
-    "analytics": 11,
-    "testing": 11,
-    "cli": 12,
+    "_manager_core": 10,
+    "_manager_requests": 11,
+    "_manager_tools": 11,
+    "_manager": 12,
+    "instrument": 13,
+    "analytics": 13,
+    "testing": 13,
+    "cli": 14,
     # The public face and `python -m codex_otel` sit on top of everything.
-    "__init__": 13,
-    "__main__": 14,
+    "__init__": 15,
+    "__main__": 16,
 }
 
 
