@@ -4,8 +4,10 @@ narrowing rows and charts, one zoomable time axis shared by a turn's timeline an
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -228,18 +230,25 @@ LABEL_SPANS = """[...document.querySelectorAll(
   .map((label) => label.getBBox()).map((box) => [box.x, box.x + box.width])"""
 
 
-def test_a_long_waterfall_shows_its_failures_and_folds_the_rest(tmp_path: Path) -> None:
-    path = tmp_path / "long.jsonl"
+@contextlib.contextmanager
+def _one_turn(path: Path, conversation: str, prompt: str) -> Iterator[OtelEventManager]:
+    """A turn recorded to `path` (its events and spans), its prompt sent: the manager in it."""
     sink = {"otlp-file": {"path": str(path)}}
     config = OtelConfig.from_mapping({"exporter": sink, "trace_exporter": sink})
     with OtelProvider.from_config(config) as provider:
-        manager = OtelEventManager(provider, conversation_id="conv-long", model="m", slug="m")
+        manager = OtelEventManager(provider, conversation_id=conversation, model="m", slug="m")
         with manager.turn():
-            manager.user_prompt(["a hundred calls"])
-            for call in range(100):
-                with manager.tool_span(f"tool{call}", f"call-{call}"):
-                    ok = call not in (37, 63)
-                    manager.tool_result(f"tool{call}", f"call-{call}", {}, 0.01, ok, "")
+            manager.user_prompt([prompt])
+            yield manager
+
+
+def test_a_long_waterfall_shows_its_failures_and_folds_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    with _one_turn(path, "conv-long", "a hundred calls") as manager:
+        for call in range(100):
+            with manager.tool_span(f"tool{call}", f"call-{call}"):
+                ok = call not in (37, 63)
+                manager.tool_result(f"tool{call}", f"call-{call}", {}, 0.01, ok, "")
     with page_of(path, "document.querySelectorAll('svg.waterfall').length === 1") as (_, browser):
         folded = browser.evaluate(ROWS)
         charted = browser.evaluate(
@@ -371,19 +380,14 @@ def test_a_thousand_row_waterfall_opens_folded_by_level(tmp_path: Path) -> None:
     # A thousand calls, each running one more inside it (two thousand spans under the turn's):
     # the calls folded, their runs of siblings cut to the failing and the ends.
     path = tmp_path / "thousand.jsonl"
-    sink = {"otlp-file": {"path": str(path)}}
-    config = OtelConfig.from_mapping({"exporter": sink, "trace_exporter": sink})
-    with OtelProvider.from_config(config) as provider:
-        manager = OtelEventManager(provider, conversation_id="conv-1000", model="m", slug="m")
-        with manager.turn():
-            manager.user_prompt(["a thousand calls"])
-            for call in range(1000):
-                with (
-                    manager.tool_span("shell", f"call-{call}"),
-                    manager.tool_span("apply_patch", f"patch-{call}"),
-                ):
-                    ok = call != 500
-                    manager.tool_result("apply_patch", f"patch-{call}", {}, 0.01, ok, "")
+    with _one_turn(path, "conv-1000", "a thousand calls") as manager:
+        for call in range(1000):
+            with (
+                manager.tool_span("shell", f"call-{call}"),
+                manager.tool_span("apply_patch", f"patch-{call}"),
+            ):
+                ok = call != 500
+                manager.tool_result("apply_patch", f"patch-{call}", {}, 0.01, ok, "")
     with page_of(path, "document.querySelectorAll('svg.waterfall').length === 1") as (_, browser):
         folded = browser.evaluate(ROWS)
         folds = browser.evaluate(

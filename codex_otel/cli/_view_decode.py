@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from ..catalog import Attr
@@ -94,25 +95,32 @@ def _id(value: Any) -> str:
     return base64.b64decode(text).hex()
 
 
+def _scoped(resources: Any, scopes: str, items: str, keep: Keeper) -> Iterator[tuple[str, Any]]:
+    """Each record of an export request's resources (`resourceLogs`, `resourceSpans`), with
+    the name of its instrumentation scope."""
+    for resource in resources:
+        for scoped in resource.get(scopes, ()):
+            scope = keep.text(str(scoped.get("scope", {}).get("name", "")))
+            for item in scoped.get(items, ()):
+                yield scope, item
+
+
 def _events(document: Any, keep: Keeper) -> list[StoredEvent]:
     records = []
-    for resource_logs in document["resourceLogs"]:
-        for scope_logs in resource_logs.get("scopeLogs", ()):
-            scope = keep.text(str(scope_logs.get("scope", {}).get("name", "")))
-            for record in scope_logs.get("logRecords", ()):
-                attributes = _key_values(record.get("attributes", ()), keep)
-                records.append(
-                    StoredEvent(
-                        0,
-                        0,
-                        _named(attributes, record.get("eventName"), keep),
-                        int(record.get("timeUnixNano") or record.get("observedTimeUnixNano") or 0),
-                        attributes,
-                        _id(record.get("traceId")),
-                        _id(record.get("spanId")),
-                        scope,
-                    )
-                )
+    for scope, record in _scoped(document["resourceLogs"], "scopeLogs", "logRecords", keep):
+        attributes = _key_values(record.get("attributes", ()), keep)
+        records.append(
+            StoredEvent(
+                0,
+                0,
+                _named(attributes, record.get("eventName"), keep),
+                int(record.get("timeUnixNano") or record.get("observedTimeUnixNano") or 0),
+                attributes,
+                _id(record.get("traceId")),
+                _id(record.get("spanId")),
+                scope,
+            )
+        )
     return records
 
 
@@ -123,25 +131,22 @@ def _status(status: Any) -> int:
 
 def _spans(document: Any, keep: Keeper) -> list[SpanRecord]:
     spans = []
-    for resource_spans in document["resourceSpans"]:
-        for scope_spans in resource_spans.get("scopeSpans", ()):
-            scope = keep.text(str(scope_spans.get("scope", {}).get("name", "")))
-            for span in scope_spans.get("spans", ()):
-                status = span.get("status", {})
-                spans.append(
-                    SpanRecord(
-                        _id(span.get("traceId")),
-                        _id(span.get("spanId")),
-                        _id(span.get("parentSpanId")),
-                        keep.text(str(span.get("name", ""))),
-                        int(span.get("startTimeUnixNano", 0) or 0),
-                        int(span.get("endTimeUnixNano", 0) or 0),
-                        _key_values(span.get("attributes", ()), keep),
-                        _status(status),
-                        keep.text(str(status.get("message", ""))),
-                        scope,
-                    )
-                )
+    for scope, span in _scoped(document["resourceSpans"], "scopeSpans", "spans", keep):
+        status = span.get("status", {})
+        spans.append(
+            SpanRecord(
+                _id(span.get("traceId")),
+                _id(span.get("spanId")),
+                _id(span.get("parentSpanId")),
+                keep.text(str(span.get("name", ""))),
+                int(span.get("startTimeUnixNano", 0) or 0),
+                int(span.get("endTimeUnixNano", 0) or 0),
+                _key_values(span.get("attributes", ()), keep),
+                _status(status),
+                keep.text(str(status.get("message", ""))),
+                scope,
+            )
+        )
     return spans
 
 
