@@ -440,9 +440,14 @@ def viewing(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
 def test_view_command_serves_a_file_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     path = tmp_path / "session.jsonl"
     record_session(path)
+    size = path.stat().st_size
     with viewing(str(path)) as (process, url):
         page = httpx.get(url)
-        state = httpx.get(url + "api/state").json()
+        for _ in range(400):  # the file is read on its own thread, after the URL is printed
+            state = httpx.get(url + "api/state").json()
+            if state["progress"].get(str(path)) == [size, size]:
+                break
+            time.sleep(0.025)
         again = httpx.get(url + f"api/state?since={state['version']}").json()
         foreign = httpx.get(url, headers={"host": "attacker.example"})
         process.send_signal(signal.SIGINT)
