@@ -367,7 +367,8 @@ def markdown(result: dict[str, Any]) -> str:
         [
             "`codex-otel view FILE` on a session of tool results with 2 KiB arguments and "
             "output, then 100 more events appended; the page's requests made as view.js makes "
-            "them (polling every second). Half the session and all of it with a cap of 5,000 "
+            "them (polling every second, four times a second while a file is read). Half the "
+            "session and all of it with a cap of 5,000 "
             "events (memory must not grow with the file), then all of it at the default cap "
             "(20,000 events)"
             + (

@@ -186,7 +186,8 @@ def viewer_figures() -> str:
     machine = document["machine"]
     return "\n".join(
         [
-            f"Measured by `make bench` on {document['generated'][:10]} ({machine['cpu']}, "
+            f"Measured by `benchmarks/bench_viewer.py` on {document['generated'][:10]} "
+            f"({machine['cpu']}, "
             f"{machine['cpus']} CPUs, shared with other work; {machine['python']}):",
             "",
             *bench_main.targets_table(result["targets"]),
