@@ -20,8 +20,8 @@ import structlog
 from opentelemetry.trace import get_current_span
 
 from .catalog import Attr
+from .export._private_sdk_logs import CleanRecords
 from .export._records import SEVERITY, SEVERITY_TEXT, DirectRecord
-from .export._sdk_private import CleanRecords
 from .export._sizes import clean_attributes_size, record_size
 
 if TYPE_CHECKING:

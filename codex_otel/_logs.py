@@ -18,8 +18,9 @@ from ._config import BatchConfig
 from ._version import package_version
 from .catalog import SCOPE_NAME
 from .export._pipeline import CountedPipeline
+from .export._private_sdk_log_export import encoded_by_us
+from .export._private_sdk_logs import CleanRecords
 from .export._records import LogOrigin, readables
-from .export._sdk_private import CleanRecords, encoded_by_us
 
 if TYPE_CHECKING:
     from collections.abc import Callable

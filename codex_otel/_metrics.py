@@ -36,14 +36,15 @@ from .catalog import (
     Tag,
 )
 from .export import _factory
-from .export._fork import fresh_metrics_locks, reset_in_forked_child
-from .export._quiet import quiet_sdk_loggers
-from .export._sdk_private import (
+from .export._fork import reset_in_forked_child
+from .export._private_sdk_exporters import uses_grpc
+from .export._private_sdk_metrics import (
     aggregate_in_bulk,
+    fresh_metrics_locks,
     reader_exporter,
     stop_reader_thread,
-    uses_grpc,
 )
+from .export._quiet import quiet_sdk_loggers
 
 if TYPE_CHECKING:
     from ._config_load import OtelConfig

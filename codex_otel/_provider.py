@@ -387,7 +387,7 @@ class OtelProvider:
     def _start_traces(self, exporter: Any, **options: Any) -> TracesPipeline | None:
         # Imported here: with trace_exporter none no tracing SDK module is ever loaded.
         try:
-            from .export._sdk_private import import_tracing_sdk
+            from .export._private_sdk_exporters import import_tracing_sdk
 
             import_tracing_sdk()
             from ._traces import TracesPipeline

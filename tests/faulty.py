@@ -52,3 +52,80 @@ def hanging_server() -> Iterator[int]:
         for conn in accepted:
             conn.close()
         listener.close()
+
+
+class CountingRelay:
+    """Counts the TCP connections made to it on 127.0.0.1: relays each to `target_port`
+    (a real receiver), or closes it at once when there is none (a collector that is down).
+
+    A failed TLS handshake never reaches the receiver's service, so attempts are counted
+    here, one connection each."""
+
+    def __init__(self, target_port: int | None = None) -> None:
+        self._target_port = target_port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self.port = int(self._listener.getsockname()[1])
+        self._changed = threading.Condition()
+        self._connections = 0
+        self._stop = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._threads = [threading.Thread(target=self._serve, name="relay", daemon=True)]
+
+    @property
+    def connections(self) -> int:
+        with self._changed:
+            return self._connections
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> bool:
+        """Whether `count` connections arrived within `timeout` (a bound, not a measure)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._connections >= count, timeout)
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._changed:
+                self._connections += 1
+                self._changed.notify_all()
+            if self._target_port is None:
+                conn.close()
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self._target_port))
+            except OSError:
+                conn.close()
+                continue
+            self._sockets += [conn, upstream]
+            for source, sink in ((conn, upstream), (upstream, conn)):
+                pipe = threading.Thread(target=_pipe, args=(source, sink), daemon=True)
+                self._threads.append(pipe)
+                pipe.start()
+
+    def __enter__(self) -> CountingRelay:
+        self._threads[0].start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._threads[0].join(timeout=2)
+        for sock in self._sockets:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        for pipe in self._threads[1:]:
+            pipe.join(timeout=2)
+        self._listener.close()
+
+
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    with suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    with suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)

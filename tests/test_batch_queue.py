@@ -11,7 +11,7 @@ import pytest
 from opentelemetry.context import get_value
 
 from codex_otel.export._batch import BatchQueue
-from codex_otel.export._sdk_private import SUPPRESS_INSTRUMENTATION_KEY
+from codex_otel.export._private_sdk_exporters import SUPPRESS_INSTRUMENTATION_KEY
 
 GENEROUS = 10.0  # seconds: a bound on waits that normally end at once
 

@@ -12,10 +12,10 @@ from opentelemetry.sdk.resources import Resource
 from codex_otel import OtelEventManager
 from codex_otel._bridge import bound_logger
 from codex_otel._logs import _catalog_limits
-from codex_otel.export._sdk_private import SizedAttributes
+from codex_otel.export._private_sdk_logs import SizedAttributes
 from codex_otel.export._sizes import log_record_size
 from tests.conftest import METADATA, Memory, emit_catalog, expected_catalog
-from tests.test_sdk_private import Keep
+from tests.test_private_sdk_logs import Keep
 from tests.test_values_wire import emit_odd_values
 
 

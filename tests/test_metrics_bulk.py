@@ -26,7 +26,7 @@ from opentelemetry.sdk.metrics.view import ExponentialBucketHistogramAggregation
 
 from codex_otel import OtelEventManager, OtelProvider, load_config
 from codex_otel._metrics import DeferredMeasurements, Target, _apply_group
-from codex_otel.export import _sdk_private
+from codex_otel.export import _private_sdk_metrics
 from codex_otel.testing import Metric, OtlpReceiver
 from tests.conftest import METADATA
 
@@ -156,7 +156,7 @@ def test_bulk_and_per_value_paths_export_the_same_points_in_both_temporalities(
     sides: tuple[Side, Side],
 ) -> None:
     plain, bulk = sides
-    assert _sdk_private._BulkPath.load() is not None  # the installed SDK is the copied one
+    assert _private_sdk_metrics._BulkPath.load() is not None  # the installed SDK is the copied one
     # Three collections: delta points restart, cumulative ones grow, new sets appear late.
     for round_ in range(3):
         for index, attributes in enumerate(ATTRIBUTE_SETS[: 3 + round_]):
@@ -268,25 +268,27 @@ def test_an_sdk_other_than_the_copied_one_takes_the_public_path(
     monkeypatch: pytest.MonkeyPatch, sides: tuple[Side, Side]
 ) -> None:
     plain, bulk = sides
-    monkeypatch.setattr(_sdk_private, "METRICS_BULK_SHA256", "not the installed one")
-    _sdk_private._BulkPath.load.cache_clear()
+    monkeypatch.setattr(_private_sdk_metrics, "METRICS_BULK_SHA256", "not the installed one")
+    _private_sdk_metrics._BulkPath.load.cache_clear()
     try:
-        assert _sdk_private._BulkPath.load() is None
+        assert _private_sdk_metrics._BulkPath.load() is None
         values = list(HISTOGRAM_VALUES)
-        assert _sdk_private.aggregate_in_bulk(bulk.histogram, {"kind": "a"}, values) is values
+        assert (
+            _private_sdk_metrics.aggregate_in_bulk(bulk.histogram, {"kind": "a"}, values) is values
+        )
         for attributes in ATTRIBUTE_SETS:
             _record_plain(plain, attributes, COUNTER_VALUES, HISTOGRAM_VALUES + REFUSED)
             _record_bulk(bulk, attributes, COUNTER_VALUES, HISTOGRAM_VALUES + REFUSED)
         assert bulk.collect() == plain.collect()
     finally:
-        _sdk_private._BulkPath.load.cache_clear()
+        _private_sdk_metrics._BulkPath.load.cache_clear()
 
 
 def test_exemplars_or_unclean_attributes_take_the_public_path() -> None:
     sampled = Side(exemplar_filter=TraceBasedExemplarFilter())
     try:
         values = [1, 2]
-        left = _sdk_private.aggregate_in_bulk(sampled.counter, {"kind": "a"}, values)
+        left = _private_sdk_metrics.aggregate_in_bulk(sampled.counter, {"kind": "a"}, values)
         assert left is values
     finally:
         sampled.close()
@@ -294,16 +296,18 @@ def test_exemplars_or_unclean_attributes_take_the_public_path() -> None:
     try:
         for attributes in ({"tags": ["x"]}, {"": "empty key"}, {"none": None}):
             values = [1, 2]
-            assert _sdk_private.aggregate_in_bulk(plain.counter, attributes, values) is values
-        assert _sdk_private.aggregate_in_bulk(object(), {"kind": "a"}, values) is values
+            assert (
+                _private_sdk_metrics.aggregate_in_bulk(plain.counter, attributes, values) is values
+            )
+        assert _private_sdk_metrics.aggregate_in_bulk(object(), {"kind": "a"}, values) is values
         # Values the SDK would refuse with a warning (or, an int past a float's range, with
         # an error) are left to it; the rest are taken.
         huge = 10**400
-        left = _sdk_private.aggregate_in_bulk(
+        left = _private_sdk_metrics.aggregate_in_bulk(
             plain.histogram, {"kind": "a"}, [1, -1, 2.5, math.nan, True, math.inf, huge, -0.0]
         )
         assert [repr(v) for v in left] == ["-1", "nan", "True", "inf", repr(huge)]
-        bulk_add = _sdk_private.aggregate_in_bulk
+        bulk_add = _private_sdk_metrics.aggregate_in_bulk
         assert bulk_add(plain.counter, {}, [huge]) == [huge]
         assert bulk_add(plain.counter, {}, [0.5, huge]) == [huge]
         assert bulk_add(plain.counter, {}, [2**1023, 2.0**1023]) == []
@@ -357,11 +361,11 @@ def test_the_managers_metrics_over_otlp_match_the_per_value_path(
     monkeypatch: pytest.MonkeyPatch, receiver: OtlpReceiver, tmp_path: Any, temporality: str
 ) -> None:
     with monkeypatch.context() as patched:
-        patched.setattr(_sdk_private, "METRICS_BULK_SHA256", "not the installed one")
-        _sdk_private._BulkPath.load.cache_clear()
+        patched.setattr(_private_sdk_metrics, "METRICS_BULK_SHA256", "not the installed one")
+        _private_sdk_metrics._BulkPath.load.cache_clear()
         _run(receiver, tmp_path, temporality, "per-value")
-    _sdk_private._BulkPath.load.cache_clear()
-    assert _sdk_private._BulkPath.load() is not None
+    _private_sdk_metrics._BulkPath.load.cache_clear()
+    assert _private_sdk_metrics._BulkPath.load() is not None
     _run(receiver, tmp_path, temporality, "bulk")
     sides = _by_version(receiver.metrics)
     assert sides.keys() == {"per-value", "bulk"}

@@ -125,9 +125,8 @@ def test_a_wrong_ca_fails_with_a_clear_message_and_the_host_carries_on(
     ours = [r.getMessage() for r in caplog.records if r.name == "codex_otel"]
     failed = f"codex_otel: exporting telemetry to {kind} {endpoint} failed ("
     summary = stats.shutdown_message("events")
-    # The exporter retries a failed handshake: whether it gave up within the shutdown
-    # bound (and said so) depends on its backoff jitter. When it did, the warning says why,
-    # in the words of the TLS library; the exporter's own retry lines never reach the host.
+    # The warning says why, in the words of the TLS library, and the exporter's own lines
+    # never reach the host (a failed handshake is not retried: tests/test_tls_final.py).
     assert ours[-1] == summary
     assert [line for line in ours[:-1] if not (line.startswith(failed) and message in line)] == []
     assert [r.name for r in caplog.records if r.name != "codex_otel"] == []

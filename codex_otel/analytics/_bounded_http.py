@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ..export._private_http import wrap_network_backends
+
 if TYPE_CHECKING:
     import ssl
 
@@ -143,11 +145,5 @@ def bounded_client(timeout: float) -> httpx2.Client:
     import httpx2
 
     client = httpx2.Client(timeout=timeout, follow_redirects=False, trust_env=True)
-    # httpx2 builds its connection pools (one per proxy mount too) without a way to pass
-    # a network backend: it is set on each pool after the fact.
-    for transport in [client._transport, *client._mounts.values()]:
-        pool = getattr(transport, "_pool", None)
-        inner = getattr(pool, "_network_backend", None)
-        if inner is not None:
-            pool._network_backend = _backend(inner)  # type: ignore[union-attr]
+    wrap_network_backends(client, _backend)
     return client

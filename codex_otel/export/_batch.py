@@ -17,7 +17,7 @@ from opentelemetry.context import attach, detach, set_value
 
 from .._errors import report_internal_error
 from ._fork import reset_in_forked_child
-from ._sdk_private import SUPPRESS_INSTRUMENTATION_KEY
+from ._private_sdk_exporters import SUPPRESS_INSTRUMENTATION_KEY
 
 __all__ = ["BatchQueue"]
 

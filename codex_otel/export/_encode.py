@@ -14,8 +14,8 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ._private_sdk_logs import ATTRIBUTES_DICT
 from ._records import SEVERITY, SEVERITY_TEXT, DirectRecord, readables
-from ._sdk_private import ATTRIBUTES_DICT
 
 __all__ = ["encode_logs_request", "request_bytes"]
 

@@ -23,14 +23,16 @@ from .._config import (
 )
 from ._fork import renew_http_connections_in_child
 from ._grpc_setup import before_importing_grpc
-from ._sdk_private import (
-    fast_file_log_export,
-    fast_grpc_log_export,
-    fast_http_log_export,
+from ._private_sdk_exporters import (
     grpc_log_exporter_ignoring_timeout_variable,
     import_tracing_sdk,
     pin_headers,
     watch_partial_success,
+)
+from ._private_sdk_log_export import (
+    fast_file_log_export,
+    fast_grpc_log_export,
+    fast_http_log_export,
 )
 from ._tls import (
     certificate_failures_are_final,
@@ -196,6 +198,7 @@ def _otlp_grpc(config: ExporterConfig, signal: Signal, options: dict[str, Any]) 
         fast_grpc_log_export(exporter, request_bytes)
     _watch(exporter, signal)
     pin_headers(exporter, config.headers)
+    certificate_failures_are_final(exporter)
     return exporter
 
 

@@ -4,13 +4,19 @@ do not survive the fork, and connections of its own for every HTTP client."""
 from __future__ import annotations
 
 import os
-import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
+from ._private_http import empty_pool_manager_like, renew_adapter_pools
+from ._private_sdk_exporters import (
+    http_transport,
+    http_transport_pool,
+    http_transport_session,
+    replace_http_transport_pool,
+)
+
 __all__ = [
-    "fresh_metrics_locks",
     "keep_inherited",
     "load_lazy_http_modules",
     "renew_http_connections_in_child",
@@ -62,8 +68,7 @@ def renew_http_connections_in_child(exporter: object) -> None:
     A child inherits the parent's pooled keep-alive connections: both processes would write
     requests into one socket, their bytes interleaved (the collector answers 400), and a pool
     lock the parent's exporting thread held at the fork stays held in the child. The SDK's
-    exporters keep their HTTP transport at `exporter._client._transport`: a `requests`
-    session (`_session`) or a urllib3 `PoolManager` (`_pool`).
+    exporters' HTTP transport holds a `requests` session or a urllib3 `PoolManager`.
     """
     if not hasattr(os, "register_at_fork"):
         return
@@ -71,8 +76,7 @@ def renew_http_connections_in_child(exporter: object) -> None:
     weak_exporter = weakref.ref(exporter)
 
     def after_in_child() -> None:
-        live = weak_exporter()
-        transport = getattr(getattr(live, "_client", None), "_transport", None)
+        transport = http_transport(weak_exporter())
         if transport is not None:
             _renew_transport(transport)
 
@@ -80,41 +84,13 @@ def renew_http_connections_in_child(exporter: object) -> None:
 
 
 def _renew_transport(transport: Any) -> None:
-    session = getattr(transport, "_session", None)
+    session = http_transport_session(transport)
     for adapter in getattr(session, "adapters", {}).values():
         # requests' HTTPAdapter: its pool manager and proxy managers, built anew.
         keep_inherited((adapter.poolmanager, adapter.proxy_manager))
         adapter.proxy_manager = {}
-        adapter.init_poolmanager(
-            adapter._pool_connections, adapter._pool_maxsize, block=adapter._pool_block
-        )
-    pool = getattr(transport, "_pool", None)
+        renew_adapter_pools(adapter)
+    pool = http_transport_pool(transport)
     if pool is not None and hasattr(pool, "connection_pool_kw"):
         keep_inherited(pool)
-        transport._pool = type(pool)(
-            num_pools=pool.pools._maxsize, headers=pool.headers, **pool.connection_pool_kw
-        )
-
-
-def fresh_metrics_locks(meter_provider: Any) -> None:
-    """In a forked child: new locks throughout the SDK's metrics state.
-
-    The SDK's reader thread holds its storage, instrument and aggregation locks while it
-    collects, and its export lock while it exports; a fork at that moment leaves them held in
-    the child for good, and the child's first measurement or its exit-time collection waits
-    forever. The child is single-threaded here, so nothing else holds them. What they guard
-    is left as it was (plain Python objects, consistent under the GIL).
-    """
-    consumer = getattr(meter_provider, "_measurement_consumer", None)
-    if consumer is None:
-        return
-    consumer._lock = threading.Lock()
-    for reader, storage in getattr(consumer, "_reader_storages", {}).items():
-        if hasattr(reader, "_export_lock"):
-            reader._export_lock = threading.Lock()
-        storage._lock = threading.RLock()
-        for matches in storage._instrument_view_instrument_matches.values():
-            for match in matches:
-                match._lock = threading.Lock()
-                for aggregation in match._attributes_aggregation.values():
-                    aggregation._lock = threading.Lock()
+        replace_http_transport_pool(transport, empty_pool_manager_like(pool))

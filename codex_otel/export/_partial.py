@@ -2,9 +2,9 @@
 
 A collector may answer an export with success while refusing some of its records
 (`partial_success.rejected_log_records`, with a message). The SDK's exporters ignore that
-part of the answer; hooks on the exporters this package builds (`_sdk_private`) read it into
-a probe, which the delivery consults after each request so those records are counted as
-`rejected`, not `exported`.
+part of the answer; hooks on the exporters this package builds (`_private_sdk_exporters`)
+read it into a probe, which the delivery consults after each request so those records are
+counted as `rejected`, not `exported`.
 """
 
 from __future__ import annotations

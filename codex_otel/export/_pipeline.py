@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import report_internal_error
-from ._sdk_private import uses_grpc
+from ._private_sdk_exporters import uses_grpc
 from ._stats import DeliveryStats
 
 __all__ = ["CountedPipeline"]

@@ -62,7 +62,10 @@ def quiet_sdk_loggers() -> None:
         for name, logger in list(logging.root.manager.loggerDict.items()):
             ours = name.startswith(_PREFIXES) and isinstance(logger, logging.Logger)
             if ours and _FILTER not in logger.filters:  # type: ignore[union-attr]
-                logger.addFilter(_FILTER)  # type: ignore[union-attr]
+                # First, before the SDK's own DuplicateFilter: that drops a line whose
+                # template repeats within 20 s, so a second exporter's first failure (events
+                # and spans failing together) would otherwise be heard without its reason.
+                logger.filters.insert(0, _FILTER)  # type: ignore[union-attr]
 
 
 @contextmanager

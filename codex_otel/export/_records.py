@@ -15,7 +15,7 @@ from opentelemetry._logs import LogRecord, SeverityNumber
 from opentelemetry.context import Context
 from opentelemetry.sdk._logs import ReadableLogRecord
 
-from ._sdk_private import clean_attributes
+from ._private_sdk_logs import clean_attributes
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs import Logger, LogRecordLimits

@@ -12,10 +12,17 @@ from typing import Any, NamedTuple
 
 from .._config import TlsConfig
 from ._grpc_setup import before_importing_grpc
+from ._private_sdk_exporters import (
+    final_grpc_error,
+    retry_connection_errors_unless,
+    uses_grpc,
+    wrap_grpc_stub,
+)
 
 __all__ = [
     "HttpTlsFiles",
     "certificate_failures_are_final",
+    "grpc_certificate_failure",
     "grpc_credentials",
     "http_tls_files",
     "pinned_ca_session",
@@ -91,23 +98,52 @@ def grpc_credentials(tls: TlsConfig | None) -> Any:
 
 
 def certificate_failures_are_final(exporter: Any) -> None:
-    """An OTLP/HTTP exporter that does not retry a failed certificate check.
+    """An OTLP exporter (HTTP or gRPC) that does not retry a failed certificate check.
 
-    The SDK retries connection errors with backoff for up to its timeout, and a failed
-    certificate check is one to it: the reason was said only after about 8 s, so a short-lived
-    process never said why nothing arrived. A certificate does not become valid by waiting:
-    the export fails at once, and its reason is said at the first failure. The SDK's HTTP
-    transports (`exporter._client._transport`) decide retries with `is_connection_error`.
+    The SDK's exporters retry connection errors (gRPC: UNAVAILABLE) with backoff for up to
+    their timeout, and a failed certificate check is one to them: the reason was said only
+    after about 8 s, so a short-lived process never said why nothing arrived. A certificate
+    does not become valid by waiting: the export fails at its first attempt, and its reason
+    is said then. A collector that is down is still retried.
     """
-    transport = getattr(getattr(exporter, "_client", None), "_transport", None)
-    is_connection_error = getattr(transport, "is_connection_error", None)
-    if transport is None or is_connection_error is None:
-        return
+    if uses_grpc(exporter):
+        wrap_grpc_stub(exporter, _FinalOnCertificateFailure)
+    else:
+        retry_connection_errors_unless(exporter, _certificate_failure)
 
-    def retry_unless_certificate(error: Exception | None) -> bool:
-        return bool(is_connection_error(error)) and not _certificate_failure(error)
 
-    transport.is_connection_error = retry_unless_certificate
+# What gRPC's core says of a handshake whose certificate check failed: the only sign of it
+# (its Python API gives a code, UNAVAILABLE as for a collector that is down, and text).
+# A wrong CA or an expired certificate, then a certificate for another host name.
+_GRPC_CERTIFICATE_FAILURES = ("CERTIFICATE_VERIFY_FAILED", "Hostname Verification Check failed")
+
+
+def grpc_certificate_failure(error: BaseException) -> bool:
+    """Whether `error`, raised by a gRPC call, is a failed check of the server's certificate."""
+    before_importing_grpc()
+    import grpc
+
+    if not isinstance(error, grpc.RpcError) or not isinstance(error, grpc.Call):
+        return False
+    if error.code() != grpc.StatusCode.UNAVAILABLE:
+        return False
+    details = error.details() or ""
+    return any(marker in details for marker in _GRPC_CERTIFICATE_FAILURES)
+
+
+class _FinalOnCertificateFailure:
+    """An OTLP/gRPC service stub whose failed certificate check fails the export at once."""
+
+    def __init__(self, stub: Any) -> None:
+        self._stub = stub
+
+    def Export(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._stub.Export(*args, **kwargs)
+        except Exception as error:
+            if grpc_certificate_failure(error):
+                raise final_grpc_error(error, "certificate verify failed, not retried") from error
+            raise
 
 
 def _certificate_failure(error: BaseException | None) -> bool:
