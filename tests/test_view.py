@@ -26,6 +26,7 @@ from codex_otel import OtelConfig, OtelEventManager, OtelProvider
 from codex_otel.cli._demo import fake_responses_api, run_session
 from codex_otel.cli._view import ViewServer, live_receiver, serving
 from codex_otel.cli._view_decode import read_line as read_otlp_line
+from codex_otel.cli._view_files import FileFollower
 from codex_otel.cli._view_model import Limits, ViewStore
 from codex_otel.cli._view_pages import state_of
 from codex_otel.export._factory import build_exporter
@@ -237,6 +238,30 @@ def test_every_poll_while_a_file_is_read_says_how_far_it_is(tmp_path: Path) -> N
     assert seen == expected
     # Read to its end: the conversations too are of the last version.
     assert [c["events"] for c in state["conversations"]] == [RECORDED_COUNTS["events"]]
+
+
+class _ProgressLog(ViewStore):
+    """A store noting each progress it is told (unit test of what the follower says)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.told: list[tuple[int, int]] = []
+
+    def set_progress(self, path: str, done: int, size: int) -> None:
+        self.told.append((done, size))
+        super().set_progress(path, done, size)
+
+
+def test_a_long_file_says_its_progress_from_the_start_of_its_reading(tmp_path: Path) -> None:
+    # The page polls faster while a file is read: it must know so before the first 4 MiB.
+    path = tmp_path / "long.jsonl"
+    line = json.dumps({"event": "codex.tool_result", "attributes": {"output": "x" * 2048}})
+    path.write_text((line + "\n") * 3000)  # ~6 MiB
+    size = path.stat().st_size
+    store = _ProgressLog()
+    FileFollower([path], store).read_available()
+    lines_in_4_mib = -(-(4 << 20) // (len(line) + 1))  # said at the first line ending past it
+    assert store.told == [(0, size), (lines_in_4_mib * (len(line) + 1), size), (size, size)]
 
 
 # -- the page, in chromium ---------------------------------------------------------------
