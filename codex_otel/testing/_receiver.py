@@ -30,6 +30,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from ..export._private_grpc import call_authority
 from ._metric_data import Metric
 from ._otlp_decode import (
     ReceivedLog,
@@ -44,18 +45,6 @@ from ._server_setup import Fault, HttpLimits, ServerTls, is_loopback, loopback_r
 __all__ = ["OtlpReceiver"]
 
 _logger = logging.getLogger(__name__)
-
-
-def _authority(context: Any) -> str | None:
-    """The `:authority` a gRPC call was addressed to (its Host). grpc's public context does not
-    give it; its call details do (the same since grpcio 1.0). None if they no longer do: then
-    the call is answered (a browser cannot speak gRPC: this is a second fence) and the test of
-    a foreign authority fails."""
-    try:
-        host = context._rpc_event.call_details.host
-    except AttributeError:
-        return None
-    return host.decode("latin-1") if isinstance(host, bytes) else str(host)
 
 
 def _metadata_value(value: str | bytes) -> str:
@@ -156,7 +145,9 @@ class OtlpReceiver:
 
         def begin(context: Any) -> dict[str, str]:
             """An export's metadata as headers, once it may be answered (else it is aborted)."""
-            authority = _authority(context) if local_only else None
+            # A call whose authority cannot be read is answered (a browser cannot speak gRPC:
+            # this is a second fence), and tests/test_private_grpc.py fails.
+            authority = call_authority(context) if local_only else None
             if authority is not None and not loopback_request(authority, None):
                 # As the HTTP side: a name pointed at 127.0.0.1 is not this machine's program.
                 context.abort(grpc.StatusCode.PERMISSION_DENIED, "forbidden authority")
