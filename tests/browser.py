@@ -135,8 +135,9 @@ class Browser:
             raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def wait_until(self, expression: str, timeout: float = 20.0) -> Any:
-        """Evaluate until it gives a truthy value (the page polls its server every second)."""
+    def wait_until(self, expression: str, timeout: float = 60.0) -> Any:
+        """Evaluate until it gives a truthy value (the page polls its server every second).
+        The bound is generous: a page next to a busy test suite on 2 cores once took > 20 s."""
         deadline = time.monotonic() + timeout
         while True:
             value = self.evaluate(expression)
