@@ -137,6 +137,18 @@ def _measured(item: dict[str, Any]) -> str:
     return f"{item['value']:g} {item['unit']}{spread}"
 
 
+def targets_table(targets: list[dict[str, Any]]) -> list[str]:
+    """The targets as Markdown table lines: verdict, target, measured, limit."""
+    lines = ["| | target | measured | limit |", "|---|---|---:|---:|"]
+    for item in targets:
+        verdict = "PASS" if item["passed"] else "**MISS**"
+        lines.append(
+            f"| {verdict} | {item['name']} | {_measured(item)} "
+            f"| {item['comparison']} {item['limit']:g} {item['unit']} |"
+        )
+    return lines
+
+
 def render_markdown(document: dict[str, Any], modules: dict[str, ModuleType]) -> str:
     info = document["machine"]
     packages = ", ".join(f"{name} {version}" for name, version in info["packages"].items())
@@ -156,15 +168,8 @@ def render_markdown(document: dict[str, Any], modules: dict[str, ModuleType]) ->
         "",
         "## Targets",
         "",
-        "| | target | measured | limit |",
-        "|---|---|---:|---:|",
+        *targets_table(document["targets"]),
     ]
-    for item in document["targets"]:
-        verdict = "PASS" if item["passed"] else "**MISS**"
-        lines.append(
-            f"| {verdict} | {item['name']} | {_measured(item)} "
-            f"| {item['comparison']} {item['limit']:g} {item['unit']} |"
-        )
     for name, result in document["benchmarks"].items():
         lines += ["", f"## {name}", ""]
         module = modules.get(name)

@@ -3,7 +3,8 @@
 A page holds a marker line, `<!-- generated: NAME -->`; `make docs` (this file is an MkDocs
 hook) replaces it with the Markdown `GENERATORS[NAME]` writes: the catalog from
 `codex_otel.catalog`, the command line's `--help` texts from its parser, the benchmark
-figures from `benchmarks/results.json`. tests/test_docs.py expands every page the same way.
+figures from `benchmarks/results.json` (all of them; the viewer's on its page too).
+tests/test_docs.py expands every page the same way.
 """
 
 from __future__ import annotations
@@ -175,6 +176,27 @@ def benchmark_results() -> str:
     return re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", body, flags=re.MULTILINE)
 
 
+def viewer_figures() -> str:
+    """The viewer's section of benchmarks/results.json (bench_viewer.py): its targets and
+    figures, with when and where they were measured."""
+    bench_main = importlib.import_module("benchmarks.__main__")
+    bench_viewer = importlib.import_module("benchmarks.bench_viewer")
+    document = json.loads((ROOT / "benchmarks" / "results.json").read_text())
+    result = document["benchmarks"]["viewer"]
+    machine = document["machine"]
+    return "\n".join(
+        [
+            f"Measured by `benchmarks/bench_viewer.py` on {document['generated'][:10]} "
+            f"({machine['cpu']}, "
+            f"{machine['cpus']} CPUs, shared with other work; {machine['python']}):",
+            "",
+            *bench_main.targets_table(result["targets"]),
+            "",
+            bench_viewer.markdown(result),
+        ]
+    )
+
+
 GENERATORS: dict[str, Callable[[], str]] = {
     "catalog-events": catalog_events,
     "catalog-metrics": catalog_metrics,
@@ -183,6 +205,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "catalog-markers": catalog_markers,
     "cli-help": cli_help,
     "benchmark-results": benchmark_results,
+    "viewer-figures": viewer_figures,
 }
 
 

@@ -135,8 +135,9 @@ class Browser:
             raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def wait_until(self, expression: str, timeout: float = 20.0) -> Any:
-        """Evaluate until it gives a truthy value (the page polls its server every second)."""
+    def wait_until(self, expression: str, timeout: float = 60.0) -> Any:
+        """Evaluate until it gives a truthy value (the page polls its server every second).
+        The bound is generous: a page next to a busy test suite on 2 cores once took > 20 s."""
         deadline = time.monotonic() + timeout
         while True:
             value = self.evaluate(expression)
@@ -144,9 +145,18 @@ class Browser:
                 return value
             time.sleep(0.1)
 
-    def screenshot(self, name: str) -> Path:
-        """A PNG of the whole page, kept under test-artifacts/ (gitignored)."""
-        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    def screenshot(self, name: str, selector: str | None = None) -> Path:
+        """A PNG of the whole page (or of the first element `selector` finds), kept under
+        test-artifacts/ (gitignored)."""
+        clip = {}
+        if selector is not None:
+            box = self.evaluate(
+                f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
+                ".getBoundingClientRect(); return {x: r.left + window.scrollX, "
+                "y: r.top + window.scrollY, width: r.width, height: r.height, scale: 1}; })()"
+            )
+            clip = {"clip": box}
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True, **clip)
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / name
         path.write_bytes(base64.b64decode(data["data"]))

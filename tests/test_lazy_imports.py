@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 
@@ -122,6 +123,38 @@ def test_events_without_a_trace_exporter_never_load_the_traces_pipeline() -> Non
     # (The OTLP exporters themselves import the tracing SDK for their span encoders.)
     result = subprocess.run(
         [sys.executable, "-c", EVENTS_WITHOUT_TRACES],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(result.stdout) == []
+
+
+VIEW_A_FILE = """
+import json, sys
+from pathlib import Path
+from codex_otel.cli._view_decode import read_line
+from codex_otel.cli._view_model import ViewStore
+store = ViewStore()
+for line in Path(sys.argv[1]).read_bytes().splitlines():
+    read_line(line, store)
+assert store.take().header["counts"]["events"] == 1
+lazy = ("google.protobuf", "grpc", "opentelemetry.proto", "codex_otel.testing._receiver")
+print(json.dumps(sorted({prefix for name in sys.modules for prefix in lazy if name == prefix
+                         or name.startswith(prefix + ".")})))
+"""
+
+
+def test_viewing_a_file_of_events_imports_no_protobuf_nor_receiver(tmp_path: Path) -> None:
+    # A third of the viewer's start went to importing them (only a metrics line needs them).
+    path = tmp_path / "session.jsonl"
+    config = codex_otel.OtelConfig.from_mapping({"exporter": {"otlp-file": {"path": str(path)}}})
+    with OtelProvider.from_config(config) as provider:
+        manager = codex_otel.OtelEventManager(provider, conversation_id="c", model="m", slug="s")
+        manager.user_prompt(["hello"])
+    result = subprocess.run(
+        [sys.executable, "-c", VIEW_A_FILE, str(path)],
         capture_output=True,
         text=True,
         timeout=60,

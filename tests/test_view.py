@@ -5,6 +5,7 @@ session), and the command itself."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -25,6 +26,7 @@ from codex_otel import OtelConfig, OtelEventManager, OtelProvider
 from codex_otel.cli._demo import fake_responses_api, run_session
 from codex_otel.cli._view import ViewServer, live_receiver, serving
 from codex_otel.cli._view_decode import read_line as read_otlp_line
+from codex_otel.cli._view_files import FileFollower
 from codex_otel.cli._view_model import Limits, ViewStore
 from codex_otel.cli._view_pages import state_of
 from codex_otel.export._factory import build_exporter
@@ -211,6 +213,55 @@ def test_lines_that_are_not_otlp_are_skipped_and_said(tmp_path: Path) -> None:
     ]
     assert state_of(store)["bad_lines"] == {str(path): 2}
     assert state_of(store)["counts"]["events"] == 8
+
+
+def test_every_poll_while_a_file_is_read_says_how_far_it_is(tmp_path: Path) -> None:
+    # The conversations may be of an earlier version while a file is read (rebuilding them
+    # for every poll would slow the reading), never the progress and the counts.
+    path = tmp_path / "session.jsonl"
+    record_session(path)
+    lines = path.read_bytes().splitlines(keepends=True)
+    size = path.stat().st_size
+    store = ViewStore()
+    server = ViewServer(store)
+    try:
+        done, seen, expected = 0, [], []
+        for line in lines:
+            read_otlp_line(line, store)
+            done += len(line)
+            store.set_progress(str(path), done, size)
+            state = json.loads(server.api("state", {}) or b"")
+            seen.append((state["progress"], state["counts"]))
+            expected.append(({str(path): [done, size]}, store.take().header["counts"]))
+    finally:
+        server.server_close()
+    assert seen == expected
+    # Read to its end: the conversations too are of the last version.
+    assert [c["events"] for c in state["conversations"]] == [RECORDED_COUNTS["events"]]
+
+
+class _ProgressLog(ViewStore):
+    """A store noting each progress it is told (unit test of what the follower says)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.told: list[tuple[int, int]] = []
+
+    def set_progress(self, path: str, done: int, size: int) -> None:
+        self.told.append((done, size))
+        super().set_progress(path, done, size)
+
+
+def test_a_long_file_says_its_progress_from_the_start_of_its_reading(tmp_path: Path) -> None:
+    # The page polls faster while a file is read: it must know so before the first 4 MiB.
+    path = tmp_path / "long.jsonl"
+    line = json.dumps({"event": "codex.tool_result", "attributes": {"output": "x" * 2048}})
+    path.write_text((line + "\n") * 3000)  # ~6 MiB
+    size = path.stat().st_size
+    store = _ProgressLog()
+    FileFollower([path], store).read_available()
+    lines_in_4_mib = -(-(4 << 20) // (len(line) + 1))  # said at the first line ending past it
+    assert store.told == [(0, size), (lines_in_4_mib * (len(line) + 1), size), (size, size)]
 
 
 # -- the page, in chromium ---------------------------------------------------------------
@@ -414,9 +465,14 @@ def viewing(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
 def test_view_command_serves_a_file_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     path = tmp_path / "session.jsonl"
     record_session(path)
+    size = path.stat().st_size
     with viewing(str(path)) as (process, url):
         page = httpx.get(url)
-        state = httpx.get(url + "api/state").json()
+        for _ in range(400):  # the file is read on its own thread, after the URL is printed
+            state = httpx.get(url + "api/state").json()
+            if state["progress"].get(str(path)) == [size, size]:
+                break
+            time.sleep(0.025)
         again = httpx.get(url + f"api/state?since={state['version']}").json()
         foreign = httpx.get(url, headers={"host": "attacker.example"})
         process.send_signal(signal.SIGINT)

@@ -1,6 +1,7 @@
 """The receiver `view` (and `receive`) listen with, against hostile requests: a body too large or
 inflating too large is 413 before it is held, a malformed request is a 4xx with no traceback, and
-on loopback only local programs are answered (no DNS rebinding, no other site's page)."""
+on loopback only local programs are answered (no DNS rebinding, no other site's page), over
+HTTP and gRPC alike."""
 
 from __future__ import annotations
 
@@ -10,11 +11,19 @@ import socket
 import zlib
 from collections.abc import Iterator
 
+import grpc
 import httpx
 import pytest
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from codex_otel.cli._view import serving
+from codex_otel.cli._view import live_receiver, serving
 from codex_otel.cli._view_model import ViewStore
 from codex_otel.testing import HttpLimits, OtlpReceiver
 from codex_otel.testing._server_setup import is_loopback
@@ -169,3 +178,52 @@ def test_the_viewers_page_answers_local_programs_only(headers: dict[str, str], s
         page = httpx.get(server.url, headers=headers)
         state = httpx.get(server.url + "api/state", headers=headers)
     assert (page.status_code, state.status_code) == (status, status)
+
+
+def _export_over_grpc(endpoint: str, authority: str | None) -> list[str]:
+    """Export a log, a metric and a span with a real gRPC client addressing `authority` (as
+    a name pointed at 127.0.0.1 would): each answer's status code."""
+    metrics = ExportMetricsServiceRequest()
+    metric = metrics.resource_metrics.add().scope_metrics.add().metrics.add()
+    metric.name = "codex.tool.call"
+    metric.sum.data_points.add().as_int = 1
+    spans = ExportTraceServiceRequest()
+    span = spans.resource_spans.add().scope_spans.add().spans.add()
+    span.trace_id, span.span_id, span.name = b"\x01" * 16, b"\x02" * 8, "turn"
+    logs = ExportLogsServiceRequest.FromString(_logs_request("hi"))
+    options = [] if authority is None else [("grpc.default_authority", authority)]
+    codes = []
+    with grpc.insecure_channel(endpoint.split("://", 1)[1], options=options) as channel:
+        for stub, request in [
+            (logs_service_pb2_grpc.LogsServiceStub(channel), logs),
+            (metrics_service_pb2_grpc.MetricsServiceStub(channel), metrics),
+            (trace_service_pb2_grpc.TraceServiceStub(channel), spans),
+        ]:
+            try:
+                stub.Export(request, timeout=10)
+                codes.append("OK")
+            except grpc.RpcError as exc:
+                codes.append(exc.code().name)
+    return codes
+
+
+@pytest.mark.parametrize(
+    ("authority", "answer"),
+    [
+        ("attacker.example:4317", "PERMISSION_DENIED"),
+        ("127.0.0.1.attacker.example", "PERMISSION_DENIED"),
+        ("localhost:4317", "OK"),
+        ("[::1]:4317", "OK"),
+        (None, "OK"),  # the address connected to: 127.0.0.1:PORT
+    ],
+)
+def test_only_local_programs_are_answered_over_grpc_on_loopback(
+    authority: str | None, answer: str
+) -> None:
+    store = ViewStore()
+    with live_receiver(store, host="127.0.0.1", http_port=None, grpc_port=0) as receiver:
+        codes = _export_over_grpc(receiver.grpc_endpoint, authority)
+    held = store.take().header["counts"]
+    assert codes == [answer] * 3
+    kept = {"events": 1, "spans": 1, "series": 1} if answer == "OK" else dict.fromkeys(held, 0)
+    assert held == kept

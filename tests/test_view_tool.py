@@ -4,7 +4,10 @@ narrowing rows and charts, one zoomable time axis shared by a turn's timeline an
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -212,18 +215,40 @@ ROWS = """[...document.querySelectorAll("section.turn.open svg.waterfall text")]
   .map((t) => t.textContent)"""
 
 
-def test_a_long_waterfall_shows_its_failures_and_folds_the_rest(tmp_path: Path) -> None:
-    path = tmp_path / "long.jsonl"
+# Where a chart's drawing ends against its source line: [the lowest bar or label's bottom, the
+# source line's top], in the chart's own units.
+ABOVE_SOURCE = """((figure) => {
+  const boxes = [...figure.querySelectorAll("svg > text:not(.source), svg > rect.bar")]
+    .map((node) => node.getBBox());
+  const source = figure.querySelector("svg > text.source").getBBox();
+  return [Math.max(...boxes.map((box) => box.y + box.height)), source.y];
+})(document.querySelector('#conv-charts figure[data-chart="tools"]'))"""
+
+# The token chart's turn labels as drawn, left to right: [left, right] of each.
+LABEL_SPANS = """[...document.querySelectorAll(
+  '#conv-charts figure[data-chart="tokens"] .group-label')]
+  .map((label) => label.getBBox()).map((box) => [box.x, box.x + box.width])"""
+
+
+@contextlib.contextmanager
+def _one_turn(path: Path, conversation: str, prompt: str) -> Iterator[OtelEventManager]:
+    """A turn recorded to `path` (its events and spans), its prompt sent: the manager in it."""
     sink = {"otlp-file": {"path": str(path)}}
     config = OtelConfig.from_mapping({"exporter": sink, "trace_exporter": sink})
     with OtelProvider.from_config(config) as provider:
-        manager = OtelEventManager(provider, conversation_id="conv-long", model="m", slug="m")
+        manager = OtelEventManager(provider, conversation_id=conversation, model="m", slug="m")
         with manager.turn():
-            manager.user_prompt(["a hundred calls"])
-            for call in range(100):
-                with manager.tool_span(f"tool{call}", f"call-{call}"):
-                    ok = call not in (37, 63)
-                    manager.tool_result(f"tool{call}", f"call-{call}", {}, 0.01, ok, "")
+            manager.user_prompt([prompt])
+            yield manager
+
+
+def test_a_long_waterfall_shows_its_failures_and_folds_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    with _one_turn(path, "conv-long", "a hundred calls") as manager:
+        for call in range(100):
+            with manager.tool_span(f"tool{call}", f"call-{call}"):
+                ok = call not in (37, 63)
+                manager.tool_result(f"tool{call}", f"call-{call}", {}, 0.01, ok, "")
     with page_of(path, "document.querySelectorAll('svg.waterfall').length === 1") as (_, browser):
         folded = browser.evaluate(ROWS)
         charted = browser.evaluate(
@@ -232,7 +257,9 @@ def test_a_long_waterfall_shows_its_failures_and_folds_the_rest(tmp_path: Path) 
             " document.querySelector('#conv-charts figure[data-chart=\"tools\"] .source')"
             ".textContent]"
         )
+        drawn_to, source_from = browser.evaluate(ABOVE_SOURCE)
         browser.screenshot("view-long-waterfall.png")
+        browser.screenshot("view-long-waterfall-folded.png", "section.turn.open svg.waterfall")
         _click(browser, "svg.waterfall .more-spans")
         assert browser.wait_until(f"{ROWS}.length === 101")
         unfolded = browser.evaluate(ROWS)
@@ -254,6 +281,7 @@ def test_a_long_waterfall_shows_its_failures_and_folds_the_rest(tmp_path: Path) 
         drawn,
         "from the events · 92 more tools not drawn (the tool filter shows one)",
     ]
+    assert drawn_to <= source_from  # the eight rows end above the line saying the rest
 
 
 def test_many_turns_keep_the_token_charts_labels_apart(tmp_path: Path) -> None:
@@ -277,6 +305,104 @@ def test_many_turns_keep_the_token_charts_labels_apart(tmp_path: Path) -> None:
             "document.querySelectorAll('#conv-charts figure[data-chart=\"tokens\"] rect.bar')"
             ".length"
         )
-    # Every turn's bars, every other turn labelled (12 labels fit under the chart).
+        spans = browser.evaluate(LABEL_SPANS)
+        browser.screenshot("view-many-turns.png")
+    # Every turn's bars, every third turn labelled (8 labels of two digits fit under it).
     assert bars == 24 * 4
-    assert labels == [f"turn {turn}" for turn in range(0, 24, 2)]
+    assert labels == [f"turn {turn}" for turn in range(0, 24, 3)]
+    # Drawn apart: each label ends before the next begins.
+    assert all(end <= start for (_, end), (start, _) in itertools.pairwise(spans)), spans
+
+
+# The two chart sections as a person reads them: each title, each chart's caption, the tools.
+CHART_SECTIONS = """(() => {
+  const all = (selector) => [...document.querySelectorAll(selector)];
+  const section = (id) => ({
+    captions: all(`#${id} figure.chart figcaption`).map((caption) => caption.innerText),
+    tools: all(`#${id} figure[data-chart="tools"] rect.bar`)
+      .filter((bar) => Number(bar.dataset.value) > 0)
+      .map((bar) => [bar.dataset.tool, bar.dataset.series, Number(bar.dataset.value)]),
+  });
+  return {
+    conversation: document.getElementById("conversation-title").innerText,
+    charts: section("conv-charts"),
+    session: document.getElementById("session-title").innerText,
+    session_charts: section("session-charts"),
+  };
+})()"""
+
+
+def test_each_conversations_charts_sit_beside_the_whole_sessions(session: Path) -> None:
+    # The fixture's second conversation calls no tool: its charts show none, the session's
+    # show the first conversation's.
+    with page_of(session, _ROWS) as (_, browser):
+        newest = browser.evaluate(CHART_SECTIONS)
+        browser.screenshot("view-charts-per-conversation.png")
+        _click(browser, '#conversations li[data-id="conv-1234"]')
+        assert browser.wait_until(
+            "document.getElementById('conversation-title').innerText.includes('conv-1234')"
+        )
+        assert browser.wait_until(
+            "document.querySelectorAll('#conv-charts figure[data-chart=\"tools\"] rect.bar')"
+            ".length > 0"
+        )
+        first = browser.evaluate(CHART_SECTIONS)
+    tools = [["apply_patch", "failed", 1], ["shell", "ok", 1]]
+    captions = [
+        "Tokens per turn",
+        "Request latency (ms)",
+        "SSE wait (ms)",
+        "Tools: success and mean duration",
+    ]
+    whole = {
+        "captions": [
+            "Request latency (ms), all conversations",
+            "SSE wait (ms), all conversations",
+            "Tools, all conversations",
+        ],
+        "tools": tools,
+    }
+    assert newest == {
+        "conversation": "Conversation conv-o3 · o3",
+        "charts": {"captions": captions, "tools": []},
+        "session": "Whole session: 2 conversations",
+        "session_charts": whole,
+    }
+    assert first == {
+        "conversation": "Conversation conv-1234 · gpt-5-codex",
+        "charts": {"captions": captions, "tools": tools},
+        "session": "Whole session: 2 conversations",
+        "session_charts": whole,
+    }
+
+
+def test_a_thousand_row_waterfall_opens_folded_by_level(tmp_path: Path) -> None:
+    # A thousand calls, each running one more inside it (two thousand spans under the turn's):
+    # the calls folded, their runs of siblings cut to the failing and the ends.
+    path = tmp_path / "thousand.jsonl"
+    with _one_turn(path, "conv-1000", "a thousand calls") as manager:
+        for call in range(1000):
+            with (
+                manager.tool_span("shell", f"call-{call}"),
+                manager.tool_span("apply_patch", f"patch-{call}"),
+            ):
+                ok = call != 500
+                manager.tool_result("apply_patch", f"patch-{call}", {}, 0.01, ok, "")
+    with page_of(path, "document.querySelectorAll('svg.waterfall').length === 1") as (_, browser):
+        folded = browser.evaluate(ROWS)
+        folds = browser.evaluate(
+            "[...document.querySelectorAll('section.turn.open svg.waterfall .fold')]"
+            ".map((t) => t.textContent[0])"
+        )
+        browser.screenshot("view-thousand-row-waterfall.png", "section.turn.open svg.waterfall")
+    shell, patch = "execute_tool shell", "execute_tool apply_patch"
+    assert folded == [
+        "invoke_agent codex",
+        *[shell] * 5,
+        "… 495 more spans (show)",
+        shell,
+        patch,  # the failing call's subtree stays open
+        "… 494 more spans (show)",
+        *[shell] * 5,
+    ]
+    assert folds == ["▾", *["▸"] * 5, "▾", *["▸"] * 5]

@@ -18,15 +18,18 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from .._errors import CliError
-from ..testing import Metric, OtlpReceiver, ReceivedLog, ReceivedSpan
+from ..testing import Metric
 from ..testing._server_setup import loopback_request
 from ._view_files import FileFollower, check_readable
 from ._view_model import Limits, ViewStore, span_record
 from ._view_pages import Filter, PageModel
+
+if TYPE_CHECKING:  # imported when listening: a file alone needs no receiver (nor protobuf)
+    from ..testing import OtlpReceiver, ReceivedLog, ReceivedSpan
 
 __all__ = ["ViewServer", "run_view"]
 
@@ -97,7 +100,8 @@ class ViewServer(ThreadingHTTPServer):
         self.store = store
         self._model: PageModel | None = None
         self._built_at = 0.0
-        self._state = b""
+        # The unfiltered state of `_model`, and its JSON.
+        self._state: tuple[PageModel | None, dict[str, Any], bytes] = (None, {}, b"")
         self._model_lock = threading.Lock()
         try:
             super().__init__(("127.0.0.1", port), _Handler)
@@ -110,19 +114,21 @@ class ViewServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/"
 
-    def model(self) -> PageModel:
-        """The page's views of the store's current version (built once per version)."""
+    def model(self, header: dict[str, Any] | None = None) -> PageModel:
+        """The page's views of the store's current version (built once per version); while
+        a file is read (as `header`, the store's, says), of a version up to 5 s older."""
         with self._model_lock:
             model = self._model
             if model is None or model.version != self.store.version:
                 # While a file is read its version moves all the time: rebuilding for every
                 # poll would take the reader's time (one GIL).
+                header = header or self.store.header()
+                loading = any(done < size for done, size in header["progress"].values())
                 recent = time.monotonic() - self._built_at < _LOADING_REBUILD_S
-                if model is not None and recent and self.store.loading:
+                if model is not None and recent and loading:
                     return model
                 model = self._model = PageModel(self.store.take())
                 self._built_at = time.monotonic()
-                self._state = b""
             return model
 
     def api(self, name: str, query: dict[str, list[str]]) -> bytes | None:
@@ -135,17 +141,26 @@ class ViewServer(ThreadingHTTPServer):
         since = one("since", "-1")
         since_version = int(since) if since.lstrip("-").isdigit() else -1
         if name == "state":
-            version = self.store.version
+            # The header first: if it says the files are read, the model is of its version.
+            header = self.store.header()
+            version = header["version"]
             # (A filter's view is asked for anew when the filter changes: `since` is reset.)
             if since_version == version:
                 return json.dumps({"version": version, "unchanged": True}).encode()
-            model = self.model()
+            model = self.model(header)
             if only:
-                return _json(model.state(only))
-            with self._model_lock:
-                if not self._state:
-                    self._state = _json(model.state())
-                return self._state
+                view = model.state(only)
+            else:
+                with self._model_lock:
+                    if self._state[0] is not model:
+                        view = model.state()
+                        self._state = (model, view, _json(view))
+                    view, body = self._state[1:]
+                if model.version == version:
+                    return body
+            # While a file is read: the conversations of an earlier version, the header now
+            # (its progress, its counts).
+            return _json({**view, **header})
         model = self.model()
         if name == "conversation":
             open_keys = set(query.get("open", []))
@@ -205,6 +220,7 @@ def live_receiver(
     store: ViewStore, *, host: str, http_port: int | None, grpc_port: int | None
 ) -> OtlpReceiver:
     """A receiver whose events and metrics go to the store as they arrive."""
+    from ..testing import OtlpReceiver
 
     def on_log(log: ReceivedLog) -> None:
         store.add_events([log])
@@ -213,7 +229,7 @@ def live_receiver(
         store.add_metrics(metrics)
 
     def on_span(span: ReceivedSpan) -> None:
-        store.add_spans([span_record(span)])
+        store.add_spans([span_record(span, store.keep)])
 
     return OtlpReceiver(
         host=host,

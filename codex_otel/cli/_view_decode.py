@@ -9,17 +9,20 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterator
 from typing import Any, NamedTuple
-
-from google.protobuf import json_format
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
-    ExportMetricsServiceRequest,
-)
 
 from ..catalog import Attr
 from ..testing import Metric, MetricPoint
-from ..testing._otlp_decode import decode_metrics_request, parse_otlp_json_into
-from ._view_model import SpanRecord, StoredEvent, ViewStore
+from ._view_model import (
+    CUT_MARK,
+    INTERN_CHARS,
+    MAX_VALUE_CHARS,
+    Keeper,
+    SpanRecord,
+    StoredEvent,
+    ViewStore,
+)
 
 __all__ = ["read_line"]
 
@@ -31,10 +34,11 @@ _STATUS_NAMES = {
     "OK": 1,
     "ERROR": 2,
 }
+_NO_VALUE: dict[str, Any] = {}
 
 
-def _value(value: Any) -> object:
-    """An OTLP/JSON AnyValue as python."""
+def _value(value: Any, keep: Keeper) -> object:
+    """An OTLP/JSON AnyValue as python (kept by the caller, `Keeper.value`)."""
     if "stringValue" in value:
         return str(value["stringValue"])
     if "intValue" in value:
@@ -44,20 +48,37 @@ def _value(value: Any) -> object:
     if "boolValue" in value:
         return bool(value["boolValue"])
     if "arrayValue" in value:
-        return [_value(item) for item in value["arrayValue"].get("values", ())]
+        return [_value(item, keep) for item in value["arrayValue"].get("values", ())]
     if "kvlistValue" in value:
-        return _key_values(value["kvlistValue"].get("values", ()))
+        return _key_values(value["kvlistValue"].get("values", ()), keep)
     if "bytesValue" in value:
         return base64.b64decode(value["bytesValue"]).hex()
     return None
 
 
-def _key_values(items: Any) -> dict[str, object]:
+def _key_values(items: Any, keep: Keeper) -> dict[str, object]:
+    """OTLP/JSON attributes, kept as the store keeps them (`Keeper.attributes`, inlined for
+    strings: this runs for every attribute of every record of a file)."""
+    intern = keep.intern
     decoded: dict[str, object] = {}
     for item in items:
-        value = item.get("value") or {}
+        key = item["key"]
+        value = item.get("value") or _NO_VALUE
         text = value.get("stringValue")  # most values are strings: no call for them
-        decoded[str(item["key"])] = text if type(text) is str else _value(value)
+        if type(text) is str and type(key) is str:
+            decoded[intern(key, key)] = (
+                intern(text, text)
+                if len(text) <= INTERN_CHARS
+                else text
+                if len(text) <= MAX_VALUE_CHARS
+                else text[:MAX_VALUE_CHARS] + CUT_MARK
+            )
+        else:
+            key = str(key)
+            number = value.get("intValue")  # int64 travels as a string in OTLP/JSON
+            decoded[intern(key, key)] = (
+                int(number) if type(number) is str else keep.value(_value(value, keep))
+            )
     return decoded
 
 
@@ -74,25 +95,32 @@ def _id(value: Any) -> str:
     return base64.b64decode(text).hex()
 
 
-def _events(document: Any) -> list[StoredEvent]:
+def _scoped(resources: Any, scopes: str, items: str, keep: Keeper) -> Iterator[tuple[str, Any]]:
+    """Each record of an export request's resources (`resourceLogs`, `resourceSpans`), with
+    the name of its instrumentation scope."""
+    for resource in resources:
+        for scoped in resource.get(scopes, ()):
+            scope = keep.text(str(scoped.get("scope", {}).get("name", "")))
+            for item in scoped.get(items, ()):
+                yield scope, item
+
+
+def _events(document: Any, keep: Keeper) -> list[StoredEvent]:
     records = []
-    for resource_logs in document["resourceLogs"]:
-        for scope_logs in resource_logs.get("scopeLogs", ()):
-            scope = str(scope_logs.get("scope", {}).get("name", ""))
-            for record in scope_logs.get("logRecords", ()):
-                attributes = _key_values(record.get("attributes", ()))
-                records.append(
-                    StoredEvent(
-                        0,
-                        0,
-                        _named(attributes, str(record.get("eventName", ""))),
-                        int(record.get("timeUnixNano") or record.get("observedTimeUnixNano") or 0),
-                        attributes,
-                        _id(record.get("traceId")),
-                        _id(record.get("spanId")),
-                        scope,
-                    )
-                )
+    for scope, record in _scoped(document["resourceLogs"], "scopeLogs", "logRecords", keep):
+        attributes = _key_values(record.get("attributes", ()), keep)
+        records.append(
+            StoredEvent(
+                0,
+                0,
+                _named(attributes, record.get("eventName"), keep),
+                int(record.get("timeUnixNano") or record.get("observedTimeUnixNano") or 0),
+                attributes,
+                _id(record.get("traceId")),
+                _id(record.get("spanId")),
+                scope,
+            )
+        )
     return records
 
 
@@ -101,30 +129,31 @@ def _status(status: Any) -> int:
     return _STATUS_NAMES.get(code, 0) if isinstance(code, str) else int(code)
 
 
-def _spans(document: Any) -> list[SpanRecord]:
-    return [
-        SpanRecord(
-            trace_id=_id(span.get("traceId")),
-            span_id=_id(span.get("spanId")),
-            parent_span_id=_id(span.get("parentSpanId")),
-            name=str(span.get("name", "")),
-            start_unix_nano=int(span.get("startTimeUnixNano", 0) or 0),
-            end_unix_nano=int(span.get("endTimeUnixNano", 0) or 0),
-            attributes=_key_values(span.get("attributes", ())),
-            status_code=_status(span.get("status", {})),
-            status_message=str(span.get("status", {}).get("message", "")),
-            scope=str(scope_spans.get("scope", {}).get("name", "")),
+def _spans(document: Any, keep: Keeper) -> list[SpanRecord]:
+    spans = []
+    for scope, span in _scoped(document["resourceSpans"], "scopeSpans", "spans", keep):
+        status = span.get("status", {})
+        spans.append(
+            SpanRecord(
+                _id(span.get("traceId")),
+                _id(span.get("spanId")),
+                _id(span.get("parentSpanId")),
+                keep.text(str(span.get("name", ""))),
+                int(span.get("startTimeUnixNano", 0) or 0),
+                int(span.get("endTimeUnixNano", 0) or 0),
+                _key_values(span.get("attributes", ()), keep),
+                _status(status),
+                keep.text(str(status.get("message", ""))),
+                scope,
+            )
         )
-        for resource_spans in document["resourceSpans"]
-        for scope_spans in resource_spans.get("scopeSpans", ())
-        for span in scope_spans.get("spans", ())
-    ]
+    return spans
 
 
-def _named(attributes: dict[str, object], fallback: str) -> str:
+def _named(attributes: dict[str, object], fallback: object, keep: Keeper) -> str:
     """`event.name` before the record's own name (see `_view_model.event_name`)."""
     named = attributes.get(Attr.EVENT_NAME)
-    return named if isinstance(named, str) and named else fallback
+    return named if isinstance(named, str) and named else keep.text(str(fallback or ""))
 
 
 class _Records(NamedTuple):
@@ -135,19 +164,19 @@ class _Records(NamedTuple):
     metrics: list[Metric]
 
 
-def _received(document: dict[str, Any]) -> _Records | None:
+def _received(document: dict[str, Any], keep: Keeper) -> _Records | None:
     """One line of `codex-otel receive --output`; None if it is not one."""
     if "event" in document:
-        attributes = dict(document.get("attributes") or {})
+        attributes = keep.attributes(dict(document.get("attributes") or {}))
         event = StoredEvent(
             0,
             0,
-            _named(attributes, str(document["event"])),
+            _named(attributes, document["event"], keep),
             int(document.get("time_unix_nano") or 0),
             attributes,
             str(document.get("trace_id") or ""),
             str(document.get("span_id") or ""),
-            str(document.get("scope") or ""),
+            keep.text(str(document.get("scope") or "")),
         )
         return _Records([event], [], [])
     if "span" in document:
@@ -155,13 +184,13 @@ def _received(document: dict[str, Any]) -> _Records | None:
             trace_id=str(document.get("trace_id") or ""),
             span_id=str(document.get("span_id") or ""),
             parent_span_id=str(document.get("parent_span_id") or ""),
-            name=str(document["span"]),
+            name=keep.text(str(document["span"])),
             start_unix_nano=int(document.get("start_time_unix_nano") or 0),
             end_unix_nano=int(document.get("end_time_unix_nano") or 0),
-            attributes=dict(document.get("attributes") or {}),
+            attributes=keep.attributes(dict(document.get("attributes") or {})),
             status_code=_STATUS_NAMES.get(str(document.get("status")), 0),
-            status_message=str(document.get("status_message") or ""),
-            scope=str(document.get("scope") or ""),
+            status_message=keep.text(str(document.get("status_message") or "")),
+            scope=keep.text(str(document.get("scope") or "")),
         )
         return _Records([], [span], [])
     if "metric" in document:
@@ -191,25 +220,42 @@ def _received(document: dict[str, Any]) -> _Records | None:
     return None
 
 
-def _decode(line: bytes) -> _Records | None:
+def _metrics(line: bytes) -> list[Metric]:
+    """An OTLP/JSON metrics export, decoded as the receiver decodes one: by protobuf, imported
+    at the first such line (a session's lines are mostly events and spans)."""
+    from google.protobuf import json_format
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
+
+    from ..testing._otlp_decode import decode_metrics_request, parse_otlp_json_into
+
+    try:
+        request = parse_otlp_json_into(line, ExportMetricsServiceRequest())
+    except json_format.ParseError as exc:
+        raise ValueError(str(exc)) from None
+    return decode_metrics_request(request, "file", {})
+
+
+def _decode(line: bytes, keep: Keeper) -> _Records | None:
     document = json.loads(line)
     if not isinstance(document, dict):
         return None
+    keep.fresh()
     if "resourceLogs" in document:
-        return _Records(_events(document), [], [])
+        return _Records(_events(document, keep), [], [])
     if "resourceSpans" in document:
-        return _Records([], _spans(document), [])
+        return _Records([], _spans(document, keep), [])
     if "resourceMetrics" in document:
-        metrics = parse_otlp_json_into(line, ExportMetricsServiceRequest())
-        return _Records([], [], decode_metrics_request(metrics, "file", {}))
-    return _received(document)
+        return _Records([], [], _metrics(line))
+    return _received(document, keep)
 
 
 def read_line(line: bytes, store: ViewStore) -> bool:
     """One line into `store`: an OTLP/JSON export request of any signal, or a line of
     `codex-otel receive --output`; False if it is neither (then nothing is added)."""
     try:
-        records = _decode(line)
+        records = _decode(line, store.keep)
     # RecursionError: a line nested deeper than the parser goes is bad input, not a crash.
     except (
         ValueError,
@@ -218,7 +264,6 @@ def read_line(line: bytes, store: ViewStore) -> bool:
         KeyError,
         RecursionError,
         binascii.Error,
-        json_format.ParseError,
     ):
         return False
     if records is None:

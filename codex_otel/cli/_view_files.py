@@ -100,6 +100,8 @@ class FileFollower:
         if offset == size:
             return
         file.seek(offset)
+        if size - offset >= _PROGRESS_EVERY:  # a long read: the page says so from its start
+            self._store.set_progress(str(path), offset, size)
         # No collection while reading: decoding makes no reference cycles, and the collector
         # would scan the tens of thousands of records kept, again and again.
         collecting = gc.isenabled()
@@ -124,7 +126,7 @@ class FileFollower:
                 if not line:
                     break
                 bad += 1
-            elif line.strip() and not read_line(line, self._store):
+            elif not line.isspace() and not read_line(line, self._store):
                 bad += 1
             offset += len(line)
             if offset - reported >= _PROGRESS_EVERY:

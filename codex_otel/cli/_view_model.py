@@ -18,13 +18,17 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..catalog import Attr, Event
-from ..testing import Metric, ReceivedLog, ReceivedSpan
+from ..testing import Metric
+
+if TYPE_CHECKING:  # the receiver's records: a file alone needs no protobuf
+    from ..testing import ReceivedLog, ReceivedSpan
 
 __all__ = [
     "MAX_VALUE_CHARS",
+    "Keeper",
     "Limits",
     "Snapshot",
     "SpanRecord",
@@ -36,8 +40,8 @@ __all__ = [
 ]
 
 MAX_VALUE_CHARS = 4096
-_CUT_MARK = "…[cut by the viewer]"
-_INTERN_CHARS = 64  # a value this short is likely an id or a name repeated on every record
+CUT_MARK = "…[cut by the viewer]"
+INTERN_CHARS = 64  # a value this short is likely an id or a name repeated on every record
 _INTERN_MAX = 50_000  # then start afresh: a long session's unique ids would pile up
 
 
@@ -85,19 +89,20 @@ class StoredEvent(NamedTuple):
 _STATUS = {"UNSET": 0, "OK": 1, "ERROR": 2}
 
 
-def span_record(span: ReceivedSpan) -> SpanRecord:
-    """A span as the receiver or a file decoded it, as the waterfall needs it."""
+def span_record(span: ReceivedSpan, keep: Keeper) -> SpanRecord:
+    """A span as the receiver decoded it, as the waterfall needs it."""
+    keep.fresh()
     return SpanRecord(
         trace_id=span.trace_id,
         span_id=span.span_id,
         parent_span_id=span.parent_span_id,
-        name=span.name,
+        name=keep.text(span.name),
         start_unix_nano=span.start_time_unix_nano,
         end_unix_nano=span.end_time_unix_nano,
-        attributes=dict(span.attributes),
+        attributes=keep.attributes(span.attributes),
         status_code=_STATUS.get(span.status_code, 0),
-        status_message=span.status_message,
-        scope=span.scope_name,
+        status_message=keep.text(span.status_message),
+        scope=keep.text(span.scope_name),
     )
 
 
@@ -196,6 +201,55 @@ class Snapshot:
     header: dict[str, Any]
 
 
+class Keeper:
+    """What is kept of a value: a string longer than `MAX_VALUE_CHARS` cut and marked, a short
+    one shared (one copy of each id and name repeated on every record), containers alike.
+    A file's decoder keeps what it decodes as it builds it: one dict per record, not two."""
+
+    def __init__(self) -> None:
+        self._interned: dict[str, str] = {}
+        # The shared copy of a short string: one C call per value.
+        self.intern = self._interned.setdefault
+
+    def fresh(self) -> None:
+        """Start afresh (once per batch) when a long session's unique ids piled up."""
+        if len(self._interned) > _INTERN_MAX:
+            self._interned.clear()
+
+    def value(self, value: object) -> object:
+        if isinstance(value, str):
+            if len(value) > MAX_VALUE_CHARS:
+                return value[:MAX_VALUE_CHARS] + CUT_MARK
+            if len(value) <= INTERN_CHARS:
+                return self.intern(value, value)
+            return value
+        if isinstance(value, bytes):
+            return value.hex()
+        if isinstance(value, list):
+            return [self.value(item) for item in value]
+        if isinstance(value, dict):
+            return {str(key): self.value(item) for key, item in value.items()}
+        return value
+
+    def text(self, value: str) -> str:
+        return str(self.value(value))
+
+    def attributes(self, attributes: Mapping[str, object]) -> dict[str, object]:
+        # value() inlined for strings: this runs for every attribute of every record received.
+        intern = self.intern
+        kept: dict[str, object] = {}
+        for key, value in attributes.items():
+            if type(value) is str:
+                if len(value) <= INTERN_CHARS:
+                    value = intern(value, value)
+                elif len(value) > MAX_VALUE_CHARS:
+                    value = value[:MAX_VALUE_CHARS] + CUT_MARK
+            elif not isinstance(value, int | float):
+                value = self.value(value)
+            kept[intern(key, key)] = value
+        return kept
+
+
 class ViewStore:
     """Thread-safe, bounded; `version` moves on every change so the page polls cheaply."""
 
@@ -205,7 +259,7 @@ class ViewStore:
         self._events: deque[StoredEvent] = deque()
         self._spans: deque[SpanRecord] = deque()
         self._series: dict[tuple[object, ...], _Series] = {}
-        self._interned: dict[str, str] = {}
+        self.keep = Keeper()
         self._seq = 0
         self._evicted_at = 0
         self.version = 0
@@ -215,40 +269,6 @@ class ViewStore:
         self._progress: dict[str, tuple[int, int]] = {}
         self._bad_lines: dict[str, int] = {}
         self._failure: str | None = None
-
-    def _keep(self, value: object) -> object:
-        """`value` as kept: a long string cut, a short one shared, containers alike."""
-        if isinstance(value, str):
-            if len(value) > MAX_VALUE_CHARS:
-                return value[:MAX_VALUE_CHARS] + _CUT_MARK
-            if len(value) <= _INTERN_CHARS:
-                return self._interned.setdefault(value, value)
-            return value
-        if isinstance(value, bytes):
-            return value.hex()
-        if isinstance(value, list):
-            return [self._keep(item) for item in value]
-        if isinstance(value, dict):
-            return {str(key): self._keep(item) for key, item in value.items()}
-        return value
-
-    def _attributes(self, attributes: Mapping[str, object]) -> dict[str, object]:
-        # _keep inlined for strings: this runs for every attribute of every record read. (A
-        # copy: keeping a decoder's dict in place measured ~12% more memory at the cap.)
-        if len(self._interned) > _INTERN_MAX:
-            self._interned.clear()
-        intern = self._interned.setdefault
-        kept: dict[str, object] = {}
-        for key, value in attributes.items():
-            if type(value) is str:
-                if len(value) <= _INTERN_CHARS:
-                    value = intern(value, value)
-                elif len(value) > MAX_VALUE_CHARS:
-                    value = value[:MAX_VALUE_CHARS] + _CUT_MARK
-            elif not isinstance(value, int | float):
-                value = self._keep(value)
-            kept[intern(key, key)] = value
-        return kept
 
     # -- ingestion ----------------------------------------------------------------
 
@@ -287,50 +307,54 @@ class ViewStore:
 
     def add_events(self, logs: Iterable[ReceivedLog]) -> None:
         """Events as the receiver decoded them."""
+        keep = self.keep
+        keep.fresh()
         self.add_records(
             StoredEvent(
                 0,
                 0,
-                event_name(log),
+                keep.text(event_name(log)),
                 log.time_unix_nano or log.observed_time_unix_nano,
-                log.attributes,
+                keep.attributes(log.attributes),
                 log.trace_id,
                 log.span_id,
-                log.scope_name,
+                keep.text(log.scope_name),
             )
             for log in logs
         )
 
     def add_records(self, records: Iterable[StoredEvent]) -> None:
-        """Events as decoded (named by `event_name`'s rule), numbered here."""
-        keep = self._keep
+        """Events as decoded (named by `event_name`'s rule) and kept (by `keep`), numbered
+        here."""
         with self._lock:
             self.version += 1
+            version = self.version
+            events = self._events
             for record in records:
                 self._seq += 1
-                self._events.append(
+                events.append(
                     StoredEvent(
                         self._seq,
-                        self.version,
-                        str(keep(record.name)),
+                        version,
+                        record.name,
                         record.time_unix_nano or _stamped(record.attributes),
-                        self._attributes(record.attributes),
+                        record.attributes,
                         record.trace_id,
                         record.span_id,
-                        str(keep(record.scope)),
+                        record.scope,
                     )
                 )
-                if len(self._events) > self.limits.max_events:
-                    self._events.popleft()
+                if len(events) > self.limits.max_events:
+                    events.popleft()
                     self.dropped["events"] += 1
-                    self._evicted_at = self.version
+                    self._evicted_at = version
 
     def add_metrics(self, metrics: Iterable[Metric]) -> None:
         with self._lock:
             for metric in metrics:
                 instance = metric.resource.get("service.instance.id", "")
                 for point in metric.points:
-                    attributes = self._attributes(point.attributes)
+                    attributes = self.keep.attributes(point.attributes)
                     key = (metric.name, instance, tuple(sorted(attributes.items(), key=str)))
                     series = self._series.get(key)
                     if series is None:
@@ -342,31 +366,47 @@ class ViewStore:
             self.version += 1
 
     def add_spans(self, spans: Iterable[SpanRecord]) -> None:
+        """Spans as decoded and kept (by `keep`)."""
         with self._lock:
             self.version += 1
-            keep = self._keep
+            version = self.version
+            kept = self._spans
             for span in spans:
-                self._spans.append(
-                    span._replace(
-                        name=str(keep(span.name)),
-                        attributes=self._attributes(span.attributes),
-                        status_message=str(keep(span.status_message)),
-                        scope=str(keep(span.scope)),
-                        version=self.version,
-                    )
-                )
-                if len(self._spans) > self.limits.max_spans:
-                    self._spans.popleft()
+                kept.append(span._replace(version=version))
+                if len(kept) > self.limits.max_spans:
+                    kept.popleft()
                     self.dropped["spans"] += 1
-                    self._evicted_at = self.version
+                    self._evicted_at = version
 
     # -- reading ------------------------------------------------------------------
 
-    @property
-    def loading(self) -> bool:
-        """A file is being read (not yet to its end)."""
+    def header(self) -> dict[str, Any]:
+        """The page's header now: sources, cap, drops, notes, progress, counts (cheap: what
+        the page shows while a file is read, with the conversations of an earlier version)."""
         with self._lock:
-            return any(done < size for done, size in self._progress.values())
+            return self._header()
+
+    def _header(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "limits": {
+                "max_events": self.limits.max_events,
+                "max_spans": self.limits.max_spans,
+                "max_series": self.limits.max_series,
+                "max_value_chars": MAX_VALUE_CHARS,
+            },
+            "dropped": dict(self.dropped),
+            "sources": list(self.sources),
+            "notes": list(self._notes.values()),
+            "bad_lines": dict(self._bad_lines),
+            "progress": {path: list(done) for path, done in self._progress.items()},
+            "failure": self._failure,
+            "counts": {
+                "events": len(self._events),
+                "spans": len(self._spans),
+                "series": len(self._series),
+            },
+        }
 
     def take(self) -> Snapshot:
         """What the store holds now (lists copied under the lock; records are immutable)."""
@@ -377,24 +417,5 @@ class ViewStore:
                 spans=list(self._spans),
                 series=list(self._series.values()),
                 evicted_at=self._evicted_at,
-                header={
-                    "version": self.version,
-                    "limits": {
-                        "max_events": self.limits.max_events,
-                        "max_spans": self.limits.max_spans,
-                        "max_series": self.limits.max_series,
-                        "max_value_chars": MAX_VALUE_CHARS,
-                    },
-                    "dropped": dict(self.dropped),
-                    "sources": list(self.sources),
-                    "notes": list(self._notes.values()),
-                    "bad_lines": dict(self._bad_lines),
-                    "progress": {path: list(done) for path, done in self._progress.items()},
-                    "failure": self._failure,
-                    "counts": {
-                        "events": len(self._events),
-                        "spans": len(self._spans),
-                        "series": len(self._series),
-                    },
-                },
+                header=self._header(),
             )

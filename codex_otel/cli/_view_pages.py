@@ -201,6 +201,9 @@ class PageModel:
         self._by_id = {conversation.id: conversation for conversation in self.conversations}
         self._events: dict[int, StoredEvent] | None = None
         self._spans: dict[str, SpanRecord] | None = None
+        # Each conversation's charts, unfiltered: the page asks for a conversation twice in
+        # one poll (its turns, then the bodies it lacks).
+        self._charts: dict[str, dict[str, Any]] = {}
 
     def _shown(self, only: Filter) -> list[Conversation]:
         if not only:
@@ -254,9 +257,16 @@ class PageModel:
             "id": conversation.id,
             "version": self.version,
             "model": _model_of(conversation),
-            "charts": charts(conversation.events, ()),
+            "charts": self._charts_of(conversation, only),
             "turns": turns,
         }
+
+    def _charts_of(self, conversation: Conversation, only: Filter | None) -> dict[str, Any]:
+        if only:
+            return charts(conversation.events, ())
+        if conversation.id not in self._charts:
+            self._charts[conversation.id] = charts(conversation.events, ())
+        return self._charts[conversation.id]
 
     def item(self, kind: str, ident: str) -> dict[str, Any] | None:
         """One event (by its `seq`) or span (by its id) whole, for the detail panel."""

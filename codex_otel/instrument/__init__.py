@@ -6,10 +6,10 @@ program that does not use its transport.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._errors import SseIdleTimeout
+from .._lazy import lazy_exports
 from ._http import ATTEMPT_EXTENSION
 from ._reader import MAX_READER_THREADS
 from ._sse import AsyncSseEvents, ServerSentEventLike, SseEvents, instrument_sse
@@ -47,14 +47,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # looked up once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(globals(), _LAZY)

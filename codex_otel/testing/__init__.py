@@ -18,12 +18,19 @@ a network, `InMemoryMetrics` is a reader to pass to the provider:
     assert point.value == 1 and point.attributes["tool"] == "shell"
 """
 
-from ._capture import CapturedEvents, capture_events
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 from ._metric_data import Metric, MetricPoint
-from ._metrics import InMemoryMetrics
-from ._otlp_decode import ReceivedLog, ReceivedSpan
-from ._receiver import OtlpReceiver
 from ._server_setup import Fault, HttpLimits, ServerTls
+
+if TYPE_CHECKING:
+    from ._capture import CapturedEvents, capture_events
+    from ._metrics import InMemoryMetrics
+    from ._otlp_decode import ReceivedLog, ReceivedSpan
+    from ._receiver import OtlpReceiver
 
 __all__ = [
     "CapturedEvents",
@@ -38,3 +45,17 @@ __all__ = [
     "ServerTls",
     "capture_events",
 ]
+
+# public name -> the private module defining it, imported when the name is first looked up:
+# `codex-otel view` of a file needs neither the receiver nor protobuf (a third of its start).
+_LAZY = {
+    "CapturedEvents": "._capture",
+    "capture_events": "._capture",
+    "InMemoryMetrics": "._metrics",
+    "ReceivedLog": "._otlp_decode",
+    "ReceivedSpan": "._otlp_decode",
+    "OtlpReceiver": "._receiver",
+}
+
+
+__getattr__, __dir__ = lazy_exports(globals(), _LAZY)

@@ -30,6 +30,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from ..export._private_grpc import call_authority
 from ._metric_data import Metric
 from ._otlp_decode import (
     ReceivedLog,
@@ -39,7 +40,7 @@ from ._otlp_decode import (
     decode_traces_request,
 )
 from ._receiver_http import LOGS_PATH, METRICS_PATH, TRACES_PATH, HttpServer
-from ._server_setup import Fault, HttpLimits, ServerTls
+from ._server_setup import Fault, HttpLimits, ServerTls, is_loopback, loopback_request
 
 __all__ = ["OtlpReceiver"]
 
@@ -140,36 +141,38 @@ class OtlpReceiver:
         from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
         receiver = self
+        local_only = is_loopback(self._host)
+
+        def begin(context: Any) -> dict[str, str]:
+            """An export's metadata as headers, once it may be answered (else it is aborted)."""
+            # A call whose authority cannot be read is answered (a browser cannot speak gRPC:
+            # this is a second fence), and tests/test_private_grpc.py fails.
+            authority = call_authority(context) if local_only else None
+            if authority is not None and not loopback_request(authority, None):
+                # As the HTTP side: a name pointed at 127.0.0.1 is not this machine's program.
+                context.abort(grpc.StatusCode.PERMISSION_DENIED, "forbidden authority")
+            fault = receiver.next_fault()
+            if fault is not None:
+                context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
+            metadata = context.invocation_metadata()
+            return {key.lower(): _metadata_value(value) for key, value in metadata}
 
         class _LogsServicer(logs_service_pb2_grpc.LogsServiceServicer):
             def Export(self, request: ExportLogsServiceRequest, context: Any) -> Any:
-                fault = receiver.next_fault()
-                if fault is not None:
-                    context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
-                metadata = context.invocation_metadata()
-                headers = {key.lower(): _metadata_value(value) for key, value in metadata}
+                headers = begin(context)
                 receiver.accept_logs(decode_logs_request(request, "grpc", headers))
                 return receiver.logs_response(request.ByteSize())
 
         class _MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             def Export(self, request: ExportMetricsServiceRequest, context: Any) -> Any:
-                fault = receiver.next_fault()
-                if fault is not None:
-                    context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
-                metadata = context.invocation_metadata()
-                headers = {key.lower(): _metadata_value(value) for key, value in metadata}
-                metrics = decode_metrics_request(request, "grpc", headers)
+                metrics = decode_metrics_request(request, "grpc", begin(context))
                 # grpc hands over the parsed message: its encoding stands in for the raw body.
                 receiver.accept_metrics(metrics, request.SerializeToString())
                 return ExportMetricsServiceResponse()
 
         class _TraceServicer(trace_service_pb2_grpc.TraceServiceServicer):
             def Export(self, request: ExportTraceServiceRequest, context: Any) -> Any:
-                fault = receiver.next_fault()
-                if fault is not None:
-                    context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
-                metadata = context.invocation_metadata()
-                headers = {key.lower(): _metadata_value(value) for key, value in metadata}
+                headers = begin(context)
                 receiver.accept_spans(decode_traces_request(request, "grpc", headers))
                 return receiver.spans_response()
 

@@ -82,7 +82,10 @@ function bars(root, groups, series, max) {
   const plot = height - top - bottom;
   const slot = (width - left - right) / Math.max(groups.length, 1);
   const bar = Math.max(2, Math.min(22, (slot - 6) / series.length));
-  const every = Math.ceil(groups.length / 12);  // labels that would overlap are skipped
+  // Labels that would overlap are skipped: one every so many slots, as wide as the widest
+  // label (11px text: under 6.5 units a character) and a gap.
+  const widest = Math.max(0, ...groups.map((group) => String(group.label).length)) * 6.5 + 6;
+  const every = Math.max(1, Math.ceil(widest / slot));
   groups.forEach((group, index) => {
     const x0 = left + index * slot + (slot - bar * series.length) / 2;
     series.forEach((name, k) => {
@@ -149,7 +152,8 @@ function drawTools(section, tools, toolMetrics) {
     (rest ? ` · ${plural(rest, "more tool")} not drawn (the tool filter shows one)` : "")));
   legend(root, ["ok", "failed"]);
   const max = Math.max(1, ...names.map((n) => tools[n].ok + tools[n].failed));
-  const row = Math.min(28, (height - top - 10) / Math.max(names.length, 1));
+  // The rows end above the source line under them (eight rows used to run into it).
+  const row = Math.min(28, (height - top - 6 - 20) / Math.max(names.length, 1));
   const labelWidth = 90, plot = width - left - right - labelWidth - 150;
   names.forEach((name, i) => {
     const tool = tools[name], y = top + 6 + i * row, calls = tool.ok + tool.failed;

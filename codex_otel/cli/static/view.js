@@ -5,6 +5,7 @@
 "use strict";
 
 const POLL_MS = 1000;
+const LOADING_POLL_MS = 250; // while a file is read: its progress, and its end, seen sooner
 const DEFAULT_OPEN_ERROR_TURNS = 1;
 
 let state = null;
@@ -313,7 +314,11 @@ async function poll() {
     live.classList.add("stale");
   }
   clearTimeout(pollTimer);
-  pollTimer = setTimeout(poll, POLL_MS);
+  pollTimer = setTimeout(poll, reading() ? LOADING_POLL_MS : POLL_MS);
+}
+
+function reading() {
+  return !!state && Object.values(state.progress || {}).some(([done, size]) => done < size);
 }
 
 let pollTimer = null;
