@@ -2,7 +2,7 @@
 encode their requests itself (OTLP/HTTP protobuf, OTLP/gRPC, the OTLP/JSON file).
 
 The `export/_private_*.py` modules are the only place this package touches private
-attributes of other libraries (a test in `tests/test_layout.py` keeps it so): each names what it
+attributes of other libraries (`tests/test_layout_private.py` keeps it so): each names what it
 touches, and its test (here `tests/test_private_sdk_log_export.py`) fails if a release inside
 the pinned range renames one; where a copied SDK method changed, the SDK's own stays.
 """

@@ -2,7 +2,7 @@
 from attributes already clean, without the SDK cleaning them again.
 
 The `export/_private_*.py` modules are the only place this package touches private
-attributes of other libraries (a test in `tests/test_layout.py` keeps it so): each names what it
+attributes of other libraries (`tests/test_layout_private.py` keeps it so): each names what it
 touches, and its test (here `tests/test_private_sdk_logs.py`) fails if a release inside the
 pinned range renames one.
 """

@@ -1,7 +1,7 @@
 """The private attributes of the OpenTelemetry metrics SDK this package touches.
 
 The `export/_private_*.py` modules are the only place this package touches private
-attributes of other libraries (a test in `tests/test_layout.py` keeps it so): each names what it
+attributes of other libraries (`tests/test_layout_private.py` keeps it so): each names what it
 touches, and its test (here `tests/test_private_sdk_metrics.py`) fails if a release inside
 the pinned range renames one.
 """
