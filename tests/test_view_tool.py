@@ -406,3 +406,61 @@ def test_a_thousand_row_waterfall_opens_folded_by_level(tmp_path: Path) -> None:
         *[shell] * 5,
     ]
     assert folds == ["▾", *["▸"] * 5, "▾", *["▸"] * 5]
+
+
+# The open turn's event list as shown: each row's event (marked when it failed), or the row
+# standing for more.
+EVENT_ROWS = """[...document.querySelectorAll("section.turn.open ol.events li")]
+  .map((li) => li.classList.contains("more-events") ? li.textContent
+    : li.dataset.name + (li.classList.contains("error") ? " error" : ""))"""
+
+# The open turn's span bars in row order: [its span's name, its classes].
+BARS = """[...document.querySelectorAll("section.turn.open svg.waterfall rect.span-bar")]
+  .map((bar) => [bar.dataset.span, bar.getAttribute("class")])"""
+
+
+def test_a_long_turns_event_list_folds_and_its_failure_is_marked_up_the_tree(
+    tmp_path: Path,
+) -> None:
+    # Seventy shell calls; the 42nd ran a patch that failed (its span's status left unset, as a
+    # tool reporting failure in its result leaves it).
+    path = tmp_path / "seventy.jsonl"
+    with _one_turn(path, "conv-70", "seventy calls") as manager:
+        for call in range(70):
+            with manager.tool_span("shell", f"call-{call}"):
+                if call == 41:
+                    with manager.tool_span("apply_patch", "patch-41"):
+                        manager.tool_result("apply_patch", "patch-41", {}, 0.01, False, "")
+                else:
+                    manager.tool_result("shell", f"call-{call}", {}, 0.01, True, "")
+    with page_of(path, "document.querySelectorAll('svg.waterfall').length === 1") as (_, browser):
+        folded = browser.evaluate(EVENT_ROWS)
+        bars = browser.evaluate(BARS)
+        numbers = browser.evaluate(
+            "[...document.querySelectorAll('section.turn.open ol.events li:not(.more-events)')]"
+            ".map((li) => li.value)"
+        )
+        browser.screenshot("view-long-event-list.png", "section.turn.open")
+        _click(browser, "section.turn.open ol.events li.more-events")
+        assert browser.wait_until(f"{EVENT_ROWS}.length === 71")
+        unfolded = browser.evaluate(EVENT_ROWS)
+    result = "codex.tool_result"
+    assert folded == [
+        "codex.user_prompt",
+        *[result] * 9,
+        "… 32 more events (show)",
+        f"{result} error",
+        "… 18 more events (show)",
+        *[result] * 10,
+    ]
+    assert numbers == [*range(1, 11), 43, *range(62, 72)]  # each row keeps its place
+    assert unfolded == ["codex.user_prompt", *[result] * 41, f"{result} error", *[result] * 28]
+    plain, outlined, red = "span-bar", "span-bar has-failure", "span-bar error"
+    shell = ["execute_tool shell", plain]
+    assert bars == [
+        ["invoke_agent codex", outlined],
+        *[shell] * 5,
+        ["execute_tool shell", outlined],  # the failing patch ran inside it
+        ["execute_tool apply_patch", red],
+        *[shell] * 5,
+    ]

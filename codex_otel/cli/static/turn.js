@@ -181,11 +181,11 @@ function spanRows(turn, body) {
     });
   };
   siblings(roots, 0, "all roots", 0);
-  return { rows, total: spans.length };
+  return { rows, total: spans.length, failedIn, failing };
 }
 
 function drawWaterfall(turn, body, axis, rerender) {
-  const { rows, total } = spanRows(turn, body);
+  const { rows, total, failedIn, failing } = spanRows(turn, body);
   const row = 20;
   const height = rows.length * row + 4;
   const root = svg("svg", { class: "waterfall", viewBox: `0 0 ${PLOT.width} ${height + 16}`,
@@ -218,8 +218,13 @@ function drawWaterfall(turn, body, axis, rerender) {
     const label = svg("text", { x: indent + 12, y: y + 13, class: "span-label" }, short(span.name, 28));
     label.addEventListener("click", () => showDetail("span", span.span_id));
     root.appendChild(label);
-    const bar = svg("rect", { x: axis.x(span.start), y, height: row - 6, class: "span-bar" + (span.error ? " error" : ""),
-      width: Math.max(2, axis.x(span.end) - axis.x(span.start)), fill: span.error ? "#c62828" : "#26a69a",
+    // Red: the span failed, or a failure was recorded in it (a tool call whose result failed,
+    // its span's status unset). Outlined: a failure somewhere below it, folded away or not.
+    const failed = span.error || failedIn.has(span.span_id);
+    const below = !failed && failing.has(span.span_id);
+    const bar = svg("rect", { x: axis.x(span.start), y, height: row - 6,
+      class: "span-bar" + (failed ? " error" : below ? " has-failure" : ""),
+      width: Math.max(2, axis.x(span.end) - axis.x(span.start)), fill: failed ? "#c62828" : "#26a69a",
       "data-span": span.name, "data-span-id": span.span_id });
     bar.appendChild(svg("title", {}, `${span.name}: ${fmt(millis(span.end, span.start))} ms ${span.status_message || ""}`));
     bar.addEventListener("click", () => showDetail("span", span.span_id));

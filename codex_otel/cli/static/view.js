@@ -119,6 +119,17 @@ function isOpen(turn, index, turns) {
   return failing.includes(turn);
 }
 
+// A turn's event list longer than this opens with its failures and its first and last few
+// events, and a row standing for the rest, until it is clicked.
+const LONG_EVENT_LIST = 60;
+const EVENTS_SHOWN = 10;
+const listsOpen = new Set();  // turn keys whose whole event list the user asked for
+
+function listShows(turn, events, i) {
+  if (events.length <= LONG_EVENT_LIST || listsOpen.has(turn.key)) return true;
+  return i < EVENTS_SHOWN || i >= events.length - EVENTS_SHOWN || events[i].error;
+}
+
 function renderTurnBody(section, turn, body) {
   for (const node of [...section.querySelectorAll(".turn-body")]) node.remove();
   const holder = el("div", { class: "turn-body" });
@@ -137,15 +148,27 @@ function renderTurnBody(section, turn, body) {
     holder.appendChild(waterfall);
   }
   const list = el("ol", { class: "events" });
-  for (const event of body.events) {
-    const item = el("li", { "data-name": event.name, "data-seq": event.seq, tabindex: "0" });
+  const more = (count) => {
+    const item = el("li", { class: "more-events", "data-more": count, tabindex: "0" },
+      `… ${plural(count, "more event")} (show)`);
+    item.addEventListener("click", () => { listsOpen.add(turn.key); rerender(); });
+    list.appendChild(item);
+  };
+  let hidden = 0;
+  body.events.forEach((event, i) => {
+    if (!listShows(turn, body.events, i)) { hidden++; return; }
+    if (hidden) more(hidden);
+    hidden = 0;
+    // Numbered by its place in the turn, rows folded away or not.
+    const item = el("li", { "data-name": event.name, "data-seq": event.seq, tabindex: "0", value: i + 1 });
     if (event.error) item.classList.add("error");
     item.appendChild(el("span", { class: "at" }, `+${fmt(millis(event.time, turn.start))} ms`));
     item.appendChild(el("span", { class: "name" }, event.name));
     item.appendChild(document.createTextNode(" " + eventSummary(event)));
     item.addEventListener("click", () => showDetail("event", event.seq));
     list.appendChild(item);
-  }
+  });
+  if (hidden) more(hidden);
   holder.appendChild(list);
   if (body.hidden_events) {
     holder.appendChild(el("p", { class: "hint" },
