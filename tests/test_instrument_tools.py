@@ -27,6 +27,7 @@ def result(call_id: str, arguments: str, success: str, output: str, **extra: Any
         duration_ms="<ms>",
         success=success,
         output=output,
+        **extra,
     )
 
 
@@ -52,6 +53,31 @@ def test_an_async_tool_records_its_call_and_output(exported: Exported) -> None:
     assert asyncio.run(read_file("a.txt", call_id="call-7")) == "contents of a.txt"
     assert exported.records() == [
         result("call-7", '{"path": "a.txt"}', "true", "contents of a.txt", tool_name="read_file")
+    ]
+
+
+def test_an_mcp_tools_server_and_namespace_are_recorded_on_each_call(exported: Exported) -> None:
+    @instrument_tool(
+        exported.manager,
+        "search_issues",
+        tool_namespace="linear",
+        mcp_server="linear",
+        mcp_server_origin="~/.codex/config.toml",
+    )
+    def search_issues(query: str, *, call_id: str) -> str:
+        return f"3 issues match {query}"
+
+    assert search_issues("otel", call_id="call-5") == "3 issues match otel"
+    assert search_issues("fork", call_id="call-6") == "3 issues match fork"
+    mcp = {
+        "tool_name": "search_issues",
+        "tool_namespace": "linear",
+        "mcp_server": "linear",
+        "mcp_server_origin": "~/.codex/config.toml",
+    }
+    assert exported.records() == [
+        result("call-5", '{"query": "otel"}', "true", "3 issues match otel", **mcp),
+        result("call-6", '{"query": "fork"}', "true", "3 issues match fork", **mcp),
     ]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from codex_otel import OtelConfig, OtelEventManager, OtelProvider
+from codex_otel.instrument import instrument_tool
 from codex_otel.testing import InMemoryMetrics, MetricPoint
 from tests.conftest import METADATA, emit_catalog
 from tests.metrics_script import (
@@ -329,30 +330,20 @@ def test_a_shell_tool_call_is_tagged_with_the_facts_given_and_only_on_the_counte
 ) -> None:
     provider, reader = metrics
     manager = OtelEventManager(provider, **METADATA)
-    manager.tool_result(
-        "shell",
-        "call-1",
-        {},
-        0.25,
-        True,
-        "ok",
-        command_category="read",
-        sandbox="seatbelt",
-        sandbox_policy="workspace-write",
-        shell_snapshot_mode="disabled",
-    )
-    manager.log_tool_result("shell", "call-2", {}, lambda: "ok", sandbox="none")
-    manager.tool_result("apply_patch", "call-3", {}, 0.5, True, "ok")
     shell = {
         "command_category": "read",
         "sandbox": "seatbelt",
         "sandbox_policy": "workspace-write",
         "shell_snapshot_mode": "disabled",
     }
+    manager.tool_result("shell", "call-1", {}, 0.25, True, "ok", **shell)
+    manager.log_tool_result("shell", "call-2", {}, lambda: "ok", sandbox="none")
+    manager.tool_result("apply_patch", "call-3", {}, 0.5, True, "ok")
+    instrument_tool(manager, "shell", **shell)(lambda call_id: "ok")(call_id="call-4")
     counted = sorted(((p.attributes, p.value) for p in reader.points("codex.tool.call")), key=repr)
     assert counted == sorted(
         [
-            ({**TAGS, "tool": "shell", "success": "true", **shell}, 1),
+            ({**TAGS, "tool": "shell", "success": "true", **shell}, 2),
             ({**TAGS, "tool": "shell", "success": "true", "sandbox": "none"}, 1),
             ({**TAGS, "tool": "apply_patch", "success": "true"}, 1),
         ],
@@ -365,6 +356,6 @@ def test_a_shell_tool_call_is_tagged_with_the_facts_given_and_only_on_the_counte
         for p in reader.points("codex.tool.call.duration_ms")
     }
     assert durations == {
-        "shell": ({**TAGS, "tool": "shell", "success": "true"}, 2),
+        "shell": ({**TAGS, "tool": "shell", "success": "true"}, 3),
         "apply_patch": ({**TAGS, "tool": "apply_patch", "success": "true"}, 1),
     }

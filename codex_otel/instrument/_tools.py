@@ -75,15 +75,37 @@ class _Call(NamedTuple):
     """False when the arguments do not fit the signature: the tool fails before it runs."""
 
 
-def instrument_tool(manager: OtelEventManager, tool_name: str) -> ToolDecorator:
+def instrument_tool(
+    manager: OtelEventManager,
+    tool_name: str,
+    *,
+    tool_namespace: str | None = None,
+    mcp_server: str = "",
+    mcp_server_origin: str = "",
+    command_category: str | None = None,
+    sandbox: str | None = None,
+    sandbox_policy: str | None = None,
+    shell_snapshot_mode: str | None = None,
+) -> ToolDecorator:
     """Decorate a sync or async tool executor so each call emits `codex.tool_result`.
 
     The executor takes a `call_id` parameter; its other arguments, as bound by its
     signature, are recorded as a JSON object. The return value is the output (JSON
     text unless a string); an exception is recorded with its message as the output
     and re-raised unchanged. The signature is kept. With traces on, each call is an
-    `execute_tool {tool_name}` span.
+    `execute_tool {tool_name}` span. The keyword facts (an MCP tool's server, a shell
+    tool's sandbox) are recorded on every call, as `log_tool_result` records them.
     """
+    record = functools.partial(
+        manager.tool_result,
+        tool_namespace=tool_namespace,
+        mcp_server=mcp_server,
+        mcp_server_origin=mcp_server_origin,
+        command_category=command_category,
+        sandbox=sandbox,
+        sandbox_policy=sandbox_policy,
+        shell_snapshot_mode=shell_snapshot_mode,
+    )
 
     def decorate(fn: Callable[P, R], /) -> Callable[P, R]:
         signature = _Signature(fn, tool_name)
@@ -98,7 +120,7 @@ def instrument_tool(manager: OtelEventManager, tool_name: str) -> ToolDecorator:
         def finish(call: _Call, start_ns: int, ok: bool, out: object) -> None:
             # A call that did not fit never ran: recorded with duration 0.
             duration = seconds_since(start_ns) if call.fits else 0.0
-            manager.tool_result(tool_name, call.call_id, call.arguments, duration, ok, out)
+            record(tool_name, call.call_id, call.arguments, duration, ok, out)
 
         if inspect.iscoroutinefunction(fn):
             run_async = cast(Callable[..., Awaitable[Any]], fn)
