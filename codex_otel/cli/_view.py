@@ -78,7 +78,12 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = parse_qs(url.query)
         if url.path.startswith("/api/"):
-            body = self.server.api(url.path[5:], query)
+            try:
+                body = self.server.api(url.path[5:], query)
+            except Exception as exc:  # one view failed to build: the next poll is asked anew
+                message = self.server.failed(exc)
+                self._send(500, message.encode() + b"\n", "text/plain; charset=utf-8")
+                return
             if body is None:
                 self._send(404, b"not held\n", "text/plain")
             else:
@@ -96,8 +101,10 @@ class ViewServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, store: ViewStore, port: int = 0) -> None:
+    def __init__(self, store: ViewStore, port: int = 0, err: TextIO | None = None) -> None:
         self.store = store
+        self._err = err
+        self._said: set[str] = set()  # the failures said on `err` (each once)
         self._model: PageModel | None = None
         self._built_at = 0.0
         # The unfiltered state of `_model`, and its JSON.
@@ -171,6 +178,17 @@ class ViewServer(ThreadingHTTPServer):
             return None if item is None else _json(item)
         return None
 
+    def failed(self, exc: Exception) -> str:
+        """The page's answer to a view that failed to build; said on `err` once per failure."""
+        message = f"the viewer failed to build this view: {type(exc).__name__}: {exc}"[:500]
+        with self._model_lock:
+            new = message not in self._said and len(self._said) < 100
+            if new:
+                self._said.add(message)
+        if new and self._err is not None:
+            print(f"codex-otel: {message}", file=self._err, flush=True)
+        return message
+
     def start(self) -> ViewServer:
         self._thread = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.1}, name="codex-otel-view"
@@ -199,7 +217,7 @@ def serving(
     """The page, the files followed and the receiver feeding the store, for a `with` block.
     Whatever started is stopped again when a later part fails to start."""
     with contextlib.ExitStack() as stack:
-        server = ViewServer(store, port)
+        server = ViewServer(store, port, err)
         stack.callback(server.stop)
         if receiver is not None:
             receiver.start()

@@ -13,6 +13,7 @@ What the page is shown is built from a `Snapshot` of the store (`_view_turns`, `
 from __future__ import annotations
 
 import calendar
+import math
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -108,16 +109,20 @@ def span_record(span: ReceivedSpan, keep: Keeper) -> SpanRecord:
 
 def number(value: object) -> float | None:
     """A number as exported: ours are ints and floats, Codex sends `duration_ms` and token
-    counts as strings (`"42"`)."""
+    counts as strings (`"42"`). "NaN" and "Infinity" are not numbers here: no count or
+    duration is one, and a chart cannot place them."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, int):
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, str) and value and len(value) < 32:
         try:
-            return float(value)
+            found = float(value)
         except ValueError:
             return None
+        return found if math.isfinite(found) else None
     return None
 
 

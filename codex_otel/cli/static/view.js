@@ -31,9 +31,12 @@ function filterQuery() {
 async function getJson(path, params) {
   const response = await fetch(`${path}?${params}`, { cache: "no-store" });
   if (response.status === 404) return null;
-  if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  if (!response.ok) throw new ViewerError((await response.text()).trim() || `${path}: ${response.status}`);
   return response.json();
 }
+
+// The viewer answered, with a failure (it keeps serving: the next poll asks anew).
+class ViewerError extends Error {}
 
 // -- header -----------------------------------------------------------------------------
 
@@ -333,7 +336,7 @@ async function poll() {
       live.classList.remove("stale");
     }
   } catch (error) {
-    live.textContent = "viewer stopped? retrying…";
+    live.textContent = error instanceof ViewerError ? `${error.message}; retrying…` : "viewer stopped? retrying…";
     live.classList.add("stale");
   }
   clearTimeout(pollTimer);

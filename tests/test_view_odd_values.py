@@ -1,0 +1,102 @@
+"""`codex-otel view` against odd values a sender may export: numbers that are not finite, times
+out of any calendar, a record with no attributes at all. The page keeps serving, and a view that
+fails to build is answered 500 and said once, not a page stuck for good."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from codex_otel.cli._view import serving
+from codex_otel.cli._view_model import Snapshot, ViewStore
+from tests.test_view import wait_read
+
+
+def _record(*attributes: tuple[str, str], time_unix_nano: str = "1796642399820260287") -> bytes:
+    """One OTLP/JSON line of one log record, its values sent as strings (as Codex sends them)."""
+    record = {
+        "timeUnixNano": time_unix_nano,
+        "attributes": [{"key": key, "value": {"stringValue": value}} for key, value in attributes],
+    }
+    line = {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}
+    return json.dumps(line).encode() + b"\n"
+
+
+def _tool_result(duration: str, conversation: str = "") -> bytes:
+    attributes = [
+        ("event.name", "codex.tool_result"),
+        ("tool_name", "shell"),
+        ("duration_ms", duration),
+    ]
+    if conversation:
+        attributes.append(("conversation.id", conversation))
+    return _record(*attributes)
+
+
+def _get(url: str, path: str) -> httpx.Response:
+    return httpx.get(url + path, timeout=10)
+
+
+@pytest.mark.parametrize("duration", ["Infinity", "-Infinity", "NaN", "1e400"])
+def test_a_duration_that_is_not_finite_counts_as_none(tmp_path: Path, duration: str) -> None:
+    path = tmp_path / "session.jsonl"
+    path.write_bytes(_tool_result(duration, "c1") + _tool_result("42", "c1"))
+    store = ViewStore()
+    with serving(store, files=[path]) as server:
+        wait_read(store, path)
+        state = _get(server.url, "api/state")
+        conversation = _get(server.url, "api/conversation?id=c1")
+    assert (state.status_code, conversation.status_code) == (200, 200)
+    tools = {"shell": {"ok": 2, "failed": 0, "duration_ms": 42}}
+    assert (state.json()["charts"]["tools"], conversation.json()["charts"]["tools"]) == (
+        tools,
+        tools,
+    )
+
+
+class _FailingOnce(ViewStore):
+    """A store whose snapshot breaks once (as an unforeseen bug in building a view would)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 2
+
+    def take(self) -> Snapshot:
+        if self.failures:
+            self.failures -= 1
+            raise OverflowError("cannot convert float infinity to integer")
+        return super().take()
+
+
+def test_a_view_that_fails_is_a_500_said_once_and_the_page_keeps_serving(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "session.jsonl"
+    path.write_bytes(_tool_result("42", "c1"))
+    store = _FailingOnce()
+    answers: list[tuple[int, Any]] = []
+    with serving(store, files=[path], err=sys.stderr) as server:
+        for _ in range(400):  # until read (the failing snapshots are the first two asked)
+            if store.header()["counts"]["events"]:
+                break
+            time.sleep(0.025)
+        for _ in range(3):
+            answer = _get(server.url, "api/state")
+            body = answer.text if answer.status_code != 200 else answer.json()["counts"]
+            answers.append((answer.status_code, body))
+    message = (
+        "the viewer failed to build this view: OverflowError: cannot convert float infinity "
+        "to integer"
+    )
+    assert answers == [
+        (500, message + "\n"),
+        (500, message + "\n"),
+        (200, {"events": 1, "spans": 0, "series": 0}),
+    ]
+    assert capsys.readouterr().err == f"codex-otel: {message}\n"
