@@ -100,3 +100,45 @@ def test_a_view_that_fails_is_a_500_said_once_and_the_page_keeps_serving(
         (200, {"events": 1, "spans": 0, "series": 0}),
     ]
     assert capsys.readouterr().err == f"codex-otel: {message}\n"
+
+
+def _span_line(start: str, end: str) -> bytes:
+    span = {
+        "traceId": "0af7651916cd43dd8448eb211c80319c",
+        "spanId": "b7ad6b7169203331",
+        "name": "far",
+        "startTimeUnixNano": start,
+        "endTimeUnixNano": end,
+    }
+    return json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}).encode() + b"\n"
+
+
+def test_a_time_out_of_any_calendar_is_no_time_and_said(tmp_path: Path) -> None:
+    path = tmp_path / "session.jsonl"
+    prompt = ("event.name", "codex.user_prompt")
+    path.write_bytes(
+        _record(prompt, ("conversation.id", "sane"))
+        + _record(prompt, ("conversation.id", "far"), time_unix_nano="99999999999999999999999")
+        + _record(prompt, ("conversation.id", "before"), time_unix_nano="-5")
+        + _span_line("1796642399820260287", "99999999999999999999999")
+    )
+    store = ViewStore()
+    with serving(store, files=[path]) as server:
+        wait_read(store, path)
+        state = _get(server.url, "api/state").json()
+        far = _get(server.url, "api/conversation?id=far").json()
+        spans = _get(server.url, "api/conversation?id=(spans without events)&open=spans").json()
+    # Untimed, they sort first: the newest (shown by default) is the one with a real time.
+    assert [(c["id"], c["start"], c["end"]) for c in state["conversations"]] == [
+        ("far", 0, 0),
+        ("before", 0, 0),
+        ("sane", 1796642399820260287, 1796642399820260287),
+        ("(spans without events)", 1796642399820260287, 1796642399820260287),
+    ]
+    assert [(turn["start"], turn["end"]) for turn in far["turns"]] == [(0, 0)]
+    (span,) = spans["turns"][0]["spans"]
+    assert (span["start"], span["end"]) == (1796642399820260287, 1796642399820260287)
+    assert state["notes"] == [
+        "3 records carried a time before 1970 or after 9999: shown without one "
+        "(an event at its event.timestamp, if any)"
+    ]

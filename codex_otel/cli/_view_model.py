@@ -42,6 +42,9 @@ __all__ = [
 
 MAX_VALUE_CHARS = 4096
 CUT_MARK = "…[cut by the viewer]"
+# The last nanosecond of year 9999: a time past it (or before 1970) is no time a record was
+# made at, and no page can show it.
+MAX_TIME_NANO = 253_402_300_800 * 1_000_000_000 - 1
 INTERN_CHARS = 64  # a value this short is likely an id or a name repeated on every record
 _INTERN_MAX = 50_000  # then start afresh: a long session's unique ids would pile up
 
@@ -162,7 +165,12 @@ def _stamped(attributes: Mapping[str, object]) -> int:
         return 0
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return (calendar.timegm(moment.utctimetuple()) * 1_000_000 + moment.microsecond) * 1000
+    nanos = (calendar.timegm(moment.utctimetuple()) * 1_000_000 + moment.microsecond) * 1000
+    return nanos if 0 < nanos <= MAX_TIME_NANO else 0
+
+
+def _timed(nanos: int) -> bool:
+    return 0 < nanos <= MAX_TIME_NANO
 
 
 class _Series:
@@ -274,6 +282,7 @@ class ViewStore:
         self._progress: dict[str, tuple[int, int]] = {}
         self._bad_lines: dict[str, int] = {}
         self._failure: str | None = None
+        self._untimed = 0  # records whose time was out of range
 
     # -- ingestion ----------------------------------------------------------------
 
@@ -337,12 +346,17 @@ class ViewStore:
             events = self._events
             for record in records:
                 self._seq += 1
+                nanos = record.time_unix_nano
+                if not 0 < nanos <= MAX_TIME_NANO:
+                    if nanos:
+                        self._count_untimed()
+                    nanos = _stamped(record.attributes)
                 events.append(
                     StoredEvent(
                         self._seq,
                         version,
                         record.name,
-                        record.time_unix_nano or _stamped(record.attributes),
+                        nanos,
                         record.attributes,
                         record.trace_id,
                         record.span_id,
@@ -377,11 +391,25 @@ class ViewStore:
             version = self.version
             kept = self._spans
             for span in spans:
-                kept.append(span._replace(version=version))
+                start, end = span.start_unix_nano, span.end_unix_nano
+                if any(nanos and not _timed(nanos) for nanos in (start, end)):
+                    self._count_untimed()
+                    start = start if _timed(start) else 0
+                    end = end if _timed(end) else start
+                kept.append(
+                    span._replace(start_unix_nano=start, end_unix_nano=end, version=version)
+                )
                 if len(kept) > self.limits.max_spans:
                     kept.popleft()
                     self.dropped["spans"] += 1
                     self._evicted_at = version
+
+    def _count_untimed(self) -> None:
+        self._untimed += 1
+        self._notes["untimed"] = (
+            f"{self._untimed} records carried a time before 1970 or after 9999: "
+            "shown without one (an event at its event.timestamp, if any)"
+        )
 
     # -- reading ------------------------------------------------------------------
 
