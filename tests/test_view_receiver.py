@@ -14,6 +14,8 @@ from collections.abc import Iterator
 import grpc
 import httpx
 import pytest
+from google.protobuf import json_format
+from google.protobuf.message import Message
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc
@@ -227,3 +229,121 @@ def test_only_local_programs_are_answered_over_grpc_on_loopback(
     assert codes == [answer] * 3
     kept = {"events": 1, "spans": 1, "series": 1} if answer == "OK" else dict.fromkeys(held, 0)
     assert held == kept
+
+
+FEW = HttpLimits(max_records=10)
+
+
+def _records_request(signal: str, count: int) -> Message:
+    """An export request of `signal` carrying `count` empty records (a metric's: points)."""
+    if signal == "logs":
+        logs = ExportLogsServiceRequest()
+        scope = logs.resource_logs.add().scope_logs.add()
+        for _ in range(count):
+            scope.log_records.add()
+        return logs
+    if signal == "traces":
+        spans = ExportTraceServiceRequest()
+        scope_spans = spans.resource_spans.add().scope_spans.add()
+        for _ in range(count):
+            scope_spans.spans.add()
+        return spans
+    metrics = ExportMetricsServiceRequest()
+    scope_metrics = metrics.resource_metrics.add().scope_metrics.add()
+    half = scope_metrics.metrics.add()
+    half.name = "codex.tool.call"
+    rest = scope_metrics.metrics.add()
+    rest.name = "codex.api_request.duration_ms"
+    for index in range(count):
+        if index % 2:
+            half.sum.data_points.add().as_int = 1
+        else:
+            rest.histogram.data_points.add().count = 1
+    return metrics
+
+
+@pytest.mark.parametrize("signal", ["logs", "traces", "metrics"])
+@pytest.mark.parametrize("form", ["protobuf", "json", "gzip-json"])
+def test_a_request_of_more_records_than_the_limit_is_413_before_it_is_decoded(
+    signal: str, form: str
+) -> None:
+    answers = []
+    with OtlpReceiver(grpc_port=None, limits=FEW) as receiver:
+        url = receiver.logs_endpoint.replace("/v1/logs", f"/v1/{signal}")
+        for count in (10, 11):
+            request = _records_request(signal, count)
+            if form == "protobuf":
+                body, headers = request.SerializeToString(), PROTOBUF
+            else:
+                body, headers = json_format.MessageToJson(request).encode(), JSON
+            if form == "gzip-json":
+                body, headers = gzip.compress(body), {**JSON, "content-encoding": "gzip"}
+            answer = httpx.post(url, content=body, headers=headers)
+            answers.append((answer.status_code, answer.text if answer.status_code != 200 else ""))
+        held = (len(receiver.logs), len(receiver.spans), len(receiver.metrics))
+    assert answers == [(200, ""), (413, "more than 10 records in one request\n")]
+    assert held == {"logs": (10, 0, 0), "traces": (0, 10, 0), "metrics": (0, 0, 2)}[signal]
+
+
+def test_a_small_gzip_body_of_two_million_empty_records_is_refused_before_it_is_parsed() -> None:
+    """The amplification a reviewer found: 5.9 KB of gzip, 6 MB of `{}`, was 200 after
+    1.46 GB and 29 s of one core."""
+    records = b",".join([b"{}"] * 2_000_000)
+    body = b'{"resourceLogs":[{"scopeLogs":[{"logRecords":[' + records + b"]}]}]}"
+    protobuf = _records_request("logs", 100_001).SerializeToString()
+    with OtlpReceiver(grpc_port=None) as receiver:
+        packed = gzip.compress(body)
+        headers = {**JSON, "content-encoding": "gzip"}
+        answer = httpx.post(receiver.logs_endpoint, content=packed, headers=headers)
+        empty = httpx.post(receiver.logs_endpoint, content=protobuf, headers=PROTOBUF)
+        held = receiver.logs
+    assert len(packed) < 10_000
+    assert (answer.status_code, answer.text) == (413, "more than 2000000 JSON objects\n")
+    assert (empty.status_code, empty.text) == (413, "more than 100000 records in one request\n")
+    assert held == []
+
+
+def test_a_grpc_request_of_more_records_than_the_limit_is_resource_exhausted() -> None:
+    codes = []
+    with OtlpReceiver(http_port=None, limits=FEW) as receiver:
+        target = receiver.grpc_endpoint.split("://", 1)[1]
+        with grpc.insecure_channel(target) as channel:
+            stub = logs_service_pb2_grpc.LogsServiceStub(channel)
+            for count in (10, 11):
+                try:
+                    stub.Export(_records_request("logs", count), timeout=10)
+                    codes.append(("OK", ""))
+                except grpc.RpcError as exc:
+                    codes.append((exc.code().name, exc.details()))
+        held = len(receiver.logs)
+    assert codes == [("OK", ""), ("RESOURCE_EXHAUSTED", "more than 10 records in one request")]
+    assert held == 10
+
+
+@pytest.mark.parametrize(
+    ("lengths", "status"),
+    [(("2", "3"), 400), (("2", "2"), 200)],
+    ids=["conflicting", "repeated"],
+)
+def test_two_content_lengths_that_differ_are_400(
+    receiver: OtlpReceiver, lengths: tuple[str, str], status: int
+) -> None:
+    headers = "Content-Type: application/json\r\n" + "".join(
+        f"Content-Length: {length}\r\n" for length in lengths
+    )
+    assert _post(receiver.http_port, headers, b"{}") == status
+
+
+@pytest.mark.parametrize(
+    ("encoding", "status"), [("br", 415), ("zstd", 415), ("identity", 200), ("GZIP", 200)]
+)
+def test_a_content_encoding_not_understood_is_415(
+    receiver: OtlpReceiver, encoding: str, status: int
+) -> None:
+    body = _logs_request("hi")
+    if encoding == "GZIP":
+        body = gzip.compress(body)
+    headers = {**PROTOBUF, "content-encoding": encoding}
+    answer = httpx.post(receiver.logs_endpoint, content=body, headers=headers)
+    assert answer.status_code == status
+    assert [log.body for log in receiver.logs] == (["hi"] if status == 200 else [])

@@ -31,6 +31,7 @@ __all__ = [
     "decode_logs_request",
     "decode_metrics_request",
     "decode_traces_request",
+    "otlp_json_into",
     "parse_otlp_json",
     "parse_otlp_json_into",
 ]
@@ -184,7 +185,11 @@ _M = TypeVar("_M", bound=Message)
 
 def parse_otlp_json_into(body: bytes, request: _M) -> _M:
     """Decode an OTLP/JSON request of any signal into `request`."""
-    document = json.loads(body)
+    return otlp_json_into(json.loads(body), request)
+
+
+def otlp_json_into(document: Any, request: _M) -> _M:
+    """An OTLP/JSON request of any signal, parsed by `json`, into `request`."""
     _hex_ids_to_base64(document)
     # Unknown fields are ignored, as OTLP asks of receivers for forward compatibility.
     json_format.ParseDict(document, request, ignore_unknown_fields=True)

@@ -40,6 +40,7 @@ from ._otlp_decode import (
     decode_traces_request,
 )
 from ._receiver_http import LOGS_PATH, METRICS_PATH, TRACES_PATH, HttpServer
+from ._record_count import TooManyRecords, records_in_message
 from ._server_setup import Fault, HttpLimits, ServerTls, is_loopback, loopback_request
 
 __all__ = ["OtlpReceiver"]
@@ -143,7 +144,9 @@ class OtlpReceiver:
         receiver = self
         local_only = is_loopback(self._host)
 
-        def begin(context: Any) -> dict[str, str]:
+        max_records = (self._limits or HttpLimits()).max_records
+
+        def begin(context: Any, request: Any, signal: str) -> dict[str, str]:
             """An export's metadata as headers, once it may be answered (else it is aborted)."""
             # A call whose authority cannot be read is answered (a browser cannot speak gRPC:
             # this is a second fence), and tests/test_private_grpc.py fails.
@@ -154,25 +157,31 @@ class OtlpReceiver:
             fault = receiver.next_fault()
             if fault is not None:
                 context.abort(grpc.StatusCode[fault.grpc_code], "refused by the test receiver")
+            try:
+                records_in_message(request, signal, max_records)
+            except TooManyRecords as exc:
+                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
             metadata = context.invocation_metadata()
             return {key.lower(): _metadata_value(value) for key, value in metadata}
 
         class _LogsServicer(logs_service_pb2_grpc.LogsServiceServicer):
             def Export(self, request: ExportLogsServiceRequest, context: Any) -> Any:
-                headers = begin(context)
+                headers = begin(context, request, "logs")
                 receiver.accept_logs(decode_logs_request(request, "grpc", headers))
                 return receiver.logs_response(request.ByteSize())
 
         class _MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             def Export(self, request: ExportMetricsServiceRequest, context: Any) -> Any:
-                metrics = decode_metrics_request(request, "grpc", begin(context))
+                metrics = decode_metrics_request(
+                    request, "grpc", begin(context, request, "metrics")
+                )
                 # grpc hands over the parsed message: its encoding stands in for the raw body.
                 receiver.accept_metrics(metrics, request.SerializeToString())
                 return ExportMetricsServiceResponse()
 
         class _TraceServicer(trace_service_pb2_grpc.TraceServiceServicer):
             def Export(self, request: ExportTraceServiceRequest, context: Any) -> Any:
-                headers = begin(context)
+                headers = begin(context, request, "traces")
                 receiver.accept_spans(decode_traces_request(request, "grpc", headers))
                 return receiver.spans_response()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import socket
 import struct
@@ -35,9 +36,9 @@ from ._otlp_decode import (
     decode_logs_request,
     decode_metrics_request,
     decode_traces_request,
-    parse_otlp_json,
-    parse_otlp_json_into,
+    otlp_json_into,
 )
+from ._record_count import TooManyRecords, records_in_json, records_in_protobuf
 from ._server_setup import Fault, HttpLimits, is_loopback, loopback_request
 
 __all__ = ["LOGS_PATH", "METRICS_PATH", "TRACES_PATH", "HttpServer", "ReceiverSink"]
@@ -50,6 +51,8 @@ TRACES_PATH = "/v1/traces"
 _PATHS = (LOGS_PATH, METRICS_PATH, TRACES_PATH)
 _PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
 _JSON_TYPE = "application/json"
+_ENCODINGS = ("identity", "gzip", "deflate")
+_SIGNALS = {LOGS_PATH: "logs", METRICS_PATH: "metrics", TRACES_PATH: "traces"}
 
 
 class ReceiverSink(Protocol):
@@ -148,15 +151,24 @@ class _TooLarge(Exception):
     pass
 
 
-def _inflate(body: bytes, encoding: str, limit: int) -> bytes:
-    """A gzip or deflate body inflated, never past `limit` bytes (a small bomb stays small)."""
+_INFLATE_STEP = 1 << 20
+
+
+def _inflate(body: bytes, encoding: str, limit: int) -> bytearray:
+    """A gzip or deflate body inflated, a step at a time, refused as soon as it passes `limit`
+    bytes: a bomb costs at most `limit` (one buffer, never a second copy)."""
     wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
     inflater = zlib.decompressobj(wbits)
-    data = inflater.decompress(body, limit + 1)
-    if len(data) > limit:
-        raise _TooLarge
-    if not inflater.eof:
-        raise ValueError("truncated compressed body")
+    data = bytearray()
+    pending = body
+    while not inflater.eof:
+        step = inflater.decompress(pending, _INFLATE_STEP)
+        data += step
+        if len(data) > limit:
+            raise _TooLarge
+        pending = inflater.unconsumed_tail
+        if not step and not pending:
+            raise ValueError("truncated compressed body")
     return data
 
 
@@ -220,8 +232,14 @@ class _HttpHandler(BaseHTTPRequestHandler):
         self._reply(405 if on_path else 404)
 
     def _body(self) -> bytes | None:
-        """The body, or None once answered: no length (411), a bad one (400), too long (413)."""
-        length = self.headers.get("Content-Length")
+        """The body, or None once answered: no length (411), a bad one or two (400), too long
+        (413)."""
+        lengths = {value.strip() for value in self.headers.get_all("Content-Length") or ()}
+        if len(lengths) > 1:  # which one frames the body? (request smuggling)
+            self.close_connection = True
+            self._reply(400, payload=b"conflicting Content-Length headers\n")
+            return None
+        length = lengths.pop() if lengths else None
         if length is None:
             chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
             if chunked:
@@ -245,9 +263,10 @@ class _HttpHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         if not self._local():
             return
-        body = self._body()
-        if body is None:
+        sent = self._body()
+        if sent is None:
             return
+        body: bytes | bytearray = sent
         path = self.path.split("?", 1)[0]
         if path not in _PATHS:
             return self._reply(404)
@@ -258,28 +277,41 @@ class _HttpHandler(BaseHTTPRequestHandler):
         if content_type not in (*_PROTOBUF_TYPES, _JSON_TYPE):
             return self._reply(415)
         is_json = content_type == _JSON_TYPE
+        encoding = (self.headers.get("Content-Encoding") or "identity").strip().lower()
+        if encoding not in _ENCODINGS:
+            return self._reply(415, payload=b"Content-Encoding: gzip, deflate or none\n")
+        limits = self.server.limits
+        signal = _SIGNALS[path]
         try:
-            encoding = (self.headers.get("Content-Encoding") or "").strip().lower()
-            if encoding in ("gzip", "deflate"):
-                body = _inflate(body, encoding, self.server.limits.max_inflated_bytes)
+            if encoding != "identity":
+                body = _inflate(sent, encoding, limits.max_inflated_bytes)
+            if is_json:
+                if body.count(b"{") > limits.max_json_objects:
+                    raise TooManyRecords(f"more than {limits.max_json_objects} JSON objects")
+                document = json.loads(body)
+                records_in_json(document, signal, limits.max_records)
+            else:
+                records_in_protobuf(body, signal, limits.max_records)
             if path == TRACES_PATH:
                 traces_request = (
-                    parse_otlp_json_into(body, ExportTraceServiceRequest())
+                    otlp_json_into(document, ExportTraceServiceRequest())
                     if is_json
                     else ExportTraceServiceRequest.FromString(body)
                 )
             elif path == METRICS_PATH:
                 metrics_request = (
-                    parse_otlp_json_into(body, ExportMetricsServiceRequest())
+                    otlp_json_into(document, ExportMetricsServiceRequest())
                     if is_json
                     else ExportMetricsServiceRequest.FromString(body)
                 )
             elif is_json:
-                request = parse_otlp_json(body)
+                request = otlp_json_into(document, ExportLogsServiceRequest())
             else:
                 request = ExportLogsServiceRequest.FromString(body)
         except _TooLarge:
             return self._reply(413, payload=b"request body inflates too large\n")
+        except TooManyRecords as exc:
+            return self._reply(413, payload=f"{exc}\n".encode())
         # RecursionError: JSON nested deeper than the parser goes is bad input, not a crash.
         except (DecodeError, json_format.ParseError, ValueError, RecursionError, zlib.error):
             return self._reply(400)
@@ -296,7 +328,7 @@ class _HttpHandler(BaseHTTPRequestHandler):
                 metrics = decode_metrics_request(metrics_request, transport, headers)
             except ValueError:  # a metric kind this package never sends
                 return self._reply(400)
-            self.server.receiver.accept_metrics(metrics, body)
+            self.server.receiver.accept_metrics(metrics, bytes(body))
             response = ExportMetricsServiceResponse()
         else:
             self.server.receiver.accept_logs(decode_logs_request(request, transport, headers))

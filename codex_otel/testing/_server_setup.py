@@ -17,14 +17,21 @@ _LOCAL_NAMES = ("localhost", "localhost.")
 
 @dataclass(frozen=True)
 class HttpLimits:
-    """What an HTTP request may carry (more is answered 413 before it is read or inflated: a
-    collector's default request limit is 20 MiB), and how many connections stay open, how
-    long."""
+    """What an HTTP request may carry (more is answered 413: a collector's default request
+    limit is 20 MiB), and how many connections stay open, how long."""
 
     max_body_bytes: int = 20 << 20
-    """The request body as sent (compressed or not)."""
+    """The request body as sent (compressed or not): refused before it is read."""
     max_inflated_bytes: int = 64 << 20
-    """What a gzip or deflate body may inflate to."""
+    """What a gzip or deflate body may inflate to: refused as soon as it inflates past it
+    (what inflated so far is held meanwhile)."""
+    max_records: int = 100_000
+    """Log records, spans or metric data points in one request (senders batch 512 to 8,192):
+    counted in the body before it is decoded (each record decoded is an object, whatever its
+    size). gRPC requests too."""
+    max_json_objects: int = 2_000_000
+    """JSON objects (`{`) in one OTLP/JSON body, counted before it is parsed (each parsed
+    is a dict, whatever its size): about 20 for each of `max_records` records."""
     max_connections: int = 64
     """Connections open at once (kept alive between requests, each holds a thread); one more
     is closed as soon as it is accepted."""
