@@ -3,6 +3,7 @@ a bad line is counted (on the page too), a following thread that dies says so.""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -74,6 +75,41 @@ def test_view_of_a_directory_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert (
         result.stderr
         == f"codex-otel: {tmp_path}: is a directory; expected an OTLP/JSON lines file\n"
+    )
+
+
+def test_view_of_a_named_pipe_is_one_line_and_exit_2_without_waiting(tmp_path: Path) -> None:
+    pipe = tmp_path / "p"
+    os.mkfifo(pipe)  # no one writes to it: opening it would wait for ever
+    result = run_view(str(pipe))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"codex-otel: {pipe}: is a pipe; expected an OTLP/JSON lines file\n"
+
+
+def test_view_of_a_process_substitution_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """`codex-otel view <(cat s.jsonl)`: a pipe read once, that cannot be followed."""
+    path = tmp_path / "session.jsonl"
+    record_session(path)
+    read, write = os.pipe()
+    try:
+        with path.open("rb") as source:
+            os.write(write, source.read(4096))
+        fd = f"/dev/fd/{read}"
+        result = subprocess.run(
+            [CLI, "view", fd], capture_output=True, text=True, timeout=20, pass_fds=(read,)
+        )
+    finally:
+        os.close(read)
+        os.close(write)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"codex-otel: {fd}: is a pipe; expected an OTLP/JSON lines file\n"
+
+
+def test_view_of_a_device_is_one_line_and_exit_2() -> None:
+    result = run_view("/dev/null")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "codex-otel: /dev/null: is a character device; expected an OTLP/JSON lines file\n"
     )
 
 

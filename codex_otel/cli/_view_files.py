@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -47,16 +48,32 @@ _LIBC = _libc()
 
 
 def check_readable(path: Path) -> None:
-    """Raise the one-line error `view` exits with when `path` cannot be read."""
-    if path.is_dir():
-        raise CliError(f"{path}: is a directory; expected an OTLP/JSON lines file")
+    """Raise the one-line error `view` exits with when `path` cannot be read: it must be a
+    regular file (a pipe, `<(cat s.jsonl)` among them, can be read once only and not followed,
+    and opening a named pipe no one writes to waits for ever)."""
     try:
-        with path.open("rb") as file:
-            file.read(1)
+        mode = path.stat().st_mode
     except FileNotFoundError:
         raise CliError(f"{path}: no such file") from None
     except OSError as exc:
         raise CliError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise CliError(f"{path}: {kind}; expected an OTLP/JSON lines file")
+    try:
+        with path.open("rb") as file:
+            file.read(1)
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+_KINDS = {
+    stat.S_IFDIR: "is a directory",
+    stat.S_IFIFO: "is a pipe",
+    stat.S_IFCHR: "is a character device",
+    stat.S_IFBLK: "is a block device",
+    stat.S_IFSOCK: "is a socket",
+}
 
 
 class FileFollower:
