@@ -61,13 +61,14 @@ class Filter:
             return False
         return not self.text or _found(self.text, event.name, attributes)
 
-    def span(self, span: SpanRecord) -> bool:
+    def span(self, span: SpanRecord, turn_model: str | None = None) -> bool:
+        """Kept? A span naming no model is taken as of `turn_model` (its turn's)."""
         attributes = span.attributes
         if self.errors and span.status_code != 2:
             return False
         if self.tool and attributes.get(SpanAttr.TOOL_NAME) != self.tool:
             return False
-        if self.model and attributes.get(SpanAttr.REQUEST_MODEL) != self.model:
+        if self.model and attributes.get(SpanAttr.REQUEST_MODEL, turn_model) != self.model:
             return False
         return not self.text or _found(self.text, span.name, attributes, span.status_message)
 
@@ -117,14 +118,26 @@ def _span_view(span: SpanRecord) -> dict[str, Any]:
 
 
 def _errors(turn: Turn) -> int:
-    """Failures: failed events, and failed spans no failed event was recorded in."""
+    """Failures, each once: failed events, and failed spans no failed event was recorded in
+    nor names (by its call id: an event recorded outside its tool call's span)."""
     failed = [e for e in turn.events if event_is_error(e.name, e.attributes)]
-    inside = {e.span_id for e in failed}
-    return len(failed) + sum(s.status_code == 2 and s.span_id not in inside for s in turn.spans)
+    inside = {e.span_id for e in failed if e.span_id}
+    calls = {_text(e.attributes.get(Attr.CALL_ID)) for e in failed} - {""}
+    return len(failed) + sum(
+        s.status_code == 2
+        and s.span_id not in inside
+        and _text(s.attributes.get(SpanAttr.TOOL_CALL_ID)) not in calls
+        for s in turn.spans
+    )
 
 
-def _turn_header(turn: Turn, index: int) -> dict[str, Any]:
-    prompt = turn.prompt
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _turn_header(turn: Turn, index: int, whole: Turn) -> dict[str, Any]:
+    """`turn` (as a filter left it) numbered and titled as `whole`, the turn it is of."""
+    prompt = whole.prompt
     return {
         "key": turn.key,
         "index": index,
@@ -164,12 +177,14 @@ def _model_of(conversation: Conversation) -> object:
 
 def _narrow(conversation: Conversation, only: Filter) -> Conversation | None:
     """The conversation with only what `only` keeps (a span also when a kept event was
-    recorded inside it); None when nothing is kept."""
+    recorded inside it; a span naming no model is of its turn's, as its events say); None
+    when nothing is kept."""
     turns = []
     for turn in conversation.turns:
         events = [event for event in turn.events if only.event(event)]
-        inside = {event.span_id for event in events}
-        spans = [span for span in turn.spans if span.span_id in inside or only.span(span)]
+        inside = {event.span_id for event in events if event.span_id}
+        model = only.model if events else None  # (kept events name the model asked for)
+        spans = [s for s in turn.spans if s.span_id in inside or only.span(s, model)]
         if events or spans:
             turns.append(Turn(turn.key, turn.turn_id, events, spans))
     if not turns:
@@ -239,15 +254,17 @@ class PageModel:
     ) -> dict[str, Any] | None:
         """A conversation's turns (headers), with the bodies of the open ones changed since
         `since`; None if the store holds no such conversation (or nothing of it matches)."""
-        conversation = self._by_id.get(ident)
-        if conversation is not None and only:
-            conversation = _narrow(conversation, only)
-        if conversation is None:
+        whole = self._by_id.get(ident)
+        conversation = _narrow(whole, only) if whole is not None and only else whole
+        if whole is None or conversation is None:
             return None
+        # A filtered turn keeps its number and its prompt (the filter may leave neither).
+        numbered = {turn.key: (index, turn) for index, turn in enumerate(whole.turns)}
         evicted = self.snapshot.evicted_at > since
         turns = []
-        for index, turn in enumerate(conversation.turns):
-            view = _turn_header(turn, index)
+        for turn in conversation.turns:
+            index, of = numbered[turn.key]
+            view = _turn_header(turn, index, of)
             # Records dropped for the cap leave the oldest turn shorter: it is sent again.
             changed = turn.version > since or (evicted and index == 0)
             if turn.key in open_keys and changed:

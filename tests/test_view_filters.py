@@ -1,0 +1,106 @@
+"""The page's filters and error counts on a conversation of six turns, two of them failing a
+tool call whose event was recorded outside its span (as Codex's are: they carry no span id):
+each failure counted once, a filtered turn keeping its number and prompt, the model filter
+keeping a turn's spans."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from codex_otel.cli._view import serving
+from codex_otel.cli._view_model import ViewStore
+from tests.test_view import wait_read
+
+BASE = 1_796_642_399_000_000_000
+FAILING = (2, 4)
+TRACE = "0af7651916cd43dd8448eb211c80319c"
+
+
+def _event(turn: int, offset: int, **attributes: str) -> dict[str, Any]:
+    values = {"conversation.id": "c", "turn.id": f"t{turn}", "model": "m1", **attributes}
+    return {
+        "timeUnixNano": str(BASE + turn * 10**10 + offset),
+        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in values.items()],
+    }
+
+
+def _span(
+    turn: int, index: int, name: str, failed: bool = False, **attributes: str
+) -> dict[str, Any]:
+    span: dict[str, Any] = {
+        "traceId": TRACE,
+        "spanId": f"{turn:08x}{index:08x}",
+        "parentSpanId": f"{turn:08x}{0:08x}" if index else "",
+        "name": name,
+        "startTimeUnixNano": str(BASE + turn * 10**10 + index),
+        "endTimeUnixNano": str(BASE + turn * 10**10 + 10**9),
+        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()],
+    }
+    if failed:
+        span["status"] = {"code": 2, "message": "exit 1"}
+    return span
+
+
+def _session(path: Path) -> None:
+    """Six turns of six spans each; turns 2 and 4 fail a shell call."""
+    events, spans = [], []
+    for turn in range(6):
+        failing = turn in FAILING
+        events.append(_event(turn, 0, **{"event.name": "codex.user_prompt", "prompt": f"p{turn}"}))
+        events.append(_event(turn, 1, **{"event.name": "codex.api_request", "duration_ms": "5"}))
+        result = {"event.name": "codex.tool_result", "tool_name": "shell", "call_id": f"call{turn}"}
+        events.append(_event(turn, 2, **result, success="false" if failing else "true"))
+        spans.append(_span(turn, 0, "invoke_agent", **{"turn.id": f"t{turn}"}))
+        spans.append(_span(turn, 1, "chat m1", **{"gen_ai.request.model": "m1"}))
+        tool = {"gen_ai.tool.name": "shell", "gen_ai.tool.call.id": f"call{turn}"}
+        spans.append(_span(turn, 2, "execute_tool shell", failing, **tool))
+        spans += [_span(turn, index, f"step {index}") for index in range(3, 6)]
+    logs = {"resourceLogs": [{"scopeLogs": [{"logRecords": events}]}]}
+    traces = {"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}
+    path.write_text(json.dumps(logs) + "\n" + json.dumps(traces) + "\n")
+
+
+def _views(path: Path, *queries: str) -> list[Any]:
+    store = ViewStore()
+    with serving(store, files=[path]) as server:
+        wait_read(store, path)
+        answers = [httpx.get(server.url + query, timeout=10) for query in queries]
+    return [
+        answer.json() if answer.status_code == 200 else answer.status_code for answer in answers
+    ]
+
+
+def _headers(conversation: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        (turn["index"], turn["prompt"], turn["errors"], turn["event_count"], turn["span_count"])
+        for turn in conversation["turns"]
+    ]
+
+
+def test_a_failed_call_counts_once_though_its_event_was_outside_its_span(tmp_path: Path) -> None:
+    path = tmp_path / "session.jsonl"
+    _session(path)
+    state, failures = _views(path, "api/state", "api/state?errors=1")
+    assert [(c["id"], c["errors"]) for c in state["conversations"]] == [("c", 2)]
+    assert [(c["id"], c["errors"]) for c in failures["conversations"]] == [("c", 2)]
+
+
+def test_a_turn_filtered_for_errors_keeps_its_number_and_prompt(tmp_path: Path) -> None:
+    path = tmp_path / "session.jsonl"
+    _session(path)
+    (failures,) = _views(path, "api/conversation?id=c&errors=1")
+    # Of each failing turn: its failed event, and its failed span.
+    assert _headers(failures) == [(2, "p2", 1, 1, 1), (4, "p4", 1, 1, 1)]
+
+
+def test_the_model_filter_keeps_the_spans_of_the_turns_it_keeps(tmp_path: Path) -> None:
+    path = tmp_path / "session.jsonl"
+    _session(path)
+    everything, model = _views(path, "api/conversation?id=c", "api/conversation?id=c&model=m1")
+    other = _views(path, "api/conversation?id=c&model=m2")
+    whole = [(turn, f"p{turn}", int(turn in FAILING), 3, 6) for turn in range(6)]
+    assert (_headers(everything), _headers(model), other) == (whole, whole, [404])
