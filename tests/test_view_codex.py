@@ -93,3 +93,22 @@ def test_the_page_shows_a_codex_session() -> None:
     # 406 spans, folded below their first level (a long waterfall opens collapsed).
     rows, spans = waterfall
     assert (rows, spans) == (23, 406)
+
+
+def test_the_page_shows_the_conversation_not_a_stray_record_arriving_last(tmp_path: Path) -> None:
+    """Codex's metrics client sends one record with no attributes; live, it arrives (its
+    observed time) after the conversation, and must not be what the page shows first."""
+    lines = CAPTURE.read_text().splitlines()
+    (stray,) = [line for line in lines if "client.rs:324" in line]
+    later = stray.replace('"time_unix_nano": 0', '"time_unix_nano": 1796612999000000000')
+    path = tmp_path / "session.jsonl"
+    path.write_text("\n".join([line for line in lines if line != stray] + [later]) + "\n")
+    ready = "document.querySelectorAll('svg.waterfall').length === 1"
+    with page_of(path, ready) as (_, browser):
+        listed = browser.evaluate(
+            "[...document.querySelectorAll('#conversations li')]"
+            ".map((li) => [li.dataset.id, li.classList.contains('selected')])"
+        )
+        seen = browser.evaluate(SEEN)
+    assert listed == [[CONVERSATION, True], ["(no conversation.id)", False]]
+    assert seen["title"] == f"Conversation {CONVERSATION} · gpt-5.1-codex"

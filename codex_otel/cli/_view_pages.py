@@ -20,7 +20,7 @@ from typing import Any
 from ..catalog import COMMON_ATTRIBUTES, Attr, SpanAttr
 from ._view_charts import charts, tokens
 from ._view_model import Snapshot, SpanRecord, StoredEvent, ViewStore, event_is_error
-from ._view_turns import Conversation, Turn, group
+from ._view_turns import NO_CONVERSATION, SPANS_ONLY, Conversation, Turn, group
 
 __all__ = ["PREVIEW_CHARS", "Filter", "PageModel", "full_state", "state_of"]
 
@@ -196,6 +196,8 @@ def _summary(conversation: Conversation) -> dict[str, Any]:
     turns = conversation.turns
     return {
         "id": conversation.id,
+        # Has a conversation.id (the page shows the newest such by default).
+        "named": conversation.id not in (NO_CONVERSATION, SPANS_ONLY),
         "model": _model_of(conversation),
         "start": min((t.start for t in turns), default=0),
         "end": max((t.end for t in turns), default=0),

@@ -85,7 +85,11 @@ function renderConversations() {
   const list = clear(document.getElementById("conversations"));
   document.getElementById("empty").hidden = state.conversations.length > 0;
   if (!state.conversations.some((c) => c.id === selected)) {
-    const last = state.conversations[state.conversations.length - 1];
+    // The newest conversation, of those with a conversation.id if any: a stray record with
+    // none (Codex sends one) must not take the page.
+    const named = state.conversations.filter((c) => c.named);
+    const pool = named.length ? named : state.conversations;
+    const last = pool[pool.length - 1];
     selected = last ? last.id : null;
   }
   for (const summary of state.conversations) {
