@@ -13,7 +13,8 @@ import httpx
 
 from codex_otel.cli._view import serving
 from codex_otel.cli._view_model import ViewStore
-from tests.test_view import wait_read
+from tests.browser import Browser
+from tests.test_view import _need_chromium, wait_read
 
 BASE = 1_796_642_399_000_000_000
 FAILING = (2, 4)
@@ -104,3 +105,24 @@ def test_the_model_filter_keeps_the_spans_of_the_turns_it_keeps(tmp_path: Path) 
     other = _views(path, "api/conversation?id=c&model=m2")
     whole = [(turn, f"p{turn}", int(turn in FAILING), 3, 6) for turn in range(6)]
     assert (_headers(everything), _headers(model), other) == (whole, whole, [404])
+
+
+HEADINGS = "[...document.querySelectorAll('section.turn .turn-head')].map((h) => h.innerText)"
+
+
+def test_the_page_filtered_for_errors_shows_the_failing_turns_by_number(tmp_path: Path) -> None:
+    _need_chromium()
+    path = tmp_path / "session.jsonl"
+    _session(path)
+    store = ViewStore()
+    with serving(store, files=[path]) as server, Browser() as browser:
+        browser.open(server.url)
+        wait_read(store, path)
+        assert browser.wait_until(f"{HEADINGS}.length === 6")
+        badge = browser.evaluate("document.querySelector('#conversations .badge').innerText")
+        browser.evaluate("document.getElementById('errors-only').click()")
+        assert browser.wait_until(f"{HEADINGS}.length === 2")
+        headings = browser.evaluate(HEADINGS)
+        browser.screenshot("view-errors-only.png")
+    assert badge == "2 errors"
+    assert [heading[2:] for heading in headings] == ["Turn 2: p2", "Turn 4: p4"]

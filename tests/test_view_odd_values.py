@@ -15,7 +15,8 @@ import pytest
 
 from codex_otel.cli._view import serving
 from codex_otel.cli._view_model import Snapshot, ViewStore
-from tests.test_view import wait_read
+from tests.browser import Browser
+from tests.test_view import _need_chromium, wait_read
 
 
 def _record(*attributes: tuple[str, str], time_unix_nano: str = "1796642399820260287") -> bytes:
@@ -142,3 +143,33 @@ def test_a_time_out_of_any_calendar_is_no_time_and_said(tmp_path: Path) -> None:
         "3 records carried a time before 1970 or after 9999: shown without one "
         "(an event at its event.timestamp, if any)"
     ]
+
+
+class _Broken(ViewStore):
+    """A store whose snapshot breaks while `broken` is set."""
+
+    broken = True
+
+    def take(self) -> Snapshot:
+        if self.broken:
+            raise OverflowError("cannot convert float infinity to integer")
+        return super().take()
+
+
+def test_the_page_says_a_view_failed_and_recovers_when_it_builds_again(tmp_path: Path) -> None:
+    _need_chromium()
+    path = tmp_path / "session.jsonl"
+    path.write_bytes(_tool_result("42", "c1"))
+    store = _Broken()
+    live = "document.getElementById('live').innerText"
+    with serving(store, files=[path]) as server, Browser() as browser:
+        browser.open(server.url)
+        assert browser.wait_until(f"{live}.startsWith('the viewer failed')")
+        failed = browser.evaluate(live)
+        store.broken = False
+        assert browser.wait_until(f"{live}.startsWith('live')")
+        assert browser.wait_until("document.querySelectorAll('#conversations li').length === 1")
+    assert failed == (
+        "the viewer failed to build this view: OverflowError: cannot convert float infinity "
+        "to integer; retrying…"
+    )
