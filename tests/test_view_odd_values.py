@@ -161,7 +161,7 @@ def test_the_page_says_a_view_failed_and_recovers_when_it_builds_again(tmp_path:
     path = tmp_path / "session.jsonl"
     path.write_bytes(_tool_result("42", "c1"))
     store = _Broken()
-    live = "document.getElementById('live').innerText"
+    live = "(document.getElementById('live')?.innerText ?? '')"
     with serving(store, files=[path]) as server, Browser() as browser:
         browser.open(server.url)
         assert browser.wait_until(f"{live}.startsWith('the viewer failed')")
