@@ -251,9 +251,10 @@ def _decode(line: bytes, keep: Keeper) -> _Records | None:
     return _received(document, keep)
 
 
-def read_line(line: bytes, store: ViewStore) -> bool:
-    """One line into `store`: an OTLP/JSON export request of any signal, or a line of
-    `codex-otel receive --output`; False if it is neither (then nothing is added)."""
+def read_line(line: bytes, store: ViewStore, source: str = "") -> bool:
+    """One line (of the file `source`) into `store`: an OTLP/JSON export request of any
+    signal, or a line of `codex-otel receive --output`; False if it is neither (then nothing
+    is added)."""
     try:
         records = _decode(line, store.keep)
     # RecursionError: a line nested deeper than the parser goes is bad input, not a crash.
@@ -270,9 +271,9 @@ def read_line(line: bytes, store: ViewStore) -> bool:
         return False
     # Outside the try: a failure of the store is not a bad line (the follower says it).
     if records.events:
-        store.add_records(records.events)
+        store.add_records(records.events, source)
     if records.spans:
-        store.add_spans(records.spans)
+        store.add_spans(records.spans, source)
     if records.metrics:
         store.add_metrics(records.metrics)
     return True

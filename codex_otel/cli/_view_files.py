@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import os
 import stat
 import sys
 import threading
@@ -76,6 +77,11 @@ _KINDS = {
 }
 
 
+def _identity(file: BinaryIO) -> tuple[int, int]:
+    status = os.fstat(file.fileno())
+    return status.st_dev, status.st_ino
+
+
 class FileFollower:
     """Reads OTLP/JSON lines files line by line (memory does not grow with their size), then
     the lines appended to them, until stopped; on its own thread, so the page is up at once."""
@@ -86,6 +92,7 @@ class FileFollower:
         self._err = err
         self._offsets = dict.fromkeys(paths, 0)
         self._bad = dict.fromkeys(paths, 0)
+        self._identities: dict[Path, tuple[int, int]] = {}  # (device, inode) as first read
         self._unreadable: dict[Path, str] = {}
         self._stop = threading.Event()
         self._read_once = threading.Event()
@@ -111,8 +118,10 @@ class FileFollower:
 
     def _read(self, path: Path, file: BinaryIO) -> None:
         size = file.seek(0, 2)
-        if size < self._offsets[path]:
-            self._offsets[path] = 0  # truncated or replaced: read it anew
+        identity = _identity(file)
+        known = self._identities.setdefault(path, identity)
+        if size < self._offsets[path] or identity != known:
+            self._read_anew(path, identity, "truncated" if identity == known else "replaced")
         offset = self._offsets[path]
         if offset == size:
             return
@@ -129,8 +138,22 @@ class FileFollower:
             if collecting:
                 gc.enable()
 
+    def _read_anew(self, path: Path, identity: tuple[int, int], how: str) -> None:
+        """A file truncated or replaced while followed (as `tail -F` sees it): what it showed
+        is dropped and it is read again from its start, so nothing shows twice."""
+        self._identities[path] = identity
+        self._offsets[path] = 0
+        self._bad[path] = 0
+        dropped = self._store.forget(str(path))
+        self._store.set_note(
+            f"anew {path}",
+            f"{path}: {how} while followed: its {dropped} events and spans dropped and it is "
+            "read again from its start (metric series keep what it sent)",
+        )
+
     def _read_lines(self, path: Path, file: BinaryIO, offset: int, size: int) -> None:
         bad = 0
+        source = str(path)
         start = reported = trimmed = offset
         while not self._stop.is_set():
             line = file.readline(MAX_LINE_BYTES)
@@ -143,7 +166,7 @@ class FileFollower:
                 if not line:
                     break
                 bad += 1
-            elif not line.isspace() and not read_line(line, self._store):
+            elif not line.isspace() and not read_line(line, self._store, source):
                 bad += 1
             offset += len(line)
             if offset - reported >= _PROGRESS_EVERY:

@@ -211,6 +211,7 @@ class Snapshot:
     spans: list[SpanRecord]
     series: list[_Series]
     evicted_at: int  # the version at which records were last dropped for the cap
+    forgotten_at: int  # the version at which a source's records were last dropped
     header: dict[str, Any]
 
 
@@ -275,6 +276,9 @@ class ViewStore:
         self.keep = Keeper()
         self._seq = 0
         self._evicted_at = 0
+        self._forgotten_at = 0
+        # The versions at which each named source (a file) added records: what it showed.
+        self._added_by: dict[str, list[int]] = {}
         self.version = 0
         self.dropped = {"events": 0, "spans": 0, "metric_points": 0}
         self.sources: list[str] = []
@@ -337,12 +341,14 @@ class ViewStore:
             for log in logs
         )
 
-    def add_records(self, records: Iterable[StoredEvent]) -> None:
+    def add_records(self, records: Iterable[StoredEvent], source: str = "") -> None:
         """Events as decoded (named by `event_name`'s rule) and kept (by `keep`), numbered
-        here."""
+        here; from `source` (a file: see `forget`)."""
         with self._lock:
             self.version += 1
             version = self.version
+            if source:
+                self._added(source, version)
             events = self._events
             for record in records:
                 self._seq += 1
@@ -384,11 +390,13 @@ class ViewStore:
                     series.merge(metric, point)
             self.version += 1
 
-    def add_spans(self, spans: Iterable[SpanRecord]) -> None:
-        """Spans as decoded and kept (by `keep`)."""
+    def add_spans(self, spans: Iterable[SpanRecord], source: str = "") -> None:
+        """Spans as decoded and kept (by `keep`), from `source` (see `forget`)."""
         with self._lock:
             self.version += 1
             version = self.version
+            if source:
+                self._added(source, version)
             kept = self._spans
             for span in spans:
                 start, end = span.start_unix_nano, span.end_unix_nano
@@ -403,6 +411,27 @@ class ViewStore:
                     kept.popleft()
                     self.dropped["spans"] += 1
                     self._evicted_at = version
+
+    def _added(self, source: str, version: int) -> None:
+        added = self._added_by.setdefault(source, [])
+        added.append(version)
+        if len(added) > 4096:  # forget the versions of records no longer held
+            oldest = min(
+                kept[0].version if kept else version for kept in (self._events, self._spans)
+            )
+            added[:] = [held for held in added if held >= oldest]
+
+    def forget(self, source: str) -> int:
+        """Drop the events and spans `source` added (a file truncated or replaced, read
+        again); how many. Metric series stay as merged."""
+        with self._lock:
+            versions = set(self._added_by.pop(source, ()))
+            before = len(self._events) + len(self._spans)
+            self._events = deque(e for e in self._events if e.version not in versions)
+            self._spans = deque(s for s in self._spans if s.version not in versions)
+            self.version += 1
+            self._forgotten_at = self.version
+            return before - len(self._events) - len(self._spans)
 
     def _count_untimed(self) -> None:
         self._untimed += 1
@@ -450,5 +479,6 @@ class ViewStore:
                 spans=list(self._spans),
                 series=list(self._series.values()),
                 evicted_at=self._evicted_at,
+                forgotten_at=self._forgotten_at,
                 header=self._header(),
             )

@@ -262,6 +262,8 @@ class PageModel:
             return None
         # A filtered turn keeps its number and its prompt (the filter may leave neither).
         numbered = {turn.key: (index, turn) for index, turn in enumerate(whole.turns)}
+        if self.snapshot.forgotten_at > since:
+            since = -1  # a file's records were dropped from any turn: every body anew
         evicted = self.snapshot.evicted_at > since
         turns = []
         for turn in conversation.turns:
