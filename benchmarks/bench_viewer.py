@@ -105,9 +105,13 @@ class _Page:
         self.turns: list[dict[str, Any]] = []
         self.reading = False  # the last state said a file is being read
 
-    def _conversation(self, since: int, keys: list[str]) -> tuple[int, dict[str, Any]]:
+    def _conversation(
+        self, since: int, keys: list[str], whole: tuple[str, ...] = ()
+    ) -> tuple[int, dict[str, Any]]:
         query = urllib.parse.urlencode(
-            [("id", self.conversation or ""), ("since", str(since))] + [("open", k) for k in keys]
+            [("id", self.conversation or ""), ("since", str(since))]
+            + [("open", k) for k in keys]
+            + [("whole", k) for k in whole]
         )
         try:
             body = _get(f"{self.url}api/conversation?{query}")
@@ -117,6 +121,12 @@ class _Page:
             return 0, {"turns": [], "version": -1}
         data = json.loads(body)
         self.bodies |= {turn["key"] for turn in data["turns"] if "events" in turn}
+        # As the page: a turn unchanged since `since` comes as its key, its header is held.
+        held = {turn["key"]: turn for turn in self.turns}
+        data["turns"] = [
+            turn if "start" in turn else {**held[turn["key"]], **turn} for turn in data["turns"]
+        ]
+        self.turns = data["turns"]
         return len(body), data
 
     def poll(self) -> tuple[int, dict[str, Any]]:
@@ -149,7 +159,7 @@ class _Page:
             wanted = {turns[-1]["key"], *failing} if turns else set()
         missing = sorted(wanted - self.bodies)
         if missing:
-            size, data = self._conversation(-1, missing)
+            size, data = self._conversation(data["version"], [], tuple(missing))
             fetched += size
         self.turns = data["turns"]
         self.conversation_version = data["version"]

@@ -126,3 +126,71 @@ def test_the_page_filtered_for_errors_shows_the_failing_turns_by_number(tmp_path
         browser.screenshot("view-errors-only.png")
     assert badge == "2 errors"
     assert [heading[2:] for heading in headings] == ["Turn 2: p2", "Turn 4: p4"]
+
+
+def test_a_poll_sends_only_the_headers_of_turns_changed_since(tmp_path: Path) -> None:
+    """With thousands of turns, every poll re-sent every header (922 KB for 3,000 turns after
+    101 new events): an unchanged turn comes as its key and number."""
+    path = tmp_path / "session.jsonl"
+    _session(path)
+    store = ViewStore()
+    with serving(store, files=[path]) as server:
+        wait_read(store, path)
+        since = store.header()["version"]
+        late = _event(5, 3, **{"event.name": "codex.api_request", "duration_ms": "7"})
+        with path.open("a") as file:
+            file.write(json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [late]}]}]}))
+            file.write("\n")
+        wait_read(store, path)
+        # Turn 5 open, turn 1 open (unchanged: the page holds it), turn 0 just opened.
+        query = f"api/conversation?id=c&since={since}&open=turn t5&open=turn t1&whole=turn t0"
+        turns = httpx.get(server.url + query, timeout=10).json()["turns"]
+    unchanged = [{"key": f"turn t{turn}", "index": turn} for turn in range(1, 5)]
+    assert turns[1:5] == unchanged
+    opened = turns[0]
+    assert (opened["key"], opened["index"], opened["prompt"], len(opened["events"])) == (
+        "turn t0",
+        0,
+        "p0",
+        3,
+    )
+    (last,) = turns[5:]
+    assert (last["key"], last["index"], last["prompt"], last["event_count"]) == (
+        "turn t5",
+        5,
+        "p5",
+        4,
+    )
+    assert [event["name"] for event in last["events"]] == [
+        "codex.user_prompt",
+        "codex.api_request",
+        "codex.tool_result",
+        "codex.api_request",
+    ]
+
+
+def test_the_page_keeps_the_turns_a_poll_sends_as_keys(tmp_path: Path) -> None:
+    _need_chromium()
+    path = tmp_path / "session.jsonl"
+    _session(path)
+    store = ViewStore()
+    with serving(store, files=[path]) as server, Browser() as browser:
+        browser.open(server.url)
+        wait_read(store, path)
+        assert browser.wait_until(f"{HEADINGS}.length === 6")
+        added = [
+            _event(5, 3, **{"event.name": "codex.api_request", "duration_ms": "7"}),
+            _event(6, 0, **{"event.name": "codex.user_prompt", "prompt": "p6"}),
+        ]
+        with path.open("a") as file:
+            file.write(json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": added}]}]}))
+            file.write("\n")
+        assert browser.wait_until(f"{HEADINGS}.length === 7")
+        headings = browser.evaluate(HEADINGS)
+        rows = browser.evaluate(
+            "[...document.querySelectorAll('section.turn')].map((s) => s.querySelectorAll("
+            "'ol.events li').length)"
+        )
+    assert [heading[2:] for heading in headings] == [f"Turn {turn}: p{turn}" for turn in range(7)]
+    # Open: the failing turns' newest (4) and the last (6), with their rows.
+    assert rows == [0, 0, 0, 0, 3, 0, 1]

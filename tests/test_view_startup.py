@@ -153,7 +153,7 @@ def test_view_of_a_file_with_a_deeply_nested_line_serves_and_counts_it(tmp_path:
 class _FailingStore(ViewStore):
     """A store whose ingestion breaks (as an unforeseen bug would) once events arrive."""
 
-    def add_records(self, records: Iterable[StoredEvent]) -> None:
+    def add_records(self, records: Iterable[StoredEvent], source: str = "") -> None:
         raise MemoryError("no room for the events")
 
 

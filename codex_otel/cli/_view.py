@@ -171,7 +171,8 @@ class ViewServer(ThreadingHTTPServer):
         model = self.model()
         if name == "conversation":
             open_keys = set(query.get("open", []))
-            found = model.conversation(one("id"), since_version, open_keys, only)
+            whole_keys = set(query.get("whole", []))
+            found = model.conversation(one("id"), since_version, open_keys, only, whole_keys)
             return None if found is None else _json(found)
         if name == "item":
             item = model.item(one("kind"), one("id"))

@@ -252,10 +252,17 @@ class PageModel:
         }
 
     def conversation(
-        self, ident: str, since: int, open_keys: Collection[str], only: Filter | None = None
+        self,
+        ident: str,
+        since: int,
+        open_keys: Collection[str],
+        only: Filter | None = None,
+        whole_keys: Collection[str] = (),
     ) -> dict[str, Any] | None:
-        """A conversation's turns (headers), with the bodies of the open ones changed since
-        `since`; None if the store holds no such conversation (or nothing of it matches)."""
+        """A conversation's turns: the headers of those changed since `since` (of the others
+        only their key and number), with the bodies of the open ones, and whole (header and
+        body, changed or not) the turns of `whole_keys` (just opened); None if the store holds
+        no such conversation (or nothing of it matches)."""
         whole = self._by_id.get(ident)
         conversation = _narrow(whole, only) if whole is not None and only else whole
         if whole is None or conversation is None:
@@ -265,13 +272,21 @@ class PageModel:
         if self.snapshot.forgotten_at > since:
             since = -1  # a file's records were dropped from any turn: every body anew
         evicted = self.snapshot.evicted_at > since
-        turns = []
+        turns: list[dict[str, Any]] = []
         for turn in conversation.turns:
             index, of = numbered[turn.key]
-            view = _turn_header(turn, index, of)
             # Records dropped for the cap leave the oldest turn shorter: it is sent again.
             changed = turn.version > since or (evicted and index == 0)
-            if turn.key in open_keys and changed:
+            if turn.key in whole_keys:
+                turns.append({**_turn_header(turn, index, of), **_turn_body(turn)})
+                continue
+            if not changed:
+                # The page has this turn's header of version `since`: its key and number say
+                # it is still there, and where (a long conversation's poll stays small).
+                turns.append({"key": turn.key, "index": index})
+                continue
+            view = _turn_header(turn, index, of)
+            if turn.key in open_keys:
                 view.update(_turn_body(turn))
             turns.append(view)
         return {

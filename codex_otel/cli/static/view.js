@@ -278,13 +278,23 @@ function renderMain() {
   document.body.dataset.version = String(state.version);
 }
 
-async function fetchConversation(since, keys) {
+// The turns changed since `since` (with the bodies of the open `keys`), and the turns of
+// `whole` whatever their version (just opened: their bodies are not held yet).
+async function fetchConversation(since, keys, whole = []) {
   const params = filterQuery();
   params.set("id", selected);
   params.set("since", String(since));
   for (const key of keys) params.append("open", key);
+  for (const key of whole) params.append("whole", key);
   const data = await getJson("/api/conversation", params);
   if (data === null) { forgetConversation(); return; }
+  // A turn unchanged since `since` comes as its key and number: its header is the one held.
+  const held = new Map((conversation && conversationId === data.id ? conversation.turns : []).map((t) => [t.key, t]));
+  if (data.turns.some((t) => !("start" in t) && !held.has(t.key))) {
+    if (since !== -1) await fetchConversation(-1, [...keys, ...whole]);  // not held: all anew
+    return;
+  }
+  data.turns = data.turns.map((t) => ("start" in t ? t : { ...held.get(t.key), index: t.index }));
   const known = new Set(data.turns.map((t) => t.key));
   for (const key of [...bodies.keys()]) if (!known.has(key)) bodies.delete(key);
   for (const turn of data.turns) {
@@ -312,8 +322,10 @@ async function refresh() {
     const open = turns.filter((t, i) => isOpen(t, i, turns)).map((t) => t.key);
     const have = open.filter((key) => bodies.has(key));
     if (!fresh) await fetchConversation(conversationVersion, have);
-    const missing = open.filter((key) => !bodies.has(key));
-    if (missing.length) await fetchConversation(-1, missing);
+    // Open now (a new last turn is), of the turns as they are now: bodies not held yet.
+    const now = conversation ? conversation.turns : [];
+    const missing = now.filter((t, i) => isOpen(t, i, now) && !bodies.has(t.key)).map((t) => t.key);
+    if (missing.length) await fetchConversation(conversation.version, [], missing);
   }
   conversationVersion = conversation ? conversation.version : -1;
   renderMain();
