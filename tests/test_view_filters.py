@@ -5,7 +5,9 @@ keeping a turn's spans."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,15 +112,27 @@ def test_the_model_filter_keeps_the_spans_of_the_turns_it_keeps(tmp_path: Path) 
 HEADINGS = "[...document.querySelectorAll('section.turn .turn-head')].map((h) => h.innerText)"
 
 
-def test_the_page_filtered_for_errors_shows_the_failing_turns_by_number(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def _page(path: Path) -> Iterator[Browser]:
+    """The page of `_session`, written to `path`, its six turns drawn."""
     _need_chromium()
-    path = tmp_path / "session.jsonl"
     _session(path)
     store = ViewStore()
     with serving(store, files=[path]) as server, Browser() as browser:
         browser.open(server.url)
         wait_read(store, path)
         assert browser.wait_until(f"{HEADINGS}.length === 6")
+        yield browser
+
+
+def _append(path: Path, *events: dict[str, Any]) -> None:
+    with path.open("a") as file:
+        file.write(json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": events}]}]}))
+        file.write("\n")
+
+
+def test_the_page_filtered_for_errors_shows_the_failing_turns_by_number(tmp_path: Path) -> None:
+    with _page(tmp_path / "session.jsonl") as browser:
         badge = browser.evaluate("document.querySelector('#conversations .badge').innerText")
         browser.evaluate("document.getElementById('errors-only').click()")
         assert browser.wait_until(f"{HEADINGS}.length === 2")
@@ -137,10 +151,7 @@ def test_a_poll_sends_only_the_headers_of_turns_changed_since(tmp_path: Path) ->
     with serving(store, files=[path]) as server:
         wait_read(store, path)
         since = store.header()["version"]
-        late = _event(5, 3, **{"event.name": "codex.api_request", "duration_ms": "7"})
-        with path.open("a") as file:
-            file.write(json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [late]}]}]}))
-            file.write("\n")
+        _append(path, _event(5, 3, **{"event.name": "codex.api_request", "duration_ms": "7"}))
         wait_read(store, path)
         # Turn 5 open, turn 1 open (unchanged: the page holds it), turn 0 just opened.
         query = f"api/conversation?id=c&since={since}&open=turn t5&open=turn t1&whole=turn t0"
@@ -170,21 +181,13 @@ def test_a_poll_sends_only_the_headers_of_turns_changed_since(tmp_path: Path) ->
 
 
 def test_the_page_keeps_the_turns_a_poll_sends_as_keys(tmp_path: Path) -> None:
-    _need_chromium()
     path = tmp_path / "session.jsonl"
-    _session(path)
-    store = ViewStore()
-    with serving(store, files=[path]) as server, Browser() as browser:
-        browser.open(server.url)
-        wait_read(store, path)
-        assert browser.wait_until(f"{HEADINGS}.length === 6")
-        added = [
+    with _page(path) as browser:
+        _append(
+            path,
             _event(5, 3, **{"event.name": "codex.api_request", "duration_ms": "7"}),
             _event(6, 0, **{"event.name": "codex.user_prompt", "prompt": "p6"}),
-        ]
-        with path.open("a") as file:
-            file.write(json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": added}]}]}))
-            file.write("\n")
+        )
         assert browser.wait_until(f"{HEADINGS}.length === 7")
         headings = browser.evaluate(HEADINGS)
         rows = browser.evaluate(
