@@ -55,6 +55,29 @@ def fill(disk: Path, leave: int) -> Path:
     return filler
 
 
+def readable(lines: list[bytes]) -> tuple[int, list[str]]:
+    """How many lines do not parse, and the kind of each that does (its top-level key, and an
+    event's `event.kind`)."""
+    unreadable, kinds = 0, []
+    for line in lines:
+        try:
+            request = json.loads(line)
+        except ValueError:
+            unreadable += 1
+            continue
+        for key, resources in request.items():
+            if key != "resourceLogs":
+                kinds.append(key)
+                continue
+            for resource in resources:
+                for scope in resource["scopeLogs"]:
+                    for record in scope["logRecords"]:
+                        attributes = {a["key"]: a["value"] for a in record["attributes"]}
+                        kind = attributes.get("event.kind", {}).get("stringValue", "prompt")
+                        kinds.append(f"{key}:{kind}")
+    return unreadable, kinds
+
+
 def test_a_full_disk_fails_the_export_and_tears_no_later_line(small_disk: Path) -> None:
     path = small_disk / "telemetry.jsonl"
     table = {
@@ -77,45 +100,12 @@ def test_a_full_disk_fails_the_export_and_tears_no_later_line(small_disk: Path) 
     provider.shutdown()
     lines = path.read_bytes().split(b"\n")
     assert lines[-1] == b""
-    kinds: list[str] = []
-    unreadable = 0
-    for line in lines[:-1]:
-        try:
-            request = json.loads(line)
-        except ValueError:
-            unreadable += 1
-            continue
-        for resource in request["resourceLogs"]:
-            for scope in resource["scopeLogs"]:
-                for record in scope["logRecords"]:
-                    attributes = {a["key"]: a["value"] for a in record["attributes"]}
-                    kinds.append(attributes.get("event.kind", {}).get("stringValue", "prompt"))
-    assert (unreadable, kinds) == (1, ["before", *(f"after-{i}" for i in range(5))])
+    assert readable(lines[:-1]) == (
+        1,
+        ["resourceLogs:before", *(f"resourceLogs:after-{i}" for i in range(5))],
+    )
     assert provider.stats() == DeliveryStats(accepted=7, exported=6, export_failed=1)
     assert os.stat(path).st_mode & 0o777 == 0o600
-
-
-def readable(lines: list[bytes]) -> tuple[int, list[str]]:
-    """How many lines do not parse, and the kind of each that does (its top-level key, and an
-    event's `event.kind`)."""
-    unreadable, kinds = 0, []
-    for line in lines:
-        try:
-            request = json.loads(line)
-        except ValueError:
-            unreadable += 1
-            continue
-        for key, resources in request.items():
-            if key != "resourceLogs":
-                kinds.append(key)
-                continue
-            for resource in resources:
-                for scope in resource["scopeLogs"]:
-                    for record in scope["logRecords"]:
-                        attributes = {a["key"]: a["value"] for a in record["attributes"]}
-                        kind = attributes.get("event.kind", {}).get("stringValue", "prompt")
-                        kinds.append(f"{key}:{kind}")
-    return unreadable, kinds
 
 
 def test_a_line_torn_by_events_is_ended_by_the_metrics_sharing_the_file(
