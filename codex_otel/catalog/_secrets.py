@@ -55,7 +55,9 @@ SECRET_KEY_SHAPES = (
     r"|(?:AKIA|ASIA)[0-9A-Z]{16}"  # AWS access key ids, long-term and temporary
     r"|AIza[0-9A-Za-z_-]{35}"  # Google
     r"|glpat-[A-Za-z0-9_-]{20,}"  # GitLab
-    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # JWT
+    # JWT. It starts a run of base64url characters (or follows one '-' that starts it): tried
+    # after every '-' of a long run without a '.', it would cost time quadratic in the run.
+    r"|(?<![A-Za-z0-9_-]-)eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"
 )
 """Well-known API key shapes, wherever they stand (a regular expression, no anchors)."""
 
