@@ -13,8 +13,10 @@ import httpx
 
 from codex_otel.cli._view import serving
 from codex_otel.cli._view_files import FileFollower
-from codex_otel.cli._view_model import ViewStore
+from codex_otel.cli._view_model import StoredEvent, ViewStore
 from tests.test_view import RECORDED_COUNTS, record_session, wait_read
+
+BASE = 1_796_642_399_000_000_000
 
 
 def _until(condition: Callable[[], bool]) -> bool:
@@ -76,3 +78,22 @@ def test_a_file_replaced_while_followed_is_read_again_and_the_page_shows_it_once
         f"{path}: replaced while followed: its 12 events and spans dropped and it is read "
         "again from its start (metric series keep what it sent)"
     ]
+
+
+def test_forgetting_a_file_keeps_what_arrived_live_between_its_lines() -> None:
+    store = ViewStore()
+
+    def event(name: str) -> StoredEvent:
+        return StoredEvent(0, 0, name, BASE, {}, "", "", "")
+
+    store.add_records([event("file 1")], "f.jsonl")
+    store.add_records([event("live 1")])
+    store.add_records([event("file 2"), event("file 3")], "f.jsonl")
+    store.add_records([event("other file")], "g.jsonl")
+    store.add_records([event("file 4")], "f.jsonl")
+    store.add_records([event("live 2")])
+    dropped = store.forget("f.jsonl")
+    assert (dropped, [e.name for e in store.take().events]) == (
+        4,
+        ["live 1", "other file", "live 2"],
+    )

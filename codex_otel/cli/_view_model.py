@@ -12,6 +12,7 @@ What the page is shown is built from a `Snapshot` of the store (`_view_turns`, `
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import math
 import threading
@@ -277,8 +278,10 @@ class ViewStore:
         self._seq = 0
         self._evicted_at = 0
         self._forgotten_at = 0
-        # The versions at which each named source (a file) added records: what it showed.
-        self._added_by: dict[str, list[int]] = {}
+        # The versions at which each named source (a file) added records, as ranges (what
+        # it showed): a range grows while no other source adds between.
+        self._added_by: dict[str, list[list[int]]] = {}
+        self._last_adder = ""
         self.version = 0
         self.dropped = {"events": 0, "spans": 0, "metric_points": 0}
         self.sources: list[str] = []
@@ -347,8 +350,7 @@ class ViewStore:
         with self._lock:
             self.version += 1
             version = self.version
-            if source:
-                self._added(source, version)
+            self._added(source, version)
             events = self._events
             for record in records:
                 self._seq += 1
@@ -395,8 +397,7 @@ class ViewStore:
         with self._lock:
             self.version += 1
             version = self.version
-            if source:
-                self._added(source, version)
+            self._added(source, version)
             kept = self._spans
             for span in spans:
                 start, end = span.start_unix_nano, span.end_unix_nano
@@ -413,22 +414,33 @@ class ViewStore:
                     self._evicted_at = version
 
     def _added(self, source: str, version: int) -> None:
-        added = self._added_by.setdefault(source, [])
-        added.append(version)
-        if len(added) > 4096:  # forget the versions of records no longer held
-            oldest = min(
-                kept[0].version if kept else version for kept in (self._events, self._spans)
-            )
-            added[:] = [held for held in added if held >= oldest]
+        last, self._last_adder = self._last_adder, source
+        if not source:
+            return
+        ranges = self._added_by.setdefault(source, [])
+        if ranges and last == source:
+            ranges[-1][1] = version
+            return
+        ranges.append([version, version])
+        if len(ranges) > 64 and len(ranges).bit_count() == 1:  # at 128, 256…: not every add
+            held = [kept[0].version for kept in (self._events, self._spans) if kept]
+            oldest = min(held, default=version)
+            ranges[:] = [pair for pair in ranges if pair[1] >= oldest]
 
     def forget(self, source: str) -> int:
         """Drop the events and spans `source` added (a file truncated or replaced, read
         again); how many. Metric series stay as merged."""
         with self._lock:
-            versions = set(self._added_by.pop(source, ()))
+            ranges = self._added_by.pop(source, [])
+            starts = [first for first, _ in ranges]
+
+            def added(version: int) -> bool:
+                at = bisect.bisect_right(starts, version) - 1
+                return at >= 0 and version <= ranges[at][1]
+
             before = len(self._events) + len(self._spans)
-            self._events = deque(e for e in self._events if e.version not in versions)
-            self._spans = deque(s for s in self._spans if s.version not in versions)
+            self._events = deque(e for e in self._events if not added(e.version))
+            self._spans = deque(s for s in self._spans if not added(s.version))
             self.version += 1
             self._forgotten_at = self.version
             return before - len(self._events) - len(self._spans)
