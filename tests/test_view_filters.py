@@ -109,6 +109,10 @@ def test_the_model_filter_keeps_the_spans_of_the_turns_it_keeps(tmp_path: Path) 
     assert (_headers(everything), _headers(model), other) == (whole, whole, [404])
 
 
+ROWS = (
+    "[...document.querySelectorAll('section.turn')]"
+    ".map((s) => s.querySelectorAll('ol.events li').length)"
+)
 HEADINGS = "[...document.querySelectorAll('section.turn .turn-head')].map((h) => h.innerText)"
 
 
@@ -190,10 +194,12 @@ def test_the_page_keeps_the_turns_a_poll_sends_as_keys(tmp_path: Path) -> None:
         )
         assert browser.wait_until(f"{HEADINGS}.length === 7")
         headings = browser.evaluate(HEADINGS)
-        rows = browser.evaluate(
-            "[...document.querySelectorAll('section.turn')].map((s) => s.querySelectorAll("
-            "'ol.events li').length)"
-        )
+        rows = browser.evaluate(ROWS)
+        # A click opens turn 0: its body fetched by key, the other headers as held.
+        browser.evaluate("document.querySelector('section.turn .turn-head').click()")
+        assert browser.wait_until(f"{ROWS}[0] === 3")
+        opened = browser.evaluate(f"[{ROWS}, {HEADINGS}]")
     assert [heading[2:] for heading in headings] == [f"Turn {turn}: p{turn}" for turn in range(7)]
     # Open: the failing turns' newest (4) and the last (6), with their rows.
     assert rows == [0, 0, 0, 0, 3, 0, 1]
+    assert opened == [[3, 0, 0, 0, 3, 0, 1], ["▾" + headings[0][1:], *headings[1:]]]

@@ -207,7 +207,9 @@ function renderTurn(turn, index, turns) {
 
 async function toggleTurn(turn, open) {
   userOpen.set(turn.key, open);
-  if (open && !bodies.has(turn.key)) await fetchConversation(-1, [turn.key]);
+  if (open && !bodies.has(turn.key)) {
+    await fetchConversation(conversation ? conversation.version : -1, [], [turn.key]);
+  }
   renderMain();
 }
 
