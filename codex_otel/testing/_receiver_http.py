@@ -277,7 +277,7 @@ class _HttpHandler(BaseHTTPRequestHandler):
         if content_type not in (*_PROTOBUF_TYPES, _JSON_TYPE):
             return self._reply(415)
         is_json = content_type == _JSON_TYPE
-        encoding = (self.headers.get("Content-Encoding") or "identity").strip().lower()
+        encoding = (self.headers.get("Content-Encoding") or "").strip().lower() or "identity"
         if encoding not in _ENCODINGS:
             return self._reply(415, payload=b"Content-Encoding: gzip, deflate or none\n")
         limits = self.server.limits
