@@ -1,0 +1,275 @@
+"""The track-events sender cut at shutdown in whichever phase its request is stuck
+(connecting, the TLS handshake, writing the body, waiting for the answer), and an answer that
+never ends. Servers are real sockets on 127.0.0.1; each phase is held by the server, not
+faked. Every event ends in exactly one bucket of every sink, and the worker has stopped."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from codex_otel.analytics import (
+    AnalyticsClient,
+    AnalyticsStats,
+    HookRunFact,
+    SinkStats,
+    TrackEventsApiSink,
+    TrackEventsContext,
+)
+from tests.analytics_backend import MAC, Tokens, event
+
+
+class Server:
+    """A listener on 127.0.0.1 that hands each connection to `hold(connection)` on a thread
+    of its own; `accept=False` never accepts (connections wait in the kernel's queue)."""
+
+    def __init__(
+        self,
+        hold: Callable[[socket.socket], None],
+        *,
+        accept: bool = True,
+        backlog: int = 16,
+        receive_buffer: int | None = None,
+    ) -> None:
+        self.listener = socket.socket()
+        if receive_buffer is not None:  # inherited by the connections it accepts
+            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(backlog)
+        self.listener.settimeout(0.1)
+        self.hold = hold
+        self.stop = threading.Event()
+        self.handlers: list[threading.Thread] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        if accept:
+            self.thread.start()
+
+    def url(self, scheme: str) -> str:
+        return f"{scheme}://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            handler = threading.Thread(target=self._handle, args=(connection,), daemon=True)
+            self.handlers.append(handler)
+            handler.start()
+
+    def _handle(self, connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError):  # the client hung up
+            self.hold(connection)
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join(5)
+        self.listener.close()
+
+
+def _silent(connection: socket.socket) -> None:
+    # Reads what comes (a TLS hello, a request) and never answers.
+    connection.settimeout(0.1)
+    for _ in range(600):  # a minute at most
+        with contextlib.suppress(TimeoutError):
+            if not connection.recv(65536):
+                return
+
+
+def _never_reading(connection: socket.socket) -> None:
+    # The request's body fills the buffers and the client's write blocks.
+    threading.Event().wait(60)
+
+
+@contextlib.contextmanager
+def _connect_never_completes() -> Iterator[str]:
+    # A listener whose queue is full: Linux drops further SYNs, so a connect waits.
+    server = Server(_silent, accept=False, backlog=0)
+    filler = socket.create_connection(server.listener.getsockname(), timeout=5)
+    try:
+        yield server.url("http")
+    finally:
+        filler.close()
+        server.close()
+
+
+@contextlib.contextmanager
+def _tls_never_completes() -> Iterator[str]:
+    server = Server(_silent)
+    try:
+        yield server.url("https")
+    finally:
+        server.close()
+
+
+@contextlib.contextmanager
+def _body_never_read() -> Iterator[str]:
+    server = Server(_never_reading, receive_buffer=4096)
+    try:
+        yield server.url("http")
+    finally:
+        server.close()
+
+
+@contextlib.contextmanager
+def _answer_never_comes() -> Iterator[str]:
+    server = Server(_silent)
+    try:
+        yield server.url("http")
+    finally:
+        server.close()
+
+
+# Each phase of a request, held by a server: (server, the model slug of each fact).
+# The body not read is larger than the buffers of both ends (4 MiB the most Linux gives a
+# sending socket).
+PHASES = {
+    "connect": (_connect_never_completes, "m"),
+    "tls": (_tls_never_completes, "m"),
+    "write": (_body_never_read, "m" * 3_000_000),
+    "read": (_answer_never_comes, "m"),
+}
+
+
+def _two_sinks(url: str) -> list[TrackEventsApiSink]:
+    sinks = [TrackEventsApiSink(url, Tokens()), TrackEventsApiSink(url, Tokens())]
+    sinks[0].name, sinks[1].name = "first", "second"
+    return sinks
+
+
+def _expected(stats: AnalyticsStats, facts: int) -> AnalyticsStats:
+    """What a shutdown cutting the first sink's first request leaves: its events in flight
+    at the first sink, never handed to the second, the facts not reduced yet unsent."""
+    sent = stats.events
+    return AnalyticsStats(
+        accepted=facts,
+        reduced=sent,
+        unsent_at_shutdown=facts - sent,
+        events=sent,
+        sinks={
+            "first": SinkStats(in_flight_at_shutdown=sent, requests=1),
+            "second": SinkStats(unsent_at_shutdown=sent),
+        },
+    )
+
+
+def _wait_for_a_request(client: AnalyticsClient) -> None:
+    """Until the first sink's request is under way: a send started before shutdown is
+    bounded by nothing but the request's own timeout, unless shutdown cuts it."""
+    for _ in range(1000):
+        if client.stats().sinks["first"].requests:
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError("the first sink never started a request")
+
+
+@pytest.mark.parametrize("phase", list(PHASES))
+def test_shutdown_cuts_a_request_stuck_in_any_phase_and_counts_every_sink(
+    phase: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    serve, model = PHASES[phase]
+    with serve() as url, caplog.at_level(logging.WARNING, logger="codex_otel"):
+        # 10 s per request, as Codex: only the shutdown bound can end it in time.
+        client = AnalyticsClient(_two_sinks(url), runtime=MAC, shutdown_timeout=0.5)
+        for n in range(3):
+            context = TrackEventsContext("t", f"u{n}", model)
+            client.track_hook_run(HookRunFact(context, "S", "user", "completed"))
+        _wait_for_a_request(client)
+        client.shutdown()
+        assert client._worker is not None
+        alive = client._worker.is_alive()
+        stats = client.stats()
+    assert (alive, stats) == (False, _expected(stats, 3))
+    # The cut send's events are `in_flight_at_shutdown`: no "failed to send" for them.
+    assert caplog.records == []
+
+
+EXITS_WITHOUT_SHUTDOWN = """
+import atexit, json, sys, time
+from dataclasses import asdict
+from codex_otel.analytics import AnalyticsClient, HookRunFact, RuntimeMetadata
+from codex_otel.analytics import TrackEventsApiSink, TrackEventsContext
+
+def report():
+    print(json.dumps({{
+        "stats": asdict(analytics.stats()),
+        "worker_alive": analytics._worker.is_alive(),
+    }}))
+
+# Registered first, so it runs last: what the client's own exit hook left.
+atexit.register(report)
+sinks = [TrackEventsApiSink("{url}", lambda: {{"Authorization": "Bearer t"}}) for _ in "12"]
+sinks[0].name, sinks[1].name = "first", "second"
+analytics = AnalyticsClient(
+    sinks, runtime=RuntimeMetadata("0.0.0", "macos", "26.4.0", "arm"), shutdown_timeout=0.5
+)
+for turn in range(3):
+    context = TrackEventsContext("th", str(turn), "m")
+    analytics.track_hook_run(HookRunFact(context, "Stop", "user", "completed"))
+while not analytics.stats().sinks["first"].requests:  # the handshake is under way
+    time.sleep(0.01)
+sys.exit(0)  # the host never calls analytics.shutdown()
+"""
+
+
+def test_a_process_exiting_during_a_tls_handshake_stops_its_worker_first() -> None:
+    """The worker must not be inside OpenSSL while the exiting process tears it down (a
+    forked child died of SIGSEGV so): the handshake is cut, every event counted."""
+    with _tls_never_completes() as url:
+        script = EXITS_WITHOUT_SHUTDOWN.format(url=url)
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+        )
+    assert (result.returncode, result.stderr) == (0, "")
+    report = json.loads(result.stdout)
+    stats = AnalyticsStats(
+        **{
+            **report["stats"],
+            "sinks": {k: SinkStats(**v) for k, v in report["stats"]["sinks"].items()},
+        }
+    )
+    assert (report["worker_alive"], stats) == (False, _expected(stats, 3))
+
+
+class Flood:
+    """Answers each request 200 with a chunked body that never ends; counts what it sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    def __call__(self, connection: socket.socket) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"10000\r\n" + b"a" * 0x10000 + b"\r\n"
+        sent = 0
+        try:
+            for _ in range(100_000):  # 6.5 GB: far more than any read should take
+                connection.sendall(chunk)
+                sent += len(chunk)
+        finally:
+            self.sent.append(sent)
+
+
+def test_an_answer_that_never_ends_is_read_no_further_than_a_small_cap() -> None:
+    flood = Flood()
+    server = Server(flood)
+    try:
+        sink = TrackEventsApiSink(server.url("http"), Tokens(), timeout=5)
+        sink.send([event(1), event(2, isolated=True)], None)
+        stats = sink.stats()
+        for handler in list(server.handlers):
+            handler.join(30)  # the client hung up on each answer
+        assert (stats, len(flood.sent)) == (SinkStats(delivered=2, requests=2), 2)
+    finally:
+        server.close()
