@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
@@ -21,6 +21,7 @@ from codex_otel.analytics import (
     AnalyticsStats,
     HookRunFact,
     SinkStats,
+    TrackEvent,
     TrackEventsApiSink,
     TrackEventsContext,
 )
@@ -273,3 +274,59 @@ def test_an_answer_that_never_ends_is_read_no_further_than_a_small_cap() -> None
         assert (stats, len(flood.sent)) == (SinkStats(delivered=2, requests=2), 2)
     finally:
         server.close()
+
+
+class Stuck:
+    """A host's sink without `abandon()` whose send does not return until released."""
+
+    name = "stuck"
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def send(self, events: Sequence[TrackEvent], deadline: float | None) -> None:
+        self.entered.set()
+        self.release.wait(60)
+
+    def stats(self) -> SinkStats:
+        return SinkStats()
+
+
+class Recording:
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.events: list[TrackEvent] = []
+
+    def send(self, events: Sequence[TrackEvent], deadline: float | None) -> None:
+        self.events.extend(events)
+
+    def stats(self) -> SinkStats:
+        return SinkStats(delivered=len(self.events))
+
+
+def test_a_sink_that_cannot_be_cut_is_said_once_and_later_sinks_count_what_they_never_got(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stuck, recording = Stuck(), Recording()
+    client = AnalyticsClient([stuck, recording], runtime=MAC, shutdown_timeout=0.2)
+    client.track_hook_run(HookRunFact(TrackEventsContext("t", "u", "m"), "S", "user", "done"))
+    assert stuck.entered.wait(30)
+    with caplog.at_level(logging.WARNING, logger="codex_otel"):
+        client.shutdown()
+        client.shutdown()  # said once, however often asked
+    stuck.release.set()
+    assert client._worker is not None
+    client._worker.join(30)
+    assert client.stats() == AnalyticsStats(
+        accepted=1,
+        reduced=1,
+        events=1,
+        sinks={"stuck": SinkStats(), "recording": SinkStats(unsent_at_shutdown=1)},
+    )
+    assert recording.events == []  # counted unsent: never handed over after that
+    assert [r.getMessage() for r in caplog.records] == [
+        "codex_otel: analytics: a sink's send did not stop within shutdown_timeout (0.2 s); "
+        "its worker thread is left running"
+    ]
