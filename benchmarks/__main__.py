@@ -29,6 +29,10 @@ from benchmarks._common import load_average
 HERE = Path(__file__).resolve().parent
 RESULTS_JSON = HERE / "results.json"
 RESULTS_MD = HERE / "RESULTS.md"
+README = HERE.parent / "README.md"
+# The README's viewer section holds the viewer's figures between these lines, rewritten by
+# each run that measured them (tests/test_docs.py checks they match results.json).
+README_FIGURES = ("<!-- viewer-figures: written by make bench -->", "<!-- /viewer-figures -->")
 PREFIX = "bench_"
 PACKAGES = (
     "codex-otel",
@@ -204,6 +208,29 @@ def write(document: dict[str, Any], modules: dict[str, ModuleType]) -> None:
     tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
     tmp.replace(RESULTS_JSON)
     RESULTS_MD.write_text(render_markdown(document, modules))
+    if "viewer" in document["benchmarks"]:
+        README.write_text(with_viewer_figures(README.read_text(), document))
+
+
+def viewer_figures(document: dict[str, Any]) -> str:
+    """The README's lines on the viewer's measured figures, from a results document."""
+    machine = document["machine"]
+    return "\n".join(
+        [
+            f"Measured by `make bench` (`benchmarks/bench_viewer.py`) on "
+            f"{document['generated'][:10]}, {machine['cpus']} CPUs:",
+            "",
+            *targets_table(document["benchmarks"]["viewer"]["targets"]),
+        ]
+    )
+
+
+def with_viewer_figures(readme: str, document: dict[str, Any]) -> str:
+    """`readme` with its viewer figures replaced by those of `document`."""
+    start, end = README_FIGURES
+    head, rest = readme.split(start + "\n", 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{viewer_figures(document)}\n{end}{tail}"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -71,8 +71,9 @@ COMPACTION = CompactionFact(
     started_at=1,
     completed_at=2,
 )
-# What a typed host passes by mistake where an object or a list belongs.
-WRONG: list[Any] = [None, 7, "x", b"x", ["x"], {"k": 1}, 1.5, True]
+# What a typed host passes by mistake where an object or a list belongs ("" and {} too: empty,
+# they would iterate to nothing, so only the type check counts them).
+WRONG: list[Any] = [None, 7, "x", "", b"x", ["x"], {"k": 1}, {}, 1.5, True]
 UNHASHABLE: list[Any] = [[1], {"a": 1}, {1}]
 
 Call = tuple[str, Callable[[AnalyticsClient], None]]

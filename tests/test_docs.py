@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import importlib.util
 import io
+import json
 import os
 import re
 import shlex
@@ -367,3 +369,12 @@ def test_python_example_is_formatted_for_the_page(block: Block) -> None:
         check=True,
     )
     assert done.stdout == block.code
+
+
+def test_the_readmes_viewer_figures_are_the_last_benchmarks() -> None:
+    """The README's viewer section states what `make bench` last measured, not an estimate."""
+    bench = importlib.import_module("benchmarks.__main__")
+    document = json.loads((ROOT / "benchmarks" / "results.json").read_text())
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert bench.with_viewer_figures(readme, document) == readme
+    assert "| PASS | view: open a " in readme  # the block is there, and filled
