@@ -6,6 +6,7 @@ faked. Every event ends in exactly one bucket of every sink, and the worker has 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import socket
@@ -25,56 +26,8 @@ from codex_otel.analytics import (
     TrackEventsApiSink,
     TrackEventsContext,
 )
-from tests.analytics_backend import MAC, Tokens, event
-
-
-class Server:
-    """A listener on 127.0.0.1 that hands each connection to `hold(connection)` on a thread
-    of its own; `accept=False` never accepts (connections wait in the kernel's queue)."""
-
-    def __init__(
-        self,
-        hold: Callable[[socket.socket], None],
-        *,
-        accept: bool = True,
-        backlog: int = 16,
-        receive_buffer: int | None = None,
-    ) -> None:
-        self.listener = socket.socket()
-        if receive_buffer is not None:  # inherited by the connections it accepts
-            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(backlog)
-        self.listener.settimeout(0.1)
-        self.hold = hold
-        self.stop = threading.Event()
-        self.handlers: list[threading.Thread] = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        if accept:
-            self.thread.start()
-
-    def url(self, scheme: str) -> str:
-        return f"{scheme}://127.0.0.1:{self.listener.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            handler = threading.Thread(target=self._handle, args=(connection,), daemon=True)
-            self.handlers.append(handler)
-            handler.start()
-
-    def _handle(self, connection: socket.socket) -> None:
-        with connection, contextlib.suppress(OSError):  # the client hung up
-            self.hold(connection)
-
-    def close(self) -> None:
-        self.stop.set()
-        if self.thread.is_alive():
-            self.thread.join(5)
-        self.listener.close()
+from codex_otel.analytics._replay import _Collect
+from tests.analytics_backend import MAC, SocketServer, Tokens, event, read_head
 
 
 def _silent(connection: socket.socket) -> None:
@@ -94,7 +47,7 @@ def _never_reading(connection: socket.socket) -> None:
 @contextlib.contextmanager
 def _connect_never_completes() -> Iterator[str]:
     # A listener whose queue is full: Linux drops further SYNs, so a connect waits.
-    server = Server(_silent, accept=False, backlog=0)
+    server = SocketServer(_silent, accept=False, backlog=0)
     filler = socket.create_connection(server.listener.getsockname(), timeout=5)
     try:
         yield server.url("http")
@@ -104,28 +57,12 @@ def _connect_never_completes() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def _tls_never_completes() -> Iterator[str]:
-    server = Server(_silent)
+def _serving(
+    hold: Callable[[socket.socket], None], scheme: str, receive_buffer: int | None = None
+) -> Iterator[str]:
+    server = SocketServer(hold, receive_buffer=receive_buffer)
     try:
-        yield server.url("https")
-    finally:
-        server.close()
-
-
-@contextlib.contextmanager
-def _body_never_read() -> Iterator[str]:
-    server = Server(_never_reading, receive_buffer=4096)
-    try:
-        yield server.url("http")
-    finally:
-        server.close()
-
-
-@contextlib.contextmanager
-def _answer_never_comes() -> Iterator[str]:
-    server = Server(_silent)
-    try:
-        yield server.url("http")
+        yield server.url(scheme)
     finally:
         server.close()
 
@@ -133,11 +70,11 @@ def _answer_never_comes() -> Iterator[str]:
 # Each phase of a request, held by a server: (server, the model slug of each fact).
 # The body not read is larger than the buffers of both ends (4 MiB the most Linux gives a
 # sending socket).
-PHASES = {
+PHASES: dict[str, tuple[Callable[[], contextlib.AbstractContextManager[str]], str]] = {
     "connect": (_connect_never_completes, "m"),
-    "tls": (_tls_never_completes, "m"),
-    "write": (_body_never_read, "m" * 3_000_000),
-    "read": (_answer_never_comes, "m"),
+    "tls": (functools.partial(_serving, _silent, "https"), "m"),
+    "write": (functools.partial(_serving, _never_reading, "http", 4096), "m" * 3_000_000),
+    "read": (functools.partial(_serving, _silent, "http"), "m"),
 }
 
 
@@ -225,7 +162,7 @@ sys.exit(0)  # the host never calls analytics.shutdown()
 def test_a_process_exiting_during_a_tls_handshake_stops_its_worker_first() -> None:
     """The worker must not be inside OpenSSL while the exiting process tears it down (a
     forked child died of SIGSEGV so): the handshake is cut, every event counted."""
-    with _tls_never_completes() as url:
+    with _serving(_silent, "https") as url:
         script = EXITS_WITHOUT_SHUTDOWN.format(url=url)
         result = subprocess.run(
             [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
@@ -248,9 +185,8 @@ class Flood:
         self.sent: list[int] = []
 
     def __call__(self, connection: socket.socket) -> None:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            data += connection.recv(65536)
+        if read_head(connection) is None:
+            return
         connection.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
         chunk = b"10000\r\n" + b"a" * 0x10000 + b"\r\n"
         sent = 0
@@ -264,7 +200,7 @@ class Flood:
 
 def test_an_answer_that_never_ends_is_read_no_further_than_a_small_cap() -> None:
     flood = Flood()
-    server = Server(flood)
+    server = SocketServer(flood)
     try:
         sink = TrackEventsApiSink(server.url("http"), Tokens(), timeout=5)
         sink.send([event(1), event(2, isolated=True)], None)
@@ -293,25 +229,12 @@ class Stuck:
         return SinkStats()
 
 
-class Recording:
-    name = "recording"
-
-    def __init__(self) -> None:
-        self.events: list[TrackEvent] = []
-
-    def send(self, events: Sequence[TrackEvent], deadline: float | None) -> None:
-        self.events.extend(events)
-
-    def stats(self) -> SinkStats:
-        return SinkStats(delivered=len(self.events))
-
-
 def test_a_sink_that_cannot_be_cut_is_said_once_and_later_sinks_count_what_they_never_got(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    stuck, recording = Stuck(), Recording()
+    stuck, recording = Stuck(), _Collect()
     client = AnalyticsClient([stuck, recording], runtime=MAC, shutdown_timeout=0.2)
-    client.track_hook_run(HookRunFact(TrackEventsContext("t", "u", "m"), "S", "user", "done"))
+    client.track_hook_run(HookRunFact(TrackEventsContext("t", "u", "m"), "S", "user", "completed"))
     assert stuck.entered.wait(30)
     with caplog.at_level(logging.WARNING, logger="codex_otel"):
         client.shutdown()
@@ -323,7 +246,7 @@ def test_a_sink_that_cannot_be_cut_is_said_once_and_later_sinks_count_what_they_
         accepted=1,
         reduced=1,
         events=1,
-        sinks={"stuck": SinkStats(), "recording": SinkStats(unsent_at_shutdown=1)},
+        sinks={"stuck": SinkStats(), "replay": SinkStats(unsent_at_shutdown=1)},
     )
     assert recording.events == []  # counted unsent: never handed over after that
     assert [r.getMessage() for r in caplog.records] == [

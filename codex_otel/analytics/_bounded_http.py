@@ -119,7 +119,16 @@ def _readable(sock: socket.socket) -> bool:
 def _classes() -> tuple[type[httpcore2.NetworkStream], type[httpcore2.NetworkBackend]]:
     import httpcore2
 
-    class SocketStream(httpcore2.NetworkStream):
+    class Stream(httpcore2.NetworkStream):
+        def start_tls(
+            self,
+            ssl_context: ssl.SSLContext,
+            server_hostname: str | None = None,
+            timeout: float | None = None,
+        ) -> httpcore2.NetworkStream:
+            return TlsStream(self, ssl_context, server_hostname, timeout)
+
+    class SocketStream(Stream):
         """A TCP connection whose every read and write waits in slices."""
 
         def __init__(self, sock: socket.socket) -> None:
@@ -150,14 +159,6 @@ def _classes() -> tuple[type[httpcore2.NetworkStream], type[httpcore2.NetworkBac
         def close(self) -> None:
             self._sock.close()
 
-        def start_tls(
-            self,
-            ssl_context: ssl.SSLContext,
-            server_hostname: str | None = None,
-            timeout: float | None = None,
-        ) -> httpcore2.NetworkStream:
-            return TlsStream(self, ssl_context, server_hostname, timeout)
-
         def get_extra_info(self, info: str) -> Any:
             if info == "socket":
                 return self._sock
@@ -169,7 +170,7 @@ def _classes() -> tuple[type[httpcore2.NetworkStream], type[httpcore2.NetworkBac
                 return _readable(self._sock)
             return None
 
-    class TlsStream(httpcore2.NetworkStream):
+    class TlsStream(Stream):
         """TLS over memory buffers on top of another stream (a TCP connection, or a TLS
         proxy's): OpenSSL never waits on a socket, the stream below does, in slices."""
 
@@ -238,14 +239,6 @@ def _classes() -> tuple[type[httpcore2.NetworkStream], type[httpcore2.NetworkBac
 
         def close(self) -> None:
             self._inner.close()
-
-        def start_tls(
-            self,
-            ssl_context: ssl.SSLContext,
-            server_hostname: str | None = None,
-            timeout: float | None = None,
-        ) -> httpcore2.NetworkStream:
-            return TlsStream(self, ssl_context, server_hostname, timeout)
 
         def get_extra_info(self, info: str) -> Any:
             if info == "ssl_object":
