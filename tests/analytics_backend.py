@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -124,7 +125,9 @@ class SocketServer:
         accept: bool = True,
         backlog: int = 16,
         receive_buffer: int | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        self.tls = tls  # each accepted connection's handshake made on its own thread
         self.listener = socket.socket()
         if receive_buffer is not None:  # inherited by the connections it accepts
             self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
@@ -152,8 +155,12 @@ class SocketServer:
             handler.start()
 
     def _handle(self, connection: socket.socket) -> None:
-        with connection, contextlib.suppress(OSError):  # the client hung up
-            self.hold(connection)
+        with contextlib.suppress(OSError):  # the client hung up (or refused the handshake)
+            if self.tls is not None:
+                connection.settimeout(10)
+                connection = self.tls.wrap_socket(connection, server_side=True)
+            with connection:
+                self.hold(connection)
 
     def close(self) -> None:
         self.stop.set()

@@ -27,7 +27,7 @@ from codex_otel.analytics import (
     TrackEventsContext,
 )
 from codex_otel.analytics._replay import _Collect
-from tests.analytics_backend import MAC, SocketServer, Tokens, event, read_head
+from tests.analytics_backend import MAC, SocketServer, Tokens
 
 
 def _silent(connection: socket.socket) -> None:
@@ -176,40 +176,6 @@ def test_a_process_exiting_during_a_tls_handshake_stops_its_worker_first() -> No
         }
     )
     assert (report["worker_alive"], stats) == (False, _expected(stats, 3))
-
-
-class Flood:
-    """Answers each request 200 with a chunked body that never ends; counts what it sent."""
-
-    def __init__(self) -> None:
-        self.sent: list[int] = []
-
-    def __call__(self, connection: socket.socket) -> None:
-        if read_head(connection) is None:
-            return
-        connection.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-        chunk = b"10000\r\n" + b"a" * 0x10000 + b"\r\n"
-        sent = 0
-        try:
-            for _ in range(100_000):  # 6.5 GB: far more than any read should take
-                connection.sendall(chunk)
-                sent += len(chunk)
-        finally:
-            self.sent.append(sent)
-
-
-def test_an_answer_that_never_ends_is_read_no_further_than_a_small_cap() -> None:
-    flood = Flood()
-    server = SocketServer(flood)
-    try:
-        sink = TrackEventsApiSink(server.url("http"), Tokens(), timeout=5)
-        sink.send([event(1), event(2, isolated=True)], None)
-        stats = sink.stats()
-        for handler in list(server.handlers):
-            handler.join(30)  # the client hung up on each answer
-        assert (stats, len(flood.sent)) == (SinkStats(delivered=2, requests=2), 2)
-    finally:
-        server.close()
 
 
 class Stuck:
