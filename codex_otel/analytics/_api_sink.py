@@ -40,9 +40,10 @@ class TrackEventsApiSink:
     `auth_headers` is called before every request, so a refreshed token is used as soon as the
     host has it; it returns None when there is no auth for Codex's backend (nothing is sent
     then). Header values are never logged or shown. `timeout` bounds each request as a
-    whole (connecting, sending, and reading the answer however slowly it comes). A redirect
-    is never followed: the credentials stay with the configured URL, and the events count
-    as `failed`.
+    whole (connecting, the TLS handshake, sending, and reading the answer however slowly it
+    comes); of the answer's body at most `MAX_ANSWER_BYTES` are read. A redirect is never
+    followed: the credentials stay with the configured URL, and the events count as
+    `failed`.
     """
 
     name = "track_events_api"

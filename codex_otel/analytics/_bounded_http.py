@@ -41,7 +41,13 @@ __all__ = ["DeadlineExceeded", "bounded_client", "request_deadline"]
 _SLICE_SECONDS = 0.05
 # TLS records are at most 16 KiB (RFC 8446).
 _TLS_RECORD_BYTES = 16384
-_IN_PROGRESS = {errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK}
+# What a non-blocking connect answers while under way (WSAEWOULDBLOCK on Windows).
+_IN_PROGRESS = {
+    errno.EINPROGRESS,
+    errno.EALREADY,
+    errno.EWOULDBLOCK,
+    getattr(errno, "WSAEWOULDBLOCK", -1),
+}
 
 _T = TypeVar("_T")
 
