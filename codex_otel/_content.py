@@ -102,14 +102,16 @@ _BUILTIN: tuple[_Rule, ...] = (
         _keep_prefix,
         ("bearer", "basic", "token"),
     ),
-    # name=value, name: value, "name": "value" (JSON arguments), name = 'value', and the
-    # JSON-escaped \"name\": \"value\" of a config written through a tool. A quoted value goes
-    # whole, to its closing quote (escaped quotes inside it included) or the end of the line;
-    # an unquoted one to a space, quote, ';', '&' or '}'.
+    # name=value, name: value, "name": "value" (JSON arguments), name = 'value', a nested
+    # auth[token]=value, and the JSON-escaped \"name\": \"value\" of a config written through
+    # a tool. A quoted value goes whole, to its closing quote (escaped quotes inside it
+    # included) or the end of the line; an unquoted one to a space, quote, ';', '&' or '}'.
+    # An `Authorization: Bearer …` the rule above scrubbed keeps its scheme.
     _Rule(
         re.compile(
-            rf"(?P<keep>(?i:\b{SECRET_NAME}\b(?:\\{{0,3}}[\"'])?)"
+            rf"(?P<keep>(?i:\b{SECRET_NAME}\b\]?(?:\\{{0,3}}[\"'])?)"
             r"\s*[:=]\s*)"
+            rf"(?!\\{{0,3}}[\"']?(?:[Bb]earer|[Bb]asic|[Tt]oken)\s+{re.escape(SECRET_MARKER)})"
             r"(?:(?P<q>\\{0,3}[\"'])(?:(?!(?P=q))(?:\\.|[^\\\n])){1,4096}(?P<close>(?P=q))?"
             r"|(?!\[)(?:[^\s\"'\\;&}]|\\(?![\"'])){1,4096})"
         ),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._errors import report_internal_error
 from ._values import as_text, safe_str, status_code
-from .catalog import AGENT_NAME, Operation, SpanAttr
+from .catalog import AGENT_NAME, Operation, SpanAttr, safe_url
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -508,8 +508,6 @@ def add_url_attributes(attributes: dict[str, Any], method: object, url: object) 
     if url is None:
         return
     from urllib.parse import urlsplit
-
-    from ._traces import safe_url  # loaded already: spans are on
 
     text = str(url)
     parts = urlsplit(text)

@@ -12,7 +12,6 @@ import os
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace as trace_api
@@ -27,7 +26,7 @@ from opentelemetry.trace.span import TraceState
 from ._config import BatchConfig
 from ._errors import report_internal_error
 from ._version import package_version
-from .catalog import SCOPE_NAME, SpanAttr, is_secret_name
+from .catalog import SCOPE_NAME, SpanAttr
 from .export._pipeline import CountedPipeline
 
 if TYPE_CHECKING:
@@ -40,7 +39,6 @@ __all__ = [
     "TracesPipeline",
     "end_span",
     "error_type",
-    "safe_url",
 ]
 
 CLIENT = SpanKind.CLIENT
@@ -237,15 +235,3 @@ def end_span(span: Span, error: BaseException | int | str | None = None, ok: boo
         span.end()
     except Exception as exc:
         report_internal_error("ending a span", exc)
-
-
-def safe_url(url: str) -> str:
-    """`url.full` without user:password, and credential query values replaced."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(is_secret_name(name) for name, _ in pairs):
-            query = urlencode([(n, "REDACTED" if is_secret_name(n) else v) for n, v in pairs])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from ._errors import report_internal_error
+from .catalog import safe_url_path
 
 __all__ = [
     "INT64_MAX",
@@ -113,9 +114,9 @@ def _safe_getattr(obj: object, name: str) -> object:
 def request_facts(outcome: object, request: object = None) -> tuple[str, str | None, str | None]:
     """What Codex records of a request, read from the request (else the one its response or
     error carries) and its response (or error): the endpoint (the URL path after the API
-    version, e.g. `/responses`; `unknown` when no request is known), the name of the header
-    its credential went in (None: none), and the response's request id. Never a header's
-    value but the request id's."""
+    version, e.g. `/responses`, a segment holding a key shape `REDACTED`; `unknown` when no
+    request is known), the name of the header its credential went in (None: none), and the
+    response's request id. Never a header's value but the request id's."""
     if request is None:
         request = _safe_getattr(outcome, "request")
     if request is None:
@@ -123,6 +124,7 @@ def request_facts(outcome: object, request: object = None) -> tuple[str, str | N
     endpoint = "unknown"
     path = _safe_getattr(_safe_getattr(request, "url"), "path")
     if isinstance(path, str) and path:
+        path = safe_url_path(path)  # a key in a path segment stays out of the event
         parts = path.rstrip("/").split("/")
         endpoint = path
         for index, part in enumerate(parts):

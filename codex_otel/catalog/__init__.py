@@ -43,7 +43,10 @@ from ._secrets import (
     SECRET_KEY_SHAPES,
     SECRET_NAME,
     SECRET_NAME_HINTS,
+    has_secret_shape,
     is_secret_name,
+    safe_url,
+    safe_url_path,
 )
 from ._spans import AGENT_NAME, SPAN_ATTRIBUTES, Operation, SpanAttr
 
@@ -87,5 +90,8 @@ __all__ = [
     "Tag",
     "ToolDecision",
     "ToolDecisionSource",
+    "has_secret_shape",
     "is_secret_name",
+    "safe_url",
+    "safe_url_path",
 ]

@@ -1,26 +1,32 @@
-"""The one list of secret names and secret shapes: URLs (`url.full`), error messages, tool
-arguments and output, and exported prompts are all scrubbed by these.
+"""The one list of secret names and secret shapes: URLs (`url.full`, an event's `endpoint`),
+error messages, tool arguments and output, and exported prompts are all scrubbed by these.
 
 Names are matched case-insensitively, `-` and `_` alike. A long name ends any name
-(`X-Amz-Security-Token`, `PGPASSWORD`, `my_api_key`); a short one (`key`, `sig`) only stands
-alone or after a `-` / `_` (`api-key`, `X-Goog-Signature`, but not `monkey`).
+(`X-Amz-Security-Token`, `PGPASSWORD`, `my_api_key`, `Proxy-Authorization`); a short one
+(`key`, `sig`) only stands alone or after a `-` / `_` (`api-key`, `X-Goog-Signature`, but not
+`monkey`). A nested field name (`auth[token]`, `db.password`) is a secret name when one of
+its parts is.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
 __all__ = [
     "SECRET_KEY_HINTS",
     "SECRET_KEY_SHAPES",
     "SECRET_NAME",
     "SECRET_NAME_HINTS",
+    "has_secret_shape",
     "is_secret_name",
+    "safe_url",
+    "safe_url_path",
 ]
 
 _LONG_NAMES = (
     r"password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key(?:[_-]?id)?|private[_-]?key"
-    r"|credential|signature"
+    r"|credential|signature|authorization"
 )
 _SHORT_NAMES = r"key|sig|pwd"
 
@@ -29,7 +35,16 @@ SECRET_NAME = (
 )
 """A secret parameter name (a regular expression, without anchors)."""
 
-SECRET_NAME_HINTS = ("pass", "pwd", "secret", "token", "key", "credential", "sig")
+SECRET_NAME_HINTS = (
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "credential",
+    "sig",
+    "authorization",
+)
 """Lower-case literals one of which every secret name contains."""
 
 SECRET_KEY_SHAPES = (
@@ -40,7 +55,9 @@ SECRET_KEY_SHAPES = (
     r"|(?:AKIA|ASIA)[0-9A-Z]{16}"  # AWS access key ids, long-term and temporary
     r"|AIza[0-9A-Za-z_-]{35}"  # Google
     r"|glpat-[A-Za-z0-9_-]{20,}"  # GitLab
-    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # JWT
+    # JWT. It starts a run of base64url characters (or follows one '-' that starts it): tried
+    # after every '-' of a long run without a '.', it would cost time quadratic in the run.
+    r"|(?<![A-Za-z0-9_-]-)eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"
 )
 """Well-known API key shapes, wherever they stand (a regular expression, no anchors)."""
 
@@ -48,8 +65,49 @@ SECRET_KEY_HINTS = ("sk-", "sk_", "rk_", "gh", "xox", "akia", "asia", "aiza", "g
 """Lower-case literals one of which every key shape contains."""
 
 _NAME = re.compile(SECRET_NAME, re.IGNORECASE)
+# Where a nested name (`auth[token]`, `db.password`) divides.
+_NAME_PARTS = re.compile(r"[\[\].]+")
+_SHAPE = re.compile(rf"\b(?:{SECRET_KEY_SHAPES})")
 
 
 def is_secret_name(name: str) -> bool:
     """Whether a query parameter or field called `name` holds a secret."""
-    return _NAME.fullmatch(name) is not None
+    if _NAME.fullmatch(name) is not None:
+        return True
+    return any(_NAME.fullmatch(part) for part in _NAME_PARTS.split(name) if part != name)
+
+
+def has_secret_shape(text: str) -> bool:
+    """Whether `text` holds a well-known API key shape (`SECRET_KEY_SHAPES`) anywhere."""
+    return _SHAPE.search(text) is not None
+
+
+_REDACTED = "REDACTED"  # as OpenTelemetry's semantic conventions write a redacted URL part
+
+
+def safe_url(url: str) -> str:
+    """`url.full` with no credential in it: without user:password and without the fragment
+    (never sent to the server; where an OAuth redirect carries its `#access_token=`), each
+    secret-named query parameter's value `REDACTED`, and any query value or path segment that
+    holds a key shape (`sk-…`, `AKIA…`, a JWT) `REDACTED` too. The rest stays as written."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    query = "&".join(_safe_parameter(pair) for pair in parts.query.split("&"))
+    return urlunsplit((parts.scheme, netloc, safe_url_path(parts.path), query, ""))
+
+
+def safe_url_path(path: str) -> str:
+    """A URL's path with each segment that holds a key shape (`/v1/sk_live_…/charges`)
+    `REDACTED`."""
+    if not has_secret_shape(unquote(path)):
+        return path
+    return "/".join(
+        _REDACTED if has_secret_shape(unquote(segment)) else segment for segment in path.split("/")
+    )
+
+
+def _safe_parameter(pair: str) -> str:
+    name, equals, value = pair.partition("=")
+    if equals and (is_secret_name(unquote_plus(name)) or has_secret_shape(unquote_plus(value))):
+        return f"{name}={_REDACTED}"
+    return _REDACTED if has_secret_shape(unquote_plus(pair)) else pair
