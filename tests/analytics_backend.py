@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -109,3 +112,72 @@ class Tokens:
     def __call__(self) -> dict[str, str]:
         self.calls += 1
         return {"Authorization": f"Bearer secret-token-{self.calls}", "ChatGPT-Account-Id": "acct"}
+
+
+class SocketServer:
+    """A listener on 127.0.0.1 that hands each connection to `hold(connection)` on a thread
+    of its own; `accept=False` never accepts (connections wait in the kernel's queue)."""
+
+    def __init__(
+        self,
+        hold: Callable[[socket.socket], None],
+        *,
+        accept: bool = True,
+        backlog: int = 16,
+        receive_buffer: int | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        self.tls = tls  # each accepted connection's handshake made on its own thread
+        self.listener = socket.socket()
+        if receive_buffer is not None:  # inherited by the connections it accepts
+            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(backlog)
+        self.listener.settimeout(0.1)
+        self.hold = hold
+        self.stop = threading.Event()
+        self.handlers: list[threading.Thread] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        if accept:
+            self.thread.start()
+
+    def url(self, scheme: str) -> str:
+        return f"{scheme}://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            handler = threading.Thread(target=self._handle, args=(connection,), daemon=True)
+            self.handlers.append(handler)
+            handler.start()
+
+    def _handle(self, connection: socket.socket) -> None:
+        with contextlib.suppress(OSError):  # the client hung up (or refused the handshake)
+            if self.tls is not None:
+                connection.settimeout(10)
+                connection = self.tls.wrap_socket(connection, server_side=True)
+            with connection:
+                self.hold(connection)
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join(5)
+        self.listener.close()
+
+
+def read_head(connection: socket.socket) -> bytes | None:
+    """What arrived up to the end of a request's head (part of its body too), or None if
+    the client hung up first."""
+    data = b""
+    for _ in range(10_000):  # heads of the tests' requests are a few hundred bytes
+        if b"\r\n\r\n" in data:
+            return data
+        chunk = connection.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    return None

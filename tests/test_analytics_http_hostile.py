@@ -4,7 +4,6 @@ never leaves for another address."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import socket
 import threading
@@ -13,7 +12,15 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from codex_otel.analytics import SinkStats, TrackEvent, TrackEventsApiSink
-from tests.analytics_backend import Backend, Tokens, backend, event, serving
+from tests.analytics_backend import (
+    Backend,
+    SocketServer,
+    Tokens,
+    backend,
+    event,
+    read_head,
+    serving,
+)
 
 __all__ = ["backend"]  # the fixture, used by name
 
@@ -24,55 +31,34 @@ def thief() -> Iterator[Backend]:
     yield from serving()
 
 
-class RawServer:
-    """Answers every connection on 127.0.0.1 with `answer(connection)`; records what it read."""
+class RawServer(SocketServer):
+    """Reads each request on 127.0.0.1, then answers with `answer(connection)`; counts the
+    requests it read."""
 
     def __init__(self, answer: Callable[[socket.socket], None]) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
         self.answer = answer
         self.requests = 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__(self._answer_request)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        return self.url("http")
 
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=self._handle, args=(connection,), daemon=True).start()
-
-    def _handle(self, connection: socket.socket) -> None:
-        with connection:
-            connection.settimeout(5)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = connection.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = next(
-                int(line.split(b":")[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
-            )
-            while len(body) < length:
-                body += connection.recv(65536)
-            self.requests += 1
-            with contextlib.suppress(OSError):  # the client hung up first
-                self.answer(connection)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
-        self.listener.close()
+    def _answer_request(self, connection: socket.socket) -> None:
+        connection.settimeout(5)
+        data = read_head(connection)
+        if data is None:
+            return
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        while len(body) < length:
+            body += connection.recv(65536)
+        self.requests += 1
+        self.answer(connection)
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])

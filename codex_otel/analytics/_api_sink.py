@@ -25,10 +25,13 @@ from ._sinks import SinkStats, _Counts, track_event_batches
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["TRACK_EVENTS_PATH", "TRACK_EVENTS_TIMEOUT", "TrackEventsApiSink"]
+__all__ = ["MAX_ANSWER_BYTES", "TRACK_EVENTS_PATH", "TRACK_EVENTS_TIMEOUT", "TrackEventsApiSink"]
 
 TRACK_EVENTS_PATH = "/codex/analytics-events/events"
 TRACK_EVENTS_TIMEOUT = 10.0
+# The answer's body is not used: at most this much of it is read (a small one whole, so its
+# connection is kept alive); the rest is left unread and the connection closed.
+MAX_ANSWER_BYTES = 64 * 1024
 
 
 class TrackEventsApiSink:
@@ -37,9 +40,10 @@ class TrackEventsApiSink:
     `auth_headers` is called before every request, so a refreshed token is used as soon as the
     host has it; it returns None when there is no auth for Codex's backend (nothing is sent
     then). Header values are never logged or shown. `timeout` bounds each request as a
-    whole (connecting, sending, and reading the answer however slowly it comes). A redirect
-    is never followed: the credentials stay with the configured URL, and the events count
-    as `failed`.
+    whole (connecting, the TLS handshake, sending, and reading the answer however slowly it
+    comes); of the answer's body at most `MAX_ANSWER_BYTES` are read. A redirect is never
+    followed: the credentials stay with the configured URL, and the events count as
+    `failed`.
     """
 
     name = "track_events_api"
@@ -153,27 +157,33 @@ class TrackEventsApiSink:
             client = self._client or self._new_client()
             request_headers = {str(name): str(value) for name, value in headers.items()}
             request_headers["Content-Type"] = "application/json"
-            with request_deadline(lambda: min(end, self._stop_at(deadline))):
-                response = client.post(self.url, content=body, headers=request_headers)
+            with (
+                request_deadline(lambda: min(end, self._stop_at(deadline))),
+                client.stream("POST", self.url, content=body, headers=request_headers) as response,
+            ):
+                status = response.status_code
+                _read_at_most(response, MAX_ANSWER_BYTES)
         except Exception as exc:
             # Anything: refused, reset, timed out, a malformed answer, a bad header value.
-            if deadline is not None and time.monotonic() >= deadline:
-                return "in_flight_at_shutdown"  # cut by the shutdown bound
+            if self._abandoned or (deadline is not None and time.monotonic() >= deadline):
+                # Cut by the shutdown bound: `in_flight_at_shutdown`, which the shutdown
+                # summary reports; not a failure to warn of.
+                return "in_flight_at_shutdown"
             self._counts.warn_once(
                 "send",
                 f"failed to send events request to {redact_url(self.url)} ({type(exc).__name__})",
             )
             return "failed"
-        if 200 <= response.status_code < 300:
+        if 200 <= status < 300:
             return "delivered"
-        if 300 <= response.status_code < 400:
+        if 300 <= status < 400:
             self._counts.warn_once(
                 "redirect",
-                f"events failed: {redact_url(self.url)} answered {response.status_code}, a "
+                f"events failed: {redact_url(self.url)} answered {status}, a "
                 "redirect, which is never followed with credentials",
             )
         else:
-            self._counts.warn_once("status", f"events failed with status {response.status_code}")
+            self._counts.warn_once("status", f"events failed with status {status}")
         return "failed"
 
     def _new_client(self) -> httpx2.Client:
@@ -191,3 +201,12 @@ class TrackEventsApiSink:
         self._counts.reset_after_fork()
         self._open = {}
         self._abandoned = False
+
+
+def _read_at_most(response: httpx2.Response, limit: int) -> None:
+    """Reads the answer's body up to its end or `limit` bytes, whichever comes first."""
+    read = 0
+    for chunk in response.iter_raw():
+        read += len(chunk)
+        if read >= limit:
+            return

@@ -17,7 +17,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from .._config_load import AnalyticsConfig
@@ -77,8 +77,9 @@ _NOTIFICATIONS = frozenset(
 # Client requests whose responses a rule uses; only the turn ones are queued themselves.
 _PAIRED_REQUESTS = frozenset(THREAD_RESPONSES) | frozenset(TURN_REQUESTS)
 _STOP = object()
-# How long shutdown waits, past its bound, for a worker whose sinks were told to give up.
-_ABANDON_GRACE_SECONDS = 0.25
+# How long shutdown waits, past its bound, for a worker whose sinks were told to give up
+# (the API sink's send ends within a 50 ms slice; the rest is room for a loaded machine).
+_ABANDON_GRACE_SECONDS = 1.0
 
 Direction = Literal["client", "server"]
 
@@ -220,6 +221,12 @@ class AnalyticsClient:
         self._closed = False
         self._deadline: float | None = None
         self._sending = 0
+        # The batch being sent: [its event count, index of the first sink not handed it].
+        self._batch: list[int] | None = None
+        # Set when the shutdown bound ran out: no sink is handed a batch after that.
+        self._cut = False
+        # Per sink index: events of batches the worker never handed it (`unsent_at_shutdown`).
+        self._unreached = [0] * len(self._sinks)
         self._queue: queue.Queue[object] | None = None
         self._worker: threading.Thread | None = None
         if not enabled:
@@ -256,6 +263,8 @@ class AnalyticsClient:
         self._idle = threading.Condition(self._lock)
         self._counts = dict.fromkeys(self._counts, 0)
         self._sending = 0
+        self._batch = None
+        self._unreached = [0] * len(self._sinks)
         self._app_used = self._app_used.copy()
         self._plugin_used = self._plugin_used.copy()
         self._pending = dict(self._pending)
@@ -533,8 +542,6 @@ class AnalyticsClient:
             return
         check_fact(fact, SubagentThreadStarted, "fact")
         if fact.runtime is None:
-            from dataclasses import replace
-
             fact = replace(fact, runtime=self.runtime)
         self._record(fact)
 
@@ -572,7 +579,14 @@ class AnalyticsClient:
         """Counts so far; safe from any thread."""
         with self._lock:
             counts = dict(self._counts)
-        return AnalyticsStats(**counts, sinks={sink.name: sink.stats() for sink in self._sinks})
+            unreached = list(self._unreached)
+        sinks = {}
+        for sink, unsent in zip(self._sinks, unreached, strict=True):
+            stats = sink.stats()
+            if unsent:
+                stats = replace(stats, unsent_at_shutdown=stats.unsent_at_shutdown + unsent)
+            sinks[sink.name] = stats
+        return AnalyticsStats(**counts, sinks=sinks)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every accepted fact is reduced and sent; False if `timeout` ran out."""
@@ -590,8 +604,9 @@ class AnalyticsClient:
     def shutdown(self) -> None:
         """Reduce and send what is queued, within `shutdown_timeout`; then stop the worker.
 
-        What the bound leaves unsent is counted `unsent_at_shutdown`. Later calls are counted
-        `after_shutdown` and ignored.
+        What the bound leaves unsent is counted `unsent_at_shutdown`: facts still queued, and
+        the events of the batch under way that the sinks after the one sending never got.
+        Later calls are counted `after_shutdown` and ignored.
         """
         q, worker = self._queue, self._worker
         with self._lock:
@@ -605,13 +620,32 @@ class AnalyticsClient:
         worker.join(max(deadline - time.monotonic(), 0))
         if worker.is_alive():
             self._abandon(q)
+            with self._lock:
+                self._cut = True
+                self._count_unreached()
             # A sink that can cut its send short counts what it held; the worker then ends
-            # its batch at once (what later sinks get is counted there), within the grace.
+            # its batch at once, within the grace.
             for sink in self._sinks:
                 abandon = getattr(sink, "abandon", None)
                 if callable(abandon):
                     abandon()
             worker.join(_ABANDON_GRACE_SECONDS)
+            if worker.is_alive():
+                internal_logger.warning(
+                    "codex_otel: analytics: a sink's send did not stop within "
+                    "shutdown_timeout (%s s); its worker thread is left running",
+                    self._shutdown_timeout,
+                )
+
+    def _count_unreached(self) -> None:
+        # Under the lock: the sinks not handed the batch under way never will be.
+        batch = self._batch
+        if batch is None:
+            return
+        events, first = batch
+        for index in range(first, len(self._sinks)):
+            self._unreached[index] += events
+        batch[1] = len(self._sinks)
 
     def _abandon(self, q: queue.Queue[object]) -> None:
         # The worker is stuck in a send: whatever is still queued will not be reduced.
@@ -726,14 +760,21 @@ class AnalyticsClient:
             self._counts["reducer_failed"] += failed
             self._counts["events"] += len(events)
             self._sending += 1
+            self._batch = [len(events), 0] if events else None
         try:
-            for sink in self._sinks if events else ():
+            for index, sink in enumerate(self._sinks if events else ()):
+                with self._lock:
+                    if self._cut:  # the shutdown bound ran out: counted, never handed over
+                        self._count_unreached()
+                        return
+                    self._batch = [len(events), index + 1]
                 try:
                     sink.send(events, self._deadline)
                 except Exception as exc:
                     _report(f"analytics sink {sink.name}", exc)
         finally:
             with self._idle:
+                self._batch = None
                 self._sending -= 1
                 self._idle.notify_all()
 
