@@ -76,51 +76,54 @@ class _Rule(NamedTuple):
 # Every pattern is linear in the text: unbounded repeats only where a literal anchors them
 # (a long run of word characters must never cost quadratic time on the caller's thread).
 # They run in this order: the block and URL forms first, so the narrower key patterns do
-# not cut them in pieces.
-_BUILTIN: tuple[_Rule, ...] = (
-    # PEM private keys, whole blocks (RSA, EC, OPENSSH, ENCRYPTED, plain PKCS#8).
-    _Rule(
-        re.compile(
-            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
-            re.DOTALL,
+# not cut them in pieces. Compiled on first use, not at import (a few ms of every start-up).
+@functools.cache
+def _builtin() -> tuple[_Rule, ...]:
+    return (
+        # PEM private keys, whole blocks (RSA, EC, OPENSSH, ENCRYPTED, plain PKCS#8).
+        _Rule(
+            re.compile(
+                r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
+                r".*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
+                re.DOTALL,
+            ),
+            _whole,
+            ("private key-----",),
         ),
-        _whole,
-        ("private key-----",),
-    ),
-    # Passwords in URLs: scheme://user:password@host keeps the user. The password runs to
-    # the last "@" of the authority: it may contain "@" itself.
-    _Rule(
-        re.compile(
-            r"(?P<keep>[A-Za-z][A-Za-z0-9+.-]{0,30}://[^/\s:@]{0,256}:)[^/\s\"]{1,256}(?=@)"
+        # Passwords in URLs: scheme://user:password@host keeps the user. The password runs to
+        # the last "@" of the authority: it may contain "@" itself.
+        _Rule(
+            re.compile(
+                r"(?P<keep>[A-Za-z][A-Za-z0-9+.-]{0,30}://[^/\s:@]{0,256}:)[^/\s\"]{1,256}(?=@)"
+            ),
+            _keep_prefix,
+            ("://",),
         ),
-        _keep_prefix,
-        ("://",),
-    ),
-    # Bearer / Basic / token credentials in headers or text.
-    _Rule(
-        re.compile(r"(?P<keep>\b(?:[Bb]earer|[Bb]asic|[Tt]oken)\s+)[A-Za-z0-9._~+/=-]{8,}"),
-        _keep_prefix,
-        ("bearer", "basic", "token"),
-    ),
-    # name=value, name: value, "name": "value" (JSON arguments), name = 'value', a nested
-    # auth[token]=value, and the JSON-escaped \"name\": \"value\" of a config written through
-    # a tool. A quoted value goes whole, to its closing quote (escaped quotes inside it
-    # included) or the end of the line; an unquoted one to a space, quote, ';', '&' or '}'.
-    # An `Authorization: Bearer …` the rule above scrubbed keeps its scheme.
-    _Rule(
-        re.compile(
-            rf"(?P<keep>(?i:\b{SECRET_NAME}\b\]?(?:\\{{0,3}}[\"'])?)"
-            r"\s*[:=]\s*)"
-            rf"(?!\\{{0,3}}[\"']?(?:[Bb]earer|[Bb]asic|[Tt]oken)\s+{re.escape(SECRET_MARKER)})"
-            r"(?:(?P<q>\\{0,3}[\"'])(?:(?!(?P=q))(?:\\.|[^\\\n])){1,4096}(?P<close>(?P=q))?"
-            r"|(?!\[)(?:[^\s\"'\\;&}]|\\(?![\"'])){1,4096})"
+        # Bearer / Basic / token credentials in headers or text.
+        _Rule(
+            re.compile(r"(?P<keep>\b(?:[Bb]earer|[Bb]asic|[Tt]oken)\s+)[A-Za-z0-9._~+/=-]{8,}"),
+            _keep_prefix,
+            ("bearer", "basic", "token"),
         ),
-        _pair,
-        SECRET_NAME_HINTS,
-    ),
-    # Well-known API key shapes, wherever they stand.
-    _Rule(re.compile(rf"\b(?:{SECRET_KEY_SHAPES})"), _whole, SECRET_KEY_HINTS),
-)
+        # name=value, name: value, "name": "value" (JSON arguments), name = 'value', a nested
+        # auth[token]=value, and the JSON-escaped \"name\": \"value\" of a config written through
+        # a tool. A quoted value goes whole, to its closing quote (escaped quotes inside it
+        # included) or the end of the line; an unquoted one to a space, quote, ';', '&' or '}'.
+        # An `Authorization: Bearer …` the rule above scrubbed keeps its scheme.
+        _Rule(
+            re.compile(
+                rf"(?P<keep>(?i:\b{SECRET_NAME}\b\]?(?:\\{{0,3}}[\"'])?)"
+                r"\s*[:=]\s*)"
+                rf"(?!\\{{0,3}}[\"']?(?:[Bb]earer|[Bb]asic|[Tt]oken)\s+{re.escape(SECRET_MARKER)})"
+                r"(?:(?P<q>\\{0,3}[\"'])(?:(?!(?P=q))(?:\\.|[^\\\n])){1,4096}(?P<close>(?P=q))?"
+                r"|(?!\[)(?:[^\s\"'\\;&}]|\\(?![\"'])){1,4096})"
+            ),
+            _pair,
+            SECRET_NAME_HINTS,
+        ),
+        # Well-known API key shapes, wherever they stand.
+        _Rule(re.compile(rf"\b(?:{SECRET_KEY_SHAPES})"), _whole, SECRET_KEY_HINTS),
+    )
 
 
 def _any_of(literals: Iterable[str]) -> re.Pattern[str]:
@@ -142,9 +145,12 @@ def _any_of(literals: Iterable[str]) -> re.Pattern[str]:
     return re.compile(written(trie) if trie else "(?!)")
 
 
-# Any hint of any built-in rule, searched in lower-cased text: most tool text has none, and
-# then one scan decides (cheaper than a case-insensitive pattern or a loop over the hints).
-_ANY_HINT = _any_of({hint for rule in _BUILTIN for hint in rule.hints})
+@functools.cache
+def _any_hint() -> re.Pattern[str]:
+    """Any hint of any built-in rule, searched in lower-cased text: most tool text has none,
+    and then one scan decides (cheaper than a case-insensitive pattern or a loop over the
+    hints)."""
+    return _any_of({hint for rule in _builtin() for hint in rule.hints})
 
 
 @functools.cache
@@ -240,6 +246,7 @@ class ContentPolicy:
 
     max_bytes: int
     rules: tuple[_Rule, ...]
+    any_hint: re.Pattern[str]
     extra: bool = False  # user patterns (no hints): the rules always run
 
     @classmethod
@@ -247,15 +254,20 @@ class ContentPolicy:
         rules: tuple[_Rule, ...] = ()
         if config.scrub_secrets:
             extra = tuple(_Rule(re.compile(p), _whole) for p in config.extra_patterns)
-            rules = _BUILTIN + extra
-        return cls(max_bytes=config.max_bytes, rules=rules, extra=bool(config.extra_patterns))
+            rules = _builtin() + extra
+        return cls(
+            max_bytes=config.max_bytes,
+            rules=rules,
+            any_hint=_any_hint(),
+            extra=bool(config.extra_patterns),
+        )
 
     def scrub(self, text: str) -> str:
         """`text` with each secret the rules know replaced by `SECRET_MARKER`."""
         if not self.rules:
             return text
         lowered = text.lower()
-        if self.extra or _ANY_HINT.search(lowered):
+        if self.extra or self.any_hint.search(lowered):
             for rule in self.rules:
                 if not rule.hints:
                     text = rule.pattern.sub(rule.replace, text)
@@ -298,4 +310,4 @@ class ContentPolicy:
 
     def _hinted(self, text: str) -> bool:
         """Whether a rule may match in `text`: one of the hints is in it, or a rule has none."""
-        return self.extra or _ANY_HINT.search(text.lower()) is not None
+        return self.extra or self.any_hint.search(text.lower()) is not None

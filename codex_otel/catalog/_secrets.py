@@ -10,6 +10,7 @@ its parts is.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
@@ -64,22 +65,31 @@ SECRET_KEY_SHAPES = (
 SECRET_KEY_HINTS = ("sk-", "sk_", "rk_", "gh", "xox", "akia", "asia", "aiza", "glpat-", "eyj")
 """Lower-case literals one of which every key shape contains."""
 
-_NAME = re.compile(SECRET_NAME, re.IGNORECASE)
 # Where a nested name (`auth[token]`, `db.password`) divides.
-_NAME_PARTS = re.compile(r"[\[\].]+")
-_SHAPE = re.compile(rf"\b(?:{SECRET_KEY_SHAPES})")
+_NAME_PARTS = r"[\[\].]+"
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The names, where a name divides, the shapes: compiled on first use, not at import."""
+    return (
+        re.compile(SECRET_NAME, re.IGNORECASE),
+        re.compile(_NAME_PARTS),
+        re.compile(rf"\b(?:{SECRET_KEY_SHAPES})"),
+    )
 
 
 def is_secret_name(name: str) -> bool:
     """Whether a query parameter or field called `name` holds a secret."""
-    if _NAME.fullmatch(name) is not None:
+    names, parts, _ = _patterns()
+    if names.fullmatch(name) is not None:
         return True
-    return any(_NAME.fullmatch(part) for part in _NAME_PARTS.split(name) if part != name)
+    return any(names.fullmatch(part) for part in parts.split(name) if part != name)
 
 
 def has_secret_shape(text: str) -> bool:
     """Whether `text` holds a well-known API key shape (`SECRET_KEY_SHAPES`) anywhere."""
-    return _SHAPE.search(text) is not None
+    return _patterns()[2].search(text) is not None
 
 
 _REDACTED = "REDACTED"  # as OpenTelemetry's semantic conventions write a redacted URL part
