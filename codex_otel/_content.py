@@ -17,11 +17,11 @@ from typing import Any, NamedTuple
 from ._config import ToolResultConfig
 from .catalog import (
     SECRET_KEY_HINTS,
-    SECRET_KEY_SHAPES,
     SECRET_MARKER,
     SECRET_NAME,
     SECRET_NAME_HINTS,
     TRUNCATED_MARKER,
+    secret_shape_pattern,
 )
 
 __all__ = [
@@ -122,7 +122,7 @@ def _builtin() -> tuple[_Rule, ...]:
             SECRET_NAME_HINTS,
         ),
         # Well-known API key shapes, wherever they stand.
-        _Rule(re.compile(rf"\b(?:{SECRET_KEY_SHAPES})"), _whole, SECRET_KEY_HINTS),
+        _Rule(secret_shape_pattern(), _whole, SECRET_KEY_HINTS),
     )
 
 

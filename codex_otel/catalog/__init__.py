@@ -47,6 +47,7 @@ from ._secrets import (
     is_secret_name,
     safe_url,
     safe_url_path,
+    secret_shape_pattern,
 )
 from ._spans import AGENT_NAME, SPAN_ATTRIBUTES, Operation, SpanAttr
 
@@ -94,4 +95,5 @@ __all__ = [
     "is_secret_name",
     "safe_url",
     "safe_url_path",
+    "secret_shape_pattern",
 ]

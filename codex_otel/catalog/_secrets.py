@@ -23,6 +23,7 @@ __all__ = [
     "is_secret_name",
     "safe_url",
     "safe_url_path",
+    "secret_shape_pattern",
 ]
 
 _LONG_NAMES = (
@@ -87,9 +88,14 @@ def is_secret_name(name: str) -> bool:
     return any(names.fullmatch(part) for part in parts.split(name) if part != name)
 
 
+def secret_shape_pattern() -> re.Pattern[str]:
+    """`SECRET_KEY_SHAPES` compiled (once, on first use), each shape starting a word."""
+    return _patterns()[2]
+
+
 def has_secret_shape(text: str) -> bool:
     """Whether `text` holds a well-known API key shape (`SECRET_KEY_SHAPES`) anywhere."""
-    return _patterns()[2].search(text) is not None
+    return secret_shape_pattern().search(text) is not None
 
 
 _REDACTED = "REDACTED"  # as OpenTelemetry's semantic conventions write a redacted URL part

@@ -167,10 +167,11 @@ def _stamped(attributes: Mapping[str, object]) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     nanos = (calendar.timegm(moment.utctimetuple()) * 1_000_000 + moment.microsecond) * 1000
-    return nanos if 0 < nanos <= MAX_TIME_NANO else 0
+    return nanos if _timed(nanos) else 0
 
 
 def _timed(nanos: int) -> bool:
+    """A time a record can have been made at (after 1970, before 10000)."""
     return 0 < nanos <= MAX_TIME_NANO
 
 
@@ -355,7 +356,7 @@ class ViewStore:
             for record in records:
                 self._seq += 1
                 nanos = record.time_unix_nano
-                if not 0 < nanos <= MAX_TIME_NANO:
+                if not _timed(nanos):
                     if nanos:
                         self._count_untimed()
                     nanos = _stamped(record.attributes)
